@@ -1,0 +1,535 @@
+#include "core/checkout/checkout_service.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/topics.h"
+
+namespace csim {
+
+std::string IdempotencyLockKey(const Cart& cart) {
+  return "checkout:lock:" + cart.session_id + ":" + cart.customer_id + ":v" +
+         std::to_string(cart.version);
+}
+std::string IdempotencyResultKey(const std::string& session_id) {
+  return "checkout:result:" + session_id;
+}
+std::string CouponLockKey(const std::string& code) {
+  return "coupon:" + code;
+}
+
+namespace {
+
+constexpr std::int32_t kCartItemsMax = 100;
+constexpr std::int32_t kItemQuantityMax = 1000;
+constexpr std::int32_t kAuthorizeAttemptsMax = 3;
+constexpr std::int32_t kOrderLookupAttemptsMax = 3;
+
+Status Fail(Code code, std::string message) {
+  return Status{code, std::move(message)};
+}
+
+Money PointsValue(std::int64_t points) {
+  return points * kVnd;
+}  // 1 point = 1 VND
+
+FailedCompensation Compensation(CompensationKind kind, std::string subject, std::int32_t max,
+                                TimeUs now) {
+  FailedCompensation c;
+  c.kind = kind;
+  c.subject = std::move(subject);
+  c.max_attempts = max;
+  c.next_attempt_at = now;
+  return c;
+}
+
+}  // namespace
+
+Task<Status> CheckoutService::CreateCart(const std::string& cart_id, const std::string& session_id,
+                                         const std::string& customer_id, bool guest) {
+  CSIM_CHECK(!cart_id.empty());
+  CSIM_CHECK(!session_id.empty());
+  const TimeUs now = ports_.clock.Now();
+  Cart cart;
+  cart.id = cart_id;
+  cart.session_id = session_id;
+  cart.customer_id = customer_id;
+  cart.guest = guest;
+  cart.version = 1;
+  cart.created_at = now;
+  cart.updated_at = now;
+  cart.expires_at = now + (guest ? config_.checkout.cart_expiry_guest_hours
+                                 : config_.checkout.cart_expiry_user_hours) *
+                              kHourUs;
+  CheckoutWrite write;
+  write.carts.push_back(CartWrite{cart, 0});
+  co_return co_await ports_.store.Commit(write);
+}
+
+Task<Status> CheckoutService::AddItem(const std::string& cart_id, const CartItem& item) {
+  if (item.quantity <= 0 || item.quantity > kItemQuantityMax) {
+    co_return Fail(Code::kInvalidArgument, "quantity out of range for " + item.sku);
+  }
+  auto loaded = co_await ports_.store.GetCart(cart_id);
+  if (!loaded.ok()) co_return loaded.status();
+  Cart cart = std::move(loaded).value();
+  if (cart.status != CartStatus::kActive) {
+    co_return Fail(Code::kFailedPrecondition, "cart is " + std::string{Name(cart.status)});
+  }
+  // Soft check: tells the customer early, reserves nothing.
+  auto available = co_await ports_.warehouse.Available(item.sku);
+  if (!available.ok()) co_return available.status();
+  auto existing = std::find_if(cart.items.begin(), cart.items.end(), [&](const CartItem& i) {
+    return i.sku == item.sku && i.warehouse_id == item.warehouse_id;
+  });
+  std::int32_t wanted = item.quantity + (existing == cart.items.end() ? 0 : existing->quantity);
+  if (wanted > available.value()) co_return Fail(Code::kInsufficient, "not enough " + item.sku);
+  if (existing != cart.items.end()) {
+    existing->quantity = wanted;
+  } else {
+    if (static_cast<std::int32_t>(cart.items.size()) >= kCartItemsMax) {
+      co_return Fail(Code::kInvalidArgument, "cart is full");
+    }
+    cart.items.push_back(item);
+  }
+  const std::int64_t expected = cart.version;
+  cart.version = expected + 1;
+  cart.updated_at = ports_.clock.Now();
+  CheckoutWrite write;
+  write.carts.push_back(CartWrite{cart, expected});
+  co_return co_await ports_.store.Commit(write);
+}
+
+namespace {
+
+// Item prices, shipping and discounts for a cart; shared by preview and confirm.
+struct PricedCart {
+  std::map<std::string, Money> unit_prices;
+  std::vector<PromoQuote> promos;
+  Totals totals;
+};
+
+Task<Result<PricedCart>> PriceCart(CheckoutPorts& ports, const Cart& cart,
+                                   const CheckoutChoice& choice, bool redeem_points) {
+  PricedCart priced;
+  std::vector<std::string> skus;
+  std::int32_t units = 0;
+  for (const CartItem& item : cart.items) {
+    skus.push_back(item.sku);
+    units += item.quantity;
+  }
+  auto prices = co_await ports.pricing.UnitPrices(skus);
+  if (!prices.ok()) co_return prices.status();
+  priced.unit_prices = std::move(prices).value();
+  for (const CartItem& item : cart.items) {
+    auto it = priced.unit_prices.find(item.sku);
+    if (it == priced.unit_prices.end()) co_return Fail(Code::kNotFound, "no price for " + item.sku);
+    priced.totals.subtotal += it->second * item.quantity;
+  }
+  auto fee = co_await ports.shipping.Fee(choice.country, units);
+  if (!fee.ok()) co_return fee.status();
+  priced.totals.shipping_fee = fee.value();
+  for (const std::string& code : choice.promo_codes) {
+    auto quote = co_await ports.promotions.Validate(code, priced.totals.subtotal);
+    if (!quote.ok()) co_return quote.status();
+    priced.totals.discount += quote->discount;
+    priced.promos.push_back(std::move(quote).value());
+  }
+  priced.totals.discount = std::min(priced.totals.discount, priced.totals.subtotal);
+  if (redeem_points && choice.points_to_redeem > 0) {
+    auto balance = co_await ports.loyalty.Balance(cart.customer_id);
+    if (!balance.ok()) co_return balance.status();
+    if (balance.value() < choice.points_to_redeem) {
+      co_return Fail(Code::kInsufficient, "not enough loyalty points");
+    }
+    Money payable = priced.totals.subtotal - priced.totals.discount;
+    std::int64_t usable = std::min<std::int64_t>(choice.points_to_redeem, payable / kVnd);
+    priced.totals.points_redeemed = usable;
+    priced.totals.points_value = PointsValue(usable);
+  }
+  priced.totals.total = priced.totals.subtotal + priced.totals.shipping_fee -
+                        priced.totals.discount - priced.totals.points_value;
+  CSIM_CHECK(priced.totals.total >= 0, "a total is never negative");
+  co_return priced;
+}
+
+}  // namespace
+
+Task<Result<Preview>> CheckoutService::PreviewCheckout(const std::string& cart_id,
+                                                       const CheckoutChoice& choice) {
+  auto cart = co_await ports_.store.GetCart(cart_id);
+  if (!cart.ok()) co_return cart.status();
+  if (cart->items.empty()) co_return Fail(Code::kFailedPrecondition, "cart is empty");
+  bool redeem = profile_.Fixed(FindingId("P2-CC-03"));  // as reviewed: points never redeemed
+  auto priced = co_await PriceCart(ports_, cart.value(), choice, redeem);
+  if (!priced.ok()) co_return priced.status();
+  co_return Preview{cart->version, priced->totals};
+}
+
+// One ConfirmCheckout: lives in the caller's coroutine frame, so a crash destroys it whole.
+class ConfirmSaga {
+ public:
+  ConfirmSaga(CheckoutService& service, const ConfirmRequest& request)
+      : ports_(service.ports_),
+        config_(service.config_),
+        profile_(service.profile_),
+        request_(request) {}
+
+  Task<Result<ConfirmResult>> Run();
+
+ private:
+  Task<Status> StartSession();
+  Task<Status> Authorize();
+  Task<Status> ReserveStock();
+  Task<Status> ClaimPromotionsAndPoints();
+  Task<Result<Order>> CreateOrder();
+  Task<void> ApplyPromotionsAfterOrder(const Order& order);
+  Task<void> Finalize(const Order& order);
+  Task<void> Compensate(const std::string& reason);
+  DurationUs ReservationTtl() const;
+
+  CheckoutPorts& ports_;
+  const Config& config_;
+  const Profile& profile_;
+  const ConfirmRequest& request_;
+
+  Cart cart_;  // as stored after the move to kCheckout
+  std::string lock_key_;
+  std::vector<std::string> coupon_locks_;
+  PricedCart priced_;
+  std::string authorization_id_;
+  std::vector<OrderItem> reserved_;  // in item order, each with its reservation id
+  std::vector<std::string> claimed_promos_;
+  bool points_redeemed_ = false;
+  std::vector<FailedCompensation> queued_;  // written with the cart's compensation commit
+};
+
+DurationUs ConfirmSaga::ReservationTtl() const {
+  if (profile_.Fixed(FindingId("P1-CC-02"))) {
+    return config_.order.reservation_timeout_minutes * kMinuteUs;  // the one configured value
+  }
+  return config_.checkout.reservation_payment_ttl_minutes * kMinuteUs;  // the checkout constant
+}
+
+Task<Status> ConfirmSaga::StartSession() {
+  auto loaded = co_await ports_.store.GetCart(request_.cart_id);
+  if (!loaded.ok()) co_return loaded.status();
+  cart_ = std::move(loaded).value();
+  if (cart_.status != CartStatus::kActive) {
+    co_return Fail(Code::kFailedPrecondition, "cart is " + std::string{Name(cart_.status)});
+  }
+  if (cart_.version != request_.cart_version) {
+    co_return Fail(Code::kConflict, "cart changed since preview (EC-01)");
+  }
+  if (cart_.items.empty()) co_return Fail(Code::kFailedPrecondition, "cart is empty");
+  if (static_cast<std::int32_t>(request_.choice.promo_codes.size()) >
+      config_.checkout.max_promotion_codes) {
+    co_return Fail(Code::kInvalidArgument, "too many promotion codes");
+  }
+  lock_key_ = IdempotencyLockKey(cart_);
+  auto locked = co_await ports_.locks.TryAcquire(
+      lock_key_, cart_.session_id, config_.checkout.idempotency_lock_minutes * kMinuteUs);
+  if (!locked.ok()) co_return locked.status();
+  if (!locked.value()) co_return Fail(Code::kConflict, "checkout already in progress");
+
+  const std::int64_t expected = cart_.version;
+  cart_.version = expected + 1;
+  cart_.status = CartStatus::kCheckout;
+  cart_.checkout_started_at = ports_.clock.Now();
+  cart_.updated_at = cart_.checkout_started_at;
+  CheckoutWrite write;
+  write.carts.push_back(CartWrite{cart_, expected});
+  Status moved = co_await ports_.store.Commit(write);
+  if (!moved.ok()) {
+    (void)co_await ports_.locks.Release(lock_key_, cart_.session_id);
+    co_return moved;
+  }
+  co_return Status::Ok();
+}
+
+Task<Status> ConfirmSaga::Authorize() {
+  if (request_.choice.payment_method == PaymentMethod::kCashOnDelivery) co_return Status::Ok();
+  const std::string key = "auth:" + cart_.session_id;
+  Status last;
+  // Authorize is idempotent by key, so a timeout is retried without charging twice.
+  for (std::int32_t attempt = 0; attempt < kAuthorizeAttemptsMax; ++attempt) {
+    auto auth = co_await ports_.payment.Authorize(key, cart_.customer_id, priced_.totals.total);
+    if (auth.ok()) {
+      authorization_id_ = std::move(auth).value();
+      co_return Status::Ok();
+    }
+    last = auth.status();
+    if (last.code() != Code::kTimeout && last.code() != Code::kUnavailable) break;
+  }
+  co_return last;
+}
+
+Task<Status> ConfirmSaga::ReserveStock() {
+  const bool guard_warehouse = profile_.Fixed(FindingId("P1-CC-01"));
+  if (guard_warehouse) {
+    for (const CartItem& item : cart_.items) {
+      if (!item.warehouse_id || item.warehouse_id->empty()) {
+        co_return Fail(Code::kInvalidArgument, "item " + item.sku + " has no warehouse id");
+      }
+    }
+  }
+  for (std::size_t i = 0; i < cart_.items.size(); ++i) {
+    const CartItem& item = cart_.items[i];
+    ReserveRequest reserve;
+    reserve.sku = item.sku;
+    reserve.warehouse_id = item.warehouse_id.value_or("");  // as reviewed: "" when nil (EC-08)
+    reserve.quantity = item.quantity;
+    reserve.ttl_us = ReservationTtl();
+    reserve.reference = cart_.session_id + ":" + std::to_string(i);
+    auto reservation = co_await ports_.warehouse.ReserveWithTtl(reserve);
+    if (!reservation.ok()) co_return reservation.status();
+    reserved_.push_back(OrderItem{item.sku, reserve.warehouse_id, item.quantity,
+                                  priced_.unit_prices.at(item.sku), reservation.value()});
+  }
+  co_return Status::Ok();
+}
+
+Task<Status> ConfirmSaga::ClaimPromotionsAndPoints() {
+  if (profile_.Fixed(FindingId("P2-CC-04"))) {
+    // Usage claimed before the order exists, so an expired promo fails the checkout cleanly.
+    for (const PromoQuote& promo : priced_.promos) {
+      Status claimed =
+          co_await ports_.promotions.ClaimUsage(promo.code, cart_.session_id, promo.discount);
+      if (!claimed.ok()) co_return claimed;
+      claimed_promos_.push_back(promo.code);
+    }
+  }
+  if (priced_.totals.points_redeemed > 0) {
+    CSIM_CHECK(profile_.Fixed(FindingId("P2-CC-03")), "points are priced only when redeemed");
+    Status redeemed = co_await ports_.loyalty.Redeem(
+        cart_.customer_id, priced_.totals.points_redeemed, cart_.session_id);
+    if (!redeemed.ok()) co_return redeemed;
+    points_redeemed_ = true;
+  }
+  co_return Status::Ok();
+}
+
+Task<Result<Order>> ConfirmSaga::CreateOrder() {
+  CreateOrderRequest create;
+  create.cart_session_id = cart_.session_id;
+  create.customer_id = cart_.customer_id;
+  create.items = reserved_;
+  create.subtotal = priced_.totals.subtotal;
+  create.shipping_fee = priced_.totals.shipping_fee;
+  create.discount = priced_.totals.discount;
+  create.points_redeemed = priced_.totals.points_redeemed;
+  create.points_value = priced_.totals.points_value;
+  create.total = priced_.totals.total;
+  for (const PromoQuote& promo : priced_.promos) create.promo_codes.push_back(promo.code);
+  create.payment_method = request_.choice.payment_method;
+  create.authorization_id = authorization_id_;
+  auto order = co_await ports_.orders.CreateOrder(create);
+  if (order.ok() || order.code() != Code::kTimeout) co_return order;
+  // A timeout may hide a success: the session's unique order tells which.
+  for (std::int32_t attempt = 0; attempt < kOrderLookupAttemptsMax; ++attempt) {
+    auto found = co_await ports_.orders.FindBySession(cart_.session_id);
+    if (found.ok() || found.code() == Code::kNotFound) {
+      co_return found.ok() ? found : Result<Order>{order.status()};
+    }
+  }
+  co_return order;
+}
+
+Task<void> ConfirmSaga::Compensate(const std::string& reason) {
+  const TimeUs now = ports_.clock.Now();
+  const bool track_release_errors = profile_.Fixed(FindingId("P2-CC-05"));
+  for (const OrderItem& item : reserved_) {
+    Status released = co_await ports_.warehouse.Release(item.reservation_id);
+    if (!released.ok() && track_release_errors) {
+      queued_.push_back(Compensation(CompensationKind::kReleaseReservation, item.reservation_id,
+                                     config_.checkout.release_max_retries, now));
+    }
+    // As reviewed (EC-06): `_ = ReleaseReservation(...)`, the error is dropped.
+  }
+  if (!authorization_id_.empty()) {
+    Status voided = co_await ports_.payment.Void(authorization_id_);
+    if (!voided.ok()) {
+      queued_.push_back(Compensation(CompensationKind::kVoidAuthorization, authorization_id_,
+                                     config_.checkout.void_max_retries, now));
+    }
+  }
+  for (const std::string& code : claimed_promos_) {
+    Status released = co_await ports_.promotions.ReleaseUsage(code, cart_.session_id);
+    if (!released.ok()) {
+      auto c = Compensation(CompensationKind::kReleasePromotion, code,
+                            config_.checkout.promotion_max_retries, now);
+      c.fields["reference"] = cart_.session_id;
+      queued_.push_back(std::move(c));
+    }
+  }
+  if (points_redeemed_) {
+    Status returned = co_await ports_.loyalty.GiveBack(cart_.customer_id, cart_.session_id);
+    if (!returned.ok()) {
+      auto c = Compensation(CompensationKind::kGiveBackPoints, cart_.customer_id,
+                            config_.checkout.promotion_max_retries, now);
+      c.fields["reference"] = cart_.session_id;
+      queued_.push_back(std::move(c));
+    }
+  }
+  for (const std::string& key : coupon_locks_) {
+    (void)co_await ports_.locks.Release(key, cart_.session_id);  // the TTL ends it otherwise
+  }
+  // Back to active so the customer can try again; the compensations ride in the same commit.
+  Cart reopened = cart_;
+  reopened.version = cart_.version + 1;
+  reopened.status = CartStatus::kActive;
+  reopened.updated_at = now;
+  CheckoutWrite write;
+  write.carts.push_back(CartWrite{reopened, cart_.version});
+  write.compensations = queued_;
+  Status committed = co_await ports_.store.Commit(write);
+  if (!committed.ok() && !queued_.empty()) {
+    // The compensations matter more than the cart's status: try them alone once more.
+    CheckoutWrite only_compensations;
+    only_compensations.compensations = queued_;
+    (void)co_await ports_.store.Commit(only_compensations);
+  }
+  (void)co_await ports_.locks.Release(lock_key_, cart_.session_id);
+  (void)reason;
+}
+
+Task<void> ConfirmSaga::ApplyPromotionsAfterOrder(const Order& order) {
+  // As reviewed (EC-04): best effort after the order exists, failures to the DLQ.
+  const TimeUs now = ports_.clock.Now();
+  std::vector<FailedCompensation> failed;
+  for (const PromoQuote& promo : priced_.promos) {
+    Status claimed =
+        co_await ports_.promotions.ClaimUsage(promo.code, order.cart_session_id, promo.discount);
+    if (!claimed.ok()) {
+      auto c = Compensation(CompensationKind::kApplyPromotion, promo.code,
+                            config_.checkout.promotion_max_retries, now);
+      c.fields["reference"] = order.cart_session_id;
+      c.fields["discount"] = std::to_string(promo.discount);
+      failed.push_back(std::move(c));
+    }
+  }
+  if (failed.empty()) co_return;
+  CheckoutWrite write;
+  write.compensations = std::move(failed);
+  (void)co_await ports_.store.Commit(write);
+}
+
+Task<void> ConfirmSaga::Finalize(const Order& order) {
+  const TimeUs now = ports_.clock.Now();
+  Cart completed = cart_;
+  completed.version = cart_.version + 1;
+  completed.status = CartStatus::kCompleted;
+  completed.order_id = order.id;
+  completed.updated_at = now;
+  CheckoutWrite write;
+  write.carts.push_back(CartWrite{completed, cart_.version});
+  Event converted;
+  converted.id = cart_.id + ":converted";
+  converted.topic = std::string{topics::kCartConverted};
+  converted.subject = cart_.id;
+  converted.fields = {{"cart_id", cart_.id},
+                      {"order_id", order.id},
+                      {"items_count", std::to_string(cart_.items.size())},
+                      {"cart_total", std::to_string(order.total)}};
+  write.outbox.push_back(std::move(converted));
+  if (order.payment_method == PaymentMethod::kCard) {
+    Event capture;
+    capture.id = order.id + ":capture_requested";
+    capture.topic = std::string{topics::kPaymentCaptureRequested};
+    capture.subject = order.id;
+    capture.fields = {{"order_id", order.id},
+                      {"authorization_id", order.authorization_id},
+                      {"amount", std::to_string(order.total)}};
+    write.outbox.push_back(std::move(capture));
+  }
+  Status committed = co_await ports_.store.Commit(write);
+  if (!committed.ok()) {
+    // completeCartAfterOrderCreation failed: the worker retries it (cart_cleanup, 3 times).
+    auto c = Compensation(CompensationKind::kCartCleanup, cart_.id,
+                          config_.checkout.cart_cleanup_max_retries, now);
+    c.fields["order_id"] = order.id;
+    CheckoutWrite dlq;
+    dlq.compensations.push_back(std::move(c));
+    (void)co_await ports_.store.Commit(dlq);
+  }
+  (void)co_await ports_.locks.Put(IdempotencyResultKey(cart_.session_id), order.id,
+                                  config_.checkout.idempotency_result_hours * kHourUs);
+}
+
+Task<Result<ConfirmResult>> ConfirmSaga::Run() {
+  // A repeated confirm returns the remembered result (24 h).
+  auto cart_for_key = co_await ports_.store.GetCart(request_.cart_id);
+  if (!cart_for_key.ok()) co_return cart_for_key.status();
+  auto remembered = co_await ports_.locks.Get(IdempotencyResultKey(cart_for_key->session_id));
+  if (remembered.ok() && remembered->has_value()) {
+    co_return ConfirmResult{*remembered.value(), {}, true};
+  }
+
+  // Step 1: validate cart and session, take the idempotency lock, move the cart to checkout.
+  Status started = co_await StartSession();
+  if (!started.ok()) co_return started;
+
+  auto fail = [&](Status why) -> Task<Result<ConfirmResult>> {
+    co_await Compensate(why.ToString());
+    co_return why;
+  };
+
+  // Step 2: totals, with prices re-validated against what the customer confirmed.
+  const bool redeem = profile_.Fixed(FindingId("P2-CC-03"));
+  auto priced = co_await PriceCart(ports_, cart_, request_.choice, redeem);
+  if (!priced.ok()) co_return co_await fail(priced.status());
+  priced_ = std::move(priced).value();
+  if (priced_.totals.subtotal != request_.confirmed.subtotal) {
+    co_return co_await fail(Fail(Code::kRejected, "prices changed since preview"));
+  }
+  if (profile_.Fixed(FindingId("R-1.5"))) {
+    if (priced_.totals.shipping_fee != request_.confirmed.shipping_fee) {
+      co_return co_await fail(Fail(Code::kRejected, "totals changed: shipping fee"));
+    }
+  }
+  // As reviewed the fee re-computed now goes into the order unchecked.
+  for (const PromoQuote& promo : priced_.promos) {
+    if (!promo.single_use) continue;
+    auto locked =
+        co_await ports_.locks.TryAcquire(CouponLockKey(promo.code), cart_.session_id,
+                                         config_.checkout.idempotency_lock_minutes * kMinuteUs);
+    if (!locked.ok()) co_return co_await fail(locked.status());
+    if (!locked.value()) co_return co_await fail(Fail(Code::kConflict, "coupon in use"));
+    coupon_locks_.push_back(CouponLockKey(promo.code));
+  }
+
+  // Step 3: fraud pre-check.
+  Status fraud = co_await ports_.fraud.PreCheck(cart_.customer_id, priced_.totals.total);
+  if (!fraud.ok()) co_return co_await fail(fraud);
+
+  // Step 4: authorize payment (cash on delivery skips it, EC-07).
+  Status authorized = co_await Authorize();
+  if (!authorized.ok()) co_return co_await fail(authorized);
+
+  // Step 5: reserve stock item by item; a partial reservation is rolled back by Compensate.
+  Status reserved = co_await ReserveStock();
+  if (!reserved.ok()) co_return co_await fail(reserved);
+
+  Status claimed = co_await ClaimPromotionsAndPoints();
+  if (!claimed.ok()) co_return co_await fail(claimed);
+
+  // Step 6: create the order; on failure roll back reservations and void the authorization.
+  auto order = co_await CreateOrder();
+  if (!order.ok()) co_return co_await fail(order.status());
+
+  // Step 7: promotions after the order (as reviewed only).
+  if (!profile_.Fixed(FindingId("P2-CC-04"))) co_await ApplyPromotionsAfterOrder(order.value());
+
+  // Step 8: finalize: outbox + cart completed in one transaction.
+  co_await Finalize(order.value());
+  co_return ConfirmResult{order->id, priced_.totals, false};
+}
+
+Task<Result<ConfirmResult>> CheckoutService::ConfirmCheckout(const ConfirmRequest& request) {
+  ConfirmSaga saga(*this, request);
+  co_return co_await saga.Run();
+}
+
+}  // namespace csim

@@ -1,0 +1,106 @@
+#pragma once
+// The checkout service: carts, preview, and ConfirmCheckout, the saga of review section 3.1.
+// Stateless between calls: carts, locks and compensations live behind ports, so a crash loses only
+// the calls in flight, and the saga's compensations are what a crash leaves to the workers.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/findings.h"
+#include "core/ports/alerts.h"
+#include "core/ports/checkout_store.h"
+#include "core/ports/clock.h"
+#include "core/ports/fraud.h"
+#include "core/ports/locks.h"
+#include "core/ports/loyalty.h"
+#include "core/ports/order_client.h"
+#include "core/ports/payment.h"
+#include "core/ports/pricing.h"
+#include "core/ports/promotions.h"
+#include "core/ports/shipping.h"
+#include "core/ports/warehouse.h"
+
+namespace csim {
+
+struct CheckoutPorts {
+  Clock& clock;
+  CheckoutStore& store;
+  PricingService& pricing;
+  ShippingRates& shipping;
+  FraudService& fraud;
+  PaymentGateway& payment;
+  WarehouseInventory& warehouse;
+  Promotions& promotions;
+  Loyalty& loyalty;
+  LockStore& locks;
+  OrderClient& orders;
+  Alerts& alerts;
+};
+
+// What the customer asks for at preview and again at confirm.
+struct CheckoutChoice {
+  std::vector<std::string> promo_codes;
+  std::int64_t points_to_redeem = 0;
+  PaymentMethod payment_method = PaymentMethod::kCard;
+  std::string country = "VN";
+};
+
+struct Totals {
+  Money subtotal = 0;
+  Money shipping_fee = 0;
+  Money discount = 0;
+  std::int64_t points_redeemed = 0;
+  Money points_value = 0;
+  Money total = 0;
+  bool operator==(const Totals&) const = default;
+};
+
+struct Preview {
+  std::int64_t cart_version = 0;
+  Totals totals;
+};
+
+struct ConfirmRequest {
+  std::string cart_id;
+  std::int64_t cart_version = 0;  // the version the customer previewed (EC-01)
+  CheckoutChoice choice;
+  Totals confirmed;  // the totals the customer saw and accepted
+};
+
+struct ConfirmResult {
+  std::string order_id;
+  Totals totals;
+  bool replayed = false;  // a repeated confirm answered from the remembered result
+};
+
+class CheckoutService {
+ public:
+  CheckoutService(CheckoutPorts ports, const Config& config, const Profile& profile)
+      : ports_(ports), config_(config), profile_(profile) {}
+
+  // A new active cart. kConflict if the id exists.
+  Task<Status> CreateCart(const std::string& cart_id, const std::string& session_id,
+                          const std::string& customer_id, bool guest);
+  // Adds (or increases) an item after a soft stock check that reserves nothing.
+  Task<Status> AddItem(const std::string& cart_id, const CartItem& item);
+  // Current totals of the cart for `choice`.
+  Task<Result<Preview>> PreviewCheckout(const std::string& cart_id, const CheckoutChoice& choice);
+  // The saga: lock, validate, price, fraud, authorize, reserve, create the order, promotions,
+  // finalize. Every failure after a side effect compensates it (or queues its compensation).
+  Task<Result<ConfirmResult>> ConfirmCheckout(const ConfirmRequest& request);
+
+ private:
+  friend class ConfirmSaga;
+  CheckoutPorts ports_;
+  const Config& config_;
+  const Profile& profile_;
+};
+
+// Keys in the LockStore (the Redis role).
+std::string IdempotencyLockKey(const Cart& cart);
+std::string IdempotencyResultKey(const std::string& session_id);
+std::string CouponLockKey(const std::string& code);
+
+}  // namespace csim

@@ -1,0 +1,125 @@
+#pragma once
+// The finding catalogue (../shared/spec/findings.md) as data, and the Profile that says, per
+// finding, whether the core behaves as reviewed (bug included) or as fixed. Code reads a switch
+// where the behaviour lives, by the catalogue's own ID:
+//   if (profile.Fixed(FindingId("P1-CC-01"))) ...
+// FindingId is consteval, so a misspelt ID does not compile.
+
+#include <array>
+#include <bitset>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace csim {
+
+struct FindingInfo {
+  std::string_view id;       // the first ID of the catalogue row
+  std::string_view aliases;  // the row's other IDs, space separated ("" if none)
+  std::string_view summary;  // one line: what goes wrong as reviewed
+  std::string_view detected_by;
+};
+
+inline constexpr std::array<FindingInfo, 16> kFindings{{
+    {"P0-CC-01", "",
+     "no consumer for payments.refund.completed: refunded orders never become refunded",
+     "ORDER-SETTLES MONEY-CONSERVED"},
+    {"P1-CC-01", "EC-08",
+     "empty warehouse id passed to ReserveStockWithTTL: reserves a phantom pool, oversell",
+     "NO-OVERSELL NO-PHANTOM-WAREHOUSE"},
+    {"P1-CC-02", "M-03",
+     "reservation TTL is the checkout constant (15 min); reservation_timeout_minutes is read by "
+     "nothing",
+     "config lint, TTL scenario"},
+    {"P1-CC-03", "", "outbox event marked failed after 10 retries with no alert and no drain",
+     "NO-SILENT-EVENT-LOSS"},
+    {"P1-CC-04", "EC-05",
+     "cart cleanup releases reservations of checkout carts whose order is live",
+     "NO-OVERSELL STOCK-NO-LEAK CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
+    {"P1-CC-05", "M-05", "checkout keeps its own order transition table without partially_shipped",
+     "VALID-TRANSITIONS"},
+    {"P2-CC-04", "EC-04",
+     "promo usage applied after the order, best effort: an expired promo leaks its budget",
+     "PROMO-NO-BUDGET-LEAK"},
+    {"P2-CC-05", "EC-06", "rollback of a partial reservation ignores release errors",
+     "STOCK-NO-LEAK"},
+    {"P2-CC-03", "EC-12", "loyalty points are never redeemed at checkout", "LOYALTY-CONSERVED"},
+    {"R-1.4", "", "a cart whose completion and its DLQ retry failed stays in checkout forever",
+     "ORDER-SETTLES"},
+    {"R-1.5", "", "shipping fee not re-fetched at confirm: the order can carry a fee never shown",
+     "PRICE-AS-CONFIRMED"},
+    {"R-3.3", "", "deprecated HTTP subscription path without event-id dedup processes events twice",
+     "EFFECT-ONCE MONEY-CONSERVED"},
+    {"EC-11", "", "some pending orders carry no expiry_at and never expire", "ORDER-SETTLES"},
+    {"EC-14", "", "two warehouse interfaces in the order side; rollback releases through only one",
+     "STOCK-NO-LEAK"},
+    {"M-04", "P2-CC-01", "topic orders.checkout.completed declared and never published",
+     "topology audit"},
+    {"M-01", "P2-CC-02 P2-CC-08 P1-CC-06",
+     "config values disagree or are hard-coded (country, max amount)", "config lint"},
+}};
+
+inline constexpr std::size_t kFindingCount = kFindings.size();
+
+// A finding's index in kFindings.
+struct Finding {
+  std::size_t index;
+};
+
+namespace findings_detail {
+constexpr bool AliasListHas(std::string_view list, std::string_view id) {
+  while (!list.empty()) {
+    std::size_t space = list.find(' ');
+    std::string_view word = list.substr(0, space);
+    if (word == id) return true;
+    if (space == std::string_view::npos) break;
+    list.remove_prefix(space + 1);
+  }
+  return false;
+}
+}  // namespace findings_detail
+
+// Any ID of a catalogue row (primary or alias), or nullopt.
+constexpr std::optional<Finding> LookupFinding(std::string_view id) {
+  for (std::size_t i = 0; i < kFindings.size(); ++i) {
+    if (kFindings[i].id == id || findings_detail::AliasListHas(kFindings[i].aliases, id))
+      return Finding{i};
+  }
+  return std::nullopt;
+}
+
+consteval Finding FindingId(std::string_view id) {
+  auto finding = LookupFinding(id);
+  if (!finding) throw "unknown finding ID";  // a compile error, never a run-time throw
+  return *finding;
+}
+
+class Profile {
+ public:
+  // Every finding fixed: the default.
+  static Profile AllFixed() {
+    Profile p;
+    p.fixed_.set();
+    return p;
+  }
+  // Every finding as the review found it.
+  static Profile AsReviewed() { return Profile{}; }
+
+  bool Fixed(Finding f) const { return fixed_.test(f.index); }
+  bool AsReviewedOn(Finding f) const { return !Fixed(f); }
+  void SetAsReviewed(Finding f) { fixed_.reset(f.index); }
+  void SetFixed(Finding f) { fixed_.set(f.index); }
+
+  // "fixed", "as-reviewed", or "fixed+as-reviewed:ID,ID" for a mix.
+  std::string Name() const;
+  bool operator==(const Profile&) const = default;
+
+ private:
+  std::bitset<kFindingCount> fixed_;
+};
+
+// Every valid ID, primary and aliases, comma separated (for error messages).
+std::string ValidFindingIds();
+
+}  // namespace csim

@@ -1,0 +1,41 @@
+#include "core/outbox_publisher.h"
+
+#include <string>
+
+namespace csim {
+
+Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock& clock,
+                                        Alerts& alerts, OutboxPolicy policy) {
+  CSIM_CHECK(policy.batch_size > 0);
+  CSIM_CHECK(policy.max_retries >= 0);
+  OutboxPassResult result;
+  auto due = co_await table.DueOutbox(clock.Now(), policy.batch_size);
+  if (!due.ok()) co_return result;
+  CSIM_CHECK(due->size() <= static_cast<std::size_t>(policy.batch_size));
+  for (OutboxRow row : due.value()) {
+    CSIM_CHECK(row.status == OutboxStatus::kPending);
+    Status published = co_await bus.Publish(row.event);
+    if (published.ok()) {
+      row.status = OutboxStatus::kPublished;
+      ++result.published;
+    } else if (row.attempts + 1 > policy.max_retries) {
+      row.status = OutboxStatus::kFailed;
+      ++row.attempts;
+      ++result.failed;
+      if (policy.alert_on_failed) {
+        alerts.Raise(Alert{"outbox.failed", row.event.id,
+                           "outbox event " + row.event.topic + " failed after " +
+                               std::to_string(row.attempts) + " attempts"});
+      }
+    } else {
+      ++row.attempts;
+      row.next_attempt_at = clock.Now() + policy.retry_backoff_us;
+      ++result.retried;
+    }
+    // If this update is lost the row is published again later: at-least-once, as the bus is.
+    (void)co_await table.UpdateOutbox(row);
+  }
+  co_return result;
+}
+
+}  // namespace csim

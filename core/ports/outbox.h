@@ -1,0 +1,23 @@
+#pragma once
+// The outbox table both services' databases carry: rows are written in the same transaction as
+// the business change and published later by an outbox worker.
+
+#include <cstdint>
+#include <vector>
+
+#include "core/model.h"
+#include "core/status.h"
+#include "core/task.h"
+
+namespace csim {
+
+class OutboxTable {
+ public:
+  virtual ~OutboxTable() = default;
+  // Up to `limit` rows with status pending and next_attempt_at <= now, oldest id first.
+  virtual Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) = 0;
+  // Stores the row's status, attempts and next_attempt_at. kNotFound if the id is unknown.
+  virtual Task<Status> UpdateOutbox(const OutboxRow& row) = 0;
+};
+
+}  // namespace csim

@@ -1,0 +1,152 @@
+#include "fakes/fake_checkout_store.h"
+
+#include "core/check.h"
+#include "fakes/deferred.h"
+
+namespace csim::fakes {
+
+// ---- Port ----
+
+Task<Result<Cart>> FakeCheckoutStore::GetCart(const std::string& cart_id) {
+  return Deferred<Result<Cart>>([this, cart_id]() -> Result<Cart> {
+    auto it = carts_.find(cart_id);
+    if (it == carts_.end()) return Status{Code::kNotFound, "unknown cart " + cart_id};
+    return it->second;
+  });
+}
+
+Task<Result<std::vector<Cart>>> FakeCheckoutStore::FindCarts(const CartQuery& query) {
+  return Deferred<Result<std::vector<Cart>>>([this, query] { return FindCartsNow(query); });
+}
+
+Task<Status> FakeCheckoutStore::Commit(const CheckoutWrite& write) {
+  return Deferred<Status>([this, write] { return CommitNow(write); });
+}
+
+Task<Result<std::vector<FailedCompensation>>> FakeCheckoutStore::DueCompensations(
+    TimeUs now, std::int32_t limit) {
+  return Deferred<Result<std::vector<FailedCompensation>>>(
+      [this, now, limit] { return DueCompensationsNow(now, limit); });
+}
+
+Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::DueOutbox(TimeUs now,
+                                                                  std::int32_t limit) {
+  return Deferred<Result<std::vector<OutboxRow>>>(
+      [this, now, limit] { return outbox_.Due(now, limit); });
+}
+
+Task<Status> FakeCheckoutStore::UpdateOutbox(const OutboxRow& row) {
+  return Deferred<Status>([this, row] { return outbox_.Update(row); });
+}
+
+// ---- Reads ----
+
+Result<std::vector<Cart>> FakeCheckoutStore::FindCartsNow(const CartQuery& query) const {
+  if (query.limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
+  if (query.limit > kQueryLimitMax) return Status{Code::kInvalidArgument, "limit too large"};
+  std::vector<Cart> found;
+  for (const auto& [id, cart] : carts_) {
+    if (found.size() >= static_cast<std::size_t>(query.limit)) break;
+    if (cart.status == query.status && cart.updated_at < query.updated_before) {
+      found.push_back(cart);
+    }
+  }
+  return found;
+}
+
+Result<std::vector<FailedCompensation>> FakeCheckoutStore::DueCompensationsNow(
+    TimeUs now, std::int32_t limit) const {
+  if (limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
+  if (limit > kQueryLimitMax) return Status{Code::kInvalidArgument, "limit too large"};
+  std::vector<FailedCompensation> due;
+  for (std::int64_t id : pending_compensation_ids_) {
+    if (due.size() >= static_cast<std::size_t>(limit)) break;
+    const FailedCompensation& compensation = compensations_.at(id);
+    CSIM_CHECK(compensation.status == CompensationStatus::kPending, "pending index out of date");
+    if (compensation.next_attempt_at <= now) due.push_back(compensation);
+  }
+  return due;
+}
+
+// ---- Commit: validate every part, then apply every part ----
+
+Status FakeCheckoutStore::CommitNow(const CheckoutWrite& write) {
+  if (Status status = Validate(write); !status.ok()) {
+    failed_commit_count_++;
+    return status;
+  }
+  Apply(write);
+  commit_count_++;
+  return Status::Ok();
+}
+
+Status FakeCheckoutStore::Validate(const CheckoutWrite& write) const {
+  if (write.carts.size() > kWritesPerCommitMax ||
+      write.compensations.size() > kWritesPerCommitMax) {
+    return Status{Code::kInvalidArgument, "too many rows in one commit"};
+  }
+  if (Status status = ValidateCarts(write.carts); !status.ok()) return status;
+  if (Status status = outbox_.Validate(write.outbox); !status.ok()) return status;
+  return ValidateCompensations(write.compensations);
+}
+
+Status FakeCheckoutStore::ValidateCarts(const std::vector<CartWrite>& carts) const {
+  std::set<std::string> seen;
+  for (const CartWrite& write : carts) {
+    const Cart& cart = write.cart;
+    if (cart.id.empty()) return Status{Code::kInvalidArgument, "cart without id"};
+    if (!seen.insert(cart.id).second) {
+      return Status{Code::kInvalidArgument, "cart " + cart.id + " written twice in one commit"};
+    }
+    if (write.expected_version < 0 || cart.version != write.expected_version + 1) {
+      return Status{Code::kInvalidArgument, "cart version must be expected_version + 1"};
+    }
+    auto it = carts_.find(cart.id);
+    if (write.expected_version == 0) {
+      if (it != carts_.end()) return Status{Code::kConflict, "cart " + cart.id + " exists"};
+      continue;
+    }
+    if (it == carts_.end()) return Status{Code::kNotFound, "unknown cart " + cart.id};
+    if (it->second.version != write.expected_version) {
+      return Status{Code::kConflict, "cart " + cart.id + " version changed"};
+    }
+  }
+  CSIM_CHECK(carts_.size() + carts.size() <= kCartsMax, "kCartsMax");
+  return Status::Ok();
+}
+
+Status FakeCheckoutStore::ValidateCompensations(
+    const std::vector<FailedCompensation>& compensations) const {
+  std::set<std::int64_t> seen;
+  for (const FailedCompensation& compensation : compensations) {
+    if (compensation.id < 0) return Status{Code::kInvalidArgument, "negative compensation id"};
+    if (compensation.id == 0) continue;
+    if (!compensations_.contains(compensation.id)) {
+      return Status{Code::kNotFound, "unknown compensation " + std::to_string(compensation.id)};
+    }
+    if (!seen.insert(compensation.id).second) {
+      return Status{Code::kInvalidArgument, "compensation written twice in one commit"};
+    }
+  }
+  CSIM_CHECK(compensations_.size() + compensations.size() <= kCompensationsMax,
+             "kCompensationsMax");
+  return Status::Ok();
+}
+
+void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
+  for (const CartWrite& cart_write : write.carts) carts_[cart_write.cart.id] = cart_write.cart;
+  outbox_.Append(write.outbox, clock_.Now());
+  for (FailedCompensation compensation : write.compensations) {
+    if (compensation.id == 0) compensation.id = ++last_compensation_id_;
+    CSIM_CHECK(compensation.id <= last_compensation_id_);
+    if (compensation.status == CompensationStatus::kPending) {
+      pending_compensation_ids_.insert(compensation.id);
+    } else {
+      pending_compensation_ids_.erase(compensation.id);
+    }
+    compensations_[compensation.id] = std::move(compensation);
+  }
+  CSIM_CHECK(pending_compensation_ids_.size() <= compensations_.size());
+}
+
+}  // namespace csim::fakes

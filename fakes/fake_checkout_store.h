@@ -1,0 +1,69 @@
+#pragma once
+// FakeCheckoutStore: the checkout service's database in memory. Commit validates every part of the
+// write first and then applies all of it, so a failed Commit writes nothing (the property the
+// store tests pin down); a crash between two Commits keeps exactly the committed rows.
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/ports/checkout_store.h"
+#include "core/ports/clock.h"
+#include "fakes/outbox_rows.h"
+
+namespace csim::fakes {
+
+class FakeCheckoutStore final : public CheckoutStore {
+ public:
+  static constexpr std::size_t kCartsMax = 1'000'000;
+  static constexpr std::size_t kCompensationsMax = 1'000'000;
+  static constexpr std::size_t kWritesPerCommitMax = 10'000;
+  static constexpr std::int32_t kQueryLimitMax = 100'000;
+
+  explicit FakeCheckoutStore(const Clock& clock) : clock_(clock) {}
+
+  Task<Result<Cart>> GetCart(const std::string& cart_id) override;
+  // kInvalidArgument for a limit outside (0, kQueryLimitMax].
+  Task<Result<std::vector<Cart>>> FindCarts(const CartQuery& query) override;
+  // Per cart: expected_version 0 inserts (kConflict if the id exists); otherwise kNotFound if the
+  // cart is missing, kConflict if its stored version is not expected_version. kInvalidArgument for
+  // cart.version != expected_version + 1, an empty or repeated cart id, an outbox event without
+  // id or topic, or a compensation id that is negative. kNotFound for an unknown compensation id.
+  Task<Status> Commit(const CheckoutWrite& write) override;
+  Task<Result<std::vector<FailedCompensation>>> DueCompensations(TimeUs now,
+                                                                 std::int32_t limit) override;
+  Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override;
+  Task<Status> UpdateOutbox(const OutboxRow& row) override;
+
+  // ---- Truth ----
+  const std::map<std::string, Cart>& Carts() const { return carts_; }
+  const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
+  const std::map<std::int64_t, FailedCompensation>& Compensations() const {
+    return compensations_;
+  }
+  std::int64_t CommitCount() const { return commit_count_; }  // successful commits
+  std::int64_t FailedCommitCount() const { return failed_commit_count_; }
+
+ private:
+  Result<std::vector<Cart>> FindCartsNow(const CartQuery& query) const;
+  Status CommitNow(const CheckoutWrite& write);
+  Status Validate(const CheckoutWrite& write) const;
+  Status ValidateCarts(const std::vector<CartWrite>& carts) const;
+  Status ValidateCompensations(const std::vector<FailedCompensation>& compensations) const;
+  void Apply(const CheckoutWrite& write);
+  Result<std::vector<FailedCompensation>> DueCompensationsNow(TimeUs now,
+                                                              std::int32_t limit) const;
+
+  const Clock& clock_;
+  std::map<std::string, Cart> carts_;
+  OutboxRows outbox_;
+  std::map<std::int64_t, FailedCompensation> compensations_;
+  std::set<std::int64_t> pending_compensation_ids_;
+  std::int64_t last_compensation_id_ = 0;
+  std::int64_t commit_count_ = 0;
+  std::int64_t failed_commit_count_ = 0;
+};
+
+}  // namespace csim::fakes

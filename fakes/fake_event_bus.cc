@@ -1,0 +1,119 @@
+#include "fakes/fake_event_bus.h"
+
+#include "core/check.h"
+#include "fakes/deferred.h"
+
+namespace csim::fakes {
+
+Task<Status> FakeEventBus::Publish(const Event& event) {
+  return Deferred<Status>([this, event] { return PublishNow(event); });
+}
+
+Status FakeEventBus::PublishNow(const Event& event) {
+  if (event.id.empty()) return Status{Code::kInvalidArgument, "event without id"};
+  if (event.topic.empty()) return Status{Code::kInvalidArgument, "event without topic"};
+  CSIM_CHECK(published_.size() < kPublishedMax, "kPublishedMax");
+  published_.push_back(event);
+  if (!HasSubscribers(event.topic)) unrouted_count_++;
+  EnqueueForSubscribers(event, clock_.Now());
+  return Status::Ok();
+}
+
+void FakeEventBus::Subscribe(const std::string& topic, const std::string& subscriber,
+                             EventHandler handler) {
+  CSIM_CHECK(!topic.empty(), "subscription without topic");
+  CSIM_CHECK(!subscriber.empty(), "subscription without subscriber");
+  CSIM_CHECK(static_cast<bool>(handler), "subscription without handler");
+  auto [it, inserted] = handlers_.insert_or_assign({topic, subscriber}, std::move(handler));
+  if (inserted) subscribers_by_topic_[topic].push_back(subscriber);
+  CSIM_CHECK(handlers_.size() <= kSubscriptionsMax, "kSubscriptionsMax");
+}
+
+// ---- Driving ----
+
+std::optional<Delivery> FakeEventBus::NextDue(TimeUs now) {
+  if (queued_.empty() || queued_.begin()->first.first > now) return std::nullopt;
+  Delivery delivery = std::move(queued_.begin()->second);
+  queued_.erase(queued_.begin());
+  CSIM_CHECK(!in_flight_.contains(delivery.id), "a delivery is queued or in flight, not both");
+  in_flight_.emplace(delivery.id, delivery);
+  delivery_counts_[{delivery.subscriber, delivery.event.id}]++;
+  return delivery;
+}
+
+std::optional<TimeUs> FakeEventBus::NextDueTime() const {
+  if (queued_.empty()) return std::nullopt;
+  return queued_.begin()->first.first;
+}
+
+const EventHandler& FakeEventBus::Handler(const Delivery& delivery) const {
+  auto it = handlers_.find({delivery.topic, delivery.subscriber});
+  CSIM_CHECK(it != handlers_.end(), "a delivery without its subscription");
+  return it->second;
+}
+
+void FakeEventBus::Ack(std::int64_t delivery_id) {
+  const std::size_t erased = in_flight_.erase(delivery_id);
+  CSIM_CHECK(erased == 1, "Ack of a delivery not in flight");
+}
+
+void FakeEventBus::Nack(std::int64_t delivery_id, TimeUs retry_at) {
+  auto it = in_flight_.find(delivery_id);
+  CSIM_CHECK(it != in_flight_.end(), "Nack of a delivery not in flight");
+  Delivery delivery = std::move(it->second);
+  in_flight_.erase(it);
+  delivery.attempts++;
+  delivery.deliver_at = retry_at;
+  const bool inserted = queued_.emplace(QueueKey{retry_at, delivery.id}, std::move(delivery)).second;
+  CSIM_CHECK(inserted, "delivery ids are unique");
+}
+
+void FakeEventBus::DeliverAgain(const Event& event, TimeUs at) {
+  CSIM_CHECK(!event.id.empty());
+  CSIM_CHECK(!event.topic.empty());
+  EnqueueForSubscribers(event, at);
+}
+
+// ---- Truth ----
+
+std::vector<FakeEventBus::SubscriptionKey> FakeEventBus::Subscriptions() const {
+  std::vector<SubscriptionKey> keys;
+  keys.reserve(handlers_.size());
+  for (const auto& [key, handler] : handlers_) keys.push_back(key);
+  return keys;
+}
+
+bool FakeEventBus::HasSubscribers(const std::string& topic) const {
+  return subscribers_by_topic_.contains(topic);
+}
+
+std::int64_t FakeEventBus::DeliveryCount(const std::string& subscriber,
+                                         const std::string& event_id) const {
+  auto it = delivery_counts_.find({subscriber, event_id});
+  return it == delivery_counts_.end() ? 0 : it->second;
+}
+
+// ---- Queue ----
+
+void FakeEventBus::EnqueueForSubscribers(const Event& event, TimeUs at) {
+  auto it = subscribers_by_topic_.find(event.topic);
+  if (it == subscribers_by_topic_.end()) return;
+  for (const std::string& subscriber : it->second) {
+    Delivery delivery;
+    delivery.id = ++last_delivery_id_;
+    delivery.subscriber = subscriber;
+    delivery.topic = event.topic;
+    delivery.event = event;
+    delivery.deliver_at = at;
+    Enqueue(std::move(delivery));
+  }
+}
+
+void FakeEventBus::Enqueue(Delivery delivery) {
+  CSIM_CHECK(PendingCount() < kQueuedDeliveriesMax, "kQueuedDeliveriesMax");
+  const QueueKey key{delivery.deliver_at, delivery.id};
+  const bool inserted = queued_.emplace(key, std::move(delivery)).second;
+  CSIM_CHECK(inserted, "delivery ids are unique");
+}
+
+}  // namespace csim::fakes

@@ -1,0 +1,98 @@
+#pragma once
+// FakeEventBus: at-least-once pub/sub driven by the simulator. Publish records the event and queues
+// one Delivery per subscription of its topic (in subscription order); the simulator takes due
+// deliveries with NextDue, runs Handler(delivery) and then Acks, or Nacks with a retry time. An
+// event whose topic has no subscriber is recorded and delivered to nobody (as Dapr drops it),
+// which the topology audit reads from the truth views.
+//
+// Subscribe with a (topic, subscriber) pair already known replaces its handler: a worker that
+// restarts after a crash subscribes again and must receive the deliveries still queued for it.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/ports/clock.h"
+#include "core/ports/event_bus.h"
+
+namespace csim::fakes {
+
+struct Delivery {
+  std::int64_t id = 0;  // 1, 2, ... in the order deliveries were queued
+  std::string subscriber;
+  std::string topic;
+  Event event;
+  std::int32_t attempts = 0;  // Nacks so far
+  TimeUs deliver_at = 0;
+  bool operator==(const Delivery&) const = default;
+};
+
+class FakeEventBus final : public EventBus {
+ public:
+  using SubscriptionKey = std::pair<std::string, std::string>;  // (topic, subscriber)
+
+  static constexpr std::size_t kQueuedDeliveriesMax = 1'000'000;  // queued + in flight
+  static constexpr std::size_t kPublishedMax = 4'000'000;
+  static constexpr std::size_t kSubscriptionsMax = 1'000;
+
+  explicit FakeEventBus(const Clock& clock) : clock_(clock) {}
+
+  // Records `event` and queues its deliveries, due now. kInvalidArgument without id or topic.
+  Task<Status> Publish(const Event& event) override;
+  void Subscribe(const std::string& topic, const std::string& subscriber,
+                 EventHandler handler) override;
+
+  // ---- Driving (the simulator) ----
+  // The queued delivery with the smallest (deliver_at, id) if deliver_at <= now, now in flight.
+  std::optional<Delivery> NextDue(TimeUs now);
+  // When the next queued delivery is due; nullopt if none is queued.
+  std::optional<TimeUs> NextDueTime() const;
+  // The handler of the delivery's subscription. The reference stays valid until that
+  // subscription is replaced by another Subscribe.
+  const EventHandler& Handler(const Delivery& delivery) const;
+  // Done with an in-flight delivery. REQUIRES: in flight.
+  void Ack(std::int64_t delivery_id);
+  // Queues an in-flight delivery again at `retry_at`, attempts + 1. REQUIRES: in flight.
+  void Nack(std::int64_t delivery_id, TimeUs retry_at);
+  // Queues another copy of `event` for every subscriber of its topic at `at` (a duplicated
+  // webhook or redelivery); not recorded as published again.
+  void DeliverAgain(const Event& event, TimeUs at);
+
+  // ---- Truth ----
+  const std::vector<Event>& Published() const { return published_; }
+  // Every (topic, subscriber), by key.
+  std::vector<SubscriptionKey> Subscriptions() const;
+  bool HasSubscribers(const std::string& topic) const;
+  std::size_t QueuedCount() const { return queued_.size(); }
+  std::size_t InFlightCount() const { return in_flight_.size(); }
+  std::size_t PendingCount() const { return queued_.size() + in_flight_.size(); }
+  std::int64_t UnroutedCount() const { return unrouted_count_; }  // published, no subscriber
+  // Times NextDue handed event `event_id` to `subscriber`.
+  std::int64_t DeliveryCount(const std::string& subscriber, const std::string& event_id) const;
+  // (subscriber, event id) -> deliveries handed out.
+  const std::map<std::pair<std::string, std::string>, std::int64_t>& DeliveryCounts() const {
+    return delivery_counts_;
+  }
+
+ private:
+  using QueueKey = std::pair<TimeUs, std::int64_t>;  // (deliver_at, id)
+
+  Status PublishNow(const Event& event);
+  void EnqueueForSubscribers(const Event& event, TimeUs at);
+  void Enqueue(Delivery delivery);
+
+  const Clock& clock_;
+  std::map<SubscriptionKey, EventHandler> handlers_;
+  std::map<std::string, std::vector<std::string>> subscribers_by_topic_;  // subscription order
+  std::map<QueueKey, Delivery> queued_;
+  std::map<std::int64_t, Delivery> in_flight_;
+  std::vector<Event> published_;
+  std::map<std::pair<std::string, std::string>, std::int64_t> delivery_counts_;
+  std::int64_t last_delivery_id_ = 0;
+  std::int64_t unrouted_count_ = 0;
+};
+
+}  // namespace csim::fakes

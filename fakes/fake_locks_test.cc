@@ -1,0 +1,50 @@
+#include "fakes/fake_locks.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes/manual_clock.h"
+#include "fakes/run_sync.h"
+
+namespace csim::fakes {
+namespace {
+
+constexpr DurationUs kLockTtlUs = 15 * kMinuteUs;
+
+TEST(FakeLockStore, TryAcquireHonoursTtl) {
+  ManualClock clock{0};
+  FakeLockStore locks{clock};
+  EXPECT_TRUE(RunSync(locks.TryAcquire("lock:s1", "owner-a", kLockTtlUs)).value());
+  EXPECT_FALSE(RunSync(locks.TryAcquire("lock:s1", "owner-b", kLockTtlUs)).value());
+  EXPECT_EQ(RunSync(locks.Get("lock:s1")).value(), "owner-a");
+
+  clock.Set(kLockTtlUs - 1);
+  EXPECT_FALSE(RunSync(locks.TryAcquire("lock:s1", "owner-b", kLockTtlUs)).value());
+  clock.Set(kLockTtlUs);
+  EXPECT_EQ(RunSync(locks.Get("lock:s1")).value(), std::nullopt) << "lapsed = absent";
+  EXPECT_TRUE(locks.LiveKeys(clock.Now()).empty());
+  EXPECT_TRUE(RunSync(locks.TryAcquire("lock:s1", "owner-b", kLockTtlUs)).value());
+
+  // The old owner's late release must not free the new owner's lock.
+  EXPECT_TRUE(RunSync(locks.Release("lock:s1", "owner-a")).ok());
+  EXPECT_EQ(RunSync(locks.Get("lock:s1")).value(), "owner-b");
+  EXPECT_TRUE(RunSync(locks.Release("lock:s1", "owner-b")).ok());
+  EXPECT_EQ(RunSync(locks.Get("lock:s1")).value(), std::nullopt);
+  EXPECT_EQ(locks.AcquiredCount(), 2);
+  EXPECT_EQ(locks.ContendedCount(), 2);
+
+  EXPECT_EQ(RunSync(locks.TryAcquire("lock:s2", "x", 0)).code(), Code::kInvalidArgument);
+}
+
+TEST(FakeLockStore, PutOverwritesWhoeverHeldIt) {
+  ManualClock clock{0};
+  FakeLockStore locks{clock};
+  ASSERT_TRUE(RunSync(locks.TryAcquire("result:s1", "a", kMinuteUs)).value());
+  EXPECT_TRUE(RunSync(locks.Put("result:s1", "ord-1", kDayUs)).ok());
+  clock.Advance(kHourUs);
+  std::map<std::string, LockEntry> live = locks.LiveKeys(clock.Now());
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live.at("result:s1"), (LockEntry{"ord-1", kDayUs}));
+}
+
+}  // namespace
+}  // namespace csim::fakes

@@ -1,0 +1,152 @@
+#include "fakes/fake_order_store.h"
+
+#include <algorithm>
+
+#include "core/check.h"
+#include "fakes/deferred.h"
+
+namespace csim::fakes {
+
+// ---- Port ----
+
+Task<Result<Order>> FakeOrderStore::GetOrder(const std::string& order_id) {
+  return Deferred<Result<Order>>([this, order_id]() -> Result<Order> {
+    auto it = orders_.find(order_id);
+    if (it == orders_.end()) return Status{Code::kNotFound, "unknown order " + order_id};
+    return it->second;
+  });
+}
+
+Task<Result<Order>> FakeOrderStore::FindBySession(const std::string& cart_session_id) {
+  return Deferred<Result<Order>>(
+      [this, cart_session_id] { return FindBySessionNow(cart_session_id); });
+}
+
+Task<Result<std::vector<Order>>> FakeOrderStore::FindOrders(const OrderQuery& query) {
+  return Deferred<Result<std::vector<Order>>>([this, query] { return FindOrdersNow(query); });
+}
+
+Task<Result<bool>> FakeOrderStore::IsProcessed(const std::string& event_id) {
+  return Deferred<Result<bool>>(
+      [this, event_id] { return Result<bool>{processed_.contains(event_id)}; });
+}
+
+Task<Status> FakeOrderStore::Commit(const OrderWrite& write) {
+  return Deferred<Status>([this, write] { return CommitNow(write); });
+}
+
+Task<Result<std::vector<OutboxRow>>> FakeOrderStore::DueOutbox(TimeUs now, std::int32_t limit) {
+  return Deferred<Result<std::vector<OutboxRow>>>(
+      [this, now, limit] { return outbox_.Due(now, limit); });
+}
+
+Task<Status> FakeOrderStore::UpdateOutbox(const OutboxRow& row) {
+  return Deferred<Status>([this, row] { return outbox_.Update(row); });
+}
+
+// ---- Reads ----
+
+Result<Order> FakeOrderStore::FindBySessionNow(const std::string& cart_session_id) const {
+  auto it = by_session_.find(cart_session_id);
+  if (it == by_session_.end()) {
+    return Status{Code::kNotFound, "no order for session " + cart_session_id};
+  }
+  return orders_.at(it->second);
+}
+
+Result<std::vector<Order>> FakeOrderStore::FindOrdersNow(const OrderQuery& query) const {
+  if (query.limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
+  if (query.limit > kQueryLimitMax) return Status{Code::kInvalidArgument, "limit too large"};
+  std::vector<Order> found;
+  for (const auto& [id, order] : orders_) {
+    if (found.size() >= static_cast<std::size_t>(query.limit)) break;
+    if (Matches(query, order)) found.push_back(order);
+  }
+  return found;
+}
+
+bool FakeOrderStore::Matches(const OrderQuery& query, const Order& order) {
+  if (!query.statuses.empty() &&
+      std::find(query.statuses.begin(), query.statuses.end(), order.status) ==
+          query.statuses.end()) {
+    return false;
+  }
+  // As in SQL, `expiry_at < x` is false for an order without expiry_at (finding EC-11).
+  if (query.expiry_before &&
+      (!order.expiry_at.has_value() || *order.expiry_at >= *query.expiry_before)) {
+    return false;
+  }
+  if (query.created_before && order.created_at >= *query.created_before) return false;
+  return true;
+}
+
+// ---- Commit: validate every part, then apply every part ----
+
+Status FakeOrderStore::CommitNow(const OrderWrite& write) {
+  if (Status status = Validate(write); !status.ok()) {
+    failed_commit_count_++;
+    return status;
+  }
+  Apply(write);
+  commit_count_++;
+  return Status::Ok();
+}
+
+Status FakeOrderStore::Validate(const OrderWrite& write) const {
+  if (write.insert && write.update && write.insert->id == write.update->id) {
+    return Status{Code::kInvalidArgument, "insert and update of the same order in one commit"};
+  }
+  if (write.insert) {
+    if (Status status = ValidateInsert(*write.insert); !status.ok()) return status;
+  }
+  if (write.update) {
+    if (Status status = ValidateUpdate(*write.update); !status.ok()) return status;
+  }
+  if (!write.processed_event_id.empty() && processed_.contains(write.processed_event_id)) {
+    return Status{Code::kConflict, "event " + write.processed_event_id + " already processed"};
+  }
+  CSIM_CHECK(processed_.size() < kProcessedEventsMax, "kProcessedEventsMax");
+  return outbox_.Validate(write.outbox);
+}
+
+Status FakeOrderStore::ValidateInsert(const Order& order) const {
+  if (order.id.empty()) return Status{Code::kInvalidArgument, "order without id"};
+  if (order.cart_session_id.empty()) {
+    return Status{Code::kInvalidArgument, "order without cart_session_id"};
+  }
+  if (orders_.contains(order.id)) return Status{Code::kConflict, "order " + order.id + " exists"};
+  if (by_session_.contains(order.cart_session_id)) {
+    return Status{Code::kConflict, "an order exists for session " + order.cart_session_id};
+  }
+  CSIM_CHECK(orders_.size() < kOrdersMax, "kOrdersMax");
+  return Status::Ok();
+}
+
+Status FakeOrderStore::ValidateUpdate(const Order& order) const {
+  auto it = orders_.find(order.id);
+  if (it == orders_.end()) return Status{Code::kNotFound, "unknown order " + order.id};
+  const Order& stored = it->second;
+  if (stored.version != order.version - 1) {
+    return Status{Code::kConflict, "order " + order.id + " version changed"};
+  }
+  if (stored.cart_session_id != order.cart_session_id) {
+    return Status{Code::kInvalidArgument, "cart_session_id of an order never changes"};
+  }
+  return Status::Ok();
+}
+
+void FakeOrderStore::Apply(const OrderWrite& write) {
+  if (write.insert) {
+    const Order& order = *write.insert;
+    const bool session_inserted = by_session_.emplace(order.cart_session_id, order.id).second;
+    const bool order_inserted = orders_.emplace(order.id, order).second;
+    CSIM_CHECK(session_inserted, "Apply without Validate");
+    CSIM_CHECK(order_inserted, "Apply without Validate");
+  }
+  if (write.update) orders_.at(write.update->id) = *write.update;
+  outbox_.Append(write.outbox, clock_.Now());
+  if (!write.processed_event_id.empty()) processed_.insert(write.processed_event_id);
+  CSIM_CHECK(by_session_.size() == orders_.size(), "one session per order");
+}
+
+}  // namespace csim::fakes

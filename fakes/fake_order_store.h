@@ -1,0 +1,67 @@
+#pragma once
+// FakeOrderStore: the order service's database in memory: orders (unique id and unique
+// cart_session_id), its outbox and the processed-event table. Commit validates every part first
+// and then applies all of it, so a failed Commit writes nothing.
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/ports/clock.h"
+#include "core/ports/order_store.h"
+#include "fakes/outbox_rows.h"
+
+namespace csim::fakes {
+
+class FakeOrderStore final : public OrderStore {
+ public:
+  static constexpr std::size_t kOrdersMax = 1'000'000;
+  static constexpr std::size_t kProcessedEventsMax = 4'000'000;
+  static constexpr std::int32_t kQueryLimitMax = 100'000;
+
+  explicit FakeOrderStore(const Clock& clock) : clock_(clock) {}
+
+  Task<Result<Order>> GetOrder(const std::string& order_id) override;
+  Task<Result<Order>> FindBySession(const std::string& cart_session_id) override;
+  // An empty query.statuses matches every status. kInvalidArgument for a limit outside
+  // (0, kQueryLimitMax].
+  Task<Result<std::vector<Order>>> FindOrders(const OrderQuery& query) override;
+  Task<Result<bool>> IsProcessed(const std::string& event_id) override;
+  // insert: kInvalidArgument without id or cart_session_id; kConflict if the id or the
+  // cart_session_id exists. update: kNotFound if missing; kConflict unless stored version ==
+  // version - 1; kInvalidArgument if it changes cart_session_id or updates the row it inserts.
+  // processed_event_id: kConflict if already recorded. Outbox: kInvalidArgument without id/topic.
+  Task<Status> Commit(const OrderWrite& write) override;
+  Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override;
+  Task<Status> UpdateOutbox(const OutboxRow& row) override;
+
+  // ---- Truth ----
+  const std::map<std::string, Order>& Orders() const { return orders_; }
+  const std::map<std::string, std::string>& OrderIdBySession() const { return by_session_; }
+  const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
+  const std::set<std::string>& ProcessedEventIds() const { return processed_; }
+  std::int64_t CommitCount() const { return commit_count_; }  // successful commits
+  std::int64_t FailedCommitCount() const { return failed_commit_count_; }
+
+ private:
+  Result<Order> FindBySessionNow(const std::string& cart_session_id) const;
+  Result<std::vector<Order>> FindOrdersNow(const OrderQuery& query) const;
+  static bool Matches(const OrderQuery& query, const Order& order);
+  Status CommitNow(const OrderWrite& write);
+  Status Validate(const OrderWrite& write) const;
+  Status ValidateInsert(const Order& order) const;
+  Status ValidateUpdate(const Order& order) const;
+  void Apply(const OrderWrite& write);
+
+  const Clock& clock_;
+  std::map<std::string, Order> orders_;
+  std::map<std::string, std::string> by_session_;  // cart_session_id -> order id (unique)
+  OutboxRows outbox_;
+  std::set<std::string> processed_;
+  std::int64_t commit_count_ = 0;
+  std::int64_t failed_commit_count_ = 0;
+};
+
+}  // namespace csim::fakes

@@ -1,0 +1,145 @@
+#include "fakes/fake_order_store.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes/manual_clock.h"
+#include "fakes/run_sync.h"
+
+namespace csim::fakes {
+namespace {
+
+Order MakeOrder(std::string id, std::string session, OrderStatus status = OrderStatus::kPending) {
+  Order order;
+  order.id = std::move(id);
+  order.cart_session_id = std::move(session);
+  order.customer_id = "alice";
+  order.status = status;
+  order.total = 1'000;
+  return order;
+}
+
+Event MakeEvent(std::string id) {
+  return Event{std::move(id), "orders.order.created", "ord-1", {}};
+}
+
+class FakeOrderStoreTest : public ::testing::Test {
+ protected:
+  Status Commit(OrderWrite write) { return RunSync(store.Commit(write)); }
+
+  ManualClock clock{100};
+  FakeOrderStore store{clock};
+};
+
+TEST_F(FakeOrderStoreTest, UniqueIdAndCartSession) {
+  ASSERT_TRUE(Commit({MakeOrder("ord-1", "s1"), {}, {MakeEvent("ev-1")}, ""}).ok());
+  EXPECT_EQ(Commit({MakeOrder("ord-2", "s1"), {}, {MakeEvent("ev-2")}, ""}).code(),
+            Code::kConflict)
+      << "one order per cart session";
+  EXPECT_EQ(Commit({MakeOrder("ord-1", "s2"), {}, {}, ""}).code(), Code::kConflict);
+  EXPECT_EQ(store.Orders().size(), 1u);
+  EXPECT_EQ(store.Outbox().size(), 1u) << "the failed commits wrote no event";
+  EXPECT_EQ(RunSync(store.FindBySession("s1"))->id, "ord-1");
+  EXPECT_EQ(RunSync(store.FindBySession("s2")).code(), Code::kNotFound);
+  EXPECT_EQ(RunSync(store.GetOrder("ord-2")).code(), Code::kNotFound);
+}
+
+TEST_F(FakeOrderStoreTest, VersionedUpdate) {
+  ASSERT_TRUE(Commit({MakeOrder("ord-1", "s1"), {}, {}, ""}).ok());
+  Order confirmed = RunSync(store.GetOrder("ord-1")).value();
+  confirmed.status = OrderStatus::kConfirmed;
+  confirmed.version = 2;
+  EXPECT_TRUE(Commit({{}, confirmed, {}, ""}).ok());
+  EXPECT_EQ(Commit({{}, confirmed, {}, ""}).code(), Code::kConflict) << "stale version";
+  Order moved = confirmed;
+  moved.version = 3;
+  moved.cart_session_id = "s9";
+  EXPECT_EQ(Commit({{}, moved, {}, ""}).code(), Code::kInvalidArgument);
+  Order ghost = MakeOrder("ord-9", "s9");
+  ghost.version = 2;
+  EXPECT_EQ(Commit({{}, ghost, {}, ""}).code(), Code::kNotFound);
+  EXPECT_EQ(store.Orders().at("ord-1").status, OrderStatus::kConfirmed);
+  EXPECT_EQ(store.Orders().at("ord-1").version, 2);
+}
+
+TEST_F(FakeOrderStoreTest, ProcessedEventDedupIsAtomicWithTheUpdate) {
+  ASSERT_TRUE(Commit({MakeOrder("ord-1", "s1"), {}, {}, ""}).ok());
+  Order paid = MakeOrder("ord-1", "s1", OrderStatus::kConfirmed);
+  paid.version = 2;
+  paid.captured = 1'000;
+  ASSERT_TRUE(Commit({{}, paid, {MakeEvent("ev-confirmed")}, "wh-1"}).ok());
+  EXPECT_TRUE(RunSync(store.IsProcessed("wh-1")).value());
+  EXPECT_FALSE(RunSync(store.IsProcessed("wh-2")).value());
+
+  // The same webhook delivered again: the whole transaction is refused, nothing applied twice.
+  Order again = paid;
+  again.version = 3;
+  again.captured = 2'000;
+  EXPECT_EQ(Commit({{}, again, {MakeEvent("ev-confirmed-2")}, "wh-1"}).code(), Code::kConflict);
+  EXPECT_EQ(store.Orders().at("ord-1").captured, 1'000);
+  EXPECT_EQ(store.Orders().at("ord-1").version, 2);
+  EXPECT_EQ(store.Outbox().size(), 1u);
+  EXPECT_EQ(store.ProcessedEventIds(), (std::set<std::string>{"wh-1"}));
+}
+
+TEST_F(FakeOrderStoreTest, CommitWithOneBadPartWritesNothing) {
+  ASSERT_TRUE(Commit({MakeOrder("ord-1", "s1"), {}, {}, ""}).ok());
+  Order stale = MakeOrder("ord-1", "s1", OrderStatus::kCancelled);
+  stale.version = 5;
+  EXPECT_EQ(Commit({MakeOrder("ord-2", "s2"), stale, {MakeEvent("ev-1")}, "ev-x"}).code(),
+            Code::kConflict);
+  EXPECT_EQ(store.Orders().size(), 1u);
+  EXPECT_TRUE(store.Outbox().empty());
+  EXPECT_TRUE(store.ProcessedEventIds().empty());
+  EXPECT_EQ(RunSync(store.FindBySession("s2")).code(), Code::kNotFound);
+  EXPECT_EQ(store.CommitCount(), 1);
+  EXPECT_EQ(store.FailedCommitCount(), 1);
+}
+
+TEST_F(FakeOrderStoreTest, FindOrdersFiltersAndOrdersById) {
+  Order a = MakeOrder("ord-a", "s1");
+  a.expiry_at = 50;
+  a.created_at = 10;
+  Order b = MakeOrder("ord-b", "s2");  // no expiry: EC-11
+  b.created_at = 10;
+  Order c = MakeOrder("ord-c", "s3", OrderStatus::kConfirmed);
+  c.expiry_at = 50;
+  c.created_at = 90;
+  Order d = MakeOrder("ord-d", "s4");
+  d.expiry_at = 500;
+  d.created_at = 10;
+  for (const Order& order : {d, c, b, a}) ASSERT_TRUE(Commit({order, {}, {}, ""}).ok());
+
+  OrderQuery expired{{OrderStatus::kPending}, /*expiry_before=*/100, std::nullopt, 10};
+  std::vector<Order> found = RunSync(store.FindOrders(expired)).value();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].id, "ord-a");
+
+  OrderQuery old_any{{}, std::nullopt, /*created_before=*/50, 10};
+  found = RunSync(store.FindOrders(old_any)).value();
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0].id, "ord-a");
+  EXPECT_EQ(found[1].id, "ord-b");
+  EXPECT_EQ(found[2].id, "ord-d");
+
+  OrderQuery limited{{OrderStatus::kPending, OrderStatus::kConfirmed}, std::nullopt,
+                     std::nullopt, 2};
+  found = RunSync(store.FindOrders(limited)).value();
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[1].id, "ord-b");
+}
+
+TEST_F(FakeOrderStoreTest, OutboxIdsIncreaseAcrossCommits) {
+  ASSERT_TRUE(Commit({MakeOrder("ord-1", "s1"), {}, {MakeEvent("ev-1"), MakeEvent("ev-2")}, ""})
+                  .ok());
+  clock.Advance(5);
+  ASSERT_TRUE(Commit({{}, {}, {MakeEvent("ev-3")}, ""}).ok());
+  std::vector<OutboxRow> due = RunSync(store.DueOutbox(clock.Now(), 10)).value();
+  ASSERT_EQ(due.size(), 3u);
+  EXPECT_EQ(due[0].event.id, "ev-1");
+  EXPECT_EQ(due[2].event.id, "ev-3");
+  EXPECT_EQ(due[2].id, 3);
+  EXPECT_EQ(due[2].created_at, 105);
+}
+
+}  // namespace
+}  // namespace csim::fakes

@@ -1,0 +1,63 @@
+#include "fakes/outbox_rows.h"
+
+#include "core/check.h"
+
+namespace csim::fakes {
+
+Status OutboxRows::Validate(const std::vector<Event>& events) const {
+  if (events.size() > kEventsPerCommitMax) {
+    return Status{Code::kInvalidArgument, "too many outbox events in one commit"};
+  }
+  for (const Event& event : events) {
+    if (event.id.empty()) return Status{Code::kInvalidArgument, "outbox event without id"};
+    if (event.topic.empty()) return Status{Code::kInvalidArgument, "outbox event without topic"};
+  }
+  CSIM_CHECK(rows_.size() + events.size() <= kRowsMax, "kRowsMax");
+  return Status::Ok();
+}
+
+void OutboxRows::Append(const std::vector<Event>& events, TimeUs now) {
+  for (const Event& event : events) {
+    CSIM_CHECK(!event.id.empty(), "Append without Validate");
+    OutboxRow row;
+    row.id = ++last_id_;
+    row.event = event;
+    row.status = OutboxStatus::kPending;
+    row.next_attempt_at = now;
+    row.created_at = now;
+    pending_ids_.insert(row.id);
+    rows_.emplace_hint(rows_.end(), row.id, std::move(row));
+  }
+  CSIM_CHECK(rows_.size() <= kRowsMax, "kRowsMax");
+}
+
+Result<std::vector<OutboxRow>> OutboxRows::Due(TimeUs now, std::int32_t limit) const {
+  if (limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
+  if (limit > kDueLimitMax) return Status{Code::kInvalidArgument, "limit too large"};
+  std::vector<OutboxRow> due;
+  for (std::int64_t id : pending_ids_) {
+    if (due.size() >= static_cast<std::size_t>(limit)) break;
+    const OutboxRow& row = rows_.at(id);
+    CSIM_CHECK(row.status == OutboxStatus::kPending, "pending index out of date");
+    if (row.next_attempt_at <= now) due.push_back(row);
+  }
+  return due;
+}
+
+Status OutboxRows::Update(const OutboxRow& row) {
+  auto it = rows_.find(row.id);
+  if (it == rows_.end()) return Status{Code::kNotFound, "unknown outbox row"};
+  if (row.attempts < 0) return Status{Code::kInvalidArgument, "negative attempts"};
+  OutboxRow& stored = it->second;
+  stored.status = row.status;
+  stored.attempts = row.attempts;
+  stored.next_attempt_at = row.next_attempt_at;
+  if (stored.status == OutboxStatus::kPending) {
+    pending_ids_.insert(stored.id);
+  } else {
+    pending_ids_.erase(stored.id);
+  }
+  return Status::Ok();
+}
+
+}  // namespace csim::fakes

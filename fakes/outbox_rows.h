@@ -1,0 +1,41 @@
+#pragma once
+// OutboxRows: the outbox table both fake stores carry (core/ports/outbox.h). Rows get increasing
+// ids, created_at = next_attempt_at = the commit's now, status pending. Kept as a member of each
+// store so a store's Commit validates and appends its rows within its own all-or-nothing step.
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "core/model.h"
+#include "core/status.h"
+
+namespace csim::fakes {
+
+class OutboxRows {
+ public:
+  static constexpr std::size_t kRowsMax = 4'000'000;
+  static constexpr std::size_t kEventsPerCommitMax = 10'000;
+  static constexpr std::int32_t kDueLimitMax = 100'000;
+
+  // Ok if every event can be appended (an id and a topic each, within the bounds); writes nothing.
+  Status Validate(const std::vector<Event>& events) const;
+  // Appends every event as a pending row. REQUIRES: Validate(events) was Ok.
+  void Append(const std::vector<Event>& events, TimeUs now);
+  // Up to `limit` pending rows with next_attempt_at <= now, by id. kInvalidArgument for limit
+  // outside (0, kDueLimitMax].
+  Result<std::vector<OutboxRow>> Due(TimeUs now, std::int32_t limit) const;
+  // Stores status, attempts and next_attempt_at of row.id; the event and created_at stay.
+  // kNotFound if the id is unknown; kInvalidArgument for negative attempts.
+  Status Update(const OutboxRow& row);
+
+  const std::map<std::int64_t, OutboxRow>& Rows() const { return rows_; }
+
+ private:
+  std::map<std::int64_t, OutboxRow> rows_;
+  std::set<std::int64_t> pending_ids_;  // rows whose status is pending
+  std::int64_t last_id_ = 0;
+};
+
+}  // namespace csim::fakes

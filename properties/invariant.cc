@@ -1,0 +1,25 @@
+#include "properties/invariant.h"
+
+namespace csim::properties {
+
+const std::vector<Invariant>& AllInvariants() {
+  static const std::vector<Invariant> kAll{
+      {"NO-OVERSELL", InvariantKind::kAlways, &CheckNoOversell},
+      {"NO-PHANTOM-WAREHOUSE", InvariantKind::kAlways, &CheckNoPhantomWarehouse},
+      {"MONEY-CONSERVED", InvariantKind::kBoth, &CheckMoneyConserved},
+      {"ONE-ORDER-PER-SESSION", InvariantKind::kAlways, &CheckOneOrderPerSession},
+      {"VALID-TRANSITIONS", InvariantKind::kAlways, &CheckValidTransitions},
+  };
+  return kAll;
+}
+
+std::vector<Violation> CheckInvariants(const sim::World& world, bool settled) {
+  std::vector<Violation> found;
+  for (const Invariant& invariant : AllInvariants()) {
+    if (invariant.kind == InvariantKind::kSettled && !settled) continue;
+    invariant.check(world, settled, found);
+  }
+  return found;
+}
+
+}  // namespace csim::properties

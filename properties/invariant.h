@@ -1,0 +1,45 @@
+#pragma once
+// Invariants of ../shared/spec/invariants.md, each in a file of its own. An invariant reads the
+// ground truth of the fakes (never the core's opinion of itself) and returns what it found broken.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/time.h"
+#include "sim/world.h"
+
+namespace csim::properties {
+
+struct Violation {
+  std::string invariant;  // the name in invariants.md, e.g. "NO-OVERSELL"
+  std::string entity;     // e.g. "sku=SKU-1 wh=WH-2", "order=order-sess-3"
+  std::string expected;
+  std::string actual;
+  TimeUs time_us = 0;
+  bool operator==(const Violation&) const = default;
+};
+
+enum class InvariantKind { kAlways, kSettled, kBoth };
+
+struct Invariant {
+  std::string_view name;
+  InvariantKind kind;
+  // Appends what is broken now. `settled` is true once the world has drained.
+  void (*check)(const sim::World& world, bool settled, std::vector<Violation>& out);
+};
+
+// Every invariant implemented so far, in invariants.md order.
+const std::vector<Invariant>& AllInvariants();
+
+// Runs the invariants that apply (always ones at every step; settled ones when settled).
+std::vector<Violation> CheckInvariants(const sim::World& world, bool settled);
+
+// Checkers, one per file.
+void CheckNoOversell(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckNoPhantomWarehouse(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckOneOrderPerSession(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckValidTransitions(const sim::World& world, bool settled, std::vector<Violation>& out);
+
+}  // namespace csim::properties

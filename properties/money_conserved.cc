@@ -1,0 +1,66 @@
+// MONEY-CONSERVED: captured - refunded = sum of totals of orders paid and not refunded; no double
+// capture, no double refund. Always: per order, what the gateway holds matches the order. Settled:
+// the sums agree.
+#include <fmt/format.h>
+
+#include "core/order/transitions.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_payment.h"
+#include "properties/invariant.h"
+
+namespace csim::properties {
+namespace {
+
+bool Paid(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::kConfirmed:
+    case OrderStatus::kProcessing:
+    case OrderStatus::kPartiallyShipped:
+    case OrderStatus::kShipped:
+    case OrderStatus::kDelivered:
+    case OrderStatus::kReturned:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Violation>& out) {
+  const TimeUs now = world.kernel().now();
+  const auto& orders = world.order_db().Orders();
+  for (const auto& [order_id, money] : world.payment().Orders()) {
+    const std::string entity = "order=" + order_id;
+    if (money.capture_count > 1) {
+      out.push_back({"MONEY-CONSERVED", entity, "captured once",
+                     fmt::format("captured {} times", money.capture_count), now});
+    }
+    if (money.refund_count > 1 || money.refunded > money.captured) {
+      out.push_back({"MONEY-CONSERVED", entity, "refunded at most once, at most what was captured",
+                     fmt::format("refunded {} in {} refunds of {} captured", money.refunded,
+                                 money.refund_count, money.captured),
+                     now});
+    }
+    auto order = orders.find(order_id);
+    if (money.captured > 0 && (order == orders.end() || order->second.total != money.captured)) {
+      out.push_back({"MONEY-CONSERVED", entity,
+                     order == orders.end() ? std::string{"an order for the capture"}
+                                           : fmt::format("capture = total {}", order->second.total),
+                     fmt::format("captured {}", money.captured), now});
+    }
+  }
+  if (!settled) return;
+  Money held = world.payment().TotalCaptured() - world.payment().TotalRefunded();
+  Money owed = 0;
+  for (const auto& [id, order] : orders) {
+    if (Paid(order.status)) owed += order.total;
+  }
+  if (held != owed) {
+    out.push_back({"MONEY-CONSERVED", "all orders",
+                   fmt::format("captured-refunded = paid order totals = {}", owed),
+                   fmt::format("captured-refunded = {}", held), now});
+  }
+}
+
+}  // namespace csim::properties

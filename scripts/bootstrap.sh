@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs the Debian packages checkout-sim lacks, then configures and builds one CMake preset.
+# Usage: scripts/bootstrap.sh PRESET   (release, ci, debug, asan, clang-release)
+set -eu
+preset=${1:-release}
+cd "$(dirname "$0")/.."
+
+packages="g++ cmake ninja-build libgtest-dev libgmock-dev librapidcheck-dev \
+libbenchmark-dev libfmt-dev nlohmann-json3-dev libcli11-dev"
+case "$preset" in clang-*) packages="$packages clang" ;; esac
+
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset"

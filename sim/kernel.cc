@@ -1,0 +1,154 @@
+#include "sim/kernel.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/check.h"
+
+namespace csim::sim {
+
+Kernel::Kernel(KernelLimits limits) : limits_(limits), trace_(limits.trace_events_max) {
+  queue_.reserve(1024);
+}
+
+Kernel::~Kernel() {
+  // Frames may refer to each other across processes only through the queue, which holds no
+  // ownership; destroying roots process by process is safe.
+  for (auto& process : processes_) process.roots.clear();
+}
+
+ProcessId Kernel::AddProcess(std::string name) {
+  CSIM_CHECK(processes_.size() < limits_.processes_max, "too many processes");
+  processes_.push_back(Process{});
+  processes_.back().name = name;
+  process_names_.push_back(std::move(name));
+  return static_cast<ProcessId>(processes_.size() - 1);
+}
+
+Task<void> Kernel::Guard(Task<void> inner) {
+  try {
+    co_await inner;
+  } catch (...) {
+    // A broken assumption anywhere stops the whole run; RunUntil rethrows it.
+    if (!failure_) failure_ = std::current_exception();
+  }
+}
+
+void Kernel::Spawn(ProcessId process, Task<void> task) {
+  Process& p = processes_.at(process);
+  CSIM_CHECK(task.valid());
+  if (!p.up) return;  // a crashed process starts nothing until Restart
+  if (p.roots.size() >= p.reap_mark) {
+    std::erase_if(p.roots, [](const Task<void>& t) { return t.done(); });
+    p.reap_mark = std::max<std::size_t>(64, 2 * p.roots.size());
+  }
+  CSIM_CHECK(p.roots.size() < limits_.tasks_per_process_max,
+             "a process holds more running tasks than its limit");
+  p.roots.push_back(Guard(std::move(task)));
+  Push(now_us_, p.roots.back().handle(), process);
+}
+
+void Kernel::At(ProcessId process, TimeUs at_us, std::function<void()> fn) {
+  CSIM_CHECK(at_us >= now_us_, "a timer cannot fire in the past");
+  auto timer = [](Kernel* kernel, TimeUs at, std::function<void()> body) -> Task<void> {
+    co_await kernel->SleepUntil(at);
+    body();
+  };
+  Spawn(process, timer(this, at_us, std::move(fn)));
+}
+
+void Kernel::Crash(ProcessId process) {
+  Process& p = processes_.at(process);
+  if (!p.up) return;
+  p.up = false;
+  ++p.crashes;
+  ++p.generation;  // every pending wake-up of the old incarnation is now stale
+  if (process == current_) {
+    deferred_crashes_.push_back(process);  // its frame is running: destroy it after the step
+  } else {
+    DestroyProcessWork(process);
+  }
+}
+
+void Kernel::DestroyProcessWork(ProcessId process) {
+  std::vector<Task<void>> doomed;
+  doomed.swap(processes_.at(process).roots);
+  doomed.clear();
+}
+
+void Kernel::Restart(ProcessId process) {
+  Process& p = processes_.at(process);
+  if (p.up) return;
+  p.up = true;
+  p.reap_mark = 64;
+  if (p.start) p.start();
+}
+
+void Kernel::SetStartFunction(ProcessId process, std::function<void()> start) {
+  processes_.at(process).start = std::move(start);
+}
+
+Kernel::SleepAwaiter Kernel::Sleep(DurationUs duration_us) {
+  CSIM_CHECK(duration_us >= 0, "cannot sleep a negative duration");
+  return SleepAwaiter{this, now_us_ + duration_us};
+}
+
+Kernel::SleepAwaiter Kernel::SleepUntil(TimeUs at_us) {
+  return SleepAwaiter{this, std::max(at_us, now_us_)};
+}
+
+void Kernel::WakeCurrentAt(std::coroutine_handle<> handle, TimeUs wake_us) {
+  CSIM_CHECK(current_ != kNoProcess, "only a process can wait");
+  Push(wake_us, handle, current_);
+}
+
+void Kernel::Push(TimeUs time_us, std::coroutine_handle<> handle, ProcessId process) {
+  CSIM_CHECK(time_us >= now_us_, "time never goes backwards");
+  CSIM_CHECK(queue_.size() < limits_.queue_max, "scheduler queue over its limit");
+  queue_.push_back(Entry{time_us, seq_++, handle, process, processes_[process].generation});
+  std::push_heap(queue_.begin(), queue_.end(), Later{});
+}
+
+bool Kernel::DispatchOne() {
+  std::pop_heap(queue_.begin(), queue_.end(), Later{});
+  const Entry entry = queue_.back();
+  queue_.pop_back();
+  CSIM_CHECK(entry.time_us >= now_us_, "time never goes backwards");
+  now_us_ = entry.time_us;
+  if (processes_[entry.process].generation != entry.generation) return false;  // crashed since
+  CSIM_CHECK(++dispatches_ <= limits_.dispatches_max, "dispatch budget of the run exhausted");
+  current_ = entry.process;
+  entry.handle.resume();
+  current_ = kNoProcess;
+  if (!deferred_crashes_.empty()) [[unlikely]] {
+    auto crashed = std::move(deferred_crashes_);
+    deferred_crashes_.clear();
+    for (ProcessId id : crashed) DestroyProcessWork(id);
+  }
+  if (failure_) [[unlikely]]
+    std::rethrow_exception(std::exchange(failure_, nullptr));
+  return true;
+}
+
+void Kernel::RunUntil(TimeUs end_us) {
+  CSIM_CHECK(end_us >= now_us_);
+  while (!queue_.empty() && queue_.front().time_us <= end_us) DispatchOne();
+  now_us_ = end_us;
+}
+
+bool Kernel::RunOne(TimeUs limit_us) {
+  if (queue_.empty() || queue_.front().time_us > limit_us) return false;
+  DispatchOne();
+  return true;
+}
+
+bool Kernel::RunUntilIdle(TimeUs limit_us) {
+  while (!queue_.empty()) {
+    if (queue_.front().time_us > limit_us) return false;
+    DispatchOne();
+  }
+  return true;
+}
+
+}  // namespace csim::sim

@@ -1,0 +1,134 @@
+#pragma once
+// The deterministic kernel: virtual clock, a scheduler ordered by (time, sequence), processes that
+// own their running work, and the trace. One Kernel runs one simulation on one thread; nothing in
+// it reads the OS clock or depends on pointer values or unordered iteration.
+//
+// Work is C++20 coroutines (csim::Task). A process owns its root tasks; Crash destroys them, and
+// with them every frame they were suspended in, so only durable state (the fakes) survives.
+// Wake-ups carry the process's generation: a wake-up for a crashed incarnation is dropped.
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/task.h"
+#include "core/time.h"
+#include "sim/trace.h"
+
+namespace csim::sim {
+
+using ProcessId = std::uint32_t;
+inline constexpr ProcessId kNoProcess = ~ProcessId{0};
+
+struct KernelLimits {
+  std::uint64_t dispatches_max = 200'000'000;  // steps per seed
+  std::size_t queue_max = 4'000'000;           // scheduled wake-ups at once
+  std::size_t processes_max = 64;
+  std::size_t tasks_per_process_max = 1'000'000;
+  std::size_t trace_events_max = Trace::kEventsMaxDefault;
+};
+
+class Kernel {
+ public:
+  explicit Kernel(KernelLimits limits = {});
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+  ~Kernel();
+
+  TimeUs now() const { return now_us_; }
+  Trace& trace() { return trace_; }
+  const Trace& trace() const { return trace_; }
+
+  // ---- processes ----
+  ProcessId AddProcess(std::string name);
+  const std::string& ProcessName(ProcessId id) const { return processes_.at(id).name; }
+  const std::vector<std::string>& ProcessNames() const { return process_names_; }
+  bool IsUp(ProcessId id) const { return processes_.at(id).up; }
+  std::uint64_t CrashCount(ProcessId id) const { return processes_.at(id).crashes; }
+  ProcessId current() const { return current_; }
+
+  // Runs `task` in `process`, starting at the current time after work already due now.
+  void Spawn(ProcessId process, Task<void> task);
+  // Runs `fn` in `process` at `at_us` (>= now), unless the process crashed meanwhile.
+  void At(ProcessId process, TimeUs at_us, std::function<void()> fn);
+  // Destroys every task of `process` and drops its pending wake-ups; the process is down until
+  // Restart. Called from inside that process, it takes effect when the running step yields.
+  void Crash(ProcessId process);
+  // Brings a crashed process back and runs its start function (which spawns its workers anew).
+  void Restart(ProcessId process);
+  void SetStartFunction(ProcessId process, std::function<void()> start);
+
+  // ---- waiting (only from inside a process) ----
+  struct SleepAwaiter {
+    Kernel* kernel;
+    TimeUs wake_us;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> handle) { kernel->WakeCurrentAt(handle, wake_us); }
+    void await_resume() const noexcept {}
+  };
+  SleepAwaiter Sleep(DurationUs duration_us);
+  SleepAwaiter SleepUntil(TimeUs at_us);
+  // A suspension that never resumes: a process that crashed itself waits here to be destroyed.
+  std::suspend_always Halt() { return {}; }
+
+  // ---- running ----
+  // Dispatches every wake-up due at or before `end_us`, then sets the clock to `end_us`.
+  void RunUntil(TimeUs end_us);
+  // Dispatches until nothing is scheduled or the clock would pass `limit_us`. True if idle.
+  bool RunUntilIdle(TimeUs limit_us);
+  // Dispatches the next wake-up if it is due at or before `limit_us`; false if none is.
+  bool RunOne(TimeUs limit_us);
+  bool idle() const { return queue_.empty(); }
+  std::uint64_t dispatches() const { return dispatches_; }
+
+  // Records a trace event at the current time in the current process.
+  void Record(NameId action, NameId outcome, std::string_view detail = {}) {
+    trace_.Record(now_us_, current_, action, outcome, detail);
+  }
+
+ private:
+  struct Entry {
+    TimeUs time_us;
+    std::uint64_t seq;
+    std::coroutine_handle<> handle;
+    ProcessId process;
+    std::uint32_t generation;
+  };
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const {
+      return a.time_us != b.time_us ? a.time_us > b.time_us : a.seq > b.seq;
+    }
+  };
+  struct Process {
+    std::string name;
+    std::uint32_t generation = 0;
+    bool up = true;
+    std::uint64_t crashes = 0;
+    std::vector<Task<void>> roots;
+    std::size_t reap_mark = 64;
+    std::function<void()> start;
+  };
+
+  void WakeCurrentAt(std::coroutine_handle<> handle, TimeUs wake_us);
+  void Push(TimeUs time_us, std::coroutine_handle<> handle, ProcessId process);
+  bool DispatchOne();
+  void DestroyProcessWork(ProcessId process);
+  Task<void> Guard(Task<void> inner);
+
+  KernelLimits limits_;
+  TimeUs now_us_ = 0;
+  std::uint64_t seq_ = 0;
+  std::uint64_t dispatches_ = 0;
+  ProcessId current_ = kNoProcess;
+  std::vector<Entry> queue_;  // a binary heap under Later
+  std::vector<Process> processes_;
+  std::vector<std::string> process_names_;
+  std::vector<ProcessId> deferred_crashes_;
+  std::exception_ptr failure_;
+  Trace trace_;
+};
+
+}  // namespace csim::sim

@@ -1,0 +1,116 @@
+#include "sim/trace.h"
+
+#include <fmt/format.h>
+
+#include "core/check.h"
+
+namespace csim::sim {
+namespace {
+
+inline std::uint64_t Mix(std::uint64_t h, std::uint64_t v) {
+  h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+  h *= 0xBF58476D1CE4E5B9ull;
+  return h ^ (h >> 31);
+}
+
+std::uint64_t HashText(std::string_view text) {
+  std::uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a: names are short and hashed once
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+  return h;
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+Trace::Trace(std::size_t events_max) : events_max_(events_max) {
+  CSIM_CHECK(events_max_ > 0);
+  names_.reserve(64);
+}
+
+NameId Trace::Intern(std::string_view name) {
+  auto it = name_ids_.find(std::string{name});
+  if (it != name_ids_.end()) return it->second;
+  CSIM_CHECK(names_.size() < kNamesMax, "too many distinct trace names");
+  auto id = static_cast<NameId>(names_.size());
+  names_.emplace_back(name);
+  name_hashes_.push_back(HashText(name));
+  name_ids_.emplace(std::string{name}, id);
+  return id;
+}
+
+void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId outcome,
+                   std::string_view detail) {
+  CSIM_CHECK(action < names_.size());
+  CSIM_CHECK(outcome < names_.size());
+  if (records_.size() >= events_max_) [[unlikely]] {
+    FailCheck(
+        "trace within its budget", __FILE__, __LINE__,
+        fmt::format("trace reached {} events; raise the limit or shorten the run", events_max_));
+  }
+  CSIM_CHECK(details_.size() + detail.size() < kDetailBytesMax, "trace detail bytes over budget");
+  records_.push_back(TraceRecord{time_us, process, action, outcome,
+                                 static_cast<std::uint32_t>(details_.size()),
+                                 static_cast<std::uint32_t>(detail.size())});
+  details_.append(detail);
+
+  std::uint64_t h = Mix(hash_, static_cast<std::uint64_t>(time_us));
+  h = Mix(h, process);
+  h = Mix(h, name_hashes_[action]);
+  h = Mix(h, name_hashes_[outcome]);
+  if (!detail.empty()) h = Mix(h, HashText(detail));
+  hash_ = h;
+}
+
+std::string Trace::JsonLine(std::size_t index,
+                            const std::vector<std::string>& process_names) const {
+  const TraceRecord& r = records_.at(index);
+  std::string line = fmt::format("{{\"seq\":{},\"t_us\":{},\"process\":", index, r.time_us);
+  AppendJsonString(line, r.process < process_names.size() ? process_names[r.process]
+                                                          : fmt::format("p{}", r.process));
+  line += ",\"action\":";
+  AppendJsonString(line, names_[r.action]);
+  line += ",\"outcome\":";
+  AppendJsonString(line, names_[r.outcome]);
+  if (r.detail_size > 0) {
+    line += ",\"detail\":";
+    AppendJsonString(line, DetailOf(r));
+  }
+  line += '}';
+  return line;
+}
+
+void Trace::WriteJsonLines(std::ostream& out, const std::vector<std::string>& process_names) const {
+  for (std::size_t i = 0; i < records_.size(); ++i) out << JsonLine(i, process_names) << '\n';
+}
+
+std::string Trace::HashHex(std::uint64_t hash) {
+  return fmt::format("{:016x}", hash);
+}
+
+}  // namespace csim::sim

@@ -1,0 +1,87 @@
+#include "sim/workload.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace csim::sim {
+
+Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
+  CSIM_CHECK(options.orders >= 0 && options.orders <= kWorkloadCustomersMax);
+  CSIM_CHECK(options.skus > 0);
+  CSIM_CHECK(options.warehouses > 0);
+  Rng rng = Rng(seed).Fork(0x574F524B);  // "WORK": the workload's own stream
+  Workload workload;
+  for (std::int32_t s = 0; s < options.skus; ++s) {
+    std::string sku = fmt::format("SKU-{}", s + 1);
+    workload.prices.push_back({sku, rng.Between(10, 500) * 1000 * kVnd});
+    for (std::int32_t w = 0; w < options.warehouses; ++w) {
+      // Roughly one customer in two wants each sku: stock between scarce and plenty.
+      auto on_hand = static_cast<std::int32_t>(rng.Between(0, 2 + options.orders / 2));
+      workload.stock.push_back({sku, fmt::format("WH-{}", w + 1), on_hand});
+    }
+  }
+  for (std::int32_t c = 0; c < options.orders; ++c) {
+    CustomerScript script;
+    script.customer_id = fmt::format("cust-{}", c + 1);
+    script.guest = rng.ChancePpm(300'000);
+    script.start_us = rng.Between(0, options.arrival_window_us);
+    auto lines = rng.Between(1, 3);
+    std::set<std::int64_t> used;
+    for (std::int64_t l = 0; l < lines; ++l) {
+      std::int64_t s = rng.Between(0, options.skus - 1);
+      if (!used.insert(s).second) continue;
+      CartItem item;
+      item.sku = fmt::format("SKU-{}", s + 1);
+      item.quantity = static_cast<std::int32_t>(rng.Between(1, 3));
+      // One cart line in twenty has no warehouse id (EC-08).
+      if (!rng.ChancePpm(50'000)) {
+        item.warehouse_id = fmt::format("WH-{}", rng.Between(1, options.warehouses));
+      }
+      script.items.push_back(std::move(item));
+    }
+    script.payment_method =
+        rng.ChancePpm(150'000) ? PaymentMethod::kCashOnDelivery : PaymentMethod::kCard;
+    script.think_us = rng.Between(1, 30) * kSecondUs;
+    script.confirm_attempts = static_cast<std::int32_t>(rng.Between(1, 2));
+    workload.customers.push_back(std::move(script));
+  }
+  return workload;
+}
+
+std::string ValidateWorkload(const Workload& workload) {
+  if (workload.customers.size() > static_cast<std::size_t>(kWorkloadCustomersMax)) {
+    return "customers: more than the limit";
+  }
+  std::set<std::string> priced;
+  for (std::size_t i = 0; i < workload.prices.size(); ++i) {
+    if (workload.prices[i].unit_price <= 0)
+      return fmt::format("prices[{}].unit_price: must be > 0", i);
+    priced.insert(workload.prices[i].sku);
+  }
+  for (std::size_t i = 0; i < workload.stock.size(); ++i) {
+    if (workload.stock[i].on_hand < 0) return fmt::format("stock[{}].on_hand: must be >= 0", i);
+    if (workload.stock[i].warehouse_id.empty())
+      return fmt::format("stock[{}].warehouse_id: empty", i);
+  }
+  std::set<std::string> ids;
+  for (std::size_t c = 0; c < workload.customers.size(); ++c) {
+    const CustomerScript& s = workload.customers[c];
+    if (!ids.insert(s.customer_id).second)
+      return fmt::format("customers[{}].customer_id: duplicate", c);
+    if (s.start_us < 0) return fmt::format("customers[{}].start_us: must be >= 0", c);
+    if (s.confirm_attempts < 1 || s.confirm_attempts > 5) {
+      return fmt::format("customers[{}].confirm_attempts: must be 1..5", c);
+    }
+    for (std::size_t i = 0; i < s.items.size(); ++i) {
+      if (s.items[i].quantity <= 0)
+        return fmt::format("customers[{}].items[{}].quantity: must be > 0", c, i);
+      if (!priced.count(s.items[i].sku)) {
+        return fmt::format("customers[{}].items[{}].sku: {} has no price", c, i, s.items[i].sku);
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace csim::sim

@@ -1,0 +1,124 @@
+#pragma once
+// One simulation: the kernel, the fakes (ground truth), the fault layer over every port, the core
+// services wired to the wrapped ports, and the processes that run them:
+//   checkout-api     customers' requests (the ConfirmCheckout sagas)
+//   checkout-worker  checkout outbox publisher
+//   order-worker     order outbox publisher and the event consumers
+//   payment-gateway  webhooks (payments.payment.confirmed, ...)
+//   warehouse        reservation-expired events
+//   bus              delivery of published events to subscribers
+// Everything is derived from the seed, the workload and the options; nothing else.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/checkout/checkout_service.h"
+#include "core/config.h"
+#include "core/findings.h"
+#include "core/order/order_service.h"
+#include "core/outbox_publisher.h"
+#include "core/ports/event_bus.h"
+#include "sim/faults.h"
+#include "sim/kernel.h"
+#include "sim/workload.h"
+
+namespace csim::fakes {
+class FakeWarehouse;
+class FakePaymentGateway;
+class FakeCheckoutStore;
+class FakeOrderStore;
+class FakePromotions;
+class FakeLoyalty;
+class FakeLockStore;
+class FakeEventBus;
+class FakeAlerts;
+}  // namespace csim::fakes
+
+namespace csim::sim {
+
+class SimClock;
+
+struct WorldOptions {
+  std::uint64_t seed = 1;
+  Profile profile = Profile::AllFixed();
+  Config config = DefaultConfig();
+  FaultPlan faults = FaultPlan::Quiet();
+  DurationUs drain_us = 3 * kHourUs;  // fault-free time after the workload, past every TTL
+  KernelLimits limits;
+};
+
+// What happened to the customers, counted by the world as it ran.
+struct RunCounts {
+  std::int64_t checkouts_started = 0;
+  std::int64_t orders_placed = 0;
+  std::int64_t checkouts_failed = 0;
+  std::int64_t deliveries = 0;
+};
+
+class World {
+ public:
+  World(WorldOptions options, Workload workload);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // Runs the workload, then the fault-free drain. `after_event`, if set, runs after every
+  // dispatch that recorded a trace event (so "always" invariants can be checked at each step).
+  void Run(const std::function<void()>& after_event = {});
+  // True once Run has drained the world.
+  bool settled() const { return settled_; }
+
+  Kernel& kernel() { return kernel_; }
+  const Kernel& kernel() const { return kernel_; }
+  const WorldOptions& options() const { return options_; }
+  const Workload& workload() const { return workload_; }
+  const RunCounts& counts() const { return counts_; }
+  const FaultLayer& faults() const { return *faults_; }
+
+  // ---- ground truth, read-only ----
+  const fakes::FakeWarehouse& warehouse() const { return *warehouse_; }
+  const fakes::FakePaymentGateway& payment() const { return *payment_; }
+  const fakes::FakeCheckoutStore& checkout_db() const { return *checkout_db_; }
+  const fakes::FakeOrderStore& order_db() const { return *order_db_; }
+  const fakes::FakePromotions& promotions() const { return *promotions_; }
+  const fakes::FakeLoyalty& loyalty() const { return *loyalty_; }
+  const fakes::FakeEventBus& bus() const { return *bus_; }
+  const fakes::FakeAlerts& alerts() const { return *alerts_; }
+
+ private:
+  struct Impl;
+  Task<void> Customer(const CustomerScript& script, std::size_t index);
+  Task<void> OutboxLoop(OutboxTable& table, OutboxPolicy policy, DurationUs interval_us);
+  void StartCheckoutWorker();
+  void StartOrderWorker();
+  void PumpBus();
+  void PumpBusSoon();
+  void PumpWebhooks();
+  void SweepExpired();
+  Task<void> Deliver(std::int64_t delivery_id, EventHandler handler, Event event);
+
+  WorldOptions options_;
+  Workload workload_;
+  Kernel kernel_;
+  Rng rng_;
+  std::unique_ptr<FaultLayer> faults_;
+  std::unique_ptr<SimClock> fake_clock_;
+  std::unique_ptr<fakes::FakeWarehouse> warehouse_;
+  std::unique_ptr<fakes::FakePaymentGateway> payment_;
+  std::unique_ptr<fakes::FakeCheckoutStore> checkout_db_;
+  std::unique_ptr<fakes::FakeOrderStore> order_db_;
+  std::unique_ptr<fakes::FakePromotions> promotions_;
+  std::unique_ptr<fakes::FakeLoyalty> loyalty_;
+  std::unique_ptr<fakes::FakeLockStore> locks_;
+  std::unique_ptr<fakes::FakeEventBus> bus_;
+  std::unique_ptr<fakes::FakeAlerts> alerts_;
+  std::unique_ptr<Impl> impl_;
+  RunCounts counts_;
+  bool settled_ = false;
+  ProcessId checkout_api_ = 0, checkout_worker_ = 0, order_worker_ = 0, gateway_ = 0,
+            warehouse_process_ = 0, bus_process_ = 0;
+};
+
+}  // namespace csim::sim
