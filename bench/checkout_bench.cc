@@ -1,8 +1,8 @@
 // Whole simulations per second: one iteration is one seed's world (50 customers, the default
 // "fixed" profile, the "light" fault plan of the CLI: 2 % of port calls fail before their effect),
 // generated, built, run to the end of its drain and checked. items_processed counts the orders
-// placed, so "items_per_second" is checkouts that ended in an order per second; the "events"
-// counter is trace events per second.
+// placed, so "items_per_second" is checkouts that ended in an order per second; "events" is
+// trace events per second and "dispatches" kernel dispatches (coroutine resumptions) per second.
 
 #include <benchmark/benchmark.h>
 
@@ -25,6 +25,7 @@ void RunCheckoutBench(benchmark::State& state, bool check_every_event) {
   std::int64_t checkouts_started = 0;
   std::int64_t violations = 0;
   double events = 0;
+  double dispatches = 0;
   for (auto _ : state) {
     csim::sim::WorldOptions options;
     options.seed = seed;
@@ -38,6 +39,7 @@ void RunCheckoutBench(benchmark::State& state, bool check_every_event) {
     checkouts_started += run.counts.checkouts_started;
     violations += static_cast<std::int64_t>(run.violations.size());
     events += static_cast<double>(run.events);
+    dispatches += static_cast<double>(world.kernel().dispatches());
     ++seed;
   }
   state.SetItemsProcessed(orders_placed);
@@ -46,6 +48,7 @@ void RunCheckoutBench(benchmark::State& state, bool check_every_event) {
       benchmark::Counter(static_cast<double>(checkouts_started), benchmark::Counter::kIsRate);
   state.counters["runs"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["dispatches"] = benchmark::Counter(dispatches, benchmark::Counter::kIsRate);
   state.counters["events_per_run"] = benchmark::Counter(events, benchmark::Counter::kAvgIterations);
   // The fixed profile should hold every invariant; a non-zero count is worth a look.
   state.counters["violations"] = static_cast<double>(violations);

@@ -29,8 +29,7 @@ Task<Result<std::vector<FailedCompensation>>> FakeCheckoutStore::DueCompensation
       [this, now, limit] { return DueCompensationsNow(now, limit); });
 }
 
-Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::DueOutbox(TimeUs now,
-                                                                  std::int32_t limit) {
+Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::DueOutbox(TimeUs now, std::int32_t limit) {
   return Deferred<Result<std::vector<OutboxRow>>>(
       [this, now, limit] { return outbox_.Due(now, limit); });
 }

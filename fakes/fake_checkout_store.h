@@ -40,9 +40,7 @@ class FakeCheckoutStore final : public CheckoutStore {
   // ---- Truth ----
   const std::map<std::string, Cart>& Carts() const { return carts_; }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
-  const std::map<std::int64_t, FailedCompensation>& Compensations() const {
-    return compensations_;
-  }
+  const std::map<std::int64_t, FailedCompensation>& Compensations() const { return compensations_; }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
   std::int64_t FailedCommitCount() const { return failed_commit_count_; }
 
@@ -53,8 +51,7 @@ class FakeCheckoutStore final : public CheckoutStore {
   Status ValidateCarts(const std::vector<CartWrite>& carts) const;
   Status ValidateCompensations(const std::vector<FailedCompensation>& compensations) const;
   void Apply(const CheckoutWrite& write);
-  Result<std::vector<FailedCompensation>> DueCompensationsNow(TimeUs now,
-                                                              std::int32_t limit) const;
+  Result<std::vector<FailedCompensation>> DueCompensationsNow(TimeUs now, std::int32_t limit) const;
 
   const Clock& clock_;
   std::map<std::string, Cart> carts_;

@@ -64,7 +64,8 @@ void FakeEventBus::Nack(std::int64_t delivery_id, TimeUs retry_at) {
   in_flight_.erase(it);
   delivery.attempts++;
   delivery.deliver_at = retry_at;
-  const bool inserted = queued_.emplace(QueueKey{retry_at, delivery.id}, std::move(delivery)).second;
+  const bool inserted =
+      queued_.emplace(QueueKey{retry_at, delivery.id}, std::move(delivery)).second;
   CSIM_CHECK(inserted, "delivery ids are unique");
 }
 
@@ -72,6 +73,16 @@ void FakeEventBus::DeliverAgain(const Event& event, TimeUs at) {
   CSIM_CHECK(!event.id.empty());
   CSIM_CHECK(!event.topic.empty());
   EnqueueForSubscribers(event, at);
+}
+
+std::size_t FakeEventBus::RequeueInFlight(const std::string& subscriber, TimeUs retry_at) {
+  std::vector<std::int64_t> ids;
+  for (const auto& [id, delivery] : in_flight_) {
+    if (delivery.subscriber == subscriber) ids.push_back(id);
+  }
+  for (std::int64_t id : ids) Nack(id, retry_at);
+  CSIM_CHECK(ids.size() <= PendingCount());
+  return ids.size();
 }
 
 // ---- Truth ----
@@ -85,6 +96,13 @@ std::vector<FakeEventBus::SubscriptionKey> FakeEventBus::Subscriptions() const {
 
 bool FakeEventBus::HasSubscribers(const std::string& topic) const {
   return subscribers_by_topic_.contains(topic);
+}
+
+std::vector<std::string> FakeEventBus::SubscribedTopics() const {
+  std::vector<std::string> topics;
+  topics.reserve(subscribers_by_topic_.size());
+  for (const auto& [topic, subscribers] : subscribers_by_topic_) topics.push_back(topic);
+  return topics;
 }
 
 std::int64_t FakeEventBus::DeliveryCount(const std::string& subscriber,

@@ -60,12 +60,16 @@ class FakeEventBus final : public EventBus {
   // Queues another copy of `event` for every subscriber of its topic at `at` (a duplicated
   // webhook or redelivery); not recorded as published again.
   void DeliverAgain(const Event& event, TimeUs at);
+  // Queues again, at `retry_at`, every in-flight delivery of `subscriber` (its process crashed
+  // and will never Ack or Nack them: at-least-once means they come back). Returns how many.
+  std::size_t RequeueInFlight(const std::string& subscriber, TimeUs retry_at);
 
   // ---- Truth ----
   const std::vector<Event>& Published() const { return published_; }
   // Every (topic, subscriber), by key.
   std::vector<SubscriptionKey> Subscriptions() const;
   bool HasSubscribers(const std::string& topic) const;
+  std::vector<std::string> SubscribedTopics() const;  // sorted, each once
   std::size_t QueuedCount() const { return queued_.size(); }
   std::size_t InFlightCount() const { return in_flight_.size(); }
   std::size_t PendingCount() const { return queued_.size() + in_flight_.size(); }

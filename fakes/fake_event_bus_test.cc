@@ -62,6 +62,8 @@ TEST_F(FakeEventBusTest, DeliversToEverySubscriberInOrder) {
   EXPECT_EQ(bus.NextDueTime(), std::nullopt);
   EXPECT_EQ(bus.Published().size(), 2u);
   EXPECT_EQ(bus.DeliveryCount("loyalty", "ev-2"), 1);
+  EXPECT_EQ(bus.SubscribedTopics(),
+            (std::vector<std::string>{"orders.order.created", "payments.payment.confirmed"}));
 }
 
 TEST_F(FakeEventBusTest, NackRedeliversLaterWithAttempts) {
@@ -89,8 +91,8 @@ TEST_F(FakeEventBusTest, DuplicatesGoToEverySubscriberAgain) {
   EXPECT_EQ(bus.PendingCount(), 4u);
   while (DeliverOne(5, 50)) {
   }
-  EXPECT_EQ(seen, (std::vector<std::string>{"order:wh-1", "audit:wh-1", "order:wh-1",
-                                            "audit:wh-1"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"order:wh-1", "audit:wh-1", "order:wh-1", "audit:wh-1"}));
   EXPECT_EQ(bus.DeliveryCount("order", "wh-1"), 2);
   EXPECT_EQ(bus.Published().size(), 1u) << "a duplicate is not a new publication";
 }
@@ -119,6 +121,23 @@ TEST_F(FakeEventBusTest, ResubscribingReplacesTheHandlerOfQueuedDeliveries) {
   ASSERT_TRUE(DeliverOne(0, 0));
   EXPECT_EQ(seen, (std::vector<std::string>{"after-restart:ev-1"}));
   EXPECT_EQ(bus.Subscriptions(), (std::vector<FakeEventBus::SubscriptionKey>{{"t", "worker"}}));
+}
+
+TEST_F(FakeEventBusTest, RequeueInFlightAfterASubscriberCrash) {
+  bus.Subscribe("t", "crashes", Recorder("crashes"));
+  bus.Subscribe("t", "stays", Recorder("stays"));
+  ASSERT_TRUE(RunSync(bus.Publish(MakeEvent("ev-1", "t"))).ok());
+  std::optional<Delivery> lost = bus.NextDue(0);
+  std::optional<Delivery> kept = bus.NextDue(0);
+  ASSERT_TRUE(lost && kept);
+  EXPECT_EQ(lost->subscriber, "crashes");
+  EXPECT_EQ(bus.RequeueInFlight("crashes", 30), 1u);
+  EXPECT_EQ(bus.InFlightCount(), 1u) << "the other subscriber's delivery stays in flight";
+  EXPECT_EQ(bus.NextDueTime(), 30);
+  std::optional<Delivery> again = bus.NextDue(30);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->id, lost->id);
+  EXPECT_EQ(again->attempts, 1);
 }
 
 }  // namespace

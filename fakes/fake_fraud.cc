@@ -30,7 +30,9 @@ void FakeFraud::Block(const std::string& customer_id) {
   CSIM_CHECK(blocked_.size() <= kBlockedMax, "kBlockedMax");
 }
 
-void FakeFraud::Unblock(const std::string& customer_id) { blocked_.erase(customer_id); }
+void FakeFraud::Unblock(const std::string& customer_id) {
+  blocked_.erase(customer_id);
+}
 
 void FakeFraud::SetMaxAmount(Money max_amount) {
   CSIM_CHECK(max_amount >= 0, "0 means no threshold");

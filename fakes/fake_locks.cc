@@ -21,8 +21,8 @@ Task<Status> FakeLockStore::Put(const std::string& key, const std::string& value
 Task<Result<std::optional<std::string>>> FakeLockStore::Get(const std::string& key) {
   return Deferred<Result<std::optional<std::string>>>([this, key] {
     std::optional<LockEntry> entry = LiveEntry(key, clock_.Now());
-    return Result<std::optional<std::string>>{
-        entry ? std::optional<std::string>{entry->value} : std::nullopt};
+    return Result<std::optional<std::string>>{entry ? std::optional<std::string>{entry->value}
+                                                    : std::nullopt};
   });
 }
 
@@ -42,8 +42,7 @@ Result<bool> FakeLockStore::TryAcquireNow(const std::string& key, const std::str
   return true;
 }
 
-Status FakeLockStore::PutNow(const std::string& key, const std::string& value,
-                             DurationUs ttl_us) {
+Status FakeLockStore::PutNow(const std::string& key, const std::string& value, DurationUs ttl_us) {
   if (Status status = CheckArguments(key, ttl_us); !status.ok()) return status;
   Store(key, value, ttl_us);
   return Status::Ok();

@@ -60,8 +60,7 @@ class FakeLoyalty final : public Loyalty {
   Status RedeemNow(const std::string& customer_id, std::int64_t points,
                    const std::string& reference);
   Status GiveBackNow(const std::string& customer_id, const std::string& reference);
-  Status EarnNow(const std::string& customer_id, std::int64_t points,
-                 const std::string& reference);
+  Status EarnNow(const std::string& customer_id, std::int64_t points, const std::string& reference);
   std::int64_t& BalanceFor(const std::string& customer_id);
 
   std::map<std::string, std::int64_t> balances_;

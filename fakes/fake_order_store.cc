@@ -66,9 +66,8 @@ Result<std::vector<Order>> FakeOrderStore::FindOrdersNow(const OrderQuery& query
 }
 
 bool FakeOrderStore::Matches(const OrderQuery& query, const Order& order) {
-  if (!query.statuses.empty() &&
-      std::find(query.statuses.begin(), query.statuses.end(), order.status) ==
-          query.statuses.end()) {
+  if (!query.statuses.empty() && std::find(query.statuses.begin(), query.statuses.end(),
+                                           order.status) == query.statuses.end()) {
     return false;
   }
   // As in SQL, `expiry_at < x` is false for an order without expiry_at (finding EC-11).

@@ -32,8 +32,7 @@ class FakeOrderStoreTest : public ::testing::Test {
 
 TEST_F(FakeOrderStoreTest, UniqueIdAndCartSession) {
   ASSERT_TRUE(Commit({MakeOrder("ord-1", "s1"), {}, {MakeEvent("ev-1")}, ""}).ok());
-  EXPECT_EQ(Commit({MakeOrder("ord-2", "s1"), {}, {MakeEvent("ev-2")}, ""}).code(),
-            Code::kConflict)
+  EXPECT_EQ(Commit({MakeOrder("ord-2", "s1"), {}, {MakeEvent("ev-2")}, ""}).code(), Code::kConflict)
       << "one order per cart session";
   EXPECT_EQ(Commit({MakeOrder("ord-1", "s2"), {}, {}, ""}).code(), Code::kConflict);
   EXPECT_EQ(store.Orders().size(), 1u);
@@ -121,16 +120,16 @@ TEST_F(FakeOrderStoreTest, FindOrdersFiltersAndOrdersById) {
   EXPECT_EQ(found[1].id, "ord-b");
   EXPECT_EQ(found[2].id, "ord-d");
 
-  OrderQuery limited{{OrderStatus::kPending, OrderStatus::kConfirmed}, std::nullopt,
-                     std::nullopt, 2};
+  OrderQuery limited{
+      {OrderStatus::kPending, OrderStatus::kConfirmed}, std::nullopt, std::nullopt, 2};
   found = RunSync(store.FindOrders(limited)).value();
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[1].id, "ord-b");
 }
 
 TEST_F(FakeOrderStoreTest, OutboxIdsIncreaseAcrossCommits) {
-  ASSERT_TRUE(Commit({MakeOrder("ord-1", "s1"), {}, {MakeEvent("ev-1"), MakeEvent("ev-2")}, ""})
-                  .ok());
+  ASSERT_TRUE(
+      Commit({MakeOrder("ord-1", "s1"), {}, {MakeEvent("ev-1"), MakeEvent("ev-2")}, ""}).ok());
   clock.Advance(5);
   ASSERT_TRUE(Commit({{}, {}, {MakeEvent("ev-3")}, ""}).ok());
   std::vector<OutboxRow> due = RunSync(store.DueOutbox(clock.Now(), 10)).value();

@@ -9,10 +9,14 @@ namespace csim::fakes {
 
 std::string_view Name(AuthStatus status) {
   switch (status) {
-    case AuthStatus::kAuthorized: return "authorized";
-    case AuthStatus::kCaptured: return "captured";
-    case AuthStatus::kVoided: return "voided";
-    case AuthStatus::kLapsed: return "lapsed";
+    case AuthStatus::kAuthorized:
+      return "authorized";
+    case AuthStatus::kCaptured:
+      return "captured";
+    case AuthStatus::kVoided:
+      return "voided";
+    case AuthStatus::kLapsed:
+      return "lapsed";
   }
   return "?";
 }
@@ -51,8 +55,7 @@ Task<Status> FakePaymentGateway::Refund(const std::string& authorization_id,
 }
 
 Result<std::string> FakePaymentGateway::AuthorizeNow(const std::string& idempotency_key,
-                                                     const std::string& customer_id,
-                                                     Money amount) {
+                                                     const std::string& customer_id, Money amount) {
   if (idempotency_key.empty()) return Status{Code::kInvalidArgument, "empty idempotency key"};
   if (amount <= 0) return Status{Code::kInvalidArgument, "amount must be positive"};
   if (amount > kAmountMax) return Status{Code::kInvalidArgument, "amount too large"};
@@ -86,8 +89,10 @@ Status FakePaymentGateway::VoidNow(const std::string& authorization_id) {
     case AuthStatus::kCaptured:
       return Status{Code::kFailedPrecondition, "authorization captured: refund instead"};
     case AuthStatus::kVoided:
-    case AuthStatus::kLapsed: return Status::Ok();
-    case AuthStatus::kAuthorized: break;
+    case AuthStatus::kLapsed:
+      return Status::Ok();
+    case AuthStatus::kAuthorized:
+      break;
   }
   authorization->status = AuthStatus::kVoided;
   return Status::Ok();
@@ -110,7 +115,8 @@ Status FakePaymentGateway::CaptureNow(const std::string& authorization_id,
       return Fail(authorization_id, order_id, Code::kFailedPrecondition, "authorization voided");
     case AuthStatus::kLapsed:
       return Fail(authorization_id, order_id, Code::kFailedPrecondition, "authorization lapsed");
-    case AuthStatus::kAuthorized: break;
+    case AuthStatus::kAuthorized:
+      break;
   }
   if (amount > authorization->amount) {
     return Status{Code::kInvalidArgument, "capture above the authorized amount"};
@@ -178,8 +184,9 @@ Status FakePaymentGateway::RefundCashNow(const std::string& order_id, Money amou
   money.refunded += amount;
   money.refund_count++;
   total_refunded_ += amount;
-  QueueWebhook("payments.refund.completed", order_id,
-               {{"order_id", order_id}, {"authorization_id", ""}, {"amount", std::to_string(amount)}});
+  QueueWebhook(
+      "payments.refund.completed", order_id,
+      {{"order_id", order_id}, {"authorization_id", ""}, {"amount", std::to_string(amount)}});
   CheckTotals();
   return Status::Ok();
 }
@@ -258,8 +265,9 @@ OrderMoney& FakePaymentGateway::OrderFor(const std::string& order_id) {
 
 Status FakePaymentGateway::Fail(const std::string& authorization_id, const std::string& order_id,
                                 Code code, const std::string& reason) {
-  QueueWebhook("payments.payment.failed", order_id,
-               {{"order_id", order_id}, {"authorization_id", authorization_id}, {"reason", reason}});
+  QueueWebhook(
+      "payments.payment.failed", order_id,
+      {{"order_id", order_id}, {"authorization_id", authorization_id}, {"reason", reason}});
   return Status{code, reason};
 }
 
@@ -267,8 +275,8 @@ void FakePaymentGateway::QueueWebhook(const std::string& topic, const std::strin
                                       std::map<std::string, std::string> fields) {
   CSIM_CHECK(webhooks_.size() < kWebhooksQueuedMax, "kWebhooksQueuedMax: drain TakeWebhooks");
   webhook_counter_++;
-  webhooks_.push_back(Event{"wh-" + std::to_string(webhook_counter_), topic, order_id,
-                            std::move(fields)});
+  webhooks_.push_back(
+      Event{"wh-" + std::to_string(webhook_counter_), topic, order_id, std::move(fields)});
 }
 
 void FakePaymentGateway::CheckTotals() const {

@@ -34,7 +34,7 @@ struct Authorization {
   Money amount = 0;  // held
   TimeUs created_at = 0;
   AuthStatus status = AuthStatus::kAuthorized;  // as stored; never kLapsed (see StatusAt)
-  std::string order_id;  // set by the capture
+  std::string order_id;                         // set by the capture
   Money captured = 0;
   Money refunded = 0;
   bool operator==(const Authorization&) const = default;
@@ -58,8 +58,7 @@ class FakePaymentGateway final : public PaymentGateway {
   static constexpr std::size_t kWebhooksQueuedMax = 1'000'000;
   static constexpr Money kAmountMax = Money{1'000'000'000'000'000} / 1'000;  // 10^13 VND
 
-  explicit FakePaymentGateway(const Clock& clock,
-                              DurationUs lapse_after_us = kDefaultLapseAfterUs);
+  explicit FakePaymentGateway(const Clock& clock, DurationUs lapse_after_us = kDefaultLapseAfterUs);
 
   // kInvalidArgument for amount <= 0 or an empty key; kRejected for a declined customer. The
   // same key returns the same authorization.
@@ -103,10 +102,8 @@ class FakePaymentGateway final : public PaymentGateway {
   Result<std::string> AuthorizeNow(const std::string& idempotency_key,
                                    const std::string& customer_id, Money amount);
   Status VoidNow(const std::string& authorization_id);
-  Status CaptureNow(const std::string& authorization_id, const std::string& order_id,
-                    Money amount);
-  Status RefundNow(const std::string& authorization_id, const std::string& order_id,
-                   Money amount);
+  Status CaptureNow(const std::string& authorization_id, const std::string& order_id, Money amount);
+  Status RefundNow(const std::string& authorization_id, const std::string& order_id, Money amount);
   Status RefundCashNow(const std::string& order_id, Money amount);
 
   Authorization* Find(const std::string& authorization_id);
@@ -119,7 +116,7 @@ class FakePaymentGateway final : public PaymentGateway {
 
   const Clock& clock_;
   const DurationUs lapse_after_us_;
-  std::vector<Authorization> authorizations_;        // index = number - 1
+  std::vector<Authorization> authorizations_;  // index = number - 1
   std::map<std::string, std::size_t> by_id_;
   std::map<std::string, std::size_t> by_key_;
   std::map<std::string, OrderMoney> orders_;

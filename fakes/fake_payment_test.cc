@@ -40,9 +40,11 @@ TEST_F(FakePaymentTest, CaptureQueuesConfirmedWebhookOnce) {
 
   std::vector<Event> webhooks = gateway.TakeWebhooks();
   ASSERT_EQ(webhooks.size(), 1u) << "no webhook for the retry";
-  EXPECT_EQ(webhooks[0], (Event{"wh-1", "payments.payment.confirmed", "ord-1",
-                                {{"order_id", "ord-1"}, {"authorization_id", "auth-1"},
-                                 {"amount", "900"}}}));
+  EXPECT_EQ(webhooks[0],
+            (Event{"wh-1",
+                   "payments.payment.confirmed",
+                   "ord-1",
+                   {{"order_id", "ord-1"}, {"authorization_id", "auth-1"}, {"amount", "900"}}}));
   EXPECT_TRUE(gateway.TakeWebhooks().empty()) << "drained";
 
   EXPECT_EQ(RunSync(gateway.Void(auth)).code(), Code::kFailedPrecondition);
@@ -116,9 +118,11 @@ TEST_F(FakePaymentTest, RefundOncePerOrder) {
   std::vector<Event> webhooks = gateway.TakeWebhooks();
   ASSERT_EQ(webhooks.size(), 2u);
   EXPECT_EQ(webhooks[0].topic, "payments.payment.confirmed");
-  EXPECT_EQ(webhooks[1], (Event{"wh-2", "payments.refund.completed", "ord-1",
-                                {{"order_id", "ord-1"}, {"authorization_id", "auth-1"},
-                                 {"amount", "800"}}}));
+  EXPECT_EQ(webhooks[1],
+            (Event{"wh-2",
+                   "payments.refund.completed",
+                   "ord-1",
+                   {{"order_id", "ord-1"}, {"authorization_id", "auth-1"}, {"amount", "800"}}}));
 }
 
 TEST_F(FakePaymentTest, CashOnDeliveryCountsAsCapturedOnce) {

@@ -10,7 +10,8 @@ namespace csim::fakes {
 // ---- Port ----
 
 Task<Result<PromoQuote>> FakePromotions::Validate(const std::string& code, Money subtotal) {
-  return Deferred<Result<PromoQuote>>([this, code, subtotal] { return ValidateNow(code, subtotal); });
+  return Deferred<Result<PromoQuote>>(
+      [this, code, subtotal] { return ValidateNow(code, subtotal); });
 }
 
 Task<Status> FakePromotions::ClaimUsage(const std::string& code, const std::string& reference,

@@ -15,12 +15,12 @@ namespace csim::fakes {
 struct Promotion {
   // ---- Definition (what AddPromotion takes) ----
   std::string code;
-  Money discount = 0;              // fixed discount; 0 when percent_bp is used
-  std::int32_t percent_bp = 0;     // basis points of the subtotal (1000 = 10 %)
-  std::int64_t max_uses = 0;       // budget in uses; 0 = unlimited
-  Money budget_money = 0;          // budget in money; 0 = unlimited
-  bool single_use = false;         // a coupon: at most one active usage
-  TimeUs expires_at = 0;           // 0 = never; expired when now >= expires_at
+  Money discount = 0;           // fixed discount; 0 when percent_bp is used
+  std::int32_t percent_bp = 0;  // basis points of the subtotal (1000 = 10 %)
+  std::int64_t max_uses = 0;    // budget in uses; 0 = unlimited
+  Money budget_money = 0;       // budget in money; 0 = unlimited
+  bool single_use = false;      // a coupon: at most one active usage
+  TimeUs expires_at = 0;        // 0 = never; expired when now >= expires_at
   // ---- State ----
   std::map<std::string, Money> usages;  // reference -> discount, active usages
   Money discount_granted = 0;           // sum of the active usages (what the budget counts)

@@ -86,8 +86,7 @@ TEST_F(FakePromotionsTest, Expiry) {
   EXPECT_TRUE(RunSync(promotions.ClaimUsage("SOON", "ord-1", 100)).ok());
   clock.Set(10 * kMinuteUs);
   EXPECT_EQ(RunSync(promotions.Validate("SOON", 1'000)).code(), Code::kFailedPrecondition);
-  EXPECT_EQ(RunSync(promotions.ClaimUsage("SOON", "ord-2", 100)).code(),
-            Code::kFailedPrecondition);
+  EXPECT_EQ(RunSync(promotions.ClaimUsage("SOON", "ord-2", 100)).code(), Code::kFailedPrecondition);
   EXPECT_TRUE(RunSync(promotions.ClaimUsage("SOON", "ord-1", 100)).ok())
       << "a retry of a claim made in time";
   EXPECT_EQ(promotions.UsageCount("SOON"), 1);

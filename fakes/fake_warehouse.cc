@@ -10,10 +10,14 @@ namespace csim::fakes {
 
 std::string_view Name(ReservationStatus status) {
   switch (status) {
-    case ReservationStatus::kActive: return "active";
-    case ReservationStatus::kConfirmed: return "confirmed";
-    case ReservationStatus::kReleased: return "released";
-    case ReservationStatus::kExpired: return "expired";
+    case ReservationStatus::kActive:
+      return "active";
+    case ReservationStatus::kConfirmed:
+      return "confirmed";
+    case ReservationStatus::kReleased:
+      return "released";
+    case ReservationStatus::kExpired:
+      return "expired";
   }
   return "?";
 }
@@ -60,8 +64,8 @@ Result<std::string> FakeWarehouse::ReserveNow(const ReserveRequest& request) {
       return Status{Code::kNotFound, "unknown warehouse " + request.warehouse_id};
     }
     if (AvailableAt(key, now) < request.quantity) {
-      return Status{Code::kInsufficient, "not enough stock of " + request.sku + " in " +
-                                             request.warehouse_id};
+      return Status{Code::kInsufficient,
+                    "not enough stock of " + request.sku + " in " + request.warehouse_id};
     }
   }
   std::string id = AddReservation(request, now);
@@ -74,12 +78,14 @@ Status FakeWarehouse::ConfirmNow(const std::string& reservation_id) {
   if (!index) return Status{Code::kNotFound, "unknown reservation " + reservation_id};
   Reservation& reservation = reservations_[*index];
   switch (reservation.status) {
-    case ReservationStatus::kConfirmed: return Status::Ok();
+    case ReservationStatus::kConfirmed:
+      return Status::Ok();
     case ReservationStatus::kReleased:
       return Status{Code::kFailedPrecondition, "reservation released"};
     case ReservationStatus::kExpired:
       return Status{Code::kFailedPrecondition, "reservation expired"};
-    case ReservationStatus::kActive: break;
+    case ReservationStatus::kActive:
+      break;
   }
   const TimeUs now = clock_.Now();
   if (!HoldsStock(reservation, now)) {
@@ -105,8 +111,10 @@ Status FakeWarehouse::ReleaseNow(const std::string& reservation_id) {
     case ReservationStatus::kConfirmed:
       return Status{Code::kFailedPrecondition, "reservation confirmed: restock instead"};
     case ReservationStatus::kReleased:
-    case ReservationStatus::kExpired: return Status::Ok();
-    case ReservationStatus::kActive: break;
+    case ReservationStatus::kExpired:
+      return Status::Ok();
+    case ReservationStatus::kActive:
+      break;
   }
   // A lapsed reservation already holds nothing; it stays active until TakeExpired sweeps it, so
   // its reservation_expired event is still published, as the real warehouse's sweeper would.
@@ -215,8 +223,8 @@ bool FakeWarehouse::HoldsStock(const Reservation& reservation, TimeUs now) {
   return reservation.status == ReservationStatus::kActive && now < reservation.expires_at;
 }
 
-std::int64_t FakeWarehouse::ActiveReserved(const std::string& sku,
-                                           const std::string& warehouse_id, TimeUs now) const {
+std::int64_t FakeWarehouse::ActiveReserved(const std::string& sku, const std::string& warehouse_id,
+                                           TimeUs now) const {
   auto it = active_by_row_.find({sku, warehouse_id});
   if (it == active_by_row_.end()) return 0;
   std::int64_t reserved = 0;
@@ -231,8 +239,8 @@ std::int64_t FakeWarehouse::ActiveReserved(const std::string& sku,
 std::vector<StockView> FakeWarehouse::StockViews(TimeUs now) const {
   std::map<StockKey, StockView> views;
   for (const auto& [key, row] : stock_) {
-    views[key] = StockView{key.first, key.second, row.on_hand, row.committed, 0,
-                           row.phantom_committed};
+    views[key] =
+        StockView{key.first, key.second, row.on_hand, row.committed, 0, row.phantom_committed};
   }
   for (const auto& [key, indices] : active_by_row_) {
     const std::int64_t reserved = ActiveReserved(key.first, key.second, now);

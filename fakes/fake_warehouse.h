@@ -66,8 +66,8 @@ struct StockView {
 
 struct RestockRecord {
   std::string sku;
-  std::string warehouse_id;           // as asked ("" for a phantom order line)
-  std::string applied_warehouse_id;   // the row whose committed units went back
+  std::string warehouse_id;          // as asked ("" for a phantom order line)
+  std::string applied_warehouse_id;  // the row whose committed units went back
   std::int32_t quantity = 0;
   bool operator==(const RestockRecord&) const = default;
 };
@@ -134,8 +134,8 @@ class FakeWarehouse final : public WarehouseInventory {
   Result<std::string> ReserveNow(const ReserveRequest& request);
   Status ConfirmNow(const std::string& reservation_id);
   Status ReleaseNow(const std::string& reservation_id);
-  Status RestockNow(const std::string& sku, const std::string& warehouse_id,
-                    std::int32_t quantity, const std::string& reference);
+  Status RestockNow(const std::string& sku, const std::string& warehouse_id, std::int32_t quantity,
+                    const std::string& reference);
   Result<std::int32_t> AvailableNow(const std::string& sku) const;
 
   std::optional<std::size_t> IndexOf(const std::string& reservation_id) const;
@@ -153,12 +153,12 @@ class FakeWarehouse final : public WarehouseInventory {
   const Clock& clock_;
   std::map<StockKey, StockRow> stock_;
   std::set<std::string> warehouses_;
-  std::vector<Reservation> reservations_;               // index = number - 1
-  std::map<std::string, std::size_t> by_id_;            // id -> index
-  std::map<std::string, std::size_t> by_reference_;     // reference -> index
+  std::vector<Reservation> reservations_;                      // index = number - 1
+  std::map<std::string, std::size_t> by_id_;                   // id -> index
+  std::map<std::string, std::size_t> by_reference_;            // reference -> index
   std::set<std::pair<TimeUs, std::size_t>> active_by_expiry_;  // status kActive only
   std::map<StockKey, std::set<std::size_t>> active_by_row_;    // status kActive only
-  std::map<std::string, RestockRecord> restocks_;       // by reference
+  std::map<std::string, RestockRecord> restocks_;              // by reference
 };
 
 }  // namespace csim::fakes

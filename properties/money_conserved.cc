@@ -11,8 +11,13 @@
 namespace csim::properties {
 namespace {
 
-bool Paid(OrderStatus status) {
-  switch (status) {
+// Card orders are paid once confirmed (the capture confirmed them); cash-on-delivery orders only
+// once delivered, when the cash is collected.
+bool Paid(const Order& order) {
+  if (order.payment_method == PaymentMethod::kCashOnDelivery) {
+    return order.status == OrderStatus::kDelivered || order.status == OrderStatus::kReturned;
+  }
+  switch (order.status) {
     case OrderStatus::kConfirmed:
     case OrderStatus::kProcessing:
     case OrderStatus::kPartiallyShipped:
@@ -54,7 +59,7 @@ void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Viol
   Money held = world.payment().TotalCaptured() - world.payment().TotalRefunded();
   Money owed = 0;
   for (const auto& [id, order] : orders) {
-    if (Paid(order.status)) owed += order.total;
+    if (Paid(order)) owed += order.total;
   }
   if (held != owed) {
     out.push_back({"MONEY-CONSERVED", "all orders",

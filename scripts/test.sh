@@ -1,6 +1,12 @@
 #!/bin/sh
-# Every test: build with warnings as errors, then the whole ctest suite.
+# Every test: the suite under address+undefined sanitizers, the same seeds compared between the
+# g++ and clang++ builds, then the whole suite in Release with warnings as errors (last, so its
+# summary closes the output).
 set -eu
 cd "$(dirname "$0")/.."
+scripts/bootstrap.sh asan
+ctest --preset asan -j2
+scripts/bootstrap.sh clang-ci
 scripts/bootstrap.sh ci
+scripts/cross_compiler_check.sh build/ci/cli/checkout-sim build/clang-ci/cli/checkout-sim
 ctest --preset ci -j2

@@ -4,6 +4,7 @@
 
 #include <deque>
 
+#include "core/checkout/checkout_worker.h"
 #include "core/outbox_publisher.h"
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_checkout_store.h"
@@ -74,10 +75,11 @@ struct World::Impl {
         order_service(OrderPorts{clock, fw_order_db, fw_warehouse, fw_payment},
                       world.options_.config, world.options_.profile),
         fw_orders(*world.faults_, order_service),
-        checkout_service(CheckoutPorts{clock, fw_checkout_db, fw_pricing, fw_shipping, fw_fraud,
-                                       fw_payment, fw_warehouse, fw_promotions, fw_loyalty,
-                                       fw_locks, fw_orders, *world.alerts_},
-                         world.options_.config, world.options_.profile) {}
+        checkout_ports{clock,      fw_checkout_db, fw_pricing,   fw_shipping,
+                       fw_fraud,   fw_payment,     fw_warehouse, fw_promotions,
+                       fw_loyalty, fw_locks,       fw_orders,    *world.alerts_},
+        checkout_service(checkout_ports, world.options_.config, world.options_.profile),
+        checkout_worker(checkout_ports, world.options_.config, world.options_.profile) {}
 
   SimClock clock;
   fakes::FakePricing pricing;
@@ -96,7 +98,9 @@ struct World::Impl {
   FaultyBus fw_bus;
   OrderService order_service;
   FaultyOrderClient fw_orders;
+  CheckoutPorts checkout_ports;
   CheckoutService checkout_service;
+  CheckoutWorker checkout_worker;
   bool bus_pump_scheduled = false;
   bool webhook_pump_scheduled = false;
   std::deque<Event> webhooks;  // decided by the gateway, not yet accepted by the bus
@@ -140,6 +144,7 @@ World::World(WorldOptions options, Workload workload)
   impl_->deliver_action = kernel_.trace().Intern("bus.deliver");
 
   impl_->order_service.RegisterConsumers(impl_->fw_bus);
+  impl_->order_service.RegisterDeprecatedHttpHandlers(impl_->fw_bus);
   kernel_.SetStartFunction(checkout_worker_, [this] { StartCheckoutWorker(); });
   kernel_.SetStartFunction(order_worker_, [this] { StartOrderWorker(); });
 }
@@ -153,6 +158,11 @@ void World::StartCheckoutWorker() {
                       options_.profile.Fixed(FindingId("P1-CC-03"))};
   kernel_.Spawn(checkout_worker_,
                 OutboxLoop(impl_->fw_checkout_db, policy, c.outbox_interval_ms * kMillisecondUs));
+  CheckoutWorker& worker = impl_->checkout_worker;
+  kernel_.Spawn(checkout_worker_, Every(c.cart_cleanup_interval_seconds * kSecondUs,
+                                        [&worker] { return worker.RunCartCleanupOnce(); }));
+  kernel_.Spawn(checkout_worker_, Every(c.failed_compensation_interval_seconds * kSecondUs,
+                                        [&worker] { return worker.RunFailedCompensationsOnce(); }));
 }
 
 void World::StartOrderWorker() {
@@ -162,6 +172,23 @@ void World::StartOrderWorker() {
                       options_.profile.Fixed(FindingId("P1-CC-03"))};
   kernel_.Spawn(order_worker_,
                 OutboxLoop(impl_->fw_order_db, policy, c.outbox_interval_ms * kMillisecondUs));
+  OrderService& orders = impl_->order_service;
+  kernel_.Spawn(order_worker_, Every(c.order_cleanup_interval_minutes * kMinuteUs,
+                                     [&orders] { return orders.RunOrderCleanupOnce(); }));
+  kernel_.Spawn(order_worker_, Every(c.reservation_cleanup_interval_minutes * kMinuteUs,
+                                     [&orders] { return orders.RunReservationCleanupOnce(); }));
+  kernel_.Spawn(order_worker_, Every(c.dlq_retry_interval_seconds * kSecondUs,
+                                     [&orders] { return orders.RunDlqRetryOnce(); }));
+  kernel_.Spawn(order_worker_, Every(c.cod_auto_confirm_interval_minutes * kMinuteUs,
+                                     [&orders] { return orders.RunCodAutoConfirmOnce(); }));
+}
+
+Task<void> World::Every(DurationUs period_us, std::function<Task<std::int32_t>()> pass) {
+  CSIM_CHECK(period_us > 0);
+  for (;;) {  // bounded by the kernel's dispatch budget and the run's end time
+    co_await kernel_.Sleep(period_us);
+    (void)co_await pass();
+  }
 }
 
 Task<void> World::OutboxLoop(OutboxTable& table, OutboxPolicy policy, DurationUs interval_us) {

@@ -90,6 +90,7 @@ class World {
  private:
   struct Impl;
   Task<void> Customer(const CustomerScript& script, std::size_t index);
+  Task<void> Every(DurationUs period_us, std::function<Task<std::int32_t>()> pass);
   Task<void> OutboxLoop(OutboxTable& table, OutboxPolicy policy, DurationUs interval_us);
   void StartCheckoutWorker();
   void StartOrderWorker();

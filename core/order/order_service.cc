@@ -1,6 +1,7 @@
 #include "core/order/order_service.h"
 
 #include <string>
+#include <utility>
 
 #include "core/order/transitions.h"
 #include "core/topics.h"
@@ -29,7 +30,11 @@ Status ValidateOrderTotals(const CreateOrderRequest& r, Money max_order_amount) 
   return Status::Ok();
 }
 
-Event OutboxEvent(std::string id, std::string_view topic, const Order& order) {
+}  // namespace
+
+Event OrderOutboxEvent(std::string id, std::string_view topic, const Order& order) {
+  CSIM_CHECK(!id.empty());
+  CSIM_CHECK(!topic.empty());
   Event event;
   event.id = std::move(id);
   event.topic = std::string{topic};
@@ -40,11 +45,9 @@ Event OutboxEvent(std::string id, std::string_view topic, const Order& order) {
   return event;
 }
 
-}  // namespace
-
 Event StatusChangedEvent(const Order& order, OrderStatus from) {
   std::string id = order.id + ":status:" + std::string{Name(order.status)};
-  Event event = OutboxEvent(id, topics::kOrderStatusChanged, order);
+  Event event = OrderOutboxEvent(id, topics::kOrderStatusChanged, order);
   event.fields["from"] = std::string{Name(from)};
   event.fields["to"] = std::string{Name(order.status)};
   return event;
@@ -81,7 +84,12 @@ Task<Result<Order>> OrderService::CreateOrder(const CreateOrderRequest& request)
   order.authorization_id = request.authorization_id;
   order.status = OrderStatus::kPending;
   order.created_at = now;
-  order.expiry_at = now + config_.order.order_timeout_minutes * kMinuteUs;
+  // EC-11: as reviewed, cash-on-delivery orders get no expiry, so they never expire and stay
+  // pending once their reservations lapse; fixed, every pending order expires.
+  const bool cod = request.payment_method == PaymentMethod::kCashOnDelivery;
+  if (profile_.Fixed(FindingId("EC-11")) || !cod) {
+    order.expiry_at = now + config_.order.order_timeout_minutes * kMinuteUs;
+  }
   order.version = 1;
 
   OrderWrite write;
@@ -148,26 +156,7 @@ Task<Status> OrderService::ConsumePaymentConfirmed(const Event& event) {
   Order updated = order;
   updated.version = order.version + 1;
   updated.captured = event.GetInt("amount");
-  if (order.status == OrderStatus::kPending) {
-    CSIM_CHECK(CanTransition(order.status, OrderStatus::kConfirmed));
-    updated.status = OrderStatus::kConfirmed;
-    bool all_confirmed = true;
-    for (const OrderItem& item : order.items) {
-      if (!co_await ConfirmReservationWithRetry(item.reservation_id)) {
-        all_confirmed = false;
-        Event dlq = OutboxEvent(order.id + ":confirm:" + item.reservation_id,
-                                topics::kReservationConfirmDlq, order);
-        dlq.fields["reservation_id"] = item.reservation_id;
-        write.outbox.push_back(std::move(dlq));
-      }
-    }
-    updated.reservations_confirmed = all_confirmed;
-    write.outbox.push_back(StatusChangedEvent(updated, order.status));
-    if (all_confirmed) {
-      write.outbox.push_back(
-          OutboxEvent(order.id + ":stock_committed", topics::kStockCommitted, updated));
-    }
-  }
+  if (order.status == OrderStatus::kPending) co_await ApplyConfirm(order, updated, write);
   write.update = updated;
   Status committed = co_await ports_.store.Commit(write);
   if (committed.code() == Code::kConflict) co_return Status{Code::kUnavailable, "retry"};
@@ -175,52 +164,101 @@ Task<Status> OrderService::ConsumePaymentConfirmed(const Event& event) {
 }
 
 Task<Status> OrderService::ConsumePaymentFailed(const Event& event) {
+  CSIM_CHECK(!event.id.empty());
   auto processed = co_await ports_.store.IsProcessed(event.id);
   if (!processed.ok()) co_return processed.status();
   if (processed.value()) co_return Status::Ok();
-  Status cancelled = co_await CancelOrder(event.Get("order_id"), "payment failed");
-  if (!cancelled.ok() && cancelled.code() != Code::kNotFound &&
-      cancelled.code() != Code::kFailedPrecondition) {
-    co_return cancelled;
-  }
-  OrderWrite mark;
-  mark.processed_event_id = event.id;
-  Status committed = co_await ports_.store.Commit(mark);
-  co_return committed.code() == Code::kConflict ? Status::Ok() : committed;
+  co_return co_await Cancel(event.Get("order_id"), "payment failed", event.id, false);
 }
 
-Task<Status> OrderService::CancelOrder(const std::string& order_id, const std::string& reason) {
-  auto loaded = co_await ports_.store.GetOrder(order_id);
-  if (!loaded.ok()) co_return loaded.status();
-  Order order = std::move(loaded).value();
-  if (order.status == OrderStatus::kCancelled) co_return Status::Ok();
-  if (!CanTransition(order.status, OrderStatus::kCancelled)) {
-    co_return Status{Code::kFailedPrecondition,
-                     "cannot cancel a " + std::string{Name(order.status)} + " order"};
-  }
-  OrderWrite write;
-  Order updated = order;
-  updated.version = order.version + 1;
-  updated.status = OrderStatus::kCancelled;
+Task<void> OrderService::ApplyConfirm(const Order& order, Order& updated, OrderWrite& write) {
+  CSIM_CHECK(CanTransition(order.status, OrderStatus::kConfirmed));
+  CSIM_CHECK(updated.id == order.id);
+  updated.status = OrderStatus::kConfirmed;
+  bool all_confirmed = true;
   for (const OrderItem& item : order.items) {
-    Status released = co_await ReleaseReservationWithRetry(item.reservation_id);
-    if (released.code() == Code::kFailedPrecondition) {
-      // Already committed (EC-10): put the units back on hand instead.
-      Status restocked = co_await ports_.warehouse.Restock(
-          item.sku, item.warehouse_id, item.quantity, order.id + ":restock:" + item.reservation_id);
-      if (!restocked.ok()) {
-        Event dlq = OutboxEvent(order.id + ":restock:" + item.reservation_id,
-                                topics::kRefundRestockDlq, order);
-        dlq.fields["reservation_id"] = item.reservation_id;
-        write.outbox.push_back(std::move(dlq));
-      }
-    } else if (!released.ok()) {
-      Event dlq = OutboxEvent(order.id + ":release:" + item.reservation_id,
-                              topics::kReservationReleaseDlq, order);
+    if (!co_await ConfirmReservationWithRetry(item.reservation_id)) {
+      all_confirmed = false;
+      Event dlq = OrderOutboxEvent(order.id + ":confirm:" + item.reservation_id,
+                                   topics::kReservationConfirmDlq, order);
       dlq.fields["reservation_id"] = item.reservation_id;
       write.outbox.push_back(std::move(dlq));
     }
   }
+  updated.reservations_confirmed = all_confirmed;
+  write.outbox.push_back(StatusChangedEvent(updated, order.status));
+  if (all_confirmed) {
+    write.outbox.push_back(
+        OrderOutboxEvent(order.id + ":stock_committed", topics::kStockCommitted, updated));
+  }
+}
+
+Task<bool> OrderService::ReleaseStock(const Order& order, OrderWrite& write) {
+  bool all_released = true;
+  for (const OrderItem& item : order.items) {
+    Status released = co_await ReleaseReservationWithRetry(item.reservation_id);
+    if (released.code() == Code::kFailedPrecondition) {
+      // Already committed (EC-10): put the units back on hand instead.
+      const std::string reference = order.id + ":restock:" + item.reservation_id;
+      Status restocked =
+          co_await ports_.warehouse.Restock(item.sku, item.warehouse_id, item.quantity, reference);
+      if (!restocked.ok()) {
+        all_released = false;
+        Event dlq = OrderOutboxEvent(reference, topics::kRefundRestockDlq, order);
+        dlq.fields["reservation_id"] = item.reservation_id;
+        dlq.fields["sku"] = item.sku;
+        dlq.fields["warehouse_id"] = item.warehouse_id;
+        dlq.fields["quantity"] = std::to_string(item.quantity);
+        dlq.fields["reference"] = reference;
+        write.outbox.push_back(std::move(dlq));
+      }
+    } else if (!released.ok()) {
+      all_released = false;
+      Event dlq = OrderOutboxEvent(order.id + ":release:" + item.reservation_id,
+                                   topics::kReservationReleaseDlq, order);
+      dlq.fields["reservation_id"] = item.reservation_id;
+      // What a restock needs if the reservation turns out committed by the time of the retry.
+      dlq.fields["sku"] = item.sku;
+      dlq.fields["warehouse_id"] = item.warehouse_id;
+      dlq.fields["quantity"] = std::to_string(item.quantity);
+      dlq.fields["reference"] = order.id + ":restock:" + item.reservation_id;
+      write.outbox.push_back(std::move(dlq));
+    }
+  }
+  co_return all_released;
+}
+
+Task<Status> OrderService::CancelOrder(const std::string& order_id, const std::string& reason) {
+  co_return co_await Cancel(order_id, reason, "", false);
+}
+
+Task<Status> OrderService::Cancel(const std::string& order_id, const std::string& reason,
+                                  const std::string& processed_event_id, bool pending_only) {
+  const bool from_event = !processed_event_id.empty();
+  auto loaded = co_await ports_.store.GetOrder(order_id);
+  if (!loaded.ok()) {
+    if (from_event && loaded.code() == Code::kNotFound) {
+      co_return co_await MarkProcessed(processed_event_id);
+    }
+    co_return loaded.status();
+  }
+  Order order = std::move(loaded).value();
+  const bool skip = order.status == OrderStatus::kCancelled ||
+                    !CanTransition(order.status, OrderStatus::kCancelled) ||
+                    (pending_only && order.status != OrderStatus::kPending);
+  if (skip) {
+    if (from_event) co_return co_await MarkProcessed(processed_event_id);
+    if (order.status == OrderStatus::kCancelled) co_return Status::Ok();
+    co_return Status{Code::kFailedPrecondition,
+                     "cannot cancel a " + std::string{Name(order.status)} + " order"};
+  }
+  OrderWrite write;
+  write.processed_event_id = processed_event_id;
+  Order updated = order;
+  updated.version = order.version + 1;
+  updated.status = OrderStatus::kCancelled;
+  // Failed releases are in the outbox as DLQ rows, which RunDlqRetryOnce redrives.
+  (void)co_await ReleaseStock(order, write);
   updated.stock_released = true;
   if (!order.authorization_id.empty()) {
     if (order.captured > 0) {
@@ -230,7 +268,7 @@ Task<Status> OrderService::CancelOrder(const std::string& order_id, const std::s
       (void)co_await ports_.payment.Void(order.authorization_id);
     }
   }
-  Event cancelled = OutboxEvent(order.id + ":cancelled", topics::kOrderCancelled, updated);
+  Event cancelled = OrderOutboxEvent(order.id + ":cancelled", topics::kOrderCancelled, updated);
   cancelled.fields["reason"] = reason;
   write.outbox.push_back(std::move(cancelled));
   write.outbox.push_back(StatusChangedEvent(updated, order.status));
@@ -240,8 +278,36 @@ Task<Status> OrderService::CancelOrder(const std::string& order_id, const std::s
   co_return committed;
 }
 
+Task<Status> OrderService::MarkProcessed(const std::string& event_id) {
+  CSIM_CHECK(!event_id.empty());
+  OrderWrite mark;
+  mark.processed_event_id = event_id;
+  Status committed = co_await ports_.store.Commit(mark);
+  // kConflict: a concurrent delivery recorded it first, which is the same outcome.
+  co_return committed.code() == Code::kConflict ? Status::Ok() : committed;
+}
+
 void OrderService::RegisterConsumers(EventBus& bus) {
   const std::string subscriber{kOrderWorkerSubscriber};
+  // The compensation rows the outbox publisher published reach the DLQ consumer.
+  const std::string dlq{kOrderDlqSubscriber};
+  for (std::string_view topic : {topics::kReservationConfirmDlq, topics::kReservationReleaseDlq,
+                                 topics::kRefundRestockDlq}) {
+    bus.Subscribe(std::string{topic}, dlq,
+                  [this](const Event& e) { return ConsumeCompensation(e); });
+  }
+  bus.Subscribe(std::string{topics::kFulfillmentStatusChanged}, subscriber,
+                [this](const Event& e) { return ConsumeFulfillmentStatusChanged(e); });
+  bus.Subscribe(std::string{topics::kReservationExpired}, subscriber,
+                [this](const Event& e) { return ConsumeReservationExpired(e); });
+  bus.Subscribe(std::string{topics::kShipmentDelivered}, subscriber,
+                [this](const Event& e) { return ConsumeShipmentDelivered(e); });
+  // P0-CC-01: as reviewed the worker has no consumer for refund.completed, so a refund completes
+  // at the gateway and the order never becomes refunded.
+  if (profile_.Fixed(FindingId("P0-CC-01"))) {
+    bus.Subscribe(std::string{topics::kRefundCompleted}, subscriber,
+                  [this](const Event& e) { return ConsumeRefundCompleted(e); });
+  }
   bus.Subscribe(std::string{topics::kPaymentCaptureRequested}, subscriber,
                 [this](const Event& e) { return ConsumePaymentCaptureRequested(e); });
   bus.Subscribe(std::string{topics::kPaymentConfirmed}, subscriber,

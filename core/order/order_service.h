@@ -3,7 +3,10 @@
 // consumers of its worker. Stateless between calls: everything it knows is in the OrderStore, so a
 // crash loses nothing but the calls in flight.
 
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/findings.h"
@@ -24,6 +27,25 @@ struct OrderPorts {
 };
 
 inline constexpr std::string_view kOrderWorkerSubscriber = "order-worker";
+// The deprecated HTTP subscription path (finding ), subscribed only as reviewed.
+inline constexpr std::string_view kOrderHttpSubscriber = "order-http";
+
+// The DLQ consumer of compensation.* events that the outbox publisher published (see
+// RunDlqRetryOnce).
+inline constexpr std::string_view kOrderDlqSubscriber = "order-dlq";
+
+// Bounds of one pass of each cron worker: a pass handles at most this many rows, the next pass
+// the rest, so a backlog never makes one pass unbounded.
+inline constexpr std::int32_t kCleanupBatchMax = 100;
+// Cancelled orders the reservation cleanup scans per pass: FindOrders cannot filter on
+// stock_released, so it scans more rows than it acts on.
+inline constexpr std::int32_t kReservationScanMax = 10'000;
+// Pending orders the COD auto-confirm scans per pass (card orders are skipped).
+inline constexpr std::int32_t kCodScanMax = 1'000;
+// Due outbox rows the DLQ retry scans per pass (rows of other topics are left to the publisher).
+inline constexpr std::int32_t kDlqScanMax = 1'000;
+// Redrives of one compensation row before it is marked failed for an operator.
+inline constexpr std::int32_t kDlqAttemptsMax = 10;
 
 class OrderService final : public OrderClient {
  public:
@@ -39,12 +61,70 @@ class OrderService final : public OrderClient {
   Task<Status> ConsumePaymentConfirmed(const Event& event);
   Task<Status> ConsumePaymentFailed(const Event& event);
 
-  // Subscribes every consumer the order worker registers.
+  // payments.refund.completed (order_id, amount): cancelled/delivered/returned -> refunded.
+  Task<Status> ConsumeRefundCompleted(const Event& event);
+  // warehouse.inventory.reservation_expired (reservation_id, reference "<session>:<index>"):
+  // cancels the pending order holding that reservation; any other order is left alone.
+  Task<Status> ConsumeReservationExpired(const Event& event);
+  // shipping.shipment.delivered (order_id): shipped/partially_shipped -> delivered, and
+  // orders.order.completed is written to the outbox.
+  Task<Status> ConsumeShipmentDelivered(const Event& event);
+  // fulfillments.fulfillment.status_changed (order_id, status in processing, partially_shipped,
+  // shipped): moves the order when the table allows it, else acknowledges and ignores it.
+  Task<Status> ConsumeFulfillmentStatusChanged(const Event& event);
+  // The deprecated HTTP handler of payments.payment.confirmed: no event-id dedup, so
+  // every delivery confirms the reservations again and writes another inventory.stock.committed
+  // row. It leaves the status move to the worker's consumer.
+  Task<Status> ConsumePaymentConfirmedHttpDeprecated(const Event& event);
+
+  // compensation.reservation_confirm / _release / refund_restock: performs the warehouse action.
+  // Transient failures are returned (redelivered); a row that can never succeed is acknowledged.
+  Task<Status> ConsumeCompensation(const Event& event);
+
+  // Subscribes every consumer the order worker registers (refund.completed only if P0-CC-01 is
+  // fixed).
   void RegisterConsumers(EventBus& bus);
+  // As reviewed also subscribes the deprecated HTTP path to payments.payment.confirmed;
+  // fixed: registers nothing (one entry point per topic).
+  void RegisterDeprecatedHttpHandlers(EventBus& bus);
+
+  // ---- cron workers: one pass each, returning how many orders (rows) it acted on ----
+  // OrderCleanupJob: cancels pending orders whose expiry_at < now.
+  Task<std::int32_t> RunOrderCleanupOnce();
+  // ReservationCleanupJob: releases (or restocks) the stock of cancelled orders whose
+  // stock_released is false, then sets it.
+  Task<std::int32_t> RunReservationCleanupOnce();
+  // DLQRetryWorker: redrives due compensation.* outbox rows against the warehouse and marks each
+  // published once its action succeeded. The outbox publisher may take such a row first and
+  // publish it instead; the order-dlq consumer then performs the same action (every warehouse
+  // action is idempotent), so whichever path takes a row, its compensation runs.
+  Task<std::int32_t> RunDlqRetryOnce();
+  // CODAutoConfirmWorker: pending cash-on-delivery orders -> confirmed, reservations confirmed.
+  Task<std::int32_t> RunCodAutoConfirmOnce();
 
  private:
+  using Effect = std::function<void(Order&, OrderWrite&)>;
+
   Task<bool> ConfirmReservationWithRetry(const std::string& reservation_id);
   Task<Status> ReleaseReservationWithRetry(const std::string& reservation_id);
+  // Confirms every reservation of `order` into `updated`/`write`: status confirmed, DLQ rows for
+  // reservations that could not be confirmed, stock.committed if all were.
+  Task<void> ApplyConfirm(const Order& order, Order& updated, OrderWrite& write);
+  // Releases (or, once committed, restocks) every reservation of `order`, writing a DLQ row for
+  // each that failed. Returns true if every one succeeded.
+  Task<bool> ReleaseStock(const Order& order, OrderWrite& write);
+  // CancelOrder with `processed_event_id` recorded in the same commit ("" for none). With an
+  // event id, an order that is missing, already cancelled or not cancellable (or, with
+  // `pending_only`, not pending) only records the event and returns Ok.
+  Task<Status> Cancel(const std::string& order_id, const std::string& reason,
+                      const std::string& processed_event_id, bool pending_only);
+  // Records `event_id` as processed with no other effect (an event acknowledged and ignored).
+  Task<Status> MarkProcessed(const std::string& event_id);
+  // Deduplicated move of the event's order to `to` if its status is one of `from` and the table
+  // allows it; `effect` adds to the update. Otherwise the event is acknowledged and ignored.
+  Task<Status> MoveOrder(Event event, std::vector<OrderStatus> from, OrderStatus to, Effect effect);
+  // One compensation row's warehouse action.
+  Task<Status> RedriveCompensation(const Event& event);
 
   OrderPorts ports_;
   const Config& config_;
@@ -53,5 +133,8 @@ class OrderService final : public OrderClient {
 
 // The outbox event every status change writes.
 Event StatusChangedEvent(const Order& order, OrderStatus from);
+
+// An outbox event about `order` (order_id, customer_id, total).
+Event OrderOutboxEvent(std::string id, std::string_view topic, const Order& order);
 
 }  // namespace csim

@@ -1,0 +1,255 @@
+#include "core/checkout/checkout_worker.h"
+
+#include <charconv>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "core/topics.h"
+
+namespace csim {
+
+namespace {
+
+Status Fail(Code code, std::string message) {
+  return Status{code, std::move(message)};
+}
+
+// An order the cleanup must not take stock from: anything not cancelled or refunded.
+bool IsLive(const Order& order) {
+  return order.status != OrderStatus::kCancelled && order.status != OrderStatus::kRefunded;
+}
+
+// A required field of a compensation row; the saga always writes it, so a missing one is a bug.
+const std::string& Field(const FailedCompensation& row, const std::string& key) {
+  auto it = row.fields.find(key);
+  CSIM_CHECK(it != row.fields.end(), "compensation row lacks a field the saga writes");
+  return it->second;
+}
+
+Money ParseMoney(const std::string& text) {
+  Money value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  CSIM_CHECK(error == std::errc{}, "compensation discount is not an integer");
+  CSIM_CHECK(end == text.data() + text.size(), "compensation discount has trailing text");
+  CSIM_CHECK(value >= 0, "a discount is never negative");
+  return value;
+}
+
+}  // namespace
+
+// ---- CartCleanupWorker ----
+
+Task<std::int32_t> CheckoutWorker::RunCartCleanupOnce() {
+  const TimeUs now = ports_.clock.Now();
+  std::int32_t changed = 0;
+
+  // Active carts: the store has no expires_at query, so read the active ones and filter.
+  CartQuery active{CartStatus::kActive, now + 1, kCartsScannedPerStatusMax};
+  auto actives = co_await ports_.store.FindCarts(active);
+  if (actives.ok()) {
+    std::int32_t expired = 0;
+    for (Cart& cart : actives.value()) {
+      if (expired >= kCartsChangedPerStatusMax) break;
+      CSIM_CHECK(cart.status == CartStatus::kActive, "FindCarts returned another status");
+      if (cart.expires_at > now) continue;
+      if (co_await ExpireActiveCart(std::move(cart), now)) ++expired;
+    }
+    changed += expired;
+  }
+
+  // Checkout carts: updated_at is checkout_started_at while a cart sits in checkout (nothing else
+  // writes it then), so the store's updated_before query selects exactly the stale ones.
+  const DurationUs auto_cancel_us = config_.checkout.auto_cancel_minutes * kMinuteUs;
+  CSIM_CHECK(auto_cancel_us > 0, "auto_cancel_minutes must be positive");
+  CartQuery stale{CartStatus::kCheckout, now - auto_cancel_us + 1, kCartsScannedPerStatusMax};
+  auto checkouts = co_await ports_.store.FindCarts(stale);
+  if (checkouts.ok()) {
+    std::int32_t settled = 0;
+    for (Cart& cart : checkouts.value()) {
+      if (settled >= kCartsChangedPerStatusMax) break;
+      CSIM_CHECK(cart.status == CartStatus::kCheckout, "FindCarts returned another status");
+      if (now - cart.checkout_started_at < auto_cancel_us) continue;
+      if (co_await SettleCheckoutCart(std::move(cart), now)) ++settled;
+    }
+    changed += settled;
+  }
+  CSIM_CHECK(changed >= 0);
+  CSIM_CHECK(changed <= 2 * kCartsChangedPerStatusMax, "a pass is bounded");
+  co_return changed;
+}
+
+Task<bool> CheckoutWorker::ExpireActiveCart(Cart cart, TimeUs now) {
+  CSIM_CHECK(cart.expires_at <= now, "only an expired cart is abandoned");
+  co_return co_await MoveCart(std::move(cart), CartStatus::kAbandoned, now);
+}
+
+// How the two switches combine for a checkout cart older than auto_cancel_minutes:
+//   - P1-CC-04 governs releasing stock under the order: as reviewed the cleanup releases the
+//     order's reservations (live or not); fixed it never releases (the saga's compensation
+//     released what it reserved, the order service owns the rest, a crash's leftovers lapse by
+//     their TTL).
+//   - governs the cart of an existing order: fixed, it is completed (the completion that
+//     failed in the saga); as reviewed, the cleanup does not complete it and only P1-CC-04's
+//     behaviour remains: as reviewed it is abandoned, fixed a live order's cart is skipped (the
+//     "skip" variant of the P1-CC-04 fix) and a dead order's cart is abandoned.
+//   - No order: the cart is abandoned under every profile; there is no reservation it can name.
+Task<bool> CheckoutWorker::SettleCheckoutCart(Cart cart, TimeUs now) {
+  CSIM_CHECK(cart.status == CartStatus::kCheckout);
+  auto found = co_await ports_.orders.FindBySession(cart.session_id);
+  if (!found.ok() && found.code() != Code::kNotFound) co_return false;  // unknown: next pass
+  if (!found.ok()) co_return co_await MoveCart(std::move(cart), CartStatus::kAbandoned, now);
+
+  Order order = std::move(found).value();
+  CSIM_CHECK(order.cart_session_id == cart.session_id, "FindBySession returned another session");
+  CSIM_CHECK(order.items.size() <= kOrderItemsMax, "an order has at most 100 items");
+  if (profile_.AsReviewedOn(FindingId("P1-CC-04"))) {
+    // As reviewed (EC-05): the cart is "abandoned", so its stock goes back, order or not.
+    for (const OrderItem& item : order.items) {
+      if (item.reservation_id.empty()) continue;
+      (void)co_await ports_.warehouse.Release(item.reservation_id);  // errors dropped as reviewed
+    }
+  }
+  if (profile_.Fixed(FindingId("R-1.4"))) {
+    Status completed = co_await CompleteCart(std::move(cart), std::move(order), now);
+    co_return completed.ok();
+  }
+  if (profile_.Fixed(FindingId("P1-CC-04")) && IsLive(order)) co_return false;  // skipped
+  co_return co_await MoveCart(std::move(cart), CartStatus::kAbandoned, now);
+}
+
+Task<bool> CheckoutWorker::MoveCart(Cart cart, CartStatus status, TimeUs now) {
+  CSIM_CHECK(cart.status != status, "a move changes the status");
+  CSIM_CHECK(cart.version > 0, "a stored cart has a version");
+  const std::int64_t expected = cart.version;
+  cart.version = expected + 1;
+  cart.status = status;
+  cart.updated_at = now;
+  CheckoutWrite write;
+  write.carts.push_back(CartWrite{std::move(cart), expected});
+  Status committed = co_await ports_.store.Commit(write);
+  co_return committed.ok();  // a conflict means someone else moved it: the next pass re-reads
+}
+
+Task<Status> CheckoutWorker::CompleteCart(Cart cart, Order order, TimeUs now) {
+  CSIM_CHECK(cart.status != CartStatus::kCompleted, "completing a completed cart");
+  CSIM_CHECK(!order.id.empty(), "an order has an id");
+  const std::int64_t expected = cart.version;
+  Cart completed = cart;
+  completed.version = expected + 1;
+  completed.status = CartStatus::kCompleted;
+  completed.order_id = order.id;
+  completed.updated_at = now;
+  CheckoutWrite write;
+  write.carts.push_back(CartWrite{completed, expected});
+  // The same events, with the same ids, as the saga's Finalize: if Finalize's commit failed none
+  // of them exist yet, and consumers deduplicate by id if they do.
+  Event converted;
+  converted.id = cart.id + ":converted";
+  converted.topic = std::string{topics::kCartConverted};
+  converted.subject = cart.id;
+  converted.fields = {{"cart_id", cart.id},
+                      {"order_id", order.id},
+                      {"items_count", std::to_string(cart.items.size())},
+                      {"cart_total", std::to_string(order.total)}};
+  write.outbox.push_back(std::move(converted));
+  // A cancelled or refunded order has nothing left to capture.
+  if (order.payment_method == PaymentMethod::kCard && IsLive(order)) {
+    Event capture;
+    capture.id = order.id + ":capture_requested";
+    capture.topic = std::string{topics::kPaymentCaptureRequested};
+    capture.subject = order.id;
+    capture.fields = {{"order_id", order.id},
+                      {"authorization_id", order.authorization_id},
+                      {"amount", std::to_string(order.total)}};
+    write.outbox.push_back(std::move(capture));
+  }
+  co_return co_await ports_.store.Commit(write);
+}
+
+// ---- FailedCompensationWorker ----
+
+Task<std::int32_t> CheckoutWorker::RunFailedCompensationsOnce() {
+  const TimeUs now = ports_.clock.Now();
+  auto due = co_await ports_.store.DueCompensations(now, kCompensationsPerPassMax);
+  if (!due.ok()) co_return 0;  // the store is unavailable: the next pass tries again
+  CSIM_CHECK(due->size() <= static_cast<std::size_t>(kCompensationsPerPassMax));
+  std::int32_t processed = 0;
+  for (FailedCompensation& row : due.value()) {
+    CSIM_CHECK(row.id > 0, "a stored compensation has an id");
+    CSIM_CHECK(row.status == CompensationStatus::kPending, "only pending rows are due");
+    CSIM_CHECK(row.next_attempt_at <= now, "only due rows are returned");
+    Status outcome = co_await RetryCompensation(row, now);
+    (void)co_await RecordOutcome(std::move(row), std::move(outcome), now);
+    ++processed;
+  }
+  co_return processed;
+}
+
+Task<Status> CheckoutWorker::RetryCompensation(FailedCompensation row, TimeUs now) {
+  CSIM_CHECK(!row.subject.empty(), "a compensation names its subject");
+  switch (row.kind) {
+    case CompensationKind::kVoidAuthorization:
+      co_return co_await ports_.payment.Void(row.subject);
+    case CompensationKind::kApplyPromotion:
+      co_return co_await ports_.promotions.ClaimUsage(row.subject, Field(row, "reference"),
+                                                      ParseMoney(Field(row, "discount")));
+    case CompensationKind::kCartCleanup:
+      co_return co_await RetryCartCleanup(std::move(row), now);
+    case CompensationKind::kReleaseReservation:
+      co_return co_await ports_.warehouse.Release(row.subject);
+    case CompensationKind::kReleasePromotion:
+      co_return co_await ports_.promotions.ReleaseUsage(row.subject, Field(row, "reference"));
+    case CompensationKind::kGiveBackPoints:
+      co_return co_await ports_.loyalty.GiveBack(row.subject, Field(row, "reference"));
+  }
+  CSIM_CHECK(false, "unknown compensation kind");
+  co_return Fail(Code::kInvalidArgument, "unknown compensation kind");
+}
+
+// completeCartAfterOrderCreation again: the cart (subject) completed for its order, with the
+// finalize events.
+Task<Status> CheckoutWorker::RetryCartCleanup(FailedCompensation row, TimeUs now) {
+  CSIM_CHECK(row.kind == CompensationKind::kCartCleanup);
+  auto cart = co_await ports_.store.GetCart(row.subject);
+  if (!cart.ok()) co_return cart.status();
+  if (cart->status == CartStatus::kCompleted) co_return Status::Ok();  // done meanwhile
+  // An abandoned cart (an as-reviewed cleanup got there first) is completed: its order exists.
+  if (cart->status == CartStatus::kActive) {
+    // The cart was reopened for the customer: it is theirs again, not this row's to complete.
+    co_return Status::Ok();
+  }
+  auto order = co_await ports_.orders.FindBySession(cart->session_id);
+  if (!order.ok()) co_return order.status();
+  CSIM_CHECK(order->id == Field(row, "order_id"), "one order per cart session");
+  co_return co_await CompleteCart(std::move(cart).value(), std::move(order).value(), now);
+}
+
+Task<bool> CheckoutWorker::RecordOutcome(FailedCompensation row, Status outcome, TimeUs now) {
+  CSIM_CHECK(row.max_attempts > 0, "a compensation has a retry budget");
+  CSIM_CHECK(row.attempts < row.max_attempts, "an exhausted row is never retried");
+  bool alert = false;
+  if (outcome.ok()) {
+    row.status = CompensationStatus::kDone;
+  } else {
+    row.attempts += 1;
+    row.next_attempt_at = now + config_.checkout.compensation_backoff_seconds * kSecondUs;
+    if (row.attempts >= row.max_attempts) {
+      row.status = CompensationStatus::kExhausted;
+      alert = !row.alert_sent;  // AlertSent: one alert per row, however often it is seen
+      row.alert_sent = true;
+    }
+  }
+  CheckoutWrite write;
+  write.compensations.push_back(row);
+  Status committed = co_await ports_.store.Commit(write);
+  // Raised only once the row says alert_sent, so a failed commit cannot lead to a second alert.
+  if (committed.ok() && alert) {
+    ports_.alerts.Raise(Alert{"compensation.exhausted", std::to_string(row.id),
+                              std::string{Name(row.kind)} + " " + row.subject + " failed " +
+                                  std::to_string(row.attempts) + " times: " + outcome.ToString()});
+  }
+  co_return committed.ok();
+}
+
+}  // namespace csim

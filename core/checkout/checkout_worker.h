@@ -1,0 +1,67 @@
+#pragma once
+// The checkout worker of review section 8.1: the two cron jobs that repair what the saga
+// (checkout_service.h) leaves behind. Each method is one bounded pass the simulator calls on its
+// schedule (cart_cleanup_interval_seconds, failed_compensation_interval_seconds). Stateless
+// between calls: everything it decides comes from the stores, so a crash mid-pass loses only the
+// rows not yet committed, and the next pass picks them up again.
+//
+// Findings read here:
+//   P1-CC-04 / EC-05: as reviewed, cleanup treats a stale `checkout` cart as abandoned and
+//     releases the reservations of the order created from it, even while that order is live.
+//   as reviewed, a cart whose completion failed stays in `checkout` forever; fixed, the
+//     cleanup completes it when its order exists.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/checkout/checkout_service.h"
+#include "core/config.h"
+#include "core/findings.h"
+
+namespace csim {
+
+class CheckoutWorker {
+ public:
+  // Carts one cleanup pass changes at most per status (active, checkout): a pass stays short and
+  // the rest waits for the next pass.
+  static constexpr std::int32_t kCartsChangedPerStatusMax = 100;
+  // Carts one pass reads per status. The store cannot query by expires_at, so active carts are
+  // filtered here; reading more than we change keeps expired carts from hiding behind fresh ones.
+  static constexpr std::int32_t kCartsScannedPerStatusMax = 10'000;
+  // Failed compensations one pass retries at most.
+  static constexpr std::int32_t kCompensationsPerPassMax = 100;
+  // Items of one order the cleanup releases at most (the saga caps a cart at 100 items).
+  static constexpr std::size_t kOrderItemsMax = 100;
+
+  // REQUIRES: every port, `config` and `profile` outlive the worker and its tasks.
+  CheckoutWorker(CheckoutPorts ports, const Config& config, const Profile& profile)
+      : ports_(ports), config_(config), profile_(profile) {}
+
+  // CartCleanupWorker, one pass: active carts past expires_at become abandoned; checkout carts
+  // started more than checkout.auto_cancel_minutes ago are settled as P1-CC-04 and say
+  // (see checkout_worker.cc). Returns the number of carts changed. A cart whose write conflicts
+  // or whose order cannot be looked up is left for the next pass.
+  Task<std::int32_t> RunCartCleanupOnce();
+
+  // FailedCompensationWorker, one pass: retries every due pending compensation once. Success
+  // marks it done; failure counts an attempt and backs off compensation_backoff_seconds; the
+  // attempt that reaches max_attempts marks it exhausted and raises one compensation.exhausted
+  // alert. Returns the number of rows processed (retried, whatever the outcome).
+  Task<std::int32_t> RunFailedCompensationsOnce();
+
+ private:
+  Task<bool> ExpireActiveCart(Cart cart, TimeUs now);
+  Task<bool> SettleCheckoutCart(Cart cart, TimeUs now);
+  Task<bool> MoveCart(Cart cart, CartStatus status, TimeUs now);
+  // Completes `cart` for `order` with the finalize outbox events the saga's Finalize writes.
+  Task<Status> CompleteCart(Cart cart, Order order, TimeUs now);
+  Task<Status> RetryCompensation(FailedCompensation row, TimeUs now);
+  Task<Status> RetryCartCleanup(FailedCompensation row, TimeUs now);
+  Task<bool> RecordOutcome(FailedCompensation row, Status outcome, TimeUs now);
+
+  CheckoutPorts ports_;
+  const Config& config_;
+  const Profile& profile_;
+};
+
+}  // namespace csim

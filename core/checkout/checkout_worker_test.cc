@@ -1,0 +1,422 @@
+#include "core/checkout/checkout_worker.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "fakes/fake_alerts.h"
+#include "fakes/fake_checkout_store.h"
+#include "fakes/fake_fraud.h"
+#include "fakes/fake_locks.h"
+#include "fakes/fake_loyalty.h"
+#include "fakes/fake_payment.h"
+#include "fakes/fake_pricing.h"
+#include "fakes/fake_promotions.h"
+#include "fakes/fake_shipping.h"
+#include "fakes/fake_warehouse.h"
+#include "fakes/instant_clock.h"
+#include "fakes/run_sync.h"
+
+namespace csim {
+namespace {
+
+using fakes::RunSync;
+
+// The order service as the worker sees it: orders stored by session. The real OrderService lives
+// in core/order; this keeps the worker's tests independent of it.
+class StoredOrders final : public OrderClient {
+ public:
+  Task<Result<Order>> CreateOrder(const CreateOrderRequest& request) override {
+    (void)request;
+    co_return Status{Code::kUnavailable, "not used by the worker"};
+  }
+  Task<Status> CancelOrder(const std::string& order_id, const std::string& reason) override {
+    (void)order_id;
+    (void)reason;
+    co_return Status{Code::kUnavailable, "not used by the worker"};
+  }
+  Task<Result<Order>> FindBySession(const std::string& cart_session_id) override {
+    auto it = by_session_.find(cart_session_id);
+    if (it == by_session_.end()) co_return Status{Code::kNotFound, "no order"};
+    co_return it->second;
+  }
+  void Put(const Order& order) { by_session_[order.cart_session_id] = order; }
+
+ private:
+  std::map<std::string, Order> by_session_;
+};
+
+// A gateway whose first `failures` Voids fail before any effect, then forwards.
+class FlakyVoids final : public PaymentGateway {
+ public:
+  FlakyVoids(PaymentGateway& inner, std::int32_t failures) : inner_(inner), failures_(failures) {}
+  Task<Result<std::string>> Authorize(const std::string& key, const std::string& customer_id,
+                                      Money amount) override {
+    return inner_.Authorize(key, customer_id, amount);
+  }
+  Task<Status> Void(const std::string& authorization_id) override {
+    if (failures_ > 0) {
+      --failures_;
+      return Unavailable();
+    }
+    return inner_.Void(authorization_id);
+  }
+  Task<Status> Capture(const std::string& authorization_id, const std::string& order_id,
+                       Money amount) override {
+    return inner_.Capture(authorization_id, order_id, amount);
+  }
+  Task<Status> Refund(const std::string& authorization_id, const std::string& order_id,
+                      Money amount) override {
+    return inner_.Refund(authorization_id, order_id, amount);
+  }
+
+ private:
+  static Task<Status> Unavailable() { co_return Status{Code::kUnavailable, "gateway down"}; }
+  PaymentGateway& inner_;
+  std::int32_t failures_;
+};
+
+constexpr std::int32_t kNoVoidFailures = 0;
+
+class CheckoutWorkerTest : public ::testing::Test {
+ protected:
+  CheckoutWorkerTest() : CheckoutWorkerTest(kNoVoidFailures) {}
+  explicit CheckoutWorkerTest(std::int32_t void_failures)
+      : flaky_(gateway_, void_failures), profile_(Profile::AllFixed()) {
+    warehouse_.SetStock("sku-1", "wh-1", 10);
+  }
+
+  CheckoutPorts Ports() {
+    return CheckoutPorts{clock_,     store_,      pricing_, shipping_, fraud_,  flaky_,
+                         warehouse_, promotions_, loyalty_, locks_,    orders_, alerts_};
+  }
+  std::int32_t CleanupPass() {
+    CheckoutWorker worker(Ports(), config_, profile_);
+    return RunSync(worker.RunCartCleanupOnce());
+  }
+  std::int32_t CompensationPass() {
+    CheckoutWorker worker(Ports(), config_, profile_);
+    return RunSync(worker.RunFailedCompensationsOnce());
+  }
+
+  // Inserts a cart as CreateCart would, then moves it to `status` at the current time.
+  void PutCart(const std::string& id, bool guest, CartStatus status) {
+    const TimeUs now = clock_.Now();
+    Cart cart;
+    cart.id = id;
+    cart.session_id = "session-" + id;
+    cart.customer_id = "customer-" + id;
+    cart.guest = guest;
+    cart.items = {CartItem{"sku-1", 2, "wh-1"}};
+    cart.version = 1;
+    cart.created_at = now;
+    cart.updated_at = now;
+    cart.expires_at = now + (guest ? config_.checkout.cart_expiry_guest_hours
+                                   : config_.checkout.cart_expiry_user_hours) *
+                                kHourUs;
+    CheckoutWrite insert;
+    insert.carts.push_back(CartWrite{cart, 0});
+    ASSERT_TRUE(RunSync(store_.Commit(insert)).ok());
+    if (status == CartStatus::kActive) return;
+    cart.version = 2;
+    cart.status = status;
+    cart.checkout_started_at = now;
+    CheckoutWrite move;
+    move.carts.push_back(CartWrite{cart, 1});
+    ASSERT_TRUE(RunSync(store_.Commit(move)).ok());
+  }
+
+  // The saga's work up to a created order: a reservation per item (reference "<session>:0") and
+  // a pending card order that holds it.
+  Order PutPendingOrder(const std::string& cart_id) {
+    const Cart& cart = store_.Carts().at(cart_id);
+    auto reservation = RunSync(warehouse_.ReserveWithTtl(
+        ReserveRequest{"sku-1", "wh-1", 2, 2 * kHourUs, cart.session_id + ":0"}));
+    EXPECT_TRUE(reservation.ok());
+    auto authorization =
+        RunSync(gateway_.Authorize("auth:" + cart.session_id, cart.customer_id, 200 * kVnd));
+    EXPECT_TRUE(authorization.ok());
+    Order order;
+    order.id = "order-" + cart_id;
+    order.cart_session_id = cart.session_id;
+    order.customer_id = cart.customer_id;
+    order.items = {OrderItem{"sku-1", "wh-1", 2, 100 * kVnd, reservation.value()}};
+    order.subtotal = 200 * kVnd;
+    order.total = 200 * kVnd;
+    order.authorization_id = authorization.value();
+    order.created_at = clock_.Now();
+    orders_.Put(order);
+    return order;
+  }
+
+  std::int64_t ActiveReserved() const { return warehouse_.ActiveReserved("sku-1", "wh-1", Now()); }
+  TimeUs Now() const { return clock_.Now(); }
+  CartStatus StatusOf(const std::string& cart_id) const {
+    return store_.Carts().at(cart_id).status;
+  }
+  std::int64_t InsertCompensation(FailedCompensation row) {
+    CheckoutWrite write;
+    write.compensations.push_back(std::move(row));
+    EXPECT_TRUE(RunSync(store_.Commit(write)).ok());
+    return store_.Compensations().rbegin()->first;
+  }
+  void AddPromo(const std::string& code, Money discount) {
+    fakes::Promotion promotion;
+    promotion.code = code;
+    promotion.discount = discount;
+    promotions_.AddPromotion(promotion);
+  }
+  // Past the checkout cart's auto-cancel window, still within the reservation's TTL.
+  void PastAutoCancel() { clock_.Advance((config_.checkout.auto_cancel_minutes + 1) * kMinuteUs); }
+
+  fakes::InstantClock clock_{kHourUs};
+  fakes::FakeCheckoutStore store_{clock_};
+  fakes::FakePricing pricing_;
+  fakes::FakeShipping shipping_;
+  fakes::FakeFraud fraud_;
+  fakes::FakePaymentGateway gateway_{clock_};
+  FlakyVoids flaky_;
+  fakes::FakeWarehouse warehouse_{clock_};
+  fakes::FakePromotions promotions_{clock_};
+  fakes::FakeLoyalty loyalty_;
+  fakes::FakeLockStore locks_{clock_};
+  StoredOrders orders_;
+  fakes::FakeAlerts alerts_;
+  Config config_ = DefaultConfig();
+  Profile profile_;
+};
+
+// ---- Active cart expiry ----
+
+TEST_F(CheckoutWorkerTest, GuestCartExpiresAfterOneHourUserCartAfterTwentyFour) {
+  PutCart("guest", true, CartStatus::kActive);
+  PutCart("user", false, CartStatus::kActive);
+  clock_.Advance(kHourUs - 1);
+  EXPECT_EQ(CleanupPass(), 0);
+  EXPECT_EQ(StatusOf("guest"), CartStatus::kActive);
+
+  clock_.Advance(1);  // the guest cart's 1 h
+  EXPECT_EQ(CleanupPass(), 1);
+  EXPECT_EQ(StatusOf("guest"), CartStatus::kAbandoned);
+  EXPECT_EQ(store_.Carts().at("guest").version, 2);
+  EXPECT_EQ(StatusOf("user"), CartStatus::kActive);
+
+  clock_.Advance(23 * kHourUs);  // the user cart's 24 h
+  EXPECT_EQ(CleanupPass(), 1);
+  EXPECT_EQ(StatusOf("user"), CartStatus::kAbandoned);
+  EXPECT_EQ(CleanupPass(), 0);  // nothing left to change
+}
+
+// ---- P1-CC-04 / EC-05 ----
+
+TEST_F(CheckoutWorkerTest, AsReviewedP1CC04ReleasesLiveOrdersReservations) {
+  profile_.SetAsReviewed(FindingId("P1-CC-04"));
+  profile_.SetAsReviewed(FindingId("R-1.4"));
+  PutCart("c1", false, CartStatus::kCheckout);
+  PutPendingOrder("c1");
+  ASSERT_EQ(ActiveReserved(), 2);
+  PastAutoCancel();
+
+  EXPECT_EQ(CleanupPass(), 1);
+  EXPECT_EQ(ActiveReserved(), 0) << "the pending order's stock went back (oversell risk)";
+  EXPECT_EQ(StatusOf("c1"), CartStatus::kAbandoned);
+}
+
+TEST_F(CheckoutWorkerTest, AsReviewedP1CC04WithR14FixedReleasesAndCompletes) {
+  profile_.SetAsReviewed(FindingId("P1-CC-04"));
+  PutCart("c1", false, CartStatus::kCheckout);
+  PutPendingOrder("c1");
+  PastAutoCancel();
+
+  EXPECT_EQ(CleanupPass(), 1);
+  EXPECT_EQ(ActiveReserved(), 0);
+  EXPECT_EQ(StatusOf("c1"), CartStatus::kCompleted);
+}
+
+TEST_F(CheckoutWorkerTest, FixedP1CC04LeavesLiveOrdersReservations) {
+  profile_.SetAsReviewed(FindingId("R-1.4"));  // isolates P1-CC-04: the cart is skipped
+  PutCart("c1", false, CartStatus::kCheckout);
+  PutPendingOrder("c1");
+  PastAutoCancel();
+
+  EXPECT_EQ(CleanupPass(), 0);
+  EXPECT_EQ(ActiveReserved(), 2);
+  EXPECT_EQ(StatusOf("c1"), CartStatus::kCheckout);
+}
+
+TEST_F(CheckoutWorkerTest, CheckoutCartWithoutOrderIsAbandonedUnderEitherProfile) {
+  PutCart("fixed", false, CartStatus::kCheckout);
+  PastAutoCancel();
+  EXPECT_EQ(CleanupPass(), 1);
+  EXPECT_EQ(StatusOf("fixed"), CartStatus::kAbandoned);
+
+  profile_ = Profile::AsReviewed();
+  PutCart("reviewed", false, CartStatus::kCheckout);
+  PastAutoCancel();
+  EXPECT_EQ(CleanupPass(), 1);
+  EXPECT_EQ(StatusOf("reviewed"), CartStatus::kAbandoned);
+}
+
+TEST_F(CheckoutWorkerTest, CheckoutCartWithinAutoCancelIsLeftAlone) {
+  profile_ = Profile::AsReviewed();
+  PutCart("c1", false, CartStatus::kCheckout);
+  PutPendingOrder("c1");
+  clock_.Advance(config_.checkout.auto_cancel_minutes * kMinuteUs - 1);
+  EXPECT_EQ(CleanupPass(), 0);
+  EXPECT_EQ(ActiveReserved(), 2);
+  EXPECT_EQ(StatusOf("c1"), CartStatus::kCheckout);
+}
+
+// ---- R-1.4 ----
+
+TEST_F(CheckoutWorkerTest, FixedR14CompletesStuckCartWithFinalizeEvents) {
+  PutCart("c1", false, CartStatus::kCheckout);
+  Order order = PutPendingOrder("c1");
+  PastAutoCancel();
+
+  EXPECT_EQ(CleanupPass(), 1);
+  const Cart& cart = store_.Carts().at("c1");
+  EXPECT_EQ(cart.status, CartStatus::kCompleted);
+  EXPECT_EQ(cart.order_id, order.id);
+  EXPECT_EQ(ActiveReserved(), 2) << "the live order keeps its stock";
+  ASSERT_EQ(store_.Outbox().size(), 2u);
+  EXPECT_EQ(store_.Outbox().begin()->second.event.id, "c1:converted");
+  EXPECT_EQ(store_.Outbox().rbegin()->second.event.id, order.id + ":capture_requested");
+}
+
+TEST_F(CheckoutWorkerTest, AsReviewedR14LeavesStuckCartInCheckout) {
+  profile_.SetAsReviewed(FindingId("R-1.4"));
+  PutCart("c1", false, CartStatus::kCheckout);
+  PutPendingOrder("c1");
+  PastAutoCancel();
+
+  EXPECT_EQ(CleanupPass(), 0);
+  clock_.Advance(kDayUs);
+  EXPECT_EQ(CleanupPass(), 0);
+  EXPECT_EQ(StatusOf("c1"), CartStatus::kCheckout);
+  EXPECT_TRUE(store_.Outbox().empty());
+}
+
+// ---- FailedCompensationWorker ----
+
+FailedCompensation VoidRow(const std::string& authorization_id, std::int32_t max_attempts) {
+  FailedCompensation row;
+  row.kind = CompensationKind::kVoidAuthorization;
+  row.subject = authorization_id;
+  row.max_attempts = max_attempts;
+  return row;
+}
+
+class FailingVoidTest : public CheckoutWorkerTest {
+ protected:
+  static constexpr std::int32_t kVoidFailures = 1'000;
+  FailingVoidTest() : CheckoutWorkerTest(kVoidFailures) {}
+};
+
+class OnceFailingVoidTest : public CheckoutWorkerTest {
+ protected:
+  OnceFailingVoidTest() : CheckoutWorkerTest(1) {}
+};
+
+TEST_F(OnceFailingVoidTest, VoidRetrySucceedsAfterFirstFailure) {
+  auto authorization = RunSync(gateway_.Authorize("auth:s1", "customer-1", 100 * kVnd));
+  ASSERT_TRUE(authorization.ok());
+  std::int64_t id = InsertCompensation(VoidRow(authorization.value(), 5));
+
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(store_.Compensations().at(id).status, CompensationStatus::kPending);
+  EXPECT_EQ(store_.Compensations().at(id).attempts, 1);
+  EXPECT_EQ(gateway_.FindAuthorization(authorization.value())->status,
+            fakes::AuthStatus::kAuthorized);
+  EXPECT_EQ(CompensationPass(), 0) << "backing off";
+
+  clock_.Advance(config_.checkout.compensation_backoff_seconds * kSecondUs);
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(store_.Compensations().at(id).status, CompensationStatus::kDone);
+  EXPECT_EQ(gateway_.FindAuthorization(authorization.value())->status, fakes::AuthStatus::kVoided);
+  EXPECT_EQ(alerts_.Count("compensation.exhausted"), 0);
+}
+
+TEST_F(FailingVoidTest, ExhaustionRaisesExactlyOneAlert) {
+  constexpr std::int32_t kMaxAttempts = 3;
+  std::int64_t id = InsertCompensation(VoidRow("auth-unknown", kMaxAttempts));
+  for (std::int32_t pass = 0; pass < 2 * kMaxAttempts; ++pass) {
+    (void)CompensationPass();
+    clock_.Advance(config_.checkout.compensation_backoff_seconds * kSecondUs);
+  }
+  const FailedCompensation& row = store_.Compensations().at(id);
+  EXPECT_EQ(row.status, CompensationStatus::kExhausted);
+  EXPECT_EQ(row.attempts, kMaxAttempts);
+  EXPECT_TRUE(row.alert_sent);
+  EXPECT_EQ(alerts_.CountByKind().at("compensation.exhausted"), 1);
+  EXPECT_EQ(CompensationPass(), 0);
+  EXPECT_EQ(alerts_.Count("compensation.exhausted"), 1);
+}
+
+TEST_F(CheckoutWorkerTest, ApplyPromotionRetryClaimsUsage) {
+  AddPromo("PROMO", 10 * kVnd);
+  FailedCompensation row;
+  row.kind = CompensationKind::kApplyPromotion;
+  row.subject = "PROMO";
+  row.max_attempts = 10;
+  row.fields = {{"reference", "session-1"}, {"discount", std::to_string(10 * kVnd)}};
+  std::int64_t id = InsertCompensation(row);
+
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(store_.Compensations().at(id).status, CompensationStatus::kDone);
+  EXPECT_EQ(promotions_.UsageCount("PROMO"), 1);
+}
+
+TEST_F(CheckoutWorkerTest, ReleasePromotionRetryGivesUsageBack) {
+  AddPromo("PROMO", 10 * kVnd);
+  ASSERT_TRUE(RunSync(promotions_.ClaimUsage("PROMO", "session-1", 10 * kVnd)).ok());
+  FailedCompensation row;
+  row.kind = CompensationKind::kReleasePromotion;
+  row.subject = "PROMO";
+  row.max_attempts = 10;
+  row.fields = {{"reference", "session-1"}};
+  std::int64_t id = InsertCompensation(row);
+
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(store_.Compensations().at(id).status, CompensationStatus::kDone);
+  EXPECT_EQ(promotions_.UsageCount("PROMO"), 0);
+}
+
+TEST_F(CheckoutWorkerTest, ReleaseReservationRetryFreesStock) {
+  auto reservation = RunSync(
+      warehouse_.ReserveWithTtl(ReserveRequest{"sku-1", "wh-1", 3, kHourUs, "session-9:0"}));
+  ASSERT_TRUE(reservation.ok());
+  ASSERT_EQ(ActiveReserved(), 3);
+  FailedCompensation row;
+  row.kind = CompensationKind::kReleaseReservation;
+  row.subject = reservation.value();
+  row.max_attempts = 10;
+  std::int64_t id = InsertCompensation(row);
+
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(store_.Compensations().at(id).status, CompensationStatus::kDone);
+  EXPECT_EQ(ActiveReserved(), 0);
+}
+
+TEST_F(CheckoutWorkerTest, CartCleanupRetryCompletesCartWithFinalizeEvents) {
+  PutCart("c1", false, CartStatus::kCheckout);
+  Order order = PutPendingOrder("c1");
+  FailedCompensation row;
+  row.kind = CompensationKind::kCartCleanup;
+  row.subject = "c1";
+  row.max_attempts = config_.checkout.cart_cleanup_max_retries;
+  row.fields = {{"order_id", order.id}};
+  std::int64_t id = InsertCompensation(row);
+
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(store_.Compensations().at(id).status, CompensationStatus::kDone);
+  EXPECT_EQ(StatusOf("c1"), CartStatus::kCompleted);
+  EXPECT_EQ(store_.Carts().at("c1").order_id, order.id);
+  EXPECT_EQ(ActiveReserved(), 2);
+  EXPECT_EQ(store_.Outbox().size(), 2u);
+}
+
+}  // namespace
+}  // namespace csim

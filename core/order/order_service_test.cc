@@ -1,0 +1,385 @@
+// Unit tests of OrderService against the fakes, one run per finding switch where it matters.
+
+#include "core/order/order_service.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/topics.h"
+#include "fakes/fake_event_bus.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_payment.h"
+#include "fakes/fake_warehouse.h"
+#include "fakes/instant_clock.h"
+#include "fakes/run_sync.h"
+
+namespace csim {
+namespace {
+
+using fakes::RunSync;
+
+constexpr Money kUnitPrice = 1'000 * kVnd;
+constexpr std::int32_t kOnHand = 10;
+
+class OrderServiceTest : public ::testing::Test {
+ protected:
+  OrderServiceTest() { warehouse.SetStock("sku-1", "wh-1", kOnHand); }
+
+  OrderService& Service() {
+    if (!service) {
+      service = std::make_unique<OrderService>(OrderPorts{clock, store, warehouse, payment}, config,
+                                               profile);
+    }
+    return *service;
+  }
+
+  // A request for `quantity` units of sku-1 with a live reservation (and an authorization for a
+  // card order), its totals consistent.
+  CreateOrderRequest Request(const std::string& session, std::int32_t quantity,
+                             PaymentMethod method = PaymentMethod::kCard) {
+    ReserveRequest reserve{"sku-1", "wh-1", quantity, 15 * kMinuteUs, session + ":0"};
+    std::string reservation_id = RunSync(warehouse.ReserveWithTtl(reserve)).value();
+    CreateOrderRequest r;
+    r.cart_session_id = session;
+    r.customer_id = "cust-1";
+    r.items.push_back(OrderItem{"sku-1", "wh-1", quantity, kUnitPrice, reservation_id});
+    r.subtotal = kUnitPrice * quantity;
+    r.total = r.subtotal;
+    r.payment_method = method;
+    if (method == PaymentMethod::kCard) {
+      r.authorization_id = RunSync(payment.Authorize(session, "cust-1", r.total)).value();
+    }
+    return r;
+  }
+
+  Order Create(const std::string& session, std::int32_t quantity,
+               PaymentMethod method = PaymentMethod::kCard) {
+    auto created = RunSync(Service().CreateOrder(Request(session, quantity, method)));
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    return created.value();
+  }
+
+  // Captures at the gateway and delivers its payments.payment.confirmed webhook to the worker.
+  Order CaptureAndConfirm(const Order& order) {
+    EXPECT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+    for (const Event& webhook : payment.TakeWebhooks()) {
+      EXPECT_TRUE(RunSync(Service().ConsumePaymentConfirmed(webhook)).ok());
+    }
+    return Stored(order.id);
+  }
+
+  Order Stored(const std::string& order_id) const { return store.Orders().at(order_id); }
+
+  fakes::StockView Stock() const {
+    for (const fakes::StockView& view : warehouse.StockViews(clock.Now())) {
+      if (view.sku == "sku-1" && view.warehouse_id == "wh-1") return view;
+    }
+    ADD_FAILURE() << "no stock view of sku-1 at wh-1";
+    return {};
+  }
+
+  std::int32_t OutboxCount(std::string_view topic) const {
+    std::int32_t count = 0;
+    for (const auto& [id, row] : store.Outbox()) count += row.event.topic == topic ? 1 : 0;
+    return count;
+  }
+
+  // Runs every due delivery of the bus to its handler and acks it.
+  void DrainBus() {
+    constexpr int kDeliveriesMax = 100;
+    for (int i = 0; i < kDeliveriesMax; ++i) {
+      std::optional<fakes::Delivery> delivery = bus.NextDue(clock.Now());
+      if (!delivery) return;
+      EXPECT_TRUE(RunSync(bus.Handler(*delivery)(delivery->event)).ok());
+      bus.Ack(delivery->id);
+    }
+    ADD_FAILURE() << "bus did not drain";
+  }
+
+  Event MakeEvent(std::string id, std::string_view topic, std::map<std::string, std::string> f) {
+    return Event{std::move(id), std::string{topic}, f["order_id"], std::move(f)};
+  }
+
+  fakes::InstantClock clock{kHourUs};
+  fakes::FakeOrderStore store{clock};
+  fakes::FakeWarehouse warehouse{clock};
+  fakes::FakePaymentGateway payment{clock};
+  fakes::FakeEventBus bus{clock};
+  Config config = DefaultConfig();
+  Profile profile = Profile::AllFixed();
+  std::unique_ptr<OrderService> service;
+};
+
+// ---- CreateOrder ----
+
+TEST_F(OrderServiceTest, CreateOrderRejectsWrongTotal) {
+  CreateOrderRequest r = Request("s-1", 2);
+  r.total += kVnd;  // 1 VND off, well past the 0.05 VND tolerance
+  EXPECT_EQ(RunSync(Service().CreateOrder(r)).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(store.Orders().empty());
+}
+
+TEST_F(OrderServiceTest, CreateOrderRejectsOverMaxAmount) {
+  config.order.max_order_amount = kUnitPrice;  // one unit allowed, two asked
+  CreateOrderRequest r = Request("s-1", 2);
+  EXPECT_EQ(RunSync(Service().CreateOrder(r)).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(store.Orders().empty());
+}
+
+TEST_F(OrderServiceTest, CreateOrderIsIdempotentPerCartSession) {
+  CreateOrderRequest r = Request("s-1", 2);
+  auto first = RunSync(Service().CreateOrder(r));
+  auto second = RunSync(Service().CreateOrder(r));
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(first->id, second->id);
+  EXPECT_EQ(store.Orders().size(), 1u);
+  EXPECT_EQ(first->status, OrderStatus::kPending);
+  ASSERT_TRUE(first->expiry_at.has_value());
+  EXPECT_EQ(*first->expiry_at, clock.Now() + 30 * kMinuteUs);
+  EXPECT_EQ(OutboxCount(topics::kOrderStatusChanged), 1);
+}
+
+// ---- payment confirmed (EC-03) ----
+
+TEST_F(OrderServiceTest, PaymentConfirmedConfirmsAndDuplicateChangesNothing) {
+  Order order = Create("s-1", 3);
+  ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+  std::vector<Event> webhooks = payment.TakeWebhooks();
+  ASSERT_EQ(webhooks.size(), 1u);
+  ASSERT_TRUE(RunSync(Service().ConsumePaymentConfirmed(webhooks[0])).ok());
+  Order confirmed = Stored(order.id);
+  EXPECT_EQ(confirmed.status, OrderStatus::kConfirmed);
+  EXPECT_EQ(confirmed.captured, order.total);
+  EXPECT_TRUE(confirmed.reservations_confirmed);
+  EXPECT_EQ(Stock().committed, 3);
+  EXPECT_EQ(Stock().active_reserved, 0);
+
+  const std::size_t outbox_rows = store.Outbox().size();
+  ASSERT_TRUE(RunSync(Service().ConsumePaymentConfirmed(webhooks[0])).ok());  // duplicate
+  EXPECT_EQ(Stored(order.id), confirmed);
+  EXPECT_EQ(store.Outbox().size(), outbox_rows);
+  EXPECT_EQ(Stock().committed, 3);
+  EXPECT_EQ(OutboxCount(topics::kStockCommitted), 1);
+}
+
+// ---- P0-CC-01: refund completed ----
+
+TEST_F(OrderServiceTest, RefundCompletedAsReviewedHasNoConsumer) {
+  profile.SetAsReviewed(FindingId("P0-CC-01"));
+  Service().RegisterConsumers(bus);
+  EXPECT_FALSE(bus.HasSubscribers(std::string{topics::kRefundCompleted}));
+  EXPECT_TRUE(bus.HasSubscribers(std::string{topics::kPaymentConfirmed}));
+}
+
+TEST_F(OrderServiceTest, RefundCompletedFixedMovesCancelledOrderToRefunded) {
+  Service().RegisterConsumers(bus);
+  EXPECT_TRUE(bus.HasSubscribers(std::string{topics::kRefundCompleted}));
+  Order order = CaptureAndConfirm(Create("s-1", 2));
+  ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+  for (const Event& webhook : payment.TakeWebhooks()) {
+    ASSERT_TRUE(RunSync(bus.Publish(webhook)).ok());
+  }
+  DrainBus();
+  Order refunded = Stored(order.id);
+  EXPECT_EQ(refunded.status, OrderStatus::kRefunded);
+  EXPECT_EQ(refunded.refunded, order.total);
+  EXPECT_EQ(payment.TotalRefunded(), order.total);
+}
+
+TEST_F(OrderServiceTest, RefundCompletedIgnoresPendingOrder) {
+  Order order = Create("s-1", 1);
+  Event refund =
+      MakeEvent("r-1", topics::kRefundCompleted, {{"order_id", order.id}, {"amount", "5"}});
+  ASSERT_TRUE(RunSync(Service().ConsumeRefundCompleted(refund)).ok());
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kPending);
+  EXPECT_EQ(Stored(order.id).refunded, 0);
+  EXPECT_EQ(store.ProcessedEventIds().count("r-1"), 1u);
+}
+
+// ---- the deprecated HTTP subscription path ----
+
+TEST_F(OrderServiceTest, DeprecatedHttpPathAsReviewedAppliesConfirmTwice) {
+  profile.SetAsReviewed(FindingId("R-3.3"));
+  Service().RegisterConsumers(bus);
+  Service().RegisterDeprecatedHttpHandlers(bus);
+  Order order = Create("s-1", 2);
+  ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+  for (const Event& webhook : payment.TakeWebhooks()) {
+    ASSERT_TRUE(RunSync(bus.Publish(webhook)).ok());
+  }
+  DrainBus();
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+  EXPECT_EQ(OutboxCount(topics::kStockCommitted), 2);  // one payment, two stock commits
+  EXPECT_EQ(Stock().committed, 2);
+}
+
+TEST_F(OrderServiceTest, DeprecatedHttpPathFixedRegistersNothing) {
+  Service().RegisterConsumers(bus);
+  Service().RegisterDeprecatedHttpHandlers(bus);
+  for (const auto& [topic, subscriber] : bus.Subscriptions()) {
+    EXPECT_NE(subscriber, kOrderHttpSubscriber) << topic;
+  }
+  Order order = Create("s-1", 2);
+  ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+  for (const Event& webhook : payment.TakeWebhooks()) {
+    ASSERT_TRUE(RunSync(bus.Publish(webhook)).ok());
+    bus.DeliverAgain(webhook, clock.Now());  // a redelivery is deduplicated too
+  }
+  DrainBus();
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+  EXPECT_EQ(OutboxCount(topics::kStockCommitted), 1);
+}
+
+// ---- EC-11: COD orders without expiry ----
+
+TEST_F(OrderServiceTest, CodOrderAsReviewedHasNoExpiryAndStaysPending) {
+  profile.SetAsReviewed(FindingId("EC-11"));
+  Order order = Create("s-1", 1, PaymentMethod::kCashOnDelivery);
+  EXPECT_FALSE(order.expiry_at.has_value());
+  clock.Advance(2 * kDayUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 0);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kPending);
+}
+
+TEST_F(OrderServiceTest, CodOrderFixedExpiresAndIsCancelled) {
+  Order order = Create("s-1", 1, PaymentMethod::kCashOnDelivery);
+  ASSERT_TRUE(order.expiry_at.has_value());
+  clock.Advance(29 * kMinuteUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 0);  // not yet expired
+  clock.Advance(2 * kMinuteUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 1);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+  EXPECT_TRUE(Stored(order.id).stock_released);
+}
+
+TEST_F(OrderServiceTest, CodAutoConfirmConfirmsPendingCodOrderOnly) {
+  Order cod = Create("s-1", 2, PaymentMethod::kCashOnDelivery);
+  Order card = Create("s-2", 1);
+  EXPECT_EQ(RunSync(Service().RunCodAutoConfirmOnce()), 1);
+  EXPECT_EQ(Stored(cod.id).status, OrderStatus::kConfirmed);
+  EXPECT_EQ(Stored(card.id).status, OrderStatus::kPending);
+  EXPECT_EQ(Stock().committed, 2);
+  EXPECT_EQ(RunSync(Service().RunCodAutoConfirmOnce()), 0);
+}
+
+// ---- reservation expired ----
+
+TEST_F(OrderServiceTest, ReservationExpiredCancelsPendingOrderAndReleasesStock) {
+  Service().RegisterConsumers(bus);
+  Order order = Create("s-1", 4);
+  EXPECT_EQ(Stock().active_reserved, 4);
+  const OrderItem& item = order.items.at(0);
+  Event expired = MakeEvent("x-1", topics::kReservationExpired,
+                            {{"reservation_id", item.reservation_id}, {"reference", "s-1:0"}});
+  ASSERT_TRUE(RunSync(bus.Publish(expired)).ok());
+  DrainBus();
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+  EXPECT_EQ(Stock().active_reserved, 0);
+  EXPECT_EQ(Stock().committed, 0);
+  EXPECT_EQ(OutboxCount(topics::kOrderCancelled), 1);
+  EXPECT_EQ(store.ProcessedEventIds().count("x-1"), 1u);
+}
+
+TEST_F(OrderServiceTest, ReservationExpiredLeavesConfirmedOrder) {
+  Order order = CaptureAndConfirm(Create("s-1", 2));
+  Event expired =
+      MakeEvent("x-1", topics::kReservationExpired,
+                {{"reservation_id", order.items.at(0).reservation_id}, {"reference", "s-1:0"}});
+  ASSERT_TRUE(RunSync(Service().ConsumeReservationExpired(expired)).ok());
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+  EXPECT_EQ(Stock().committed, 2);
+}
+
+// ---- fulfilment and shipping ----
+
+TEST_F(OrderServiceTest, ShipmentDeliveredWritesOrderCompleted) {
+  Order order = CaptureAndConfirm(Create("s-1", 1));
+  auto fulfilment = [&](std::string id, std::string status) {
+    Event e = MakeEvent(std::move(id), topics::kFulfillmentStatusChanged,
+                        {{"order_id", order.id}, {"status", std::move(status)}});
+    EXPECT_TRUE(RunSync(Service().ConsumeFulfillmentStatusChanged(e)).ok());
+  };
+  Event delivered = MakeEvent("d-1", topics::kShipmentDelivered, {{"order_id", order.id}});
+  ASSERT_TRUE(RunSync(Service().ConsumeShipmentDelivered(delivered)).ok());
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);  // too early: ignored
+  fulfilment("f-1", "shipped");                                 // skips processing: ignored
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+  fulfilment("f-2", "processing");
+  fulfilment("f-3", "shipped");
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kShipped);
+  EXPECT_EQ(OutboxCount(topics::kOrderCompleted), 0);
+  Event delivered_again = MakeEvent("d-2", topics::kShipmentDelivered, {{"order_id", order.id}});
+  ASSERT_TRUE(RunSync(Service().ConsumeShipmentDelivered(delivered_again)).ok());
+  ASSERT_TRUE(RunSync(Service().ConsumeShipmentDelivered(delivered_again)).ok());  // duplicate
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kDelivered);
+  EXPECT_EQ(OutboxCount(topics::kOrderCompleted), 1);
+}
+
+// ---- cancellation and cleanup ----
+
+TEST_F(OrderServiceTest, CancelConfirmedOrderRestocks) {
+  Order order = CaptureAndConfirm(Create("s-1", 3));
+  ASSERT_EQ(Stock().committed, 3);
+  ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+  EXPECT_EQ(Stock().committed, 0);  // EC-10: committed units back on hand
+  EXPECT_EQ(warehouse.Restocks().size(), 1u);
+}
+
+TEST_F(OrderServiceTest, ReservationCleanupReleasesUnreleasedCancelledOrder) {
+  Order order = Create("s-1", 2);
+  Order cancelled = order;
+  cancelled.version = order.version + 1;
+  cancelled.status = OrderStatus::kCancelled;  // cancelled by a path that kept the stock
+  OrderWrite write;
+  write.update = cancelled;
+  ASSERT_TRUE(RunSync(store.Commit(write)).ok());
+  EXPECT_EQ(Stock().active_reserved, 2);
+  EXPECT_EQ(RunSync(Service().RunReservationCleanupOnce()), 1);
+  EXPECT_EQ(Stock().active_reserved, 0);
+  EXPECT_TRUE(Stored(order.id).stock_released);
+  EXPECT_EQ(RunSync(Service().RunReservationCleanupOnce()), 0);
+}
+
+TEST_F(OrderServiceTest, DlqRetryMarksUnconfirmableRowFailed) {
+  Order order = Create("s-1", 2);
+  clock.Advance(20 * kMinuteUs);  // the 15 min reservation lapsed: confirm fails
+  ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+  for (const Event& webhook : payment.TakeWebhooks()) {
+    ASSERT_TRUE(RunSync(Service().ConsumePaymentConfirmed(webhook)).ok());
+  }
+  EXPECT_FALSE(Stored(order.id).reservations_confirmed);
+  ASSERT_EQ(OutboxCount(topics::kReservationConfirmDlq), 1);
+  EXPECT_EQ(RunSync(Service().RunDlqRetryOnce()), 0);
+  for (const auto& [id, row] : store.Outbox()) {
+    if (row.event.topic == topics::kReservationConfirmDlq) {
+      EXPECT_EQ(row.status, OutboxStatus::kFailed);  // a lapsed hold cannot be confirmed
+    } else {
+      EXPECT_EQ(row.status, OutboxStatus::kPending);  // left to the outbox publisher
+    }
+  }
+}
+
+TEST_F(OrderServiceTest, DlqRetryRedrivesRestockRow) {
+  Order order = CaptureAndConfirm(Create("s-1", 3));
+  Event row = OrderOutboxEvent(order.id + ":restock:x", topics::kRefundRestockDlq, order);
+  row.fields["sku"] = "sku-1";
+  row.fields["warehouse_id"] = "wh-1";
+  row.fields["quantity"] = "3";
+  row.fields["reference"] = order.id + ":restock:x";
+  OrderWrite write;
+  write.outbox.push_back(row);
+  ASSERT_TRUE(RunSync(store.Commit(write)).ok());
+  EXPECT_EQ(RunSync(Service().RunDlqRetryOnce()), 1);
+  EXPECT_EQ(Stock().committed, 0);
+  EXPECT_EQ(RunSync(Service().RunDlqRetryOnce()), 0);  // marked published: not redriven again
+}
+
+}  // namespace
+}  // namespace csim
