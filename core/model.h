@@ -68,6 +68,7 @@ struct OrderItem {
 struct Order {
   std::string id;
   std::string cart_session_id;
+  std::string checkout_attempt;  // the checkout attempt that created it (CheckoutAttempt)
   std::string customer_id;
   std::vector<OrderItem> items;
   Money subtotal = 0;

@@ -38,4 +38,21 @@ Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock
   co_return result;
 }
 
+Task<std::int32_t> RedriveFailedOutbox(OutboxTable& table, Clock& clock, std::int32_t limit) {
+  CSIM_CHECK(limit > 0, "a drain is bounded");
+  auto failed = co_await table.FailedOutbox(limit);
+  if (!failed.ok()) co_return 0;  // the next drain tries again
+  CSIM_CHECK(failed->size() <= static_cast<std::size_t>(limit));
+  std::int32_t redriven = 0;
+  for (OutboxRow row : failed.value()) {
+    CSIM_CHECK(row.status == OutboxStatus::kFailed, "FailedOutbox returned another status");
+    row.status = OutboxStatus::kPending;
+    row.attempts = 0;
+    row.next_attempt_at = clock.Now();
+    if ((co_await table.UpdateOutbox(row)).ok()) ++redriven;
+  }
+  CSIM_CHECK(redriven <= limit);
+  co_return redriven;
+}
+
 }  // namespace csim

@@ -1,7 +1,8 @@
 #pragma once
 // The outbox worker both services run: publishes due rows in id order, retries a failed publish
 // with a backoff, and after the retry budget marks the row failed. Whether a failed row raises an
-// alert is finding P1-CC-03; the caller passes the profile's answer.
+// alert is finding P1-CC-03; the caller passes the profile's answer. RedriveFailedOutbox is the
+// fixed profile's drain of failed rows.
 
 #include <cstdint>
 
@@ -28,5 +29,18 @@ struct OutboxPassResult {
 // One pass over the due rows of `table`.
 Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock& clock,
                                         Alerts& alerts, OutboxPolicy policy);
+
+// The drain of P1-CC-03 fixed: an operator's action that puts up to `limit` (> 0) failed rows of
+// `table`, oldest first, back to pending with attempts 0 and next_attempt_at = now, so the next
+// PublishDueOutbox pass publishes them again with a fresh retry budget (a row that fails again is
+// marked failed again and, with alert_on_failed, raises another outbox.failed alert). Returns how
+// many rows it reset; a row whose update fails stays failed for the next drain, and a failed read
+// resets nothing. At-least-once: a consumer may see a redriven event twice and deduplicates by
+// its id, as for any redelivery.
+//
+// Nothing in core/ calls it: whether a drain exists is the caller's decision by the P1-CC-03
+// switch (as reviewed there is none, so a failed row stays failed), and when it runs (an
+// operator's command or a scheduled job) is the caller's too.
+Task<std::int32_t> RedriveFailedOutbox(OutboxTable& table, Clock& clock, std::int32_t limit);
 
 }  // namespace csim

@@ -29,6 +29,12 @@ Task<Result<std::vector<FailedCompensation>>> FakeCheckoutStore::DueCompensation
       [this, now, limit] { return DueCompensationsNow(now, limit); });
 }
 
+Task<Result<std::vector<FailedCompensation>>> FakeCheckoutStore::FinishedCompensations(
+    TimeUs touched_before, std::int32_t limit) {
+  return Deferred<Result<std::vector<FailedCompensation>>>(
+      [this, touched_before, limit] { return FinishedCompensationsNow(touched_before, limit); });
+}
+
 Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::DueOutbox(TimeUs now, std::int32_t limit) {
   return Deferred<Result<std::vector<OutboxRow>>>(
       [this, now, limit] { return outbox_.Due(now, limit); });
@@ -36,6 +42,10 @@ Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::DueOutbox(TimeUs now, st
 
 Task<Status> FakeCheckoutStore::UpdateOutbox(const OutboxRow& row) {
   return Deferred<Status>([this, row] { return outbox_.Update(row); });
+}
+
+Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::FailedOutbox(std::int32_t limit) {
+  return Deferred<Result<std::vector<OutboxRow>>>([this, limit] { return outbox_.Failed(limit); });
 }
 
 // ---- Reads ----
@@ -67,6 +77,19 @@ Result<std::vector<FailedCompensation>> FakeCheckoutStore::DueCompensationsNow(
   return due;
 }
 
+Result<std::vector<FailedCompensation>> FakeCheckoutStore::FinishedCompensationsNow(
+    TimeUs touched_before, std::int32_t limit) const {
+  if (limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
+  if (limit > kQueryLimitMax) return Status{Code::kInvalidArgument, "limit too large"};
+  std::vector<FailedCompensation> finished;
+  for (const auto& [id, compensation] : compensations_) {
+    if (finished.size() >= static_cast<std::size_t>(limit)) break;
+    if (compensation.status == CompensationStatus::kPending) continue;
+    if (compensation.next_attempt_at < touched_before) finished.push_back(compensation);
+  }
+  return finished;
+}
+
 // ---- Commit: validate every part, then apply every part ----
 
 Status FakeCheckoutStore::CommitNow(const CheckoutWrite& write) {
@@ -86,7 +109,32 @@ Status FakeCheckoutStore::Validate(const CheckoutWrite& write) const {
   }
   if (Status status = ValidateCarts(write.carts); !status.ok()) return status;
   if (Status status = outbox_.Validate(write.outbox); !status.ok()) return status;
-  return ValidateCompensations(write.compensations);
+  if (Status status = ValidateCompensations(write.compensations); !status.ok()) return status;
+  return ValidateDeletions(write);
+}
+
+Status FakeCheckoutStore::ValidateDeletions(const CheckoutWrite& write) const {
+  if (write.delete_compensation_ids.size() > kWritesPerCommitMax) {
+    return Status{Code::kInvalidArgument, "too many deletions in one commit"};
+  }
+  std::set<std::int64_t> written;
+  for (const FailedCompensation& compensation : write.compensations) {
+    if (compensation.id > 0) written.insert(compensation.id);
+  }
+  std::set<std::int64_t> seen;
+  for (std::int64_t id : write.delete_compensation_ids) {
+    if (id <= 0) return Status{Code::kInvalidArgument, "compensation id must be positive"};
+    if (!seen.insert(id).second) {
+      return Status{Code::kInvalidArgument, "compensation deleted twice in one commit"};
+    }
+    if (written.contains(id)) {
+      return Status{Code::kInvalidArgument, "compensation written and deleted in one commit"};
+    }
+    if (!compensations_.contains(id)) {
+      return Status{Code::kNotFound, "unknown compensation " + std::to_string(id)};
+    }
+  }
+  return Status::Ok();
 }
 
 Status FakeCheckoutStore::ValidateCarts(const std::vector<CartWrite>& carts) const {
@@ -144,6 +192,12 @@ void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
       pending_compensation_ids_.erase(compensation.id);
     }
     compensations_[compensation.id] = std::move(compensation);
+  }
+  for (std::int64_t id : write.delete_compensation_ids) {
+    const std::size_t erased = compensations_.erase(id);
+    CSIM_CHECK(erased == 1, "Apply without Validate");
+    pending_compensation_ids_.erase(id);
+    ++deleted_compensation_count_;
   }
   CSIM_CHECK(pending_compensation_ids_.size() <= compensations_.size());
 }

@@ -31,17 +31,26 @@ class FakeCheckoutStore final : public CheckoutStore {
   // cart is missing, kConflict if its stored version is not expected_version. kInvalidArgument for
   // cart.version != expected_version + 1, an empty or repeated cart id, an outbox event without
   // id or topic, or a compensation id that is negative. kNotFound for an unknown compensation id.
+  // delete_compensation_ids: kInvalidArgument for an id <= 0, repeated, or also written in
+  // `compensations`; kNotFound for an unknown id. Deleted rows leave Compensations() (and the due
+  // index) in the same step as the rest of the write.
   Task<Status> Commit(const CheckoutWrite& write) override;
   Task<Result<std::vector<FailedCompensation>>> DueCompensations(TimeUs now,
                                                                  std::int32_t limit) override;
+  // kInvalidArgument for a limit outside (0, kQueryLimitMax]. Scans every row (a test store).
+  Task<Result<std::vector<FailedCompensation>>> FinishedCompensations(TimeUs touched_before,
+                                                                      std::int32_t limit) override;
   Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override;
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
+  Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;
 
   // ---- Truth ----
   const std::map<std::string, Cart>& Carts() const { return carts_; }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
   const std::map<std::int64_t, FailedCompensation>& Compensations() const { return compensations_; }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
+  // Compensation rows deleted by commits so far (they are no longer in Compensations()).
+  std::int64_t DeletedCompensationCount() const { return deleted_compensation_count_; }
   std::int64_t FailedCommitCount() const { return failed_commit_count_; }
 
  private:
@@ -52,6 +61,9 @@ class FakeCheckoutStore final : public CheckoutStore {
   Status ValidateCompensations(const std::vector<FailedCompensation>& compensations) const;
   void Apply(const CheckoutWrite& write);
   Result<std::vector<FailedCompensation>> DueCompensationsNow(TimeUs now, std::int32_t limit) const;
+  Result<std::vector<FailedCompensation>> FinishedCompensationsNow(TimeUs touched_before,
+                                                                   std::int32_t limit) const;
+  Status ValidateDeletions(const CheckoutWrite& write) const;
 
   const Clock& clock_;
   std::map<std::string, Cart> carts_;
@@ -59,6 +71,7 @@ class FakeCheckoutStore final : public CheckoutStore {
   std::map<std::int64_t, FailedCompensation> compensations_;
   std::set<std::int64_t> pending_compensation_ids_;
   std::int64_t last_compensation_id_ = 0;
+  std::int64_t deleted_compensation_count_ = 0;
   std::int64_t commit_count_ = 0;
   std::int64_t failed_commit_count_ = 0;
 };

@@ -44,6 +44,10 @@ Task<Status> FakeOrderStore::UpdateOutbox(const OutboxRow& row) {
   return Deferred<Status>([this, row] { return outbox_.Update(row); });
 }
 
+Task<Result<std::vector<OutboxRow>>> FakeOrderStore::FailedOutbox(std::int32_t limit) {
+  return Deferred<Result<std::vector<OutboxRow>>>([this, limit] { return outbox_.Failed(limit); });
+}
+
 // ---- Reads ----
 
 Result<Order> FakeOrderStore::FindBySessionNow(const std::string& cart_session_id) const {

@@ -36,6 +36,7 @@ class FakeOrderStore final : public OrderStore {
   Task<Status> Commit(const OrderWrite& write) override;
   Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override;
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
+  Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;
 
   // ---- Truth ----
   const std::map<std::string, Order>& Orders() const { return orders_; }

@@ -44,6 +44,19 @@ Result<std::vector<OutboxRow>> OutboxRows::Due(TimeUs now, std::int32_t limit) c
   return due;
 }
 
+Result<std::vector<OutboxRow>> OutboxRows::Failed(std::int32_t limit) const {
+  if (limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
+  if (limit > kDueLimitMax) return Status{Code::kInvalidArgument, "limit too large"};
+  std::vector<OutboxRow> failed;
+  for (std::int64_t id : failed_ids_) {
+    if (failed.size() >= static_cast<std::size_t>(limit)) break;
+    const OutboxRow& row = rows_.at(id);
+    CSIM_CHECK(row.status == OutboxStatus::kFailed, "failed index out of date");
+    failed.push_back(row);
+  }
+  return failed;
+}
+
 Status OutboxRows::Update(const OutboxRow& row) {
   auto it = rows_.find(row.id);
   if (it == rows_.end()) return Status{Code::kNotFound, "unknown outbox row"};
@@ -57,6 +70,12 @@ Status OutboxRows::Update(const OutboxRow& row) {
   } else {
     pending_ids_.erase(stored.id);
   }
+  if (stored.status == OutboxStatus::kFailed) {
+    failed_ids_.insert(stored.id);
+  } else {
+    failed_ids_.erase(stored.id);
+  }
+  CSIM_CHECK(pending_ids_.size() + failed_ids_.size() <= rows_.size(), "status indexes");
   return Status::Ok();
 }
 

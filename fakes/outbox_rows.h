@@ -26,6 +26,8 @@ class OutboxRows {
   // Up to `limit` pending rows with next_attempt_at <= now, by id. kInvalidArgument for limit
   // outside (0, kDueLimitMax].
   Result<std::vector<OutboxRow>> Due(TimeUs now, std::int32_t limit) const;
+  // Up to `limit` failed rows, by id. kInvalidArgument for limit outside (0, kDueLimitMax].
+  Result<std::vector<OutboxRow>> Failed(std::int32_t limit) const;
   // Stores status, attempts and next_attempt_at of row.id; the event and created_at stay.
   // kNotFound if the id is unknown; kInvalidArgument for negative attempts.
   Status Update(const OutboxRow& row);
@@ -35,6 +37,7 @@ class OutboxRows {
  private:
   std::map<std::int64_t, OutboxRow> rows_;
   std::set<std::int64_t> pending_ids_;  // rows whose status is pending
+  std::set<std::int64_t> failed_ids_;   // rows whose status is failed
   std::int64_t last_id_ = 0;
 };
 

@@ -6,9 +6,19 @@ const std::vector<Invariant>& AllInvariants() {
   static const std::vector<Invariant> kAll{
       {"NO-OVERSELL", InvariantKind::kAlways, &CheckNoOversell},
       {"NO-PHANTOM-WAREHOUSE", InvariantKind::kAlways, &CheckNoPhantomWarehouse},
+      {"STOCK-NO-LEAK", InvariantKind::kSettled, &CheckStockNoLeak},
+      {"PROMO-NO-BUDGET-LEAK", InvariantKind::kBoth, &CheckPromoNoBudgetLeak},
       {"MONEY-CONSERVED", InvariantKind::kBoth, &CheckMoneyConserved},
       {"ONE-ORDER-PER-SESSION", InvariantKind::kAlways, &CheckOneOrderPerSession},
       {"VALID-TRANSITIONS", InvariantKind::kAlways, &CheckValidTransitions},
+      {"PRICE-AS-CONFIRMED", InvariantKind::kAlways, &CheckPriceAsConfirmed},
+      {"EFFECT-ONCE", InvariantKind::kAlways, &CheckEffectOnce},
+      {"NO-SILENT-EVENT-LOSS", InvariantKind::kSettled, &CheckNoSilentEventLoss},
+      {"ORDER-SETTLES", InvariantKind::kSettled, &CheckOrderSettles},
+      {"CART-NOT-CLEANED-UNDER-LIVE-ORDER", InvariantKind::kBoth,
+       &CheckCartNotCleanedUnderLiveOrder},
+      {"SAGA-SETTLES", InvariantKind::kSettled, &CheckSagaSettles},
+      {"LOYALTY-CONSERVED", InvariantKind::kBoth, &CheckLoyaltyConserved},
   };
   return kAll;
 }

@@ -41,5 +41,15 @@ void CheckNoPhantomWarehouse(const sim::World& world, bool settled, std::vector<
 void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckOneOrderPerSession(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckValidTransitions(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckOrderSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckPromoNoBudgetLeak(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckLoyaltyConserved(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckStockNoLeak(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckCartNotCleanedUnderLiveOrder(const sim::World& world, bool settled,
+                                       std::vector<Violation>& out);
+void CheckNoSilentEventLoss(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckEffectOnce(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckPriceAsConfirmed(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckSagaSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
 
 }  // namespace csim::properties

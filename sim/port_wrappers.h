@@ -260,7 +260,8 @@ class FaultyOutboxBase : public Base {
         inner_(inner),
         due_(layer.Point(prefix + ".outbox_due")),
         update_(layer.Point(prefix + ".outbox_update")),
-        commit_(layer.Point(prefix + ".commit")) {}
+        commit_(layer.Point(prefix + ".commit")),
+        failed_(layer.Point(prefix + ".outbox_failed")) {}
   Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override {
     co_return co_await layer_.Call<Result<std::vector<OutboxRow>>>(
         due_, [&] { return inner_.DueOutbox(now, limit); }, "");
@@ -270,11 +271,15 @@ class FaultyOutboxBase : public Base {
         update_, [&] { return inner_.UpdateOutbox(row); },
         fmt::format("{} {} {}", row.event.id, Name(row.status), row.attempts));
   }
+  Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override {
+    co_return co_await layer_.Call<Result<std::vector<OutboxRow>>>(
+        failed_, [&] { return inner_.FailedOutbox(limit); }, "");
+  }
 
  protected:
   FaultLayer& layer_;
   Base& inner_;
-  FaultPoint *due_, *update_, *commit_;
+  FaultPoint *due_, *update_, *commit_, *failed_;
 };
 
 class FaultyCheckoutStore final : public FaultyOutboxBase<CheckoutStore> {
@@ -283,7 +288,8 @@ class FaultyCheckoutStore final : public FaultyOutboxBase<CheckoutStore> {
       : FaultyOutboxBase(layer, inner, "checkout_db"),
         get_(layer.Point("checkout_db.get_cart")),
         find_(layer.Point("checkout_db.find_carts")),
-        due_compensations_(layer.Point("checkout_db.due_compensations")) {}
+        due_compensations_(layer.Point("checkout_db.due_compensations")),
+        finished_compensations_(layer.Point("checkout_db.finished_compensations")) {}
   Task<Result<Cart>> GetCart(const std::string& cart_id) override {
     co_return co_await layer_.Call<Result<Cart>>(
         get_, [&] { return inner_.GetCart(cart_id); }, cart_id);
@@ -301,10 +307,16 @@ class FaultyCheckoutStore final : public FaultyOutboxBase<CheckoutStore> {
     co_return co_await layer_.Call<Result<std::vector<FailedCompensation>>>(
         due_compensations_, [&] { return inner_.DueCompensations(now, limit); }, "");
   }
+  Task<Result<std::vector<FailedCompensation>>> FinishedCompensations(TimeUs touched_before,
+                                                                      std::int32_t limit) override {
+    co_return co_await layer_.Call<Result<std::vector<FailedCompensation>>>(
+        finished_compensations_,
+        [&] { return inner_.FinishedCompensations(touched_before, limit); }, "");
+  }
 
  private:
   static std::string Describe(const CheckoutWrite& write);
-  FaultPoint *get_, *find_, *due_compensations_;
+  FaultPoint *get_, *find_, *due_compensations_, *finished_compensations_;
 };
 
 class FaultyOrderStore final : public FaultyOutboxBase<OrderStore> {

@@ -21,6 +21,14 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
       workload.stock.push_back({sku, fmt::format("WH-{}", w + 1), on_hand});
     }
   }
+  for (std::int32_t p = 0; p < options.promos; ++p) {
+    PromoLine promo;
+    promo.code = fmt::format("PROMO-{}", p + 1);
+    promo.discount = rng.Between(5, 50) * 1000 * kVnd;
+    promo.max_uses = rng.Between(0, 1 + options.orders / 4);
+    promo.single_use = rng.ChancePpm(250'000);
+    workload.promos.push_back(std::move(promo));
+  }
   for (std::int32_t c = 0; c < options.orders; ++c) {
     CustomerScript script;
     script.customer_id = fmt::format("cust-{}", c + 1);
@@ -44,7 +52,40 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
         rng.ChancePpm(150'000) ? PaymentMethod::kCashOnDelivery : PaymentMethod::kCard;
     script.think_us = rng.Between(1, 30) * kSecondUs;
     script.confirm_attempts = static_cast<std::int32_t>(rng.Between(1, 2));
+    if (options.promos > 0 && rng.ChancePpm(300'000)) {
+      script.promo_codes.push_back(fmt::format("PROMO-{}", rng.Between(1, options.promos)));
+    }
+    if (!script.guest && rng.ChancePpm(300'000)) {
+      script.points_balance = rng.Between(0, 50'000);
+      script.points_to_redeem = rng.Between(1, 20'000);
+    }
+    if (rng.ChancePpm(150'000)) script.cancel_after_us = rng.Between(1, 120) * kMinuteUs;
     workload.customers.push_back(std::move(script));
+  }
+  for (std::int32_t w = 0; w < options.world_changes; ++w) {
+    WorldChange change;
+    change.at_us = rng.Between(0, options.arrival_window_us);
+    change.kind = static_cast<WorldChangeKind>(rng.Below(4));
+    const auto sku = fmt::format("SKU-{}", rng.Between(1, options.skus));
+    switch (change.kind) {
+      case WorldChangeKind::kPriceChange:
+        change.subject = sku;
+        change.value = rng.Between(10, 500) * 1000 * kVnd;
+        break;
+      case WorldChangeKind::kShippingChange:
+        change.value = rng.Between(1, 5) * 1000 * kVnd;
+        break;
+      case WorldChangeKind::kPromoExpiry:
+        if (options.promos == 0) continue;
+        change.subject = fmt::format("PROMO-{}", rng.Between(1, options.promos));
+        break;
+      case WorldChangeKind::kSellElsewhere:
+        change.subject = sku;
+        change.detail = fmt::format("WH-{}", rng.Between(1, options.warehouses));
+        change.value = rng.Between(1, 3);
+        break;
+    }
+    workload.changes.push_back(std::move(change));
   }
   return workload;
 }
@@ -64,6 +105,24 @@ std::string ValidateWorkload(const Workload& workload) {
     if (workload.stock[i].warehouse_id.empty())
       return fmt::format("stock[{}].warehouse_id: empty", i);
   }
+  std::set<std::string> codes;
+  for (std::size_t i = 0; i < workload.promos.size(); ++i) {
+    const PromoLine& promo = workload.promos[i];
+    if (promo.code.empty()) return fmt::format("promos[{}].code: empty", i);
+    if (!codes.insert(promo.code).second) return fmt::format("promos[{}].code: duplicate", i);
+    if (promo.discount <= 0) return fmt::format("promos[{}].discount: must be > 0", i);
+    if (promo.max_uses < 0) return fmt::format("promos[{}].max_uses: must be >= 0", i);
+  }
+  for (std::size_t i = 0; i < workload.changes.size(); ++i) {
+    const WorldChange& change = workload.changes[i];
+    if (change.at_us < 0) return fmt::format("changes[{}].at_us: must be >= 0", i);
+    if (change.kind == WorldChangeKind::kPromoExpiry && !codes.count(change.subject)) {
+      return fmt::format("changes[{}].subject: unknown promo {}", i, change.subject);
+    }
+    if (change.kind == WorldChangeKind::kPriceChange && change.value <= 0) {
+      return fmt::format("changes[{}].value: a price must be > 0", i);
+    }
+  }
   std::set<std::string> ids;
   for (std::size_t c = 0; c < workload.customers.size(); ++c) {
     const CustomerScript& s = workload.customers[c];
@@ -72,6 +131,16 @@ std::string ValidateWorkload(const Workload& workload) {
     if (s.start_us < 0) return fmt::format("customers[{}].start_us: must be >= 0", c);
     if (s.confirm_attempts < 1 || s.confirm_attempts > 5) {
       return fmt::format("customers[{}].confirm_attempts: must be 1..5", c);
+    }
+    if (s.points_balance < 0 || s.points_to_redeem < 0) {
+      return fmt::format("customers[{}]: points must be >= 0", c);
+    }
+    if (s.cancel_after_us < 0) return fmt::format("customers[{}].cancel_after_us: must be >= 0", c);
+    for (std::size_t i = 0; i < s.promo_codes.size(); ++i) {
+      if (!codes.count(s.promo_codes[i])) {
+        return fmt::format("customers[{}].promo_codes[{}]: unknown promo {}", c, i,
+                           s.promo_codes[i]);
+      }
     }
     for (std::size_t i = 0; i < s.items.size(); ++i) {
       if (s.items[i].quantity <= 0)

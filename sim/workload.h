@@ -26,6 +26,14 @@ struct PriceLine {
   bool operator==(const PriceLine&) const = default;
 };
 
+struct PromoLine {
+  std::string code;
+  Money discount = 0;         // fixed discount per use
+  std::int64_t max_uses = 0;  // budget in uses; 0 = unlimited
+  bool single_use = false;    // a coupon
+  bool operator==(const PromoLine&) const = default;
+};
+
 struct CustomerScript {
   std::string customer_id;
   bool guest = false;
@@ -34,13 +42,36 @@ struct CustomerScript {
   PaymentMethod payment_method = PaymentMethod::kCard;
   DurationUs think_us = 0;            // between preview and confirm
   std::int32_t confirm_attempts = 1;  // a customer who gets an error may try again
+  std::vector<std::string> promo_codes;
+  std::int64_t points_balance = 0;  // loyalty points the customer starts with
+  std::int64_t points_to_redeem = 0;
+  DurationUs cancel_after_us = 0;  // > 0: cancels the order this long after placing it
   bool operator==(const CustomerScript&) const = default;
+};
+
+// Something that changes in the world outside the services while customers shop.
+enum class WorldChangeKind {
+  kPriceChange,     // subject sku, value the new unit price
+  kShippingChange,  // value the new per-item fee (all countries)
+  kPromoExpiry,     // subject promo code
+  kSellElsewhere,   // subject sku, detail warehouse, value units sold by another channel
+};
+
+struct WorldChange {
+  TimeUs at_us = 0;
+  WorldChangeKind kind = WorldChangeKind::kPriceChange;
+  std::string subject;
+  std::string detail;
+  std::int64_t value = 0;
+  bool operator==(const WorldChange&) const = default;
 };
 
 struct Workload {
   std::vector<StockLine> stock;
   std::vector<PriceLine> prices;
+  std::vector<PromoLine> promos;
   std::vector<CustomerScript> customers;
+  std::vector<WorldChange> changes;
   bool operator==(const Workload&) const = default;
 };
 
@@ -49,6 +80,8 @@ struct WorkloadOptions {
   std::int32_t skus = 4;
   std::int32_t warehouses = 2;
   DurationUs arrival_window_us = 10 * kMinuteUs;
+  std::int32_t promos = 3;
+  std::int32_t world_changes = 4;
 };
 
 inline constexpr std::int32_t kWorkloadCustomersMax = 100'000;

@@ -1,112 +1,11 @@
 #include "sim/world.h"
 
+#include "core/outbox_publisher.h"
+#include "sim/world_impl.h"
+
 #include <fmt/format.h>
 
-#include <deque>
-
-#include "core/checkout/checkout_worker.h"
-#include "core/outbox_publisher.h"
-#include "fakes/fake_alerts.h"
-#include "fakes/fake_checkout_store.h"
-#include "fakes/fake_event_bus.h"
-#include "fakes/fake_fraud.h"
-#include "fakes/fake_locks.h"
-#include "fakes/fake_loyalty.h"
-#include "fakes/fake_order_store.h"
-#include "fakes/fake_payment.h"
-#include "fakes/fake_pricing.h"
-#include "fakes/fake_promotions.h"
-#include "fakes/fake_shipping.h"
-#include "fakes/fake_warehouse.h"
-#include "sim/port_wrappers.h"
-#include "sim/sim_clock.h"
-
 namespace csim::sim {
-namespace {
-
-constexpr DurationUs kBusLatencyUs = 5 * kMillisecondUs;
-constexpr DurationUs kBusRedeliveryUs = 1 * kSecondUs;
-constexpr DurationUs kWebhookDelayUs = 200 * kMillisecondUs;
-constexpr DurationUs kCustomerRetryUs = 5 * kSecondUs;
-
-}  // namespace
-
-// The bus as the services see it: publishing passes a fault point, and the world is told so it
-// can schedule the delivery.
-class FaultyBus final : public EventBus {
- public:
-  FaultyBus(FaultLayer& layer, fakes::FakeEventBus& inner, std::function<void()> on_publish)
-      : layer_(layer),
-        inner_(inner),
-        publish_(layer.Point("bus.publish")),
-        on_publish_(std::move(on_publish)) {}
-  Task<Status> Publish(const Event& event) override {
-    Status status = co_await layer_.Call<Status>(
-        publish_, [&] { return inner_.Publish(event); }, event.topic + " " + event.id);
-    on_publish_();  // a timeout may hide an accepted event: pump either way
-    co_return status;
-  }
-  void Subscribe(const std::string& topic, const std::string& subscriber,
-                 EventHandler handler) override {
-    inner_.Subscribe(topic, subscriber, std::move(handler));
-  }
-
- private:
-  FaultLayer& layer_;
-  fakes::FakeEventBus& inner_;
-  FaultPoint* publish_;
-  std::function<void()> on_publish_;
-};
-
-struct World::Impl {
-  Impl(World& world)
-      : clock(world.kernel_),
-        fw_pricing(*world.faults_, pricing),
-        fw_shipping(*world.faults_, shipping),
-        fw_fraud(*world.faults_, fraud),
-        fw_payment(*world.faults_, *world.payment_),
-        fw_warehouse(*world.faults_, *world.warehouse_),
-        fw_promotions(*world.faults_, *world.promotions_),
-        fw_loyalty(*world.faults_, *world.loyalty_),
-        fw_locks(*world.faults_, *world.locks_),
-        fw_checkout_db(*world.faults_, *world.checkout_db_),
-        fw_order_db(*world.faults_, *world.order_db_),
-        fw_bus(*world.faults_, *world.bus_, [&world] { world.PumpBusSoon(); }),
-        order_service(OrderPorts{clock, fw_order_db, fw_warehouse, fw_payment},
-                      world.options_.config, world.options_.profile),
-        fw_orders(*world.faults_, order_service),
-        checkout_ports{clock,      fw_checkout_db, fw_pricing,   fw_shipping,
-                       fw_fraud,   fw_payment,     fw_warehouse, fw_promotions,
-                       fw_loyalty, fw_locks,       fw_orders,    *world.alerts_},
-        checkout_service(checkout_ports, world.options_.config, world.options_.profile),
-        checkout_worker(checkout_ports, world.options_.config, world.options_.profile) {}
-
-  SimClock clock;
-  fakes::FakePricing pricing;
-  fakes::FakeShipping shipping{fakes::ShippingRate{15'000 * kVnd, 2'000 * kVnd}};
-  fakes::FakeFraud fraud;
-  FaultyPricing fw_pricing;
-  FaultyShipping fw_shipping;
-  FaultyFraud fw_fraud;
-  FaultyPayment fw_payment;
-  FaultyWarehouse fw_warehouse;
-  FaultyPromotions fw_promotions;
-  FaultyLoyalty fw_loyalty;
-  FaultyLocks fw_locks;
-  FaultyCheckoutStore fw_checkout_db;
-  FaultyOrderStore fw_order_db;
-  FaultyBus fw_bus;
-  OrderService order_service;
-  FaultyOrderClient fw_orders;
-  CheckoutPorts checkout_ports;
-  CheckoutService checkout_service;
-  CheckoutWorker checkout_worker;
-  bool bus_pump_scheduled = false;
-  bool webhook_pump_scheduled = false;
-  std::deque<Event> webhooks;  // decided by the gateway, not yet accepted by the bus
-  NameId customer_action = 0;
-  NameId deliver_action = 0;
-};
 
 World::World(WorldOptions options, Workload workload)
     : options_(std::move(options)),
@@ -133,6 +32,18 @@ World::World(WorldOptions options, Workload workload)
     warehouse_->SetStock(line.sku, line.warehouse_id, line.on_hand);
   }
   for (const PriceLine& line : workload_.prices) impl_->pricing.SetPrice(line.sku, line.unit_price);
+  for (const PromoLine& line : workload_.promos) {
+    fakes::Promotion promo;
+    promo.code = line.code;
+    promo.discount = line.discount;
+    promo.max_uses = line.max_uses;
+    promo.single_use = line.single_use;
+    promotions_->AddPromotion(promo);
+  }
+  for (const CustomerScript& customer : workload_.customers) {
+    if (customer.points_balance > 0)
+      loyalty_->SetBalance(customer.customer_id, customer.points_balance);
+  }
 
   checkout_api_ = kernel_.AddProcess("checkout-api");
   checkout_worker_ = kernel_.AddProcess("checkout-worker");
@@ -140,6 +51,8 @@ World::World(WorldOptions options, Workload workload)
   gateway_ = kernel_.AddProcess("payment-gateway");
   warehouse_process_ = kernel_.AddProcess("warehouse");
   bus_process_ = kernel_.AddProcess("bus");
+  fulfillment_ = kernel_.AddProcess("fulfillment");
+  services_ = kernel_.AddProcess("outside-services");
   impl_->customer_action = kernel_.trace().Intern("customer.checkout");
   impl_->deliver_action = kernel_.trace().Intern("bus.deliver");
 
@@ -163,6 +76,15 @@ void World::StartCheckoutWorker() {
                                         [&worker] { return worker.RunCartCleanupOnce(); }));
   kernel_.Spawn(checkout_worker_, Every(c.failed_compensation_interval_seconds * kSecondUs,
                                         [&worker] { return worker.RunFailedCompensationsOnce(); }));
+  kernel_.Spawn(checkout_worker_,
+                Every(kDayUs, [&worker] { return worker.RunFailedCompensationsCleanupOnce(); }));
+  if (options_.profile.Fixed(FindingId("P1-CC-03"))) {
+    // The drain path the fix adds: failed outbox rows (already alerted) are published again.
+    kernel_.Spawn(checkout_worker_, Every(kOutboxDrainIntervalUs, [this] {
+                    return RedriveFailedOutbox(impl_->fw_checkout_db, impl_->clock,
+                                               kOutboxDrainBatchMax);
+                  }));
+  }
 }
 
 void World::StartOrderWorker() {
@@ -181,6 +103,16 @@ void World::StartOrderWorker() {
                                      [&orders] { return orders.RunDlqRetryOnce(); }));
   kernel_.Spawn(order_worker_, Every(c.cod_auto_confirm_interval_minutes * kMinuteUs,
                                      [&orders] { return orders.RunCodAutoConfirmOnce(); }));
+  kernel_.Spawn(order_worker_, Every(c.capture_retry_interval_seconds * kSecondUs,
+                                     [&orders] { return orders.RunCaptureRetryOnce(); }));
+  kernel_.Spawn(order_worker_, Every(c.payment_compensation_interval_minutes * kMinuteUs,
+                                     [&orders] { return orders.RunPaymentCompensationOnce(); }));
+  if (options_.profile.Fixed(FindingId("P1-CC-03"))) {
+    kernel_.Spawn(order_worker_, Every(kOutboxDrainIntervalUs, [this] {
+                    return RedriveFailedOutbox(impl_->fw_order_db, impl_->clock,
+                                               kOutboxDrainBatchMax);
+                  }));
+  }
 }
 
 Task<void> World::Every(DurationUs period_us, std::function<Task<std::int32_t>()> pass) {
@@ -272,20 +204,31 @@ Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
   for (const CartItem& item : script.items) (void)co_await checkout.AddItem(cart_id, item);
   CheckoutChoice choice;
   choice.payment_method = script.payment_method;
+  choice.promo_codes = script.promo_codes;
+  choice.points_to_redeem = script.points_to_redeem;
   ++counts_.checkouts_started;
   for (std::int32_t attempt = 0; attempt < script.confirm_attempts; ++attempt) {
     auto preview = co_await checkout.PreviewCheckout(cart_id, choice);
     if (!preview.ok()) {
       record("preview_failed", preview.status().ToString());
+      // A customer told a promotion or their points cannot be used tries again without them.
+      if (preview.code() == Code::kFailedPrecondition || preview.code() == Code::kInsufficient) {
+        choice.promo_codes.clear();
+        choice.points_to_redeem = 0;
+      }
       co_await kernel_.Sleep(kCustomerRetryUs);
       continue;
     }
     co_await kernel_.Sleep(script.think_us);
     ConfirmRequest confirm{cart_id, preview->cart_version, choice, preview->totals};
+    confirmed_totals_[session_id] = preview->totals.total;
     auto result = co_await checkout.ConfirmCheckout(confirm);
     if (result.ok()) {
       ++counts_.orders_placed;
       record("order_placed", result->order_id);
+      if (script.cancel_after_us > 0) {
+        kernel_.Spawn(checkout_api_, CancelLater(result->order_id, script.cancel_after_us));
+      }
       co_return;
     }
     record("confirm_failed", result.status().ToString());
@@ -313,6 +256,7 @@ void World::Run(const std::function<void()>& after_event) {
   CSIM_CHECK(!settled_, "a world runs once");
   StartCheckoutWorker();
   StartOrderWorker();
+  StartOutsideWorld();
   TimeUs last_start = 0;
   for (std::size_t i = 0; i < workload_.customers.size(); ++i) {
     last_start = std::max(last_start, workload_.customers[i].start_us);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,9 @@ struct RunCounts {
   std::int64_t orders_placed = 0;
   std::int64_t checkouts_failed = 0;
   std::int64_t deliveries = 0;
+  std::int64_t cancellations_requested = 0;
+  std::int64_t shipments_delivered = 0;
+  std::int64_t world_changes = 0;
 };
 
 class World {
@@ -75,6 +79,8 @@ class World {
   const WorldOptions& options() const { return options_; }
   const Workload& workload() const { return workload_; }
   const RunCounts& counts() const { return counts_; }
+  // cart_session_id -> the total its customer saw and confirmed (PRICE-AS-CONFIRMED's truth).
+  const std::map<std::string, Money>& confirmed_totals() const { return confirmed_totals_; }
   const FaultLayer& faults() const { return *faults_; }
 
   // ---- ground truth, read-only ----
@@ -98,6 +104,15 @@ class World {
   void PumpBusSoon();
   void PumpWebhooks();
   void SweepExpired();
+  // The outside world (sim/world_actors.cc): fulfillment and shipping, the loyalty and
+  // promotion services' reactions to order events, and changes no service controls.
+  void StartOutsideWorld();
+  Task<Status> FulfillmentSawStatusChange(const Event& event);
+  Task<void> FulfillOrder(std::string order_id);
+  Task<void> PublishWithRetry(Event event);
+  Task<Status> LoyaltyAndPromotionsSawOrderEvent(const Event& event);
+  void ApplyWorldChange(const WorldChange& change);
+  Task<void> CancelLater(std::string order_id, DurationUs after_us);
   Task<void> Deliver(std::int64_t delivery_id, EventHandler handler, Event event);
 
   WorldOptions options_;
@@ -117,7 +132,9 @@ class World {
   std::unique_ptr<fakes::FakeAlerts> alerts_;
   std::unique_ptr<Impl> impl_;
   RunCounts counts_;
+  std::map<std::string, Money> confirmed_totals_;
   bool settled_ = false;
+  ProcessId fulfillment_ = 0, services_ = 0;
   ProcessId checkout_api_ = 0, checkout_worker_ = 0, order_worker_ = 0, gateway_ = 0,
             warehouse_process_ = 0, bus_process_ = 0;
 };

@@ -35,12 +35,14 @@ fakes::StockView Stock(const World& world, const std::string& wh) {
   return {};
 }
 
-TEST(World, HappyPathConfirmsOrderCommitsStockAndCapturesTheTotal) {
+TEST(World, HappyPathDeliversTheOrderCommitsStockAndCapturesTheTotal) {
   World world(WorldOptions{}, OneCustomer(5, 2));
   world.Run();
   ASSERT_EQ(world.order_db().Orders().size(), 1u);
   const Order& order = world.order_db().Orders().begin()->second;
-  EXPECT_EQ(order.status, OrderStatus::kConfirmed);
+  // Captured, confirmed, then moved along by fulfillment and shipping to delivered.
+  EXPECT_EQ(order.status, OrderStatus::kDelivered);
+  EXPECT_EQ(world.counts().shipments_delivered, 1);
   EXPECT_EQ(order.subtotal, 2 * kPrice);
   EXPECT_EQ(order.total, order.subtotal + order.shipping_fee);
   EXPECT_TRUE(order.reservations_confirmed);
@@ -117,6 +119,30 @@ TEST(World, SameSeedSameTraceOnManySeeds) {
     b.Run();
     ASSERT_EQ(a.kernel().trace().hash(), b.kernel().trace().hash()) << "seed " << seed;
     ASSERT_GT(a.kernel().trace().size(), 100u);
+  }
+}
+
+}  // namespace
+}  // namespace csim::sim
+
+namespace csim::sim {
+namespace {
+
+TEST(World, CancelledPaidOrderIsRefundedOnlyWhenTheRefundConsumerExists) {
+  Workload workload = OneCustomer(5, 1);
+  workload.customers[0].cancel_after_us = 3 * kMinuteUs;  // after capture, before fulfillment
+  for (bool fixed : {true, false}) {
+    WorldOptions options;
+    if (!fixed) options.profile.SetAsReviewed(FindingId("P0-CC-01"));
+    World world(options, workload);
+    world.Run();
+    ASSERT_EQ(world.order_db().Orders().size(), 1u);
+    const Order& order = world.order_db().Orders().begin()->second;
+    const auto& money = world.payment().Orders().at(order.id);
+    EXPECT_EQ(money.captured, order.total);
+    EXPECT_EQ(money.refunded, order.total);  // the gateway refunded under both profiles
+    EXPECT_EQ(order.status, fixed ? OrderStatus::kRefunded : OrderStatus::kCancelled);
+    EXPECT_EQ(world.counts().cancellations_requested, 1);
   }
 }
 

@@ -19,6 +19,9 @@ std::string IdempotencyResultKey(const std::string& session_id) {
 std::string CouponLockKey(const std::string& code) {
   return "coupon:" + code;
 }
+std::string CheckoutAttempt(const Cart& cart) {
+  return cart.session_id + ":v" + std::to_string(cart.version);
+}
 
 namespace {
 
@@ -111,7 +114,17 @@ struct PricedCart {
   Totals totals;
 };
 
-Task<Result<PricedCart>> PriceCart(CheckoutPorts& ports, const Cart& cart,
+// The shipping destination of `choice`: its own country, else the default one. M-01 / P2-CC-02:
+// as reviewed the default is the config file's "US"; fixed, config.checkout.default_country.
+std::string ShippingCountry(const CheckoutChoice& choice, const Config& config,
+                            const Profile& profile) {
+  if (!choice.country.empty()) return choice.country;
+  if (profile.Fixed(FindingId("M-01"))) return config.checkout.default_country;
+  return std::string{kReviewedConfigCountry};
+}
+
+Task<Result<PricedCart>> PriceCart(CheckoutPorts& ports, const Config& config,
+                                   const Profile& profile, const Cart& cart,
                                    const CheckoutChoice& choice, bool redeem_points) {
   PricedCart priced;
   std::vector<std::string> skus;
@@ -128,7 +141,7 @@ Task<Result<PricedCart>> PriceCart(CheckoutPorts& ports, const Cart& cart,
     if (it == priced.unit_prices.end()) co_return Fail(Code::kNotFound, "no price for " + item.sku);
     priced.totals.subtotal += it->second * item.quantity;
   }
-  auto fee = co_await ports.shipping.Fee(choice.country, units);
+  auto fee = co_await ports.shipping.Fee(ShippingCountry(choice, config, profile), units);
   if (!fee.ok()) co_return fee.status();
   priced.totals.shipping_fee = fee.value();
   for (const std::string& code : choice.promo_codes) {
@@ -163,7 +176,7 @@ Task<Result<Preview>> CheckoutService::PreviewCheckout(const std::string& cart_i
   if (!cart.ok()) co_return cart.status();
   if (cart->items.empty()) co_return Fail(Code::kFailedPrecondition, "cart is empty");
   bool redeem = profile_.Fixed(FindingId("P2-CC-03"));  // as reviewed: points never redeemed
-  auto priced = co_await PriceCart(ports_, cart.value(), choice, redeem);
+  auto priced = co_await PriceCart(ports_, config_, profile_, cart.value(), choice, redeem);
   if (!priced.ok()) co_return priced.status();
   co_return Preview{cart->version, priced->totals};
 }
@@ -196,6 +209,9 @@ class ConfirmSaga {
   const ConfirmRequest& request_;
 
   Cart cart_;  // as stored after the move to kCheckout
+  // "<session>:v<version>": the key of this attempt's side effects. A retry after compensation
+  // is a new attempt (the cart's version moved), so it never gets back what was undone.
+  std::string attempt_;
   std::string lock_key_;
   std::vector<std::string> coupon_locks_;
   PricedCart priced_;
@@ -229,6 +245,7 @@ Task<Status> ConfirmSaga::StartSession() {
     co_return Fail(Code::kInvalidArgument, "too many promotion codes");
   }
   lock_key_ = IdempotencyLockKey(cart_);
+  attempt_ = CheckoutAttempt(cart_);
   auto locked = co_await ports_.locks.TryAcquire(
       lock_key_, cart_.session_id, config_.checkout.idempotency_lock_minutes * kMinuteUs);
   if (!locked.ok()) co_return locked.status();
@@ -251,7 +268,7 @@ Task<Status> ConfirmSaga::StartSession() {
 
 Task<Status> ConfirmSaga::Authorize() {
   if (request_.choice.payment_method == PaymentMethod::kCashOnDelivery) co_return Status::Ok();
-  const std::string key = "auth:" + cart_.session_id;
+  const std::string key = "auth:" + attempt_;
   Status last;
   // Authorize is idempotent by key, so a timeout is retried without charging twice.
   for (std::int32_t attempt = 0; attempt < kAuthorizeAttemptsMax; ++attempt) {
@@ -282,7 +299,7 @@ Task<Status> ConfirmSaga::ReserveStock() {
     reserve.warehouse_id = item.warehouse_id.value_or("");  // as reviewed: "" when nil (EC-08)
     reserve.quantity = item.quantity;
     reserve.ttl_us = ReservationTtl();
-    reserve.reference = cart_.session_id + ":" + std::to_string(i);
+    reserve.reference = attempt_ + ":" + std::to_string(i);
     auto reservation = co_await ports_.warehouse.ReserveWithTtl(reserve);
     if (!reservation.ok()) co_return reservation.status();
     reserved_.push_back(OrderItem{item.sku, reserve.warehouse_id, item.quantity,
@@ -295,16 +312,15 @@ Task<Status> ConfirmSaga::ClaimPromotionsAndPoints() {
   if (profile_.Fixed(FindingId("P2-CC-04"))) {
     // Usage claimed before the order exists, so an expired promo fails the checkout cleanly.
     for (const PromoQuote& promo : priced_.promos) {
-      Status claimed =
-          co_await ports_.promotions.ClaimUsage(promo.code, cart_.session_id, promo.discount);
+      Status claimed = co_await ports_.promotions.ClaimUsage(promo.code, attempt_, promo.discount);
       if (!claimed.ok()) co_return claimed;
       claimed_promos_.push_back(promo.code);
     }
   }
   if (priced_.totals.points_redeemed > 0) {
     CSIM_CHECK(profile_.Fixed(FindingId("P2-CC-03")), "points are priced only when redeemed");
-    Status redeemed = co_await ports_.loyalty.Redeem(
-        cart_.customer_id, priced_.totals.points_redeemed, cart_.session_id);
+    Status redeemed =
+        co_await ports_.loyalty.Redeem(cart_.customer_id, priced_.totals.points_redeemed, attempt_);
     if (!redeemed.ok()) co_return redeemed;
     points_redeemed_ = true;
   }
@@ -314,6 +330,7 @@ Task<Status> ConfirmSaga::ClaimPromotionsAndPoints() {
 Task<Result<Order>> ConfirmSaga::CreateOrder() {
   CreateOrderRequest create;
   create.cart_session_id = cart_.session_id;
+  create.checkout_attempt = attempt_;
   create.customer_id = cart_.customer_id;
   create.items = reserved_;
   create.subtotal = priced_.totals.subtotal;
@@ -356,20 +373,20 @@ Task<void> ConfirmSaga::Compensate(const std::string& reason) {
     }
   }
   for (const std::string& code : claimed_promos_) {
-    Status released = co_await ports_.promotions.ReleaseUsage(code, cart_.session_id);
+    Status released = co_await ports_.promotions.ReleaseUsage(code, attempt_);
     if (!released.ok()) {
       auto c = Compensation(CompensationKind::kReleasePromotion, code,
                             config_.checkout.promotion_max_retries, now);
-      c.fields["reference"] = cart_.session_id;
+      c.fields["reference"] = attempt_;
       queued_.push_back(std::move(c));
     }
   }
   if (points_redeemed_) {
-    Status returned = co_await ports_.loyalty.GiveBack(cart_.customer_id, cart_.session_id);
+    Status returned = co_await ports_.loyalty.GiveBack(cart_.customer_id, attempt_);
     if (!returned.ok()) {
       auto c = Compensation(CompensationKind::kGiveBackPoints, cart_.customer_id,
                             config_.checkout.promotion_max_retries, now);
-      c.fields["reference"] = cart_.session_id;
+      c.fields["reference"] = attempt_;
       queued_.push_back(std::move(c));
     }
   }
@@ -401,11 +418,11 @@ Task<void> ConfirmSaga::ApplyPromotionsAfterOrder(const Order& order) {
   std::vector<FailedCompensation> failed;
   for (const PromoQuote& promo : priced_.promos) {
     Status claimed =
-        co_await ports_.promotions.ClaimUsage(promo.code, order.cart_session_id, promo.discount);
+        co_await ports_.promotions.ClaimUsage(promo.code, order.checkout_attempt, promo.discount);
     if (!claimed.ok()) {
       auto c = Compensation(CompensationKind::kApplyPromotion, promo.code,
                             config_.checkout.promotion_max_retries, now);
-      c.fields["reference"] = order.cart_session_id;
+      c.fields["reference"] = order.checkout_attempt;
       c.fields["discount"] = std::to_string(promo.discount);
       failed.push_back(std::move(c));
     }
@@ -478,7 +495,7 @@ Task<Result<ConfirmResult>> ConfirmSaga::Run() {
 
   // Step 2: totals, with prices re-validated against what the customer confirmed.
   const bool redeem = profile_.Fixed(FindingId("P2-CC-03"));
-  auto priced = co_await PriceCart(ports_, cart_, request_.choice, redeem);
+  auto priced = co_await PriceCart(ports_, config_, profile_, cart_, request_.choice, redeem);
   if (!priced.ok()) co_return co_await fail(priced.status());
   priced_ = std::move(priced).value();
   if (priced_.totals.subtotal != request_.confirmed.subtotal) {
@@ -525,6 +542,13 @@ Task<Result<ConfirmResult>> ConfirmSaga::Run() {
   // Step 8: finalize: outbox + cart completed in one transaction.
   co_await Finalize(order.value());
   co_return ConfirmResult{order->id, priced_.totals, false};
+}
+
+std::vector<std::string_view> CheckoutService::DeclaredTopics() const {
+  std::vector<std::string_view> declared{topics::kCartConverted, topics::kPaymentCaptureRequested};
+  // M-04 / P2-CC-01: as reviewed TopicCheckoutCompleted is declared and never published.
+  if (!profile_.Fixed(FindingId("M-04"))) declared.push_back(topics::kCheckoutCompleted);
+  return declared;
 }
 
 Task<Result<ConfirmResult>> CheckoutService::ConfirmCheckout(const ConfirmRequest& request) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config.h"
@@ -39,12 +40,17 @@ struct CheckoutPorts {
   Alerts& alerts;
 };
 
+// Finding M-01 / P2-CC-02: the review's checkout/configs/config.yaml says default_country "US"
+// (the code's DefaultCountryCode is "VN"). As reviewed this config value is the country of a
+// choice without one; fixed, config.checkout.default_country is.
+inline constexpr std::string_view kReviewedConfigCountry = "US";
+
 // What the customer asks for at preview and again at confirm.
 struct CheckoutChoice {
   std::vector<std::string> promo_codes;
   std::int64_t points_to_redeem = 0;
   PaymentMethod payment_method = PaymentMethod::kCard;
-  std::string country = "VN";
+  std::string country;  // shipping destination; "" = the default country (finding M-01)
 };
 
 struct Totals {
@@ -91,6 +97,11 @@ class CheckoutService {
   // finalize. Every failure after a side effect compensates it (or queues its compensation).
   Task<Result<ConfirmResult>> ConfirmCheckout(const ConfirmRequest& request);
 
+  // The topics checkout declares as published (its topic constants), for the topology audit:
+  // cart.converted and orders.payment.capture_requested; as reviewed (M-04 / P2-CC-01) also
+  // orders.checkout.completed, declared and never published. Fixed: the dead constant is gone.
+  std::vector<std::string_view> DeclaredTopics() const;
+
  private:
   friend class ConfirmSaga;
   CheckoutPorts ports_;
@@ -102,5 +113,9 @@ class CheckoutService {
 std::string IdempotencyLockKey(const Cart& cart);
 std::string IdempotencyResultKey(const std::string& session_id);
 std::string CouponLockKey(const std::string& code);
+// The key of one ConfirmCheckout attempt's side effects: "<session>:v<cart version>" of the cart
+// as the customer confirmed it. Authorizations ("auth:<attempt>"), reservations
+// ("<attempt>:<item>"), promotion usages and point redemptions are keyed by it.
+std::string CheckoutAttempt(const Cart& cart);
 
 }  // namespace csim

@@ -186,6 +186,29 @@ Task<std::int32_t> CheckoutWorker::RunFailedCompensationsOnce() {
   co_return processed;
 }
 
+// ---- FailedCompensationsCleanupJob ----
+
+Task<std::int32_t> CheckoutWorker::RunFailedCompensationsCleanupOnce() {
+  const TimeUs now = ports_.clock.Now();
+  const DurationUs retention_us = config_.order.failed_compensation_retention_days * kDayUs;
+  CSIM_CHECK(retention_us > 0, "failed_compensation_retention_days must be positive");
+  const TimeUs touched_before = now - retention_us;
+  auto finished =
+      co_await ports_.store.FinishedCompensations(touched_before, kCompensationsDeletedPerPassMax);
+  if (!finished.ok() || finished->empty()) co_return 0;
+  CSIM_CHECK(finished->size() <= static_cast<std::size_t>(kCompensationsDeletedPerPassMax));
+  CheckoutWrite write;
+  for (const FailedCompensation& row : finished.value()) {
+    CSIM_CHECK(row.id > 0, "a stored compensation has an id");
+    CSIM_CHECK(row.status != CompensationStatus::kPending, "a pending row is never deleted");
+    CSIM_CHECK(row.next_attempt_at < touched_before, "only rows past the retention");
+    write.delete_compensation_ids.push_back(row.id);
+  }
+  Status committed = co_await ports_.store.Commit(write);
+  if (!committed.ok()) co_return 0;
+  co_return static_cast<std::int32_t>(write.delete_compensation_ids.size());
+}
+
 Task<Status> CheckoutWorker::RetryCompensation(FailedCompensation row, TimeUs now) {
   CSIM_CHECK(!row.subject.empty(), "a compensation names its subject");
   switch (row.kind) {

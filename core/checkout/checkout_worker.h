@@ -32,6 +32,8 @@ class CheckoutWorker {
   static constexpr std::int32_t kCompensationsPerPassMax = 100;
   // Items of one order the cleanup releases at most (the saga caps a cart at 100 items).
   static constexpr std::size_t kOrderItemsMax = 100;
+  // Finished compensation rows one cleanup pass deletes at most (one commit).
+  static constexpr std::int32_t kCompensationsDeletedPerPassMax = 1'000;
 
   // REQUIRES: every port, `config` and `profile` outlive the worker and its tasks.
   CheckoutWorker(CheckoutPorts ports, const Config& config, const Profile& profile)
@@ -48,6 +50,17 @@ class CheckoutWorker {
   // attempt that reaches max_attempts marks it exhausted and raises one compensation.exhausted
   // alert. Returns the number of rows processed (retried, whatever the outcome).
   Task<std::int32_t> RunFailedCompensationsOnce();
+
+  // FailedCompensationsCleanupJob, one pass: deletes, in one commit, up to
+  // kCompensationsDeletedPerPassMax rows with status done or exhausted last touched more than
+  // order.failed_compensation_retention_days ago. A FailedCompensation carries no created/updated
+  // time, so next_attempt_at stands for "last touched": the worker sets it at every failed
+  // attempt (to that attempt's time + compensation_backoff_seconds, also on the attempt that
+  // exhausts the row) and leaves it on success, where it is the due time the row was retried at
+  // (at or before that success). So a row goes at most one backoff earlier or later than exactly
+  // the retention after its last attempt. Pending rows are never deleted. Returns the number of
+  // rows deleted (0 if the read or the commit failed: the next pass tries again).
+  Task<std::int32_t> RunFailedCompensationsCleanupOnce();
 
  private:
   Task<bool> ExpireActiveCart(Cart cart, TimeUs now);

@@ -64,13 +64,17 @@ Task<Result<Order>> OrderService::CreateOrder(const CreateOrderRequest& request)
   if (existing.ok()) co_return existing;
   if (existing.code() != Code::kNotFound) co_return existing.status();
 
-  Status valid = ValidateOrderTotals(request, config_.order.max_order_amount);
+  // M-01 / P2-CC-08: as reviewed the maximum is the hard-coded constant, whatever the config says.
+  const Money max_order_amount =
+      profile_.Fixed(FindingId("M-01")) ? config_.order.max_order_amount : kMaxOrderAmount;
+  Status valid = ValidateOrderTotals(request, max_order_amount);
   if (!valid.ok()) co_return valid;
 
   const TimeUs now = ports_.clock.Now();
   Order order;
   order.id = "order-" + request.cart_session_id;
   order.cart_session_id = request.cart_session_id;
+  order.checkout_attempt = request.checkout_attempt;
   order.customer_id = request.customer_id;
   order.items = request.items;
   order.subtotal = request.subtotal;
@@ -104,10 +108,33 @@ Task<Result<Order>> OrderService::CreateOrder(const CreateOrderRequest& request)
   co_return order;
 }
 
+WarehouseInventory& OrderService::ConfirmWarehouse() const {
+  // EC-14: as reviewed, reservation.go falls back to warehouseClient when
+  // warehouseInventoryService is nil; fixed, one warehouse port.
+  if (profile_.Fixed(FindingId("EC-14")) || ports_.primary_warehouse_configured) {
+    return ports_.warehouse;
+  }
+  CSIM_CHECK(ports_.legacy_warehouse != nullptr,
+             "EC-14: no primary warehouse interface and no legacy one");
+  return *ports_.legacy_warehouse;
+}
+
+WarehouseInventory* OrderService::RollbackWarehouse() const {
+  // EC-14: as reviewed, rollbackReservationsMap releases only through warehouseInventoryService,
+  // so with that interface nil every release and restock is skipped without an error: the
+  // reservations of a cancelled pending order hold stock until their TTL lapses, and the committed
+  // units of a cancelled confirmed order never come back on hand. Fixed: one warehouse port.
+  if (profile_.Fixed(FindingId("EC-14")) || ports_.primary_warehouse_configured) {
+    return &ports_.warehouse;
+  }
+  return nullptr;
+}
+
 Task<bool> OrderService::ConfirmReservationWithRetry(const std::string& reservation_id) {
   DurationUs backoff_us = config_.order.confirm_backoff_ms * kMillisecondUs;
+  WarehouseInventory& warehouse = ConfirmWarehouse();
   for (std::int32_t attempt = 0;; ++attempt) {
-    Status confirmed = co_await ports_.warehouse.Confirm(reservation_id);
+    Status confirmed = co_await warehouse.Confirm(reservation_id);
     if (confirmed.ok()) co_return true;
     if (confirmed.code() == Code::kFailedPrecondition) co_return false;  // released or lapsed
     if (attempt >= config_.order.confirm_retries) co_return false;
@@ -117,9 +144,11 @@ Task<bool> OrderService::ConfirmReservationWithRetry(const std::string& reservat
 }
 
 Task<Status> OrderService::ReleaseReservationWithRetry(const std::string& reservation_id) {
+  WarehouseInventory* warehouse = RollbackWarehouse();
+  CSIM_CHECK(warehouse != nullptr, "ReleaseStock skips releases without an interface");
   Status released;
   for (std::int32_t attempt = 0; attempt <= config_.order.release_retries; ++attempt) {
-    released = co_await ports_.warehouse.Release(reservation_id);
+    released = co_await warehouse->Release(reservation_id);
     if (released.ok() || released.code() == Code::kFailedPrecondition) co_return released;
     co_await ports_.clock.Sleep(config_.order.confirm_backoff_ms * kMillisecondUs);
   }
@@ -194,6 +223,9 @@ Task<void> OrderService::ApplyConfirm(const Order& order, Order& updated, OrderW
 }
 
 Task<bool> OrderService::ReleaseStock(const Order& order, OrderWrite& write) {
+  WarehouseInventory* warehouse = RollbackWarehouse();
+  // EC-14 as reviewed: `if warehouseInventoryService != nil { release }`, nothing else.
+  if (warehouse == nullptr) co_return true;
   bool all_released = true;
   for (const OrderItem& item : order.items) {
     Status released = co_await ReleaseReservationWithRetry(item.reservation_id);
@@ -201,7 +233,7 @@ Task<bool> OrderService::ReleaseStock(const Order& order, OrderWrite& write) {
       // Already committed (EC-10): put the units back on hand instead.
       const std::string reference = order.id + ":restock:" + item.reservation_id;
       Status restocked =
-          co_await ports_.warehouse.Restock(item.sku, item.warehouse_id, item.quantity, reference);
+          co_await warehouse->Restock(item.sku, item.warehouse_id, item.quantity, reference);
       if (!restocked.ok()) {
         all_released = false;
         Event dlq = OrderOutboxEvent(reference, topics::kRefundRestockDlq, order);
@@ -287,33 +319,45 @@ Task<Status> OrderService::MarkProcessed(const std::string& event_id) {
   co_return committed.code() == Code::kConflict ? Status::Ok() : committed;
 }
 
-void OrderService::RegisterConsumers(EventBus& bus) {
-  const std::string subscriber{kOrderWorkerSubscriber};
+std::vector<OrderService::Subscription> OrderService::Subscriptions() const {
+  std::vector<Subscription> subs;
   // The compensation rows the outbox publisher published reach the DLQ consumer.
-  const std::string dlq{kOrderDlqSubscriber};
   for (std::string_view topic : {topics::kReservationConfirmDlq, topics::kReservationReleaseDlq,
                                  topics::kRefundRestockDlq}) {
-    bus.Subscribe(std::string{topic}, dlq,
-                  [this](const Event& e) { return ConsumeCompensation(e); });
+    subs.push_back({topic, kOrderDlqSubscriber, &OrderService::ConsumeCompensation});
   }
-  bus.Subscribe(std::string{topics::kFulfillmentStatusChanged}, subscriber,
-                [this](const Event& e) { return ConsumeFulfillmentStatusChanged(e); });
-  bus.Subscribe(std::string{topics::kReservationExpired}, subscriber,
-                [this](const Event& e) { return ConsumeReservationExpired(e); });
-  bus.Subscribe(std::string{topics::kShipmentDelivered}, subscriber,
-                [this](const Event& e) { return ConsumeShipmentDelivered(e); });
+  subs.push_back({topics::kFulfillmentStatusChanged, kOrderWorkerSubscriber,
+                  &OrderService::ConsumeFulfillmentStatusChanged});
+  subs.push_back({topics::kReservationExpired, kOrderWorkerSubscriber,
+                  &OrderService::ConsumeReservationExpired});
+  subs.push_back({topics::kShipmentDelivered, kOrderWorkerSubscriber,
+                  &OrderService::ConsumeShipmentDelivered});
   // P0-CC-01: as reviewed the worker has no consumer for refund.completed, so a refund completes
   // at the gateway and the order never becomes refunded.
   if (profile_.Fixed(FindingId("P0-CC-01"))) {
-    bus.Subscribe(std::string{topics::kRefundCompleted}, subscriber,
-                  [this](const Event& e) { return ConsumeRefundCompleted(e); });
+    subs.push_back(
+        {topics::kRefundCompleted, kOrderWorkerSubscriber, &OrderService::ConsumeRefundCompleted});
   }
-  bus.Subscribe(std::string{topics::kPaymentCaptureRequested}, subscriber,
-                [this](const Event& e) { return ConsumePaymentCaptureRequested(e); });
-  bus.Subscribe(std::string{topics::kPaymentConfirmed}, subscriber,
-                [this](const Event& e) { return ConsumePaymentConfirmed(e); });
-  bus.Subscribe(std::string{topics::kPaymentFailed}, subscriber,
-                [this](const Event& e) { return ConsumePaymentFailed(e); });
+  subs.push_back({topics::kPaymentCaptureRequested, kOrderWorkerSubscriber,
+                  &OrderService::ConsumePaymentCaptureRequested});
+  subs.push_back(
+      {topics::kPaymentConfirmed, kOrderWorkerSubscriber, &OrderService::ConsumePaymentConfirmed});
+  subs.push_back(
+      {topics::kPaymentFailed, kOrderWorkerSubscriber, &OrderService::ConsumePaymentFailed});
+  return subs;
+}
+
+void OrderService::RegisterConsumers(EventBus& bus) {
+  for (const Subscription& sub : Subscriptions()) {
+    bus.Subscribe(std::string{sub.topic}, std::string{sub.subscriber},
+                  [this, consume = sub.consume](const Event& e) { return (this->*consume)(e); });
+  }
+}
+
+std::vector<std::string_view> OrderService::SubscribedTopics() const {
+  std::vector<std::string_view> names;
+  for (const Subscription& sub : Subscriptions()) names.push_back(sub.topic);
+  return names;
 }
 
 }  // namespace csim

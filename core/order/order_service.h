@@ -6,10 +6,13 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config.h"
 #include "core/findings.h"
+#include "core/money.h"
+#include "core/order/transitions.h"
 #include "core/ports/clock.h"
 #include "core/ports/event_bus.h"
 #include "core/ports/order_client.h"
@@ -22,9 +25,24 @@ namespace csim {
 struct OrderPorts {
   Clock& clock;
   OrderStore& store;
-  WarehouseInventory& warehouse;
+  WarehouseInventory& warehouse;  // the primary interface (the review's warehouseInventoryService)
   PaymentGateway& payment;
+  // Finding EC-14: the order side's second warehouse interface (the review's warehouseClient).
+  // reservation.go uses warehouseInventoryService when it is set, else warehouseClient; its
+  // rollback releases only through warehouseInventoryService. `primary_warehouse_configured ==
+  // false` models the service built without warehouseInventoryService (nil): as reviewed,
+  // reservation confirmations then go through `legacy_warehouse` (REQUIRES: not null), while
+  // releases and restocks (cancellation, reservation cleanup) are silently skipped, so the stock
+  // of every cancelled order leaks. Fixed: one warehouse port, every call goes through `warehouse`
+  // and these two fields are ignored. The defaults keep the single-interface behaviour.
+  WarehouseInventory* legacy_warehouse = nullptr;
+  bool primary_warehouse_configured = true;
 };
+
+// Finding M-01 / P2-CC-08: the maximum order amount hard-coded in the review's checkout constants
+// (MaxOrderAmount = 100_000_000 VND), which CreateOrder checks as reviewed whatever
+// config.order.max_order_amount says.
+inline constexpr Money kMaxOrderAmount = 100'000'000 * kVnd;
 
 inline constexpr std::string_view kOrderWorkerSubscriber = "order-worker";
 // The deprecated HTTP subscription path (finding ), subscribed only as reviewed.
@@ -87,6 +105,11 @@ class OrderService final : public OrderClient {
   // As reviewed also subscribes the deprecated HTTP path to payments.payment.confirmed;
   // fixed: registers nothing (one entry point per topic).
   void RegisterDeprecatedHttpHandlers(EventBus& bus);
+  // Every topic RegisterConsumers subscribes, in its order, each once (the compensation.* topics
+  // of the order-dlq subscriber included; payments.refund.completed only if P0-CC-01 is fixed).
+  // The deprecated HTTP path (RegisterDeprecatedHttpHandlers) is not listed. For the topology
+  // audit.
+  std::vector<std::string_view> SubscribedTopics() const;
 
   // ---- cron workers: one pass each, returning how many orders (rows) it acted on ----
   // OrderCleanupJob: cancels pending orders whose expiry_at < now.
@@ -102,8 +125,56 @@ class OrderService final : public OrderClient {
   // CODAutoConfirmWorker: pending cash-on-delivery orders -> confirmed, reservations confirmed.
   Task<std::int32_t> RunCodAutoConfirmOnce();
 
+  // ==== Payment workers (CaptureRetryWorker, PaymentCompensationWorker); order_workers.cc ====
+  // Pending orders the capture retry scans per pass (cash-on-delivery orders are skipped).
+  static constexpr std::int32_t kCaptureScanMax = 1'000;
+  // A pending card order younger than this is left to the payments.capture_requested consumer.
+  static constexpr DurationUs kCaptureRetryGraceUs = kMinuteUs;
+  // Cancelled orders the payment compensation scans per pass.
+  static constexpr std::int32_t kPaymentCompensationScanMax = 10'000;
+  // Cancelled orders created longer ago than this are left alone by the payment compensation: an
+  // authorization lapses by itself within it (the card networks' hold, the fake gateway's 7 days),
+  // and a stateless pass must stop re-issuing its idempotent calls at some point.
+  static constexpr DurationUs kPaymentCompensationHorizonUs = 7 * kDayUs;
+
+  // CaptureRetryWorker: captures again (payment.Capture(authorization, order id, total)) every
+  // pending, not yet expired card order with an authorization, no capture recorded and created at
+  // least kCaptureRetryGraceUs ago, at most kCleanupBatchMax per pass. Stateless: no attempt
+  // counter is stored; the gateway's capture is idempotent per order, and the retry budget is the
+  // order's age: attempt n = age / capture_retry_interval_seconds, retried while
+  // 1 <= n <= capture_max_retries, after which the order is left to expiry (RunOrderCleanupOnce).
+  // Run every capture_retry_interval_seconds, an order gets about capture_max_retries retries.
+  // The outcome arrives as a webhook, as for the first capture. Returns the captures the gateway
+  // accepted (Ok).
+  Task<std::int32_t> RunCaptureRetryOnce();
+  // PaymentCompensationWorker: for cancelled orders created within
+  // kPaymentCompensationHorizonUs: money taken (captured > refunded) is refunded
+  // (payment.Refund(authorization, order id, captured - refunded); one refund per order at the
+  // gateway, so a repeat refunds nothing); an authorization never captured (captured == 0) is
+  // voided (idempotent; kFailedPrecondition if the gateway captured meanwhile, whose confirmed
+  // webhook then records `captured` and a later pass refunds). Refunds go first; at most
+  // kCleanupBatchMax calls per pass. Stateless, so a settled order is called again (idempotently)
+  // until it leaves the cancelled status or the horizon. Returns the calls that returned Ok.
+  Task<std::int32_t> RunPaymentCompensationOnce();
+  // ==== end of payment workers ====
+
  private:
   using Effect = std::function<void(Order&, OrderWrite&)>;
+  // A transition table: the one table (CanTransition) or checkout's copy (P1-CC-05).
+  using TransitionTable = bool (*)(OrderStatus from, OrderStatus to);
+  struct Subscription {
+    std::string_view topic;
+    std::string_view subscriber;
+    Task<Status> (OrderService::*consume)(const Event&);
+  };
+
+  // What RegisterConsumers subscribes (and SubscribedTopics lists).
+  std::vector<Subscription> Subscriptions() const;
+  // EC-14: the interface reservation confirmations go through.
+  WarehouseInventory& ConfirmWarehouse() const;
+  // EC-14: the interface releases and restocks go through; nullptr when they are skipped (as
+  // reviewed, primary interface absent).
+  WarehouseInventory* RollbackWarehouse() const;
 
   Task<bool> ConfirmReservationWithRetry(const std::string& reservation_id);
   Task<Status> ReleaseReservationWithRetry(const std::string& reservation_id);
@@ -111,7 +182,8 @@ class OrderService final : public OrderClient {
   // reservations that could not be confirmed, stock.committed if all were.
   Task<void> ApplyConfirm(const Order& order, Order& updated, OrderWrite& write);
   // Releases (or, once committed, restocks) every reservation of `order`, writing a DLQ row for
-  // each that failed. Returns true if every one succeeded.
+  // each that failed. Returns true if every one succeeded. As reviewed EC-14 with the primary
+  // interface absent it does nothing and returns true (the stock leaks, unseen).
   Task<bool> ReleaseStock(const Order& order, OrderWrite& write);
   // CancelOrder with `processed_event_id` recorded in the same commit ("" for none). With an
   // event id, an order that is missing, already cancelled or not cancellable (or, with
@@ -120,9 +192,10 @@ class OrderService final : public OrderClient {
                       const std::string& processed_event_id, bool pending_only);
   // Records `event_id` as processed with no other effect (an event acknowledged and ignored).
   Task<Status> MarkProcessed(const std::string& event_id);
-  // Deduplicated move of the event's order to `to` if its status is one of `from` and the table
+  // Deduplicated move of the event's order to `to` if its status is one of `from` and `table`
   // allows it; `effect` adds to the update. Otherwise the event is acknowledged and ignored.
-  Task<Status> MoveOrder(Event event, std::vector<OrderStatus> from, OrderStatus to, Effect effect);
+  Task<Status> MoveOrder(Event event, std::vector<OrderStatus> from, OrderStatus to, Effect effect,
+                         TransitionTable table = &CanTransition);
   // One compensation row's warehouse action.
   Task<Status> RedriveCompensation(const Event& event);
 

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/topics.h"
@@ -379,6 +381,157 @@ TEST_F(OrderServiceTest, DlqRetryRedrivesRestockRow) {
   EXPECT_EQ(RunSync(Service().RunDlqRetryOnce()), 1);
   EXPECT_EQ(Stock().committed, 0);
   EXPECT_EQ(RunSync(Service().RunDlqRetryOnce()), 0);  // marked published: not redriven again
+}
+
+// ---- P1-CC-05 / M-05: checkout's stale transition table ----
+
+// A confirmed order moved to processing, then a fulfilment event `status` delivered to it.
+TEST_F(OrderServiceTest, FulfillmentPartiallyShippedFixedMovesProcessingOrder) {
+  Order order = CaptureAndConfirm(Create("s-1", 1));
+  auto fulfilment = [&](std::string id, std::string status) {
+    Event e = MakeEvent(std::move(id), topics::kFulfillmentStatusChanged,
+                        {{"order_id", order.id}, {"status", std::move(status)}});
+    EXPECT_TRUE(RunSync(Service().ConsumeFulfillmentStatusChanged(e)).ok());
+  };
+  fulfilment("f-1", "processing");
+  ASSERT_EQ(Stored(order.id).status, OrderStatus::kProcessing);
+  fulfilment("f-2", "partially_shipped");
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kPartiallyShipped);
+  fulfilment("f-3", "shipped");
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kShipped);
+  EXPECT_TRUE(RunSync(store.IsProcessed("f-2")).value());
+}
+
+TEST_F(OrderServiceTest, FulfillmentPartiallyShippedAsReviewedIsRefused) {
+  profile.SetAsReviewed(FindingId("P1-CC-05"));
+  Order order = CaptureAndConfirm(Create("s-1", 1));
+  auto fulfilment = [&](std::string id, std::string status) {
+    Event e = MakeEvent(std::move(id), topics::kFulfillmentStatusChanged,
+                        {{"order_id", order.id}, {"status", std::move(status)}});
+    EXPECT_TRUE(RunSync(Service().ConsumeFulfillmentStatusChanged(e)).ok());
+  };
+  fulfilment("f-1", "processing");
+  ASSERT_EQ(Stored(order.id).status, OrderStatus::kProcessing);
+  const std::int64_t version = Stored(order.id).version;
+  fulfilment("f-2", "partially_shipped");  // checkout's copy has no such move
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kProcessing);
+  EXPECT_EQ(Stored(order.id).version, version);            // nothing written but the dedup record
+  EXPECT_TRUE(RunSync(store.IsProcessed("f-2")).value());  // acknowledged, never redelivered
+  fulfilment("f-3", "shipped");                            // processing -> shipped is in the copy
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kShipped);
+}
+
+// ---- EC-14: the order side's second warehouse interface ----
+
+// The service built without its primary interface: `absent` stands for the nil
+// warehouseInventoryService (OrderPorts holds a reference), `warehouse` is the legacy client.
+class OrderLegacyWarehouseTest : public OrderServiceTest {
+ protected:
+  OrderService& LegacyService() {
+    if (!service) {
+      OrderPorts ports{clock, store, Fixed() ? warehouse : absent, payment};
+      ports.legacy_warehouse = &warehouse;
+      ports.primary_warehouse_configured = false;
+      service = std::make_unique<OrderService>(ports, config, profile);
+    }
+    return *service;
+  }
+  bool Fixed() const { return profile.Fixed(FindingId("EC-14")); }
+
+  fakes::FakeWarehouse absent{clock};
+};
+
+TEST_F(OrderLegacyWarehouseTest, CancelPendingAsReviewedLeaksReservation) {
+  profile.SetAsReviewed(FindingId("EC-14"));
+  LegacyService();
+  Order order = Create("s-1", 3);
+  ASSERT_EQ(Stock().active_reserved, 3);
+  ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+  EXPECT_TRUE(Stored(order.id).stock_released);                  // believed released...
+  EXPECT_EQ(Stock().active_reserved, 3);                         // ...but still held
+  EXPECT_EQ(OutboxCount(topics::kReservationReleaseDlq), 0);     // and nothing to redrive it
+  EXPECT_EQ(RunSync(Service().RunReservationCleanupOnce()), 0);  // nor the cleanup job
+  EXPECT_EQ(Stock().active_reserved, 3);
+}
+
+TEST_F(OrderLegacyWarehouseTest, CancelPendingFixedReleasesThroughTheOnePort) {
+  LegacyService();
+  Order order = Create("s-1", 3);
+  ASSERT_EQ(Stock().active_reserved, 3);
+  ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+  EXPECT_EQ(Stock().active_reserved, 0);
+}
+
+TEST_F(OrderLegacyWarehouseTest, CancelConfirmedAsReviewedConfirmsViaLegacyAndNeverRestocks) {
+  profile.SetAsReviewed(FindingId("EC-14"));
+  LegacyService();
+  Order order = CaptureAndConfirm(Create("s-1", 3));
+  EXPECT_EQ(order.status, OrderStatus::kConfirmed);
+  EXPECT_TRUE(order.reservations_confirmed);  // through the legacy client
+  ASSERT_EQ(Stock().committed, 3);
+  EXPECT_TRUE(absent.Reservations().empty());
+  ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+  EXPECT_EQ(Stock().committed, 3);  // the units never come back on hand
+  EXPECT_TRUE(warehouse.Restocks().empty());
+  EXPECT_EQ(OutboxCount(topics::kRefundRestockDlq), 0);
+}
+
+TEST_F(OrderLegacyWarehouseTest, CancelConfirmedFixedRestocks) {
+  LegacyService();
+  Order order = CaptureAndConfirm(Create("s-1", 3));
+  ASSERT_EQ(Stock().committed, 3);
+  ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+  EXPECT_EQ(Stock().committed, 0);
+  EXPECT_EQ(warehouse.Restocks().size(), 1u);
+}
+
+// ---- M-04 topology: what the order worker subscribes ----
+
+TEST_F(OrderServiceTest, SubscribedTopicsMatchRegisterConsumers) {
+  for (bool fixed : {true, false}) {
+    profile = fixed ? Profile::AllFixed() : Profile::AsReviewed();
+    fakes::FakeEventBus fresh{clock};
+    Service().RegisterConsumers(fresh);
+    std::vector<std::string_view> listed = Service().SubscribedTopics();
+    std::vector<std::string> sorted(listed.begin(), listed.end());
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, fresh.SubscribedTopics()) << (fixed ? "fixed" : "as reviewed");
+    const bool has_refund =
+        std::find(listed.begin(), listed.end(), topics::kRefundCompleted) != listed.end();
+    EXPECT_EQ(has_refund, fixed);  // P0-CC-01
+    EXPECT_EQ(listed.size(), fixed ? 10u : 9u);
+  }
+}
+
+// ---- M-01 / P2-CC-08: the maximum order amount ----
+
+TEST_F(OrderServiceTest, MaxOrderAmountFixedReadsConfig) {
+  config.order.max_order_amount = 1'000 * kVnd;
+  CreateOrderRequest r = Request("s-1", 5);  // 5'000 VND
+  ASSERT_EQ(r.total, 5'000 * kVnd);
+  EXPECT_EQ(RunSync(Service().CreateOrder(r)).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(store.Orders().empty());
+}
+
+TEST_F(OrderServiceTest, MaxOrderAmountAsReviewedIsTheHardCodedConstant) {
+  profile.SetAsReviewed(FindingId("P2-CC-08"));
+  config.order.max_order_amount = 1'000 * kVnd;
+  CreateOrderRequest r = Request("s-1", 5);  // 5'000 VND: over the config, under 100M VND
+  auto created = RunSync(Service().CreateOrder(r));
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  EXPECT_EQ(created->total, 5'000 * kVnd);
+
+  // Raising the config does not let an order over 100M VND through either.
+  config.order.max_order_amount = 2 * kMaxOrderAmount;
+  CreateOrderRequest big = Request("s-2", 2);
+  big.items[0].unit_price = kMaxOrderAmount / 2 + kVnd;
+  big.subtotal = 2 * big.items[0].unit_price;
+  big.total = big.subtotal;
+  EXPECT_EQ(RunSync(Service().CreateOrder(big)).code(), Code::kInvalidArgument);
+  profile.SetFixed(FindingId("M-01"));
+  EXPECT_TRUE(RunSync(Service().CreateOrder(big)).ok());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/order/order_service.h"
 #include "core/order/transitions.h"
@@ -141,6 +142,82 @@ Task<std::int32_t> OrderService::RunCodAutoConfirmOnce() {
     if ((co_await ports_.store.Commit(write)).ok()) ++confirmed;
   }
   co_return confirmed;
+}
+
+// ---- Payment workers ----
+
+Task<std::int32_t> OrderService::RunCaptureRetryOnce() {
+  const TimeUs now = ports_.clock.Now();
+  const DurationUs interval_us = config_.order.capture_retry_interval_seconds * kSecondUs;
+  const std::int32_t max_retries = config_.order.capture_max_retries;
+  CSIM_CHECK(interval_us > 0, "capture_retry_interval_seconds must be positive");
+  CSIM_CHECK(max_retries >= 0);
+  OrderQuery query;
+  query.statuses = {OrderStatus::kPending};
+  query.created_before = now - kCaptureRetryGraceUs + 1;  // at least the grace old
+  query.limit = kCaptureScanMax;
+  auto found = co_await ports_.store.FindOrders(query);
+  if (!found.ok()) co_return 0;  // the next pass retries
+  CSIM_CHECK(found->size() <= static_cast<std::size_t>(kCaptureScanMax));
+  std::int32_t calls = 0;
+  std::int32_t captured = 0;
+  for (const Order& order : found.value()) {
+    if (calls >= kCleanupBatchMax) break;
+    CSIM_CHECK(order.status == OrderStatus::kPending);
+    CSIM_CHECK(now - order.created_at >= kCaptureRetryGraceUs, "FindOrders ignored created_before");
+    if (order.payment_method != PaymentMethod::kCard || order.authorization_id.empty()) continue;
+    if (order.captured > 0) continue;  // recorded already: its confirmation is on its way
+    // An expired order belongs to the cleanup: capturing it now would take money it then refunds.
+    if (order.expiry_at.has_value() && *order.expiry_at <= now) continue;
+    // The retry budget is the order's age: no counter is stored, the gateway deduplicates.
+    const std::int64_t attempt = (now - order.created_at) / interval_us;
+    if (attempt < 1 || attempt > max_retries) continue;  // not yet due, or left to expiry
+    ++calls;
+    Status status = co_await ports_.payment.Capture(order.authorization_id, order.id, order.total);
+    if (status.ok()) ++captured;
+  }
+  CSIM_CHECK(captured <= calls && calls <= kCleanupBatchMax);
+  co_return captured;
+}
+
+Task<std::int32_t> OrderService::RunPaymentCompensationOnce() {
+  const TimeUs now = ports_.clock.Now();
+  OrderQuery query;
+  query.statuses = {OrderStatus::kCancelled};
+  query.limit = kPaymentCompensationScanMax;
+  auto found = co_await ports_.store.FindOrders(query);
+  if (!found.ok()) co_return 0;  // the next pass retries
+  CSIM_CHECK(found->size() <= static_cast<std::size_t>(kPaymentCompensationScanMax));
+  std::vector<const Order*> refunds;
+  std::vector<const Order*> voids;
+  for (const Order& order : found.value()) {
+    CSIM_CHECK(order.status == OrderStatus::kCancelled);
+    CSIM_CHECK(order.captured >= 0 && order.refunded >= 0);
+    if (now - order.created_at > kPaymentCompensationHorizonUs) continue;
+    if (order.captured > order.refunded) {
+      refunds.push_back(&order);  // money taken for an order that was cancelled
+    } else if (order.captured == 0 && !order.authorization_id.empty()) {
+      voids.push_back(&order);  // a hold nobody will capture
+    }
+  }
+  // Refunds first: they are money owed, a void only releases a hold that lapses by itself.
+  std::int32_t calls = 0;
+  std::int32_t done = 0;
+  for (const Order* order : refunds) {
+    if (calls >= kCleanupBatchMax) break;
+    ++calls;
+    Status status = co_await ports_.payment.Refund(order->authorization_id, order->id,
+                                                   order->captured - order->refunded);
+    if (status.ok()) ++done;
+  }
+  for (const Order* order : voids) {
+    if (calls >= kCleanupBatchMax) break;
+    ++calls;
+    Status status = co_await ports_.payment.Void(order->authorization_id);
+    if (status.ok()) ++done;
+  }
+  CSIM_CHECK(done <= calls && calls <= kCleanupBatchMax);
+  co_return done;
 }
 
 }  // namespace csim

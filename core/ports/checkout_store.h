@@ -20,6 +20,11 @@ struct CheckoutWrite {
   std::vector<CartWrite> carts;
   std::vector<Event> outbox;                      // appended as pending rows
   std::vector<FailedCompensation> compensations;  // id 0 inserts, otherwise replaces that row
+  // Compensation rows deleted in the same transaction (FailedCompensationsCleanupJob). kNotFound
+  // for an unknown id; an id may not also appear in `compensations`. The `= {}` keeps
+  // -Wmissing-field-initializers quiet in brace-initialized writes that name only the fields
+  // before it.
+  std::vector<std::int64_t> delete_compensation_ids = {};
 };
 
 struct CartQuery {
@@ -40,6 +45,12 @@ class CheckoutStore : public OutboxTable {
   // Up to `limit` pending compensations due at `now`, by id.
   virtual Task<Result<std::vector<FailedCompensation>>> DueCompensations(TimeUs now,
                                                                          std::int32_t limit) = 0;
+  // Up to `limit` finished compensations (status done or exhausted) whose next_attempt_at <
+  // `touched_before`, by id. The row has no created/updated time: next_attempt_at is the last
+  // time the worker scheduled it, so it stands for "last touched" (see
+  // CheckoutWorker::RunFailedCompensationsCleanupOnce).
+  virtual Task<Result<std::vector<FailedCompensation>>> FinishedCompensations(
+      TimeUs touched_before, std::int32_t limit) = 0;
 };
 
 }  // namespace csim

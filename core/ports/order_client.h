@@ -12,6 +12,7 @@ namespace csim {
 
 struct CreateOrderRequest {
   std::string cart_session_id;
+  std::string checkout_attempt;  // the key of the attempt's promotion usages and points
   std::string customer_id;
   std::vector<OrderItem> items;
   Money subtotal = 0;

@@ -18,6 +18,9 @@ class OutboxTable {
   virtual Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) = 0;
   // Stores the row's status, attempts and next_attempt_at. kNotFound if the id is unknown.
   virtual Task<Status> UpdateOutbox(const OutboxRow& row) = 0;
+  // Up to `limit` rows with status failed (the publisher's retry budget is spent), oldest id
+  // first: what an operator's drain (RedriveFailedOutbox, P1-CC-03 fixed) puts back to pending.
+  virtual Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) = 0;
 };
 
 }  // namespace csim

@@ -1,0 +1,476 @@
+// Unit tests of the payment workers of the order worker (CaptureRetryWorker,
+// PaymentCompensationWorker) and of the checkout worker's FailedCompensationsCleanupJob, against
+// the fakes.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/checkout/checkout_worker.h"
+#include "core/order/order_service.h"
+#include "fakes/fake_alerts.h"
+#include "fakes/fake_checkout_store.h"
+#include "fakes/fake_fraud.h"
+#include "fakes/fake_locks.h"
+#include "fakes/fake_loyalty.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_payment.h"
+#include "fakes/fake_pricing.h"
+#include "fakes/fake_promotions.h"
+#include "fakes/fake_shipping.h"
+#include "fakes/fake_warehouse.h"
+#include "fakes/instant_clock.h"
+#include "fakes/run_sync.h"
+
+namespace csim {
+namespace {
+
+using fakes::AuthStatus;
+using fakes::RunSync;
+
+constexpr Money kUnitPrice = 1'000 * kVnd;
+
+// A gateway whose first `void_failures` Voids fail before any effect, then forwards.
+class FlakyVoids final : public PaymentGateway {
+ public:
+  explicit FlakyVoids(PaymentGateway& inner) : inner_(inner) {}
+  void FailVoids(std::int32_t count) { void_failures_ = count; }
+  Task<Result<std::string>> Authorize(const std::string& key, const std::string& customer_id,
+                                      Money amount) override {
+    return inner_.Authorize(key, customer_id, amount);
+  }
+  Task<Status> Void(const std::string& authorization_id) override {
+    ++voids_;
+    if (void_failures_ > 0) {
+      --void_failures_;
+      return Unavailable();
+    }
+    return inner_.Void(authorization_id);
+  }
+  Task<Status> Capture(const std::string& authorization_id, const std::string& order_id,
+                       Money amount) override {
+    ++captures_;
+    return inner_.Capture(authorization_id, order_id, amount);
+  }
+  Task<Status> Refund(const std::string& authorization_id, const std::string& order_id,
+                      Money amount) override {
+    ++refunds_;
+    return inner_.Refund(authorization_id, order_id, amount);
+  }
+  std::int32_t voids() const { return voids_; }
+  std::int32_t captures() const { return captures_; }
+  std::int32_t refunds() const { return refunds_; }
+
+ private:
+  static Task<Status> Unavailable() { co_return Status{Code::kUnavailable, "gateway down"}; }
+  PaymentGateway& inner_;
+  std::int32_t void_failures_ = 0;
+  std::int32_t voids_ = 0;
+  std::int32_t captures_ = 0;
+  std::int32_t refunds_ = 0;
+};
+
+class OrderWorkersTest : public ::testing::Test {
+ protected:
+  OrderWorkersTest() { warehouse.SetStock("sku-1", "wh-1", 1'000); }
+
+  OrderService& Service() {
+    if (!service) {
+      service = std::make_unique<OrderService>(OrderPorts{clock, store, warehouse, gateway}, config,
+                                               profile);
+    }
+    return *service;
+  }
+
+  // A pending order of `quantity` units of sku-1, reserved, and for a card order authorized.
+  Order Create(const std::string& session, std::int32_t quantity,
+               PaymentMethod method = PaymentMethod::kCard) {
+    ReserveRequest reserve{"sku-1", "wh-1", quantity, 15 * kMinuteUs, session + ":0"};
+    std::string reservation_id = RunSync(warehouse.ReserveWithTtl(reserve)).value();
+    CreateOrderRequest r;
+    r.cart_session_id = session;
+    r.customer_id = "cust-1";
+    r.items.push_back(OrderItem{"sku-1", "wh-1", quantity, kUnitPrice, reservation_id});
+    r.subtotal = kUnitPrice * quantity;
+    r.total = r.subtotal;
+    r.payment_method = method;
+    if (method == PaymentMethod::kCard) {
+      r.authorization_id = RunSync(payment.Authorize(session, "cust-1", r.total)).value();
+    }
+    auto created = RunSync(Service().CreateOrder(r));
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    return created.value();
+  }
+
+  // Delivers every queued gateway webhook of `topic` to its consumer; returns how many.
+  int DeliverWebhooks(std::string_view topic) {
+    int delivered = 0;
+    for (const Event& webhook : payment.TakeWebhooks()) {
+      if (webhook.topic != topic) continue;
+      Status status;
+      if (topic == "payments.payment.confirmed") {
+        status = RunSync(Service().ConsumePaymentConfirmed(webhook));
+      } else if (topic == "payments.refund.completed") {
+        status = RunSync(Service().ConsumeRefundCompleted(webhook));
+      } else {
+        status = RunSync(Service().ConsumePaymentFailed(webhook));
+      }
+      EXPECT_TRUE(status.ok()) << status.message();
+      ++delivered;
+    }
+    return delivered;
+  }
+
+  AuthStatus Auth(const Order& order) const {
+    return payment.FindAuthorization(order.authorization_id).value().status;
+  }
+  fakes::OrderMoney GatewayMoney(const Order& order) const {
+    auto it = payment.Orders().find(order.id);
+    return it == payment.Orders().end() ? fakes::OrderMoney{} : it->second;
+  }
+  Order Stored(const std::string& order_id) const { return store.Orders().at(order_id); }
+
+  std::int32_t CapturePass() { return RunSync(Service().RunCaptureRetryOnce()); }
+  std::int32_t CompensationPass() { return RunSync(Service().RunPaymentCompensationOnce()); }
+
+  // A cancelled card order whose capture the gateway made while it was being cancelled: the
+  // cancellation's Void found it captured, the confirmed webhook came after. Money taken, nothing
+  // refunded.
+  Order CancelledButCaptured(const std::string& session) {
+    Order order = Create(session, 2);
+    EXPECT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+    std::vector<Event> webhooks = payment.TakeWebhooks();
+    EXPECT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+    for (const Event& webhook : webhooks) {
+      EXPECT_TRUE(RunSync(Service().ConsumePaymentConfirmed(webhook)).ok());
+    }
+    Order cancelled = Stored(order.id);
+    EXPECT_EQ(cancelled.status, OrderStatus::kCancelled);
+    EXPECT_EQ(cancelled.captured, order.total);
+    EXPECT_EQ(cancelled.refunded, 0);
+    EXPECT_EQ(GatewayMoney(order).captured, order.total);
+    EXPECT_EQ(GatewayMoney(order).refunded, 0);
+    return cancelled;
+  }
+
+  fakes::InstantClock clock{kHourUs};
+  fakes::FakeOrderStore store{clock};
+  fakes::FakeWarehouse warehouse{clock};
+  fakes::FakePaymentGateway payment{clock};
+  FlakyVoids gateway{payment};
+  Config config = DefaultConfig();
+  Profile profile = Profile::AllFixed();
+  std::unique_ptr<OrderService> service;
+};
+
+// ---- CaptureRetryWorker ----
+
+TEST_F(OrderWorkersTest, CaptureRetryLeavesYoungOrdersToTheCaptureRequest) {
+  Order order = Create("s-1", 2);
+  EXPECT_EQ(CapturePass(), 0);
+  clock.Advance(OrderService::kCaptureRetryGraceUs - 1);
+  EXPECT_EQ(CapturePass(), 0);
+  EXPECT_EQ(gateway.captures(), 0);
+  EXPECT_EQ(Auth(order), AuthStatus::kAuthorized);
+  EXPECT_EQ(GatewayMoney(order).captured, 0);
+}
+
+TEST_F(OrderWorkersTest, CaptureRetryCapturesPendingCardOrderOnce) {
+  Order order = Create("s-1", 2);
+  clock.Advance(kMinuteUs);
+  EXPECT_EQ(CapturePass(), 1);
+  EXPECT_EQ(Auth(order), AuthStatus::kCaptured);
+  EXPECT_EQ(GatewayMoney(order).captured, order.total);
+  EXPECT_EQ(GatewayMoney(order).capture_count, 1);
+
+  // The webhook is not consumed yet: the next pass captures again, and the gateway dedupes.
+  clock.Advance(config.order.capture_retry_interval_seconds * kSecondUs);
+  EXPECT_EQ(CapturePass(), 1);
+  EXPECT_EQ(GatewayMoney(order).captured, order.total);
+  EXPECT_EQ(GatewayMoney(order).capture_count, 1);
+
+  // Once confirmed the order is no longer pending: nothing more to retry.
+  EXPECT_EQ(DeliverWebhooks("payments.payment.confirmed"), 1);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+  EXPECT_EQ(Stored(order.id).captured, order.total);
+  clock.Advance(kMinuteUs);
+  const std::int32_t captures = gateway.captures();
+  EXPECT_EQ(CapturePass(), 0);
+  EXPECT_EQ(gateway.captures(), captures);
+}
+
+TEST_F(OrderWorkersTest, CaptureRetryStopsPastItsBudgetAndLeavesOrderToExpiry) {
+  const DurationUs interval_us = config.order.capture_retry_interval_seconds * kSecondUs;
+  Order order = Create("s-1", 2);
+  // Attempt n = age / interval: the last one is capture_max_retries.
+  clock.Advance(config.order.capture_max_retries * interval_us);
+  payment.DeclineCaptures("cust-1");
+  EXPECT_EQ(CapturePass(), 0);  // tried, declined
+  EXPECT_EQ(gateway.captures(), 1);
+  (void)payment.TakeWebhooks();  // the payments.payment.failed of the decline, not delivered
+
+  clock.Advance(interval_us);  // attempt capture_max_retries + 1: over budget
+  EXPECT_EQ(CapturePass(), 0);
+  EXPECT_EQ(gateway.captures(), 1);
+  EXPECT_EQ(Auth(order), AuthStatus::kAuthorized);
+  EXPECT_EQ(GatewayMoney(order).captured, 0);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kPending);  // the cleanup's, at expiry
+}
+
+TEST_F(OrderWorkersTest, CaptureRetrySkipsCashOnDeliveryOrders) {
+  Order cod = Create("s-cod", 1, PaymentMethod::kCashOnDelivery);
+  Order card = Create("s-card", 1);
+  clock.Advance(kMinuteUs);
+  EXPECT_EQ(CapturePass(), 1);  // the card order only
+  EXPECT_EQ(gateway.captures(), 1);
+  EXPECT_EQ(GatewayMoney(card).captured, card.total);
+  EXPECT_EQ(GatewayMoney(cod).captured, 0);
+  EXPECT_EQ(Stored(cod.id).status, OrderStatus::kPending);
+}
+
+TEST_F(OrderWorkersTest, CaptureRetrySkipsExpiredOrders) {
+  config.order.order_timeout_minutes = 2;
+  Order order = Create("s-1", 1);
+  clock.Advance(2 * kMinuteUs);  // attempt 2, within budget, but expired
+  ASSERT_TRUE(Stored(order.id).expiry_at.has_value());
+  ASSERT_LE(*Stored(order.id).expiry_at, clock.Now());
+  EXPECT_EQ(CapturePass(), 0);
+  EXPECT_EQ(gateway.captures(), 0);
+  EXPECT_EQ(Auth(order), AuthStatus::kAuthorized);
+  EXPECT_EQ(GatewayMoney(order).captured, 0);
+}
+
+// ---- PaymentCompensationWorker ----
+
+TEST_F(OrderWorkersTest, PaymentCompensationRefundsMoneyTakenForCancelledOrder) {
+  Order order = CancelledButCaptured("s-1");
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(GatewayMoney(order).refunded, order.total);
+  EXPECT_EQ(GatewayMoney(order).refund_count, 1);
+  EXPECT_EQ(Auth(order), AuthStatus::kCaptured);
+
+  // Before the refund webhook is consumed the order still owes: asked again, refunded once.
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(GatewayMoney(order).refunded, order.total);
+  EXPECT_EQ(GatewayMoney(order).refund_count, 1);
+
+  // P0-CC-01 fixed: the refund completes the order, which leaves the worker's query.
+  EXPECT_EQ(DeliverWebhooks("payments.refund.completed"), 1);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kRefunded);
+  EXPECT_EQ(Stored(order.id).refunded, order.total);
+  const std::int32_t refunds = gateway.refunds();
+  EXPECT_EQ(CompensationPass(), 0);
+  EXPECT_EQ(gateway.refunds(), refunds);
+}
+
+TEST_F(OrderWorkersTest, PaymentCompensationVoidFailsWhileCaptureIsUnrecorded) {
+  Order order = Create("s-1", 2);
+  ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+  std::vector<Event> webhooks = payment.TakeWebhooks();
+  ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+  ASSERT_EQ(Stored(order.id).captured, 0);
+
+  // captured == 0 as recorded: a void, which the gateway refuses (it captured).
+  const std::int32_t voids = gateway.voids();
+  EXPECT_EQ(CompensationPass(), 0);
+  EXPECT_EQ(gateway.voids(), voids + 1);
+  EXPECT_EQ(Auth(order), AuthStatus::kCaptured);
+  EXPECT_EQ(GatewayMoney(order).refunded, 0);
+
+  // The confirmed webhook records the capture; the next pass refunds it.
+  for (const Event& webhook : webhooks) {
+    ASSERT_TRUE(RunSync(Service().ConsumePaymentConfirmed(webhook)).ok());
+  }
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(GatewayMoney(order).refunded, order.total);
+}
+
+TEST_F(OrderWorkersTest, PaymentCompensationVoidsAuthorizationTheCancellationMissed) {
+  Order order = Create("s-1", 2);
+  gateway.FailVoids(1);  // the cancellation's own Void is lost
+  ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+  ASSERT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+  ASSERT_EQ(Auth(order), AuthStatus::kAuthorized);
+
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(Auth(order), AuthStatus::kVoided);
+  EXPECT_EQ(GatewayMoney(order).captured, 0);
+  // Idempotent: a later pass voids again harmlessly.
+  EXPECT_EQ(CompensationPass(), 1);
+  EXPECT_EQ(Auth(order), AuthStatus::kVoided);
+  EXPECT_EQ(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).code(),
+            Code::kFailedPrecondition);
+}
+
+TEST_F(OrderWorkersTest, PaymentCompensationIgnoresLiveCodAndOldOrders) {
+  Order live = Create("s-live", 1);
+  Order cod = Create("s-cod", 1, PaymentMethod::kCashOnDelivery);
+  ASSERT_TRUE(RunSync(Service().CancelOrder(cod.id, "customer")).ok());
+  EXPECT_EQ(CompensationPass(), 0);
+  EXPECT_EQ(gateway.voids(), 0);
+  EXPECT_EQ(gateway.refunds(), 0);
+  EXPECT_EQ(Auth(live), AuthStatus::kAuthorized);
+
+  Order owed = CancelledButCaptured("s-owed");
+  clock.Advance(OrderService::kPaymentCompensationHorizonUs + 1);
+  EXPECT_EQ(CompensationPass(), 0);  // past the horizon: an operator's
+  EXPECT_EQ(GatewayMoney(owed).refunded, 0);
+  EXPECT_EQ(gateway.refunds(), 0);
+}
+
+TEST_F(OrderWorkersTest, PaymentCompensationRefundsBeforeVoidsWithinOnePassBudget) {
+  // More void candidates than one pass may call, and one refund after them by id.
+  for (int i = 0; i < kCleanupBatchMax + 5; ++i) {
+    Order order = Create("s-v" + std::to_string(1000 + i), 1);
+    ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+  }
+  Order owed = CancelledButCaptured("s-z");
+  const std::int32_t voids = gateway.voids();
+  EXPECT_EQ(CompensationPass(), kCleanupBatchMax);
+  EXPECT_EQ(gateway.refunds(), 1);
+  EXPECT_EQ(gateway.voids(), voids + kCleanupBatchMax - 1);
+  EXPECT_EQ(GatewayMoney(owed).refunded, owed.total);
+}
+
+// ---- FailedCompensationsCleanupJob (checkout worker) ----
+
+class StubOrders final : public OrderClient {
+ public:
+  Task<Result<Order>> CreateOrder(const CreateOrderRequest&) override {
+    co_return Status{Code::kUnavailable, "not used"};
+  }
+  Task<Status> CancelOrder(const std::string&, const std::string&) override {
+    co_return Status{Code::kUnavailable, "not used"};
+  }
+  Task<Result<Order>> FindBySession(const std::string&) override {
+    co_return Status{Code::kUnavailable, "not used"};
+  }
+};
+
+class CompensationsCleanupTest : public ::testing::Test {
+ protected:
+  std::int32_t CleanupPass() {
+    CheckoutWorker worker(CheckoutPorts{clock, store, pricing, shipping, fraud, payment, warehouse,
+                                        promotions, loyalty, locks, orders, alerts},
+                          config, profile);
+    return RunSync(worker.RunFailedCompensationsCleanupOnce());
+  }
+
+  // Stores a compensation row last touched (next_attempt_at) at `touched_at`; returns its id.
+  std::int64_t Put(CompensationStatus status, TimeUs touched_at) {
+    FailedCompensation row;
+    row.kind = CompensationKind::kVoidAuthorization;
+    row.subject = "auth-" + std::to_string(store.Compensations().size() + 1);
+    row.max_attempts = 5;
+    row.attempts = status == CompensationStatus::kExhausted ? 5 : 1;
+    row.next_attempt_at = touched_at;
+    row.status = status;
+    CheckoutWrite write;
+    write.compensations.push_back(row);
+    EXPECT_TRUE(RunSync(store.Commit(write)).ok());
+    return store.Compensations().rbegin()->first;
+  }
+
+  DurationUs Retention() const { return config.order.failed_compensation_retention_days * kDayUs; }
+
+  fakes::InstantClock clock{400 * kDayUs};
+  fakes::FakeCheckoutStore store{clock};
+  fakes::FakePricing pricing;
+  fakes::FakeShipping shipping;
+  fakes::FakeFraud fraud;
+  fakes::FakePaymentGateway payment{clock};
+  fakes::FakeWarehouse warehouse{clock};
+  fakes::FakePromotions promotions{clock};
+  fakes::FakeLoyalty loyalty;
+  fakes::FakeLockStore locks{clock};
+  StubOrders orders;
+  fakes::FakeAlerts alerts;
+  Config config = DefaultConfig();
+  Profile profile = Profile::AllFixed();
+};
+
+TEST_F(CompensationsCleanupTest, DeletesFinishedRowsPastRetentionOnly) {
+  const TimeUs old = clock.Now() - Retention() - 1;
+  const TimeUs recent = clock.Now() - Retention() + kHourUs;
+  const std::int64_t old_done = Put(CompensationStatus::kDone, old);
+  const std::int64_t old_exhausted = Put(CompensationStatus::kExhausted, old);
+  const std::int64_t old_pending = Put(CompensationStatus::kPending, old);
+  const std::int64_t recent_done = Put(CompensationStatus::kDone, recent);
+  const std::int64_t recent_exhausted = Put(CompensationStatus::kExhausted, recent);
+  ASSERT_EQ(store.Compensations().size(), 5u);
+
+  EXPECT_EQ(CleanupPass(), 2);
+  EXPECT_EQ(store.Compensations().size(), 3u);
+  EXPECT_FALSE(store.Compensations().contains(old_done));
+  EXPECT_FALSE(store.Compensations().contains(old_exhausted));
+  EXPECT_TRUE(store.Compensations().contains(old_pending));  // never deleted, however old
+  EXPECT_TRUE(store.Compensations().contains(recent_done));
+  EXPECT_TRUE(store.Compensations().contains(recent_exhausted));
+  EXPECT_EQ(store.DeletedCompensationCount(), 2);
+  // The pending row is still due (the due index kept it), the deleted ones are gone from it.
+  std::vector<FailedCompensation> due = RunSync(store.DueCompensations(clock.Now(), 10)).value();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].id, old_pending);
+
+  EXPECT_EQ(CleanupPass(), 0);  // nothing more past retention
+  clock.Advance(kHourUs + 1);   // the recent rows pass it too
+  EXPECT_EQ(CleanupPass(), 2);
+  ASSERT_EQ(store.Compensations().size(), 1u);
+  EXPECT_TRUE(store.Compensations().contains(old_pending));
+  EXPECT_EQ(store.DeletedCompensationCount(), 4);
+}
+
+TEST_F(CompensationsCleanupTest, DeletesAtMostOnePassWorth) {
+  const TimeUs old = clock.Now() - Retention() - 1;
+  for (std::int32_t i = 0; i < CheckoutWorker::kCompensationsDeletedPerPassMax + 3; ++i) {
+    (void)Put(CompensationStatus::kDone, old);
+  }
+  EXPECT_EQ(CleanupPass(), CheckoutWorker::kCompensationsDeletedPerPassMax);
+  EXPECT_EQ(store.Compensations().size(), 3u);
+  EXPECT_EQ(CleanupPass(), 3);
+  EXPECT_TRUE(store.Compensations().empty());
+}
+
+TEST_F(CompensationsCleanupTest, StoreDeletionIsAllOrNothing) {
+  const std::int64_t a = Put(CompensationStatus::kDone, 0);
+  const std::int64_t b = Put(CompensationStatus::kDone, 0);
+  const std::int64_t commits = store.CommitCount();
+
+  CheckoutWrite unknown;
+  unknown.delete_compensation_ids = {a, 999};
+  unknown.outbox.push_back(Event{"e-1", "checkout.cart.converted", "cart-1", {}});
+  EXPECT_EQ(RunSync(store.Commit(unknown)).code(), Code::kNotFound);
+
+  CheckoutWrite twice;
+  twice.delete_compensation_ids = {a, a};
+  EXPECT_EQ(RunSync(store.Commit(twice)).code(), Code::kInvalidArgument);
+
+  CheckoutWrite written_and_deleted;
+  FailedCompensation row = store.Compensations().at(b);
+  row.attempts = 2;
+  written_and_deleted.compensations.push_back(row);
+  written_and_deleted.delete_compensation_ids = {b};
+  EXPECT_EQ(RunSync(store.Commit(written_and_deleted)).code(), Code::kInvalidArgument);
+
+  CheckoutWrite zero;
+  zero.delete_compensation_ids = {0};
+  EXPECT_EQ(RunSync(store.Commit(zero)).code(), Code::kInvalidArgument);
+
+  EXPECT_EQ(store.CommitCount(), commits);
+  EXPECT_EQ(store.Compensations().size(), 2u);
+  EXPECT_TRUE(store.Outbox().empty());
+  EXPECT_EQ(store.DeletedCompensationCount(), 0);
+
+  CheckoutWrite both;
+  both.delete_compensation_ids = {b, a};
+  EXPECT_TRUE(RunSync(store.Commit(both)).ok());
+  EXPECT_TRUE(store.Compensations().empty());
+  // A new row never reuses a deleted id.
+  EXPECT_GT(Put(CompensationStatus::kPending, 0), b);
+}
+
+}  // namespace
+}  // namespace csim

@@ -1,0 +1,47 @@
+// ORDER-SETTLES (settled): no order left pending past its expiry (an order without expiry_at
+// counts from its creation, so EC-11's orders are caught); no cart left in checkout; refund
+// completed => order refunded; payment captured => order confirmed or later (or cancelled and
+// refunded).
+#include <fmt/format.h>
+
+#include "fakes/fake_checkout_store.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_payment.h"
+#include "properties/invariant.h"
+
+namespace csim::properties {
+
+void CheckOrderSettles(const sim::World& world, bool settled, std::vector<Violation>& out) {
+  if (!settled) return;
+  const TimeUs now = world.kernel().now();
+  const DurationUs timeout_us = world.options().config.order.order_timeout_minutes * kMinuteUs;
+  const auto& orders = world.order_db().Orders();
+  for (const auto& [id, order] : orders) {
+    const TimeUs due = order.expiry_at.value_or(order.created_at + timeout_us);
+    if (order.status == OrderStatus::kPending && due < now) {
+      out.push_back({"ORDER-SETTLES", "order=" + id, "not pending past its expiry",
+                     fmt::format("pending, {} expiry_at, created at {}",
+                                 order.expiry_at ? "with" : "without", order.created_at),
+                     now});
+    }
+  }
+  for (const auto& [id, cart] : world.checkout_db().Carts()) {
+    if (cart.status != CartStatus::kCheckout) continue;
+    out.push_back({"ORDER-SETTLES", "cart=" + id, "no cart left in checkout", "checkout", now});
+  }
+  for (const auto& [order_id, money] : world.payment().Orders()) {
+    auto order = orders.find(order_id);
+    if (order == orders.end()) continue;  // MONEY-CONSERVED reports captures without an order
+    const OrderStatus status = order->second.status;
+    if (money.refunded > 0 && status != OrderStatus::kRefunded) {
+      out.push_back({"ORDER-SETTLES", "order=" + order_id, "refund completed => refunded",
+                     std::string{Name(status)}, now});
+    }
+    if (money.captured > 0 && status == OrderStatus::kPending) {
+      out.push_back(
+          {"ORDER-SETTLES", "order=" + order_id, "payment captured => confirmed", "pending", now});
+    }
+  }
+}
+
+}  // namespace csim::properties

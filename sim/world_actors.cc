@@ -1,0 +1,149 @@
+// The outside world of a simulation: services the review does not own (fulfillment, shipping,
+// the loyalty and promotion services), customers cancelling, and changes nobody controls (prices,
+// shipping rates, promotions expiring, stock sold on another channel). Their decisions draw from
+// a stream of their own, so they never shift the workload's or the faults' draws.
+
+#include <fmt/format.h>
+
+#include "core/topics.h"
+#include "fakes/fake_event_bus.h"
+#include "fakes/fake_loyalty.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_payment.h"
+#include "fakes/fake_pricing.h"
+#include "fakes/fake_promotions.h"
+#include "fakes/fake_shipping.h"
+#include "fakes/fake_warehouse.h"
+#include "sim/world_impl.h"
+
+namespace csim::sim {
+namespace {
+
+constexpr std::int32_t kPublishAttemptsMax = 50;
+constexpr DurationUs kPublishRetryUs = 2 * kSecondUs;
+constexpr std::string_view kFulfillmentSubscriber = "fulfillment";
+constexpr std::string_view kLoyaltySubscriber = "loyalty-service";
+
+Event FulfillmentEvent(const std::string& order_id, std::string_view status) {
+  Event event;
+  event.id = fmt::format("fulfillment:{}:{}", order_id, status);
+  event.topic = std::string{topics::kFulfillmentStatusChanged};
+  event.subject = order_id;
+  event.fields = {{"order_id", order_id}, {"status", std::string{status}}};
+  return event;
+}
+
+}  // namespace
+
+void World::StartOutsideWorld() {
+  impl_->fw_bus.Subscribe(std::string{topics::kOrderStatusChanged},
+                          std::string{kFulfillmentSubscriber},
+                          [this](const Event& e) { return FulfillmentSawStatusChange(e); });
+  for (std::string_view topic : {topics::kOrderCancelled, topics::kOrderCompleted}) {
+    impl_->fw_bus.Subscribe(
+        std::string{topic}, std::string{kLoyaltySubscriber},
+        [this](const Event& e) { return LoyaltyAndPromotionsSawOrderEvent(e); });
+  }
+  for (const WorldChange& change : workload_.changes) {
+    kernel_.At(services_, change.at_us, [this, change] { ApplyWorldChange(change); });
+  }
+}
+
+Task<Status> World::FulfillmentSawStatusChange(const Event& event) {
+  // Fulfillment starts work on an order when it is confirmed, once per order.
+  if (event.Get("to") == "confirmed" && impl_->fulfilling.insert(event.subject).second) {
+    kernel_.Spawn(fulfillment_, FulfillOrder(event.subject));
+  }
+  co_return Status::Ok();
+}
+
+Task<void> World::PublishWithRetry(Event event) {
+  for (std::int32_t attempt = 0; attempt < kPublishAttemptsMax; ++attempt) {
+    if ((co_await impl_->fw_bus.Publish(event)).ok()) co_return;
+    co_await kernel_.Sleep(kPublishRetryUs);
+  }
+  CSIM_CHECK(false, "an outside service could not publish " + event.id);
+}
+
+Task<void> World::FulfillOrder(std::string order_id) {
+  Rng& rng = impl_->outside_rng;
+  co_await kernel_.Sleep(rng.Between(2, 10) * kMinuteUs);
+  co_await PublishWithRetry(FulfillmentEvent(order_id, "processing"));
+  auto order = order_db_->Orders().find(order_id);
+  CSIM_CHECK(order != order_db_->Orders().end());
+  if (order->second.items.size() > 1) {
+    co_await kernel_.Sleep(rng.Between(5, 20) * kMinuteUs);
+    co_await PublishWithRetry(FulfillmentEvent(order_id, "partially_shipped"));
+  }
+  co_await kernel_.Sleep(rng.Between(20, 60) * kMinuteUs);
+  co_await PublishWithRetry(FulfillmentEvent(order_id, "shipped"));
+  co_await kernel_.Sleep(rng.Between(30, 90) * kMinuteUs);
+  // The order may have been cancelled meanwhile; a carrier only delivers what it shipped.
+  order = order_db_->Orders().find(order_id);
+  if (order->second.status != OrderStatus::kShipped &&
+      order->second.status != OrderStatus::kPartiallyShipped) {
+    co_return;
+  }
+  if (order->second.payment_method == PaymentMethod::kCashOnDelivery) {
+    payment_->RecordCashCollected(order_id, order->second.total);
+  }
+  Event delivered;
+  delivered.id = "delivered:" + order_id;
+  delivered.topic = std::string{topics::kShipmentDelivered};
+  delivered.subject = order_id;
+  delivered.fields = {{"order_id", order_id}};
+  ++counts_.shipments_delivered;
+  co_await PublishWithRetry(std::move(delivered));
+}
+
+Task<Status> World::LoyaltyAndPromotionsSawOrderEvent(const Event& event) {
+  // The loyalty and promotion services are outside the review: they act on the ground truth
+  // directly, idempotently by reference, as the real services do on orders.order.cancelled and
+  // orders.order.completed.
+  auto found = order_db_->Orders().find(event.Get("order_id"));
+  if (found == order_db_->Orders().end()) co_return Status::Ok();
+  const Order& order = found->second;
+  if (event.topic == topics::kOrderCancelled) {
+    if (order.points_redeemed > 0) {
+      (void)co_await loyalty_->GiveBack(order.customer_id, order.checkout_attempt);
+    }
+    for (const std::string& code : order.promo_codes) {
+      (void)co_await promotions_->ReleaseUsage(code, order.checkout_attempt);
+    }
+  } else if (event.topic == topics::kOrderCompleted) {
+    (void)co_await loyalty_->Earn(order.customer_id, options_.config.order.loyalty_points_per_order,
+                                  order.id);
+  }
+  co_return Status::Ok();
+}
+
+Task<void> World::CancelLater(std::string order_id, DurationUs after_us) {
+  co_await kernel_.Sleep(after_us);
+  ++counts_.cancellations_requested;
+  for (std::int32_t attempt = 0; attempt < 3; ++attempt) {
+    Status cancelled = co_await impl_->fw_orders.CancelOrder(order_id, "customer");
+    if (cancelled.code() != Code::kUnavailable && cancelled.code() != Code::kTimeout) co_return;
+    co_await kernel_.Sleep(kPublishRetryUs);
+  }
+}
+
+void World::ApplyWorldChange(const WorldChange& change) {
+  ++counts_.world_changes;
+  switch (change.kind) {
+    case WorldChangeKind::kPriceChange:
+      impl_->pricing.SetPrice(change.subject, change.value);
+      break;
+    case WorldChangeKind::kShippingChange:
+      impl_->shipping.SetRate("", fakes::ShippingRate{kBaseShippingFee, change.value});
+      break;
+    case WorldChangeKind::kPromoExpiry:
+      promotions_->ExpireNow(change.subject);
+      break;
+    case WorldChangeKind::kSellElsewhere:
+      (void)warehouse_->SellElsewhere(change.subject, change.detail,
+                                      static_cast<std::int32_t>(change.value));
+      break;
+  }
+}
+
+}  // namespace csim::sim

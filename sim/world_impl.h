@@ -1,0 +1,118 @@
+#pragma once
+// World's private parts, shared by sim/world.cc and sim/world_actors.cc only.
+
+#include <deque>
+#include <set>
+#include <string>
+
+#include "core/checkout/checkout_service.h"
+#include "core/checkout/checkout_worker.h"
+#include "core/order/order_service.h"
+#include "fakes/fake_alerts.h"
+#include "fakes/fake_checkout_store.h"
+#include "fakes/fake_event_bus.h"
+#include "fakes/fake_fraud.h"
+#include "fakes/fake_locks.h"
+#include "fakes/fake_loyalty.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_payment.h"
+#include "fakes/fake_pricing.h"
+#include "fakes/fake_promotions.h"
+#include "fakes/fake_shipping.h"
+#include "fakes/fake_warehouse.h"
+#include "sim/port_wrappers.h"
+#include "sim/sim_clock.h"
+#include "sim/world.h"
+
+namespace csim::sim {
+
+inline constexpr DurationUs kBusLatencyUs = 5 * kMillisecondUs;
+inline constexpr DurationUs kBusRedeliveryUs = 1 * kSecondUs;
+inline constexpr DurationUs kWebhookDelayUs = 200 * kMillisecondUs;
+inline constexpr DurationUs kCustomerRetryUs = 5 * kSecondUs;
+inline constexpr DurationUs kOutboxDrainIntervalUs = 10 * kMinuteUs;
+inline constexpr std::int32_t kOutboxDrainBatchMax = 100;
+inline constexpr Money kBaseShippingFee = 15'000 * kVnd;
+inline constexpr Money kPerItemShippingFee = 2'000 * kVnd;
+
+// The bus as the services see it: publishing passes a fault point, and the world is told so it
+// can schedule the delivery.
+class FaultyBus final : public EventBus {
+ public:
+  FaultyBus(FaultLayer& layer, fakes::FakeEventBus& inner, std::function<void()> on_publish)
+      : layer_(layer),
+        inner_(inner),
+        publish_(layer.Point("bus.publish")),
+        on_publish_(std::move(on_publish)) {}
+  Task<Status> Publish(const Event& event) override {
+    Status status = co_await layer_.Call<Status>(
+        publish_, [&] { return inner_.Publish(event); }, event.topic + " " + event.id);
+    on_publish_();  // a timeout may hide an accepted event: pump either way
+    co_return status;
+  }
+  void Subscribe(const std::string& topic, const std::string& subscriber,
+                 EventHandler handler) override {
+    inner_.Subscribe(topic, subscriber, std::move(handler));
+  }
+
+ private:
+  FaultLayer& layer_;
+  fakes::FakeEventBus& inner_;
+  FaultPoint* publish_;
+  std::function<void()> on_publish_;
+};
+
+struct World::Impl {
+  explicit Impl(World& world)
+      : clock(world.kernel_),
+        fw_pricing(*world.faults_, pricing),
+        fw_shipping(*world.faults_, shipping),
+        fw_fraud(*world.faults_, fraud),
+        fw_payment(*world.faults_, *world.payment_),
+        fw_warehouse(*world.faults_, *world.warehouse_),
+        fw_promotions(*world.faults_, *world.promotions_),
+        fw_loyalty(*world.faults_, *world.loyalty_),
+        fw_locks(*world.faults_, *world.locks_),
+        fw_checkout_db(*world.faults_, *world.checkout_db_),
+        fw_order_db(*world.faults_, *world.order_db_),
+        fw_bus(*world.faults_, *world.bus_, [&world] { world.PumpBusSoon(); }),
+        order_service(OrderPorts{clock, fw_order_db, fw_warehouse, fw_payment},
+                      world.options_.config, world.options_.profile),
+        fw_orders(*world.faults_, order_service),
+        checkout_ports{clock,      fw_checkout_db, fw_pricing,   fw_shipping,
+                       fw_fraud,   fw_payment,     fw_warehouse, fw_promotions,
+                       fw_loyalty, fw_locks,       fw_orders,    *world.alerts_},
+        checkout_service(checkout_ports, world.options_.config, world.options_.profile),
+        checkout_worker(checkout_ports, world.options_.config, world.options_.profile),
+        outside_rng(world.rng_.Fork(0x4F555453)) {}  // "OUTS"
+
+  SimClock clock;
+  fakes::FakePricing pricing;
+  fakes::FakeShipping shipping{fakes::ShippingRate{kBaseShippingFee, kPerItemShippingFee}};
+  fakes::FakeFraud fraud;
+  FaultyPricing fw_pricing;
+  FaultyShipping fw_shipping;
+  FaultyFraud fw_fraud;
+  FaultyPayment fw_payment;
+  FaultyWarehouse fw_warehouse;
+  FaultyPromotions fw_promotions;
+  FaultyLoyalty fw_loyalty;
+  FaultyLocks fw_locks;
+  FaultyCheckoutStore fw_checkout_db;
+  FaultyOrderStore fw_order_db;
+  FaultyBus fw_bus;
+  OrderService order_service;
+  FaultyOrderClient fw_orders;
+  CheckoutPorts checkout_ports;
+  CheckoutService checkout_service;
+  CheckoutWorker checkout_worker;
+  bool bus_pump_scheduled = false;
+  bool webhook_pump_scheduled = false;
+  std::deque<Event> webhooks;        // decided by the gateway, not yet accepted by the bus
+  std::set<std::string> fulfilling;  // orders the fulfillment service has started on
+  Rng outside_rng;                   // decisions of the outside world's services
+  NameId customer_action = 0;
+  NameId deliver_action = 0;
+};
+
+}  // namespace csim::sim
