@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -77,7 +78,11 @@ Config MakeConfig(const RunFlags& flags) {
 sim::FaultPlan MakeFaults(const std::string& name) {
   if (name == "none") return sim::FaultPlan::Quiet();
   if (name == "light") return sim::FaultPlan::FailBefore(20'000);  // 2 % of port calls fail
-  throw BadInput{"--faults: unknown fault plan '" + name + "' (valid: none, light)"};
+  if (name == "heavy") {
+    // 5 % fail before their effect, 2 % time out after it (the effect applied, the caller unsure).
+    return sim::FaultPlan::FailBeforeAndAfter(50'000, 20'000);
+  }
+  throw BadInput{"--faults: unknown fault plan '" + name + "' (valid: none, light, heavy)"};
 }
 
 std::string ReproduceLine(const RunFlags& flags) {
@@ -94,6 +99,17 @@ void WriteFile(const std::string& path, const std::string& what, const std::stri
   out << content;
 }
 
+// An output path is usable if its folder exists; checked before the run so a bad path never
+// leaves a run half written.
+void CheckOutputPath(const std::string& path, const std::string& flag) {
+  if (path.empty()) return;
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (!folder.empty() && !std::filesystem::is_directory(folder)) {
+    throw BadInput{flag + ": folder '" + folder.string() + "' does not exist"};
+  }
+  if (std::filesystem::is_directory(path)) throw BadInput{flag + ": '" + path + "' is a folder"};
+}
+
 int Run(const RunFlags& flags) {
   // Everything that can be wrong with the input is checked before anything runs or is written.
   sim::WorldOptions options;
@@ -106,6 +122,8 @@ int Run(const RunFlags& flags) {
   }
   sim::WorkloadOptions workload_options;
   workload_options.orders = flags.orders;
+  CheckOutputPath(flags.trace_file, "--trace");
+  CheckOutputPath(flags.json_file, "--json");
   const std::string reproduce = ReproduceLine(flags);
 
   sim::World world(options, sim::GenerateWorkload(flags.seed, workload_options));
@@ -152,7 +170,8 @@ int main(int argc, char** argv) {
   run->add_option("--as-reviewed", flags.as_reviewed,
                   "turn one finding back to its as-reviewed behaviour (repeatable)");
   run->add_option("--config", flags.config_file, "JSON config overlaid on the built-in default");
-  run->add_option("--faults", flags.faults, "fault plan: none or light")->capture_default_str();
+  run->add_option("--faults", flags.faults, "fault plan: none, light or heavy")
+      ->capture_default_str();
   run->add_option("--trace", flags.trace_file, "write the JSON-lines trace here");
   run->add_option("--json", flags.json_file, "write the JSON result here");
   CLI::App* findings = app.add_subcommand("findings", "list the findings and their IDs");

@@ -18,6 +18,15 @@ rc::Gen<sim::Workload> GenWorkload(int customers_max) {
         workload.stock.push_back({sku, fmt::format("WH-{}", w), *rc::gen::inRange(0, 8)});
       }
     }
+    const int promos = *rc::gen::inRange(0, 3);
+    for (int p = 1; p <= promos; ++p) {
+      sim::PromoLine promo;
+      promo.code = fmt::format("PROMO-{}", p);
+      promo.discount = *rc::gen::inRange<Money>(1, 50) * 1000 * kVnd;
+      promo.max_uses = *rc::gen::inRange<std::int64_t>(0, 4);
+      promo.single_use = *rc::gen::arbitrary<bool>();
+      workload.promos.push_back(std::move(promo));
+    }
     const int customers = *rc::gen::inRange(0, customers_max + 1);
     for (int c = 1; c <= customers; ++c) {
       sim::CustomerScript script;
@@ -40,7 +49,41 @@ rc::Gen<sim::Workload> GenWorkload(int customers_max) {
                                                 PaymentMethod::kCashOnDelivery);
       script.think_us = *rc::gen::inRange<DurationUs>(0, 60) * kSecondUs;
       script.confirm_attempts = *rc::gen::inRange(1, 3);
+      if (promos > 0 && *rc::gen::arbitrary<bool>()) {
+        script.promo_codes.push_back(fmt::format("PROMO-{}", *rc::gen::inRange(1, promos + 1)));
+      }
+      if (!script.guest && *rc::gen::arbitrary<bool>()) {
+        script.points_balance = *rc::gen::inRange<std::int64_t>(0, 20'000);
+        script.points_to_redeem = *rc::gen::inRange<std::int64_t>(0, 20'000);
+      }
+      if (*rc::gen::inRange(0, 4) == 0) {
+        script.cancel_after_us = *rc::gen::inRange<DurationUs>(1, 180) * kMinuteUs;
+      }
       workload.customers.push_back(std::move(script));
+    }
+    const int changes = *rc::gen::inRange(0, 4);
+    for (int c = 0; c < changes; ++c) {
+      sim::WorldChange change;
+      change.at_us = *rc::gen::inRange<TimeUs>(0, 15 * kMinuteUs);
+      const int kind = *rc::gen::inRange(0, promos > 0 ? 4 : 3);
+      const std::string sku = fmt::format("SKU-{}", *rc::gen::inRange(1, skus + 1));
+      if (kind == 0) {
+        change.kind = sim::WorldChangeKind::kPriceChange;
+        change.subject = sku;
+        change.value = *rc::gen::inRange<Money>(1, 1000) * 1000 * kVnd;
+      } else if (kind == 1) {
+        change.kind = sim::WorldChangeKind::kShippingChange;
+        change.value = *rc::gen::inRange<Money>(1, 10) * 1000 * kVnd;
+      } else if (kind == 2) {
+        change.kind = sim::WorldChangeKind::kSellElsewhere;
+        change.subject = sku;
+        change.detail = fmt::format("WH-{}", *rc::gen::inRange(1, warehouses + 1));
+        change.value = *rc::gen::inRange(1, 4);
+      } else {
+        change.kind = sim::WorldChangeKind::kPromoExpiry;
+        change.subject = fmt::format("PROMO-{}", *rc::gen::inRange(1, promos + 1));
+      }
+      workload.changes.push_back(std::move(change));
     }
     return workload;
   });

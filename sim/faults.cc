@@ -17,6 +17,12 @@ FaultPlan FaultPlan::FailBefore(std::uint32_t ppm) {
   return plan;
 }
 
+FaultPlan FaultPlan::FailBeforeAndAfter(std::uint32_t before_ppm, std::uint32_t after_ppm) {
+  FaultPlan plan = FailBefore(before_ppm);
+  plan.default_rule.fail_after_ppm = after_ppm;
+  return plan;
+}
+
 FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
     : kernel_(kernel), rng_(rng), plan_(std::move(plan)) {}
 

@@ -32,6 +32,8 @@ struct FaultPlan {
   static FaultPlan Quiet();
   // Latency plus a small chance of failure before the effect at every point.
   static FaultPlan FailBefore(std::uint32_t ppm);
+  // Failures before the effect and timeouts after it (the ambiguous kind) at every point.
+  static FaultPlan FailBeforeAndAfter(std::uint32_t before_ppm, std::uint32_t after_ppm);
 };
 
 struct FaultPoint {
