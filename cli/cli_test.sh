@@ -47,6 +47,10 @@ fi
 expect 2 "" -- run --no-such-flag
 expect 2 "" --
 expect 0 "P0-CC-01 .*refund.completed" -- findings
+expect 0 '"reservation_timeout_minutes": 30' -- config
+echo '{"order": {"reservation_timeout_minutes": 45}}' >"$tmp/ttl.json"
+expect 0 '"reservation_timeout_minutes": 45' -- config --config "$tmp/ttl.json"
+expect 2 "order.reservaton_timeout_minutes: unknown key" -- config --config "$tmp/bad.json"
 echo '{"order": {"reservation_timeout_minutes": 45}}' >"$tmp/good.json"
 expect 0 "all invariants held" -- run --seed 3 --orders 5 --config "$tmp/good.json" --json "$tmp/r.json" --trace "$tmp/t.jsonl"
 if grep -q '"trace_hash"' "$tmp/r.json" && grep -q '"action":"warehouse.reserve"' "$tmp/t.jsonl"; then

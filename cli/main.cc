@@ -147,6 +147,12 @@ int Run(const RunFlags& flags) {
   return run.violations.empty() ? kExitHeld : kExitViolation;
 }
 
+// The config in force (the built-in default, or it overlaid with --config), every key shown.
+int PrintConfig(const RunFlags& flags) {
+  std::cout << ConfigToJson(MakeConfig(flags)) << "\n";
+  return kExitHeld;
+}
+
 int ListFindings() {
   for (const FindingInfo& f : kFindings) {
     std::string ids{f.id};
@@ -175,6 +181,8 @@ int main(int argc, char** argv) {
   run->add_option("--trace", flags.trace_file, "write the JSON-lines trace here");
   run->add_option("--json", flags.json_file, "write the JSON result here");
   CLI::App* findings = app.add_subcommand("findings", "list the findings and their IDs");
+  CLI::App* config = app.add_subcommand("config", "print the config in force, every key");
+  config->add_option("--config", flags.config_file, "JSON config overlaid on the built-in default");
 
   try {
     app.parse(argc, argv);
@@ -185,6 +193,7 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) return Run(flags);
     if (findings->parsed()) return ListFindings();
+    if (config->parsed()) return PrintConfig(flags);
   } catch (const BadInput& bad) {
     std::cerr << "checkout-sim: " << bad.message << "\n";
     return kExitBadInput;

@@ -93,12 +93,19 @@ Task<bool> CheckoutWorker::ExpireActiveCart(Cart cart, TimeUs now) {
 //     failed in the saga); as reviewed, the cleanup does not complete it and only P1-CC-04's
 //     behaviour remains: as reviewed it is abandoned, fixed a live order's cart is skipped (the
 //     "skip" variant of the P1-CC-04 fix) and a dead order's cart is abandoned.
-//   - No order: the cart is abandoned under every profile; there is no reservation it can name.
+//   - No order: the checkout session expired without one. Fixed, the cart goes back to
+//     active, as domain.md has it, and the customer can try again (its own expiry still applies);
+//     as reviewed it is treated as abandoned. Either way there is no reservation it can name:
+//     what a crashed saga reserved lapses by its TTL.
 Task<bool> CheckoutWorker::SettleCheckoutCart(Cart cart, TimeUs now) {
   CSIM_CHECK(cart.status == CartStatus::kCheckout);
   auto found = co_await ports_.orders.FindBySession(cart.session_id);
   if (!found.ok() && found.code() != Code::kNotFound) co_return false;  // unknown: next pass
-  if (!found.ok()) co_return co_await MoveCart(std::move(cart), CartStatus::kAbandoned, now);
+  if (!found.ok()) {
+    const CartStatus to =
+        profile_.Fixed(FindingId("R-1.4")) ? CartStatus::kActive : CartStatus::kAbandoned;
+    co_return co_await MoveCart(std::move(cart), to, now);
+  }
 
   Order order = std::move(found).value();
   CSIM_CHECK(order.cart_session_id == cart.session_id, "FindBySession returned another session");

@@ -246,11 +246,11 @@ TEST_F(CheckoutWorkerTest, FixedP1CC04LeavesLiveOrdersReservations) {
   EXPECT_EQ(StatusOf("c1"), CartStatus::kCheckout);
 }
 
-TEST_F(CheckoutWorkerTest, CheckoutCartWithoutOrderIsAbandonedUnderEitherProfile) {
+TEST_F(CheckoutWorkerTest, CheckoutCartWithoutOrderGoesBackToActiveFixedAbandonedAsReviewed) {
   PutCart("fixed", false, CartStatus::kCheckout);
   PastAutoCancel();
   EXPECT_EQ(CleanupPass(), 1);
-  EXPECT_EQ(StatusOf("fixed"), CartStatus::kAbandoned);
+  EXPECT_EQ(StatusOf("fixed"), CartStatus::kActive);
 
   profile_ = Profile::AsReviewed();
   PutCart("reviewed", false, CartStatus::kCheckout);

@@ -284,6 +284,12 @@ Task<Status> OrderService::Cancel(const std::string& order_id, const std::string
     co_return Status{Code::kFailedPrecondition,
                      "cannot cancel a " + std::string{Name(order.status)} + " order"};
   }
+  if (profile_.Fixed(FindingId("SIM-01"))) {
+    co_return co_await CancelThenCompensate(std::move(order), reason, processed_event_id);
+  }
+  // As the services do it (SIM-01): stock and money are given back first and the cancellation
+  // is committed last, so a payments.refund.completed that arrives in between finds the order
+  // not yet cancelled, and a commit that fails leaves a live order without its stock.
   OrderWrite write;
   write.processed_event_id = processed_event_id;
   Order updated = order;
@@ -292,22 +298,59 @@ Task<Status> OrderService::Cancel(const std::string& order_id, const std::string
   // Failed releases are in the outbox as DLQ rows, which RunDlqRetryOnce redrives.
   (void)co_await ReleaseStock(order, write);
   updated.stock_released = true;
-  if (!order.authorization_id.empty()) {
-    if (order.captured > 0) {
-      // A paid order that is cancelled is refunded; payments.refund.completed finishes it.
-      (void)co_await ports_.payment.Refund(order.authorization_id, order.id, order.captured);
-    } else {
-      (void)co_await ports_.payment.Void(order.authorization_id);
-    }
-  }
-  Event cancelled = OrderOutboxEvent(order.id + ":cancelled", topics::kOrderCancelled, updated);
-  cancelled.fields["reason"] = reason;
-  write.outbox.push_back(std::move(cancelled));
-  write.outbox.push_back(StatusChangedEvent(updated, order.status));
+  co_await ReturnPayment(order);
+  AddCancelledEvents(updated, order.status, reason, write);
   write.update = updated;
   Status committed = co_await ports_.store.Commit(write);
   if (committed.code() == Code::kConflict) co_return Status{Code::kUnavailable, "retry"};
   co_return committed;
+}
+
+Task<Status> OrderService::CancelThenCompensate(Order order, const std::string& reason,
+                                                const std::string& processed_event_id) {
+  // Fixed (SIM-01): the cancellation commits first; only then are stock and money given back.
+  // What fails afterwards is retried from durable state: ReservationCleanupJob releases stock of
+  // cancelled orders with stock_released == false, PaymentCompensationWorker refunds or voids.
+  OrderWrite cancel;
+  cancel.processed_event_id = processed_event_id;
+  Order cancelled = order;
+  cancelled.version = order.version + 1;
+  cancelled.status = OrderStatus::kCancelled;
+  cancelled.stock_released = false;
+  AddCancelledEvents(cancelled, order.status, reason, cancel);
+  cancel.update = cancelled;
+  Status committed = co_await ports_.store.Commit(cancel);
+  if (committed.code() == Code::kConflict) co_return Status{Code::kUnavailable, "retry"};
+  if (!committed.ok()) co_return committed;
+
+  OrderWrite released;
+  (void)co_await ReleaseStock(order, released);
+  co_await ReturnPayment(order);
+  Order after = cancelled;
+  after.version = cancelled.version + 1;
+  after.stock_released = true;
+  released.update = after;
+  // A lost write here is only a flag: the cleanup job releases again (idempotent).
+  (void)co_await ports_.store.Commit(released);
+  co_return Status::Ok();
+}
+
+Task<void> OrderService::ReturnPayment(const Order& order) {
+  if (order.authorization_id.empty()) co_return;
+  if (order.captured > 0) {
+    // A paid order that is cancelled is refunded; payments.refund.completed finishes it.
+    (void)co_await ports_.payment.Refund(order.authorization_id, order.id, order.captured);
+  } else {
+    (void)co_await ports_.payment.Void(order.authorization_id);
+  }
+}
+
+void OrderService::AddCancelledEvents(const Order& cancelled, OrderStatus from,
+                                      const std::string& reason, OrderWrite& write) {
+  Event event = OrderOutboxEvent(cancelled.id + ":cancelled", topics::kOrderCancelled, cancelled);
+  event.fields["reason"] = reason;
+  write.outbox.push_back(std::move(event));
+  write.outbox.push_back(StatusChangedEvent(cancelled, from));
 }
 
 Task<Status> OrderService::MarkProcessed(const std::string& event_id) {

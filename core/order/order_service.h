@@ -190,6 +190,13 @@ class OrderService final : public OrderClient {
   // `pending_only`, not pending) only records the event and returns Ok.
   Task<Status> Cancel(const std::string& order_id, const std::string& reason,
                       const std::string& processed_event_id, bool pending_only);
+  // SIM-01 fixed: commits the cancellation, then releases stock and returns the payment.
+  Task<Status> CancelThenCompensate(Order order, const std::string& reason,
+                                    const std::string& processed_event_id);
+  // Refunds a captured order, voids an authorized one; errors are left to the payment worker.
+  Task<void> ReturnPayment(const Order& order);
+  static void AddCancelledEvents(const Order& cancelled, OrderStatus from,
+                                 const std::string& reason, OrderWrite& write);
   // Records `event_id` as processed with no other effect (an event acknowledged and ignored).
   Task<Status> MarkProcessed(const std::string& event_id);
   // Deduplicated move of the event's order to `to` if its status is one of `from` and `table`
