@@ -41,6 +41,7 @@ struct RunFlags {
   std::string faults = "light";
   std::string trace_file;
   std::string json_file;
+  bool legacy_warehouse = false;
 };
 
 Profile MakeProfile(const RunFlags& flags) {
@@ -90,6 +91,7 @@ std::string ReproduceLine(const RunFlags& flags) {
                                  flags.seed, flags.orders, flags.profile, flags.faults);
   for (const auto& id : flags.as_reviewed) line += " --as-reviewed " + id;
   if (!flags.config_file.empty()) line += " --config " + flags.config_file;
+  if (flags.legacy_warehouse) line += " --legacy-warehouse";
   return line;
 }
 
@@ -117,6 +119,7 @@ int Run(const RunFlags& flags) {
   options.profile = MakeProfile(flags);
   options.config = MakeConfig(flags);
   options.faults = MakeFaults(flags.faults);
+  options.order_uses_legacy_warehouse = flags.legacy_warehouse;
   if (flags.orders < 0 || flags.orders > sim::kWorkloadCustomersMax) {
     throw BadInput{fmt::format("--orders: must be between 0 and {}", sim::kWorkloadCustomersMax)};
   }
@@ -178,6 +181,8 @@ int main(int argc, char** argv) {
   run->add_option("--config", flags.config_file, "JSON config overlaid on the built-in default");
   run->add_option("--faults", flags.faults, "fault plan: none, light or heavy")
       ->capture_default_str();
+  run->add_flag("--legacy-warehouse", flags.legacy_warehouse,
+                "deploy the order service on its second warehouse interface (EC-14)");
   run->add_option("--trace", flags.trace_file, "write the JSON-lines trace here");
   run->add_option("--json", flags.json_file, "write the JSON result here");
   CLI::App* findings = app.add_subcommand("findings", "list the findings and their IDs");

@@ -17,7 +17,10 @@ nlohmann::json RunToJson(const properties::CheckedRun& run, const sim::World& wo
   out["counts"] = {{"checkouts_started", run.counts.checkouts_started},
                    {"orders_placed", run.counts.orders_placed},
                    {"checkouts_failed", run.counts.checkouts_failed},
-                   {"deliveries", run.counts.deliveries}};
+                   {"deliveries", run.counts.deliveries},
+                   {"cancellations_requested", run.counts.cancellations_requested},
+                   {"shipments_delivered", run.counts.shipments_delivered},
+                   {"world_changes", run.counts.world_changes}};
   out["violations"] = nlohmann::json::array();
   for (const properties::Violation& v : run.violations) {
     out["violations"].push_back({{"invariant", v.invariant},

@@ -46,7 +46,10 @@ struct WorldOptions {
   Profile profile = Profile::AllFixed();
   Config config = DefaultConfig();
   FaultPlan faults = FaultPlan::Quiet();
-  DurationUs drain_us = 3 * kHourUs;  // fault-free time after the workload, past every TTL
+  DurationUs drain_us = 3 * kHourUs;
+  // The order service deployed without warehouseInventoryService, so it falls back to its
+  // second interface (EC-14's "second path").
+  bool order_uses_legacy_warehouse = false;  // fault-free time after the workload, past every TTL
   KernelLimits limits;
 };
 

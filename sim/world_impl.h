@@ -76,7 +76,9 @@ struct World::Impl {
         fw_checkout_db(*world.faults_, *world.checkout_db_),
         fw_order_db(*world.faults_, *world.order_db_),
         fw_bus(*world.faults_, *world.bus_, [&world] { world.PumpBusSoon(); }),
-        order_service(OrderPorts{clock, fw_order_db, fw_warehouse, fw_payment},
+        fw_warehouse_client(*world.faults_, *world.warehouse_, "warehouse_client"),
+        order_service(OrderPorts{clock, fw_order_db, fw_warehouse, fw_payment, &fw_warehouse_client,
+                                 !world.options_.order_uses_legacy_warehouse},
                       world.options_.config, world.options_.profile),
         fw_orders(*world.faults_, order_service),
         checkout_ports{clock,      fw_checkout_db, fw_pricing,   fw_shipping,
@@ -101,6 +103,8 @@ struct World::Impl {
   FaultyCheckoutStore fw_checkout_db;
   FaultyOrderStore fw_order_db;
   FaultyBus fw_bus;
+  // The order side's second warehouse interface (the review's warehouseClient, EC-14).
+  FaultyWarehouse fw_warehouse_client;
   OrderService order_service;
   FaultyOrderClient fw_orders;
   CheckoutPorts checkout_ports;
