@@ -68,15 +68,19 @@ void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId 
                    std::string_view detail) {
   CSIM_CHECK(action < names_.size());
   CSIM_CHECK(outcome < names_.size());
-  if (records_.size() >= events_max_) [[unlikely]] {
+  if (size_ >= events_max_) [[unlikely]] {
     FailCheck(
         "trace within its budget", __FILE__, __LINE__,
         fmt::format("trace reached {} events; raise the limit or shorten the run", events_max_));
   }
   CSIM_CHECK(details_.size() + detail.size() < kDetailBytesMax, "trace detail bytes over budget");
-  records_.push_back(TraceRecord{time_us, process, action, outcome,
-                                 static_cast<std::uint32_t>(details_.size()),
-                                 static_cast<std::uint32_t>(detail.size())});
+  if ((size_ & (kChunkRecords - 1)) == 0) {
+    chunks_.push_back(std::make_unique_for_overwrite<TraceRecord[]>(kChunkRecords));
+  }
+  chunks_.back()[size_ & (kChunkRecords - 1)] =
+      TraceRecord{time_us, process, action, outcome, static_cast<std::uint32_t>(details_.size()),
+                  static_cast<std::uint32_t>(detail.size())};
+  ++size_;
   details_.append(detail);
 
   std::uint64_t h = Mix(hash_, static_cast<std::uint64_t>(time_us));
@@ -89,7 +93,7 @@ void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId 
 
 std::string Trace::JsonLine(std::size_t index,
                             const std::vector<std::string>& process_names) const {
-  const TraceRecord& r = records_.at(index);
+  const TraceRecord& r = at(index);
   std::string line = fmt::format("{{\"seq\":{},\"t_us\":{},\"process\":", index, r.time_us);
   AppendJsonString(line, r.process < process_names.size() ? process_names[r.process]
                                                           : fmt::format("p{}", r.process));
@@ -106,7 +110,7 @@ std::string Trace::JsonLine(std::size_t index,
 }
 
 void Trace::WriteJsonLines(std::ostream& out, const std::vector<std::string>& process_names) const {
-  for (std::size_t i = 0; i < records_.size(); ++i) out << JsonLine(i, process_names) << '\n';
+  for (std::size_t i = 0; i < size_; ++i) out << JsonLine(i, process_names) << '\n';
 }
 
 std::string Trace::HashHex(std::uint64_t hash) {
