@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/order/transitions.h"
 #include "core/topics.h"
 
 namespace csim {
@@ -19,6 +20,39 @@ std::string IdempotencyResultKey(const std::string& session_id) {
 std::string CouponLockKey(const std::string& code) {
   return "coupon:" + code;
 }
+CheckoutWrite CompleteCartWrite(const Cart& cart, const Order& order, TimeUs now) {
+  CSIM_CHECK(cart.status != CartStatus::kCompleted, "completing a completed cart");
+  CSIM_CHECK(!order.id.empty(), "an order has an id");
+  Cart completed = cart;
+  completed.version = cart.version + 1;
+  completed.status = CartStatus::kCompleted;
+  completed.order_id = order.id;
+  completed.updated_at = now;
+  CheckoutWrite write;
+  write.carts.push_back(CartWrite{completed, cart.version});
+  Event converted;
+  converted.id = cart.id + ":converted";
+  converted.topic = std::string{topics::kCartConverted};
+  converted.subject = cart.id;
+  converted.fields = {{"cart_id", cart.id},
+                      {"order_id", order.id},
+                      {"items_count", std::to_string(cart.items.size())},
+                      {"cart_total", std::to_string(order.total)}};
+  write.outbox.push_back(std::move(converted));
+  // A cancelled or refunded order has nothing left to capture.
+  if (order.payment_method == PaymentMethod::kCard && IsLive(order.status)) {
+    Event capture;
+    capture.id = order.id + ":capture_requested";
+    capture.topic = std::string{topics::kPaymentCaptureRequested};
+    capture.subject = order.id;
+    capture.fields = {{"order_id", order.id},
+                      {"authorization_id", order.authorization_id},
+                      {"amount", std::to_string(order.total)}};
+    write.outbox.push_back(std::move(capture));
+  }
+  return write;
+}
+
 std::string CheckoutAttempt(const Cart& cart) {
   return cart.session_id + ":v" + std::to_string(cart.version);
 }
@@ -435,32 +469,7 @@ Task<void> ConfirmSaga::ApplyPromotionsAfterOrder(const Order& order) {
 
 Task<void> ConfirmSaga::Finalize(const Order& order) {
   const TimeUs now = ports_.clock.Now();
-  Cart completed = cart_;
-  completed.version = cart_.version + 1;
-  completed.status = CartStatus::kCompleted;
-  completed.order_id = order.id;
-  completed.updated_at = now;
-  CheckoutWrite write;
-  write.carts.push_back(CartWrite{completed, cart_.version});
-  Event converted;
-  converted.id = cart_.id + ":converted";
-  converted.topic = std::string{topics::kCartConverted};
-  converted.subject = cart_.id;
-  converted.fields = {{"cart_id", cart_.id},
-                      {"order_id", order.id},
-                      {"items_count", std::to_string(cart_.items.size())},
-                      {"cart_total", std::to_string(order.total)}};
-  write.outbox.push_back(std::move(converted));
-  if (order.payment_method == PaymentMethod::kCard) {
-    Event capture;
-    capture.id = order.id + ":capture_requested";
-    capture.topic = std::string{topics::kPaymentCaptureRequested};
-    capture.subject = order.id;
-    capture.fields = {{"order_id", order.id},
-                      {"authorization_id", order.authorization_id},
-                      {"amount", std::to_string(order.total)}};
-    write.outbox.push_back(std::move(capture));
-  }
+  CheckoutWrite write = CompleteCartWrite(cart_, order, now);
   Status committed = co_await ports_.store.Commit(write);
   if (!committed.ok()) {
     // completeCartAfterOrderCreation failed: the worker retries it (cart_cleanup, 3 times).

@@ -139,39 +139,9 @@ Task<bool> CheckoutWorker::MoveCart(Cart cart, CartStatus status, TimeUs now) {
 }
 
 Task<Status> CheckoutWorker::CompleteCart(Cart cart, Order order, TimeUs now) {
-  CSIM_CHECK(cart.status != CartStatus::kCompleted, "completing a completed cart");
-  CSIM_CHECK(!order.id.empty(), "an order has an id");
-  const std::int64_t expected = cart.version;
-  Cart completed = cart;
-  completed.version = expected + 1;
-  completed.status = CartStatus::kCompleted;
-  completed.order_id = order.id;
-  completed.updated_at = now;
-  CheckoutWrite write;
-  write.carts.push_back(CartWrite{completed, expected});
   // The same events, with the same ids, as the saga's Finalize: if Finalize's commit failed none
   // of them exist yet, and consumers deduplicate by id if they do.
-  Event converted;
-  converted.id = cart.id + ":converted";
-  converted.topic = std::string{topics::kCartConverted};
-  converted.subject = cart.id;
-  converted.fields = {{"cart_id", cart.id},
-                      {"order_id", order.id},
-                      {"items_count", std::to_string(cart.items.size())},
-                      {"cart_total", std::to_string(order.total)}};
-  write.outbox.push_back(std::move(converted));
-  // A cancelled or refunded order has nothing left to capture.
-  if (order.payment_method == PaymentMethod::kCard && IsLive(order)) {
-    Event capture;
-    capture.id = order.id + ":capture_requested";
-    capture.topic = std::string{topics::kPaymentCaptureRequested};
-    capture.subject = order.id;
-    capture.fields = {{"order_id", order.id},
-                      {"authorization_id", order.authorization_id},
-                      {"amount", std::to_string(order.total)}};
-    write.outbox.push_back(std::move(capture));
-  }
-  co_return co_await ports_.store.Commit(write);
+  co_return co_await ports_.store.Commit(CompleteCartWrite(cart, order, now));
 }
 
 // ---- FailedCompensationWorker ----
