@@ -169,6 +169,57 @@ TEST_F(OrderServiceTest, PaymentConfirmedConfirmsAndDuplicateChangesNothing) {
   EXPECT_EQ(OutboxCount(topics::kStockCommitted), 1);
 }
 
+TEST_F(OrderServiceTest, CaptureRequestedCapturesTheTotalOnceAndTheGatewayConfirms) {
+  Order order = Create("s-1", 2);
+  Event requested = MakeEvent("s-1:capture_requested", topics::kPaymentCaptureRequested,
+                              {{"order_id", order.id}});
+  ASSERT_TRUE(RunSync(Service().ConsumePaymentCaptureRequested(requested)).ok());
+  ASSERT_TRUE(RunSync(Service().ConsumePaymentCaptureRequested(requested)).ok());  // redelivered
+  const auto& money = payment.Orders().at(order.id);
+  EXPECT_EQ(money.captured, order.total);
+  EXPECT_EQ(money.capture_count, 1);
+  std::vector<Event> webhooks = payment.TakeWebhooks();
+  ASSERT_EQ(webhooks.size(), 1u);
+  EXPECT_EQ(webhooks[0].topic, topics::kPaymentConfirmed);
+  EXPECT_EQ(webhooks[0].Get("order_id"), order.id);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kPending);  // the webhook confirms it
+}
+
+TEST_F(OrderServiceTest, PaymentFailedCancelsReleasesAndVoidsOnce) {
+  Order order = Create("s-1", 3);
+  ASSERT_EQ(Stock().active_reserved, 3);
+  Event failed = MakeEvent("wh-9", topics::kPaymentFailed, {{"order_id", order.id}});
+  ASSERT_TRUE(RunSync(Service().ConsumePaymentFailed(failed)).ok());
+  const Order cancelled = Stored(order.id);
+  EXPECT_EQ(cancelled.status, OrderStatus::kCancelled);
+  EXPECT_TRUE(cancelled.stock_released);
+  EXPECT_EQ(Stock().active_reserved, 0);
+  EXPECT_EQ(Stock().committed, 0);
+  EXPECT_EQ(payment.FindAuthorization(order.authorization_id)->status, fakes::AuthStatus::kVoided);
+  EXPECT_EQ(OutboxCount(topics::kOrderCancelled), 1);
+
+  ASSERT_TRUE(RunSync(Service().ConsumePaymentFailed(failed)).ok());  // duplicate webhook
+  EXPECT_EQ(Stored(order.id), cancelled);
+  EXPECT_EQ(OutboxCount(topics::kOrderCancelled), 1);
+}
+
+TEST_F(OrderServiceTest, ConfirmOfALapsedReservationGoesToTheConfirmDlq) {
+  Order order = Create("s-1", 2);
+  // The payment confirmation arrives after the reservation's TTL: the warehouse refuses.
+  clock.Advance(16 * kMinuteUs);
+  (void)warehouse.TakeExpired(clock.Now());
+  ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+  for (const Event& webhook : payment.TakeWebhooks()) {
+    ASSERT_TRUE(RunSync(Service().ConsumePaymentConfirmed(webhook)).ok());
+  }
+  const Order confirmed = Stored(order.id);
+  EXPECT_EQ(confirmed.status, OrderStatus::kConfirmed);
+  EXPECT_FALSE(confirmed.reservations_confirmed);
+  EXPECT_EQ(Stock().committed, 0);
+  EXPECT_EQ(OutboxCount(topics::kReservationConfirmDlq), 1);
+  EXPECT_EQ(OutboxCount(topics::kStockCommitted), 0);
+}
+
 // ---- P0-CC-01: refund completed ----
 
 TEST_F(OrderServiceTest, RefundCompletedAsReviewedHasNoConsumer) {
