@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 17> kFindings{{
+inline constexpr std::array<FindingInfo, 18> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES MONEY-CONSERVED"},
@@ -63,6 +63,10 @@ inline constexpr std::array<FindingInfo, 17> kFindings{{
      "CancelOrder refunds and releases before its cancellation commits: a refund.completed "
      "arriving first is dropped and the order never becomes refunded",
      "ORDER-SETTLES"},
+    {"SIM-02", "",
+     "a promotion claim or points redemption that timed out after its effect is not compensated: "
+     "the usage or points stay taken for an order that never existed",
+     "PROMO-NO-BUDGET-LEAK LOYALTY-CONSERVED SAGA-SETTLES"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

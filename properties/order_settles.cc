@@ -1,12 +1,14 @@
 // ORDER-SETTLES (settled): no order left pending past its expiry (an order without expiry_at
 // counts from its creation, so EC-11's orders are caught); no cart left in checkout; refund
 // completed => order refunded; payment captured => order confirmed or later (or cancelled and
-// refunded).
+// refunded), and a confirmed order holds its stock: every reservation committed.
 #include <fmt/format.h>
 
+#include "core/order/transitions.h"
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
+#include "fakes/fake_warehouse.h"
 #include "properties/invariant.h"
 
 namespace csim::properties {
@@ -23,6 +25,20 @@ void CheckOrderSettles(const sim::World& world, bool settled, std::vector<Violat
                      fmt::format("pending, {} expiry_at, created at {}",
                                  order.expiry_at ? "with" : "without", order.created_at),
                      now});
+    }
+  }
+  for (const auto& [id, order] : orders) {
+    const bool confirmed_or_later = IsLive(order.status) && order.status != OrderStatus::kPending;
+    if (!confirmed_or_later) continue;
+    for (const OrderItem& item : order.items) {
+      const fakes::Reservation* r = world.warehouse().FindReservation(item.reservation_id);
+      if (r != nullptr && r->status == fakes::ReservationStatus::kConfirmed) continue;
+      out.push_back(
+          {"ORDER-SETTLES", "order=" + id,
+           "a " + std::string{Name(order.status)} + " order holds its stock",
+           "reservation " + item.reservation_id + " " +
+               (r == nullptr ? std::string{"unknown"} : std::string{fakes::Name(r->status)}),
+           now});
     }
   }
   for (const auto& [id, cart] : world.checkout_db().Carts()) {

@@ -231,6 +231,7 @@ class ConfirmSaga {
   Task<Status> Authorize();
   Task<Status> ReserveStock();
   Task<Status> ClaimPromotionsAndPoints();
+  bool MayHaveApplied(const Status& status) const;
   Task<Result<Order>> CreateOrder();
   Task<void> ApplyPromotionsAfterOrder(const Order& order);
   Task<void> Finalize(const Order& order);
@@ -342,21 +343,28 @@ Task<Status> ConfirmSaga::ReserveStock() {
   co_return Status::Ok();
 }
 
+bool ConfirmSaga::MayHaveApplied(const Status& status) const {
+  // A timeout may hide a success. Fixed (SIM-02), the compensation undoes such a call too (its
+  // undo is idempotent and Ok when there is nothing to undo); as the services do it, only calls
+  // known to have succeeded are undone, and a usage or redemption that did land is kept.
+  return status.ok() || (status.code() == Code::kTimeout && profile_.Fixed(FindingId("SIM-02")));
+}
+
 Task<Status> ConfirmSaga::ClaimPromotionsAndPoints() {
   if (profile_.Fixed(FindingId("P2-CC-04"))) {
     // Usage claimed before the order exists, so an expired promo fails the checkout cleanly.
     for (const PromoQuote& promo : priced_.promos) {
       Status claimed = co_await ports_.promotions.ClaimUsage(promo.code, attempt_, promo.discount);
+      if (MayHaveApplied(claimed)) claimed_promos_.push_back(promo.code);
       if (!claimed.ok()) co_return claimed;
-      claimed_promos_.push_back(promo.code);
     }
   }
   if (priced_.totals.points_redeemed > 0) {
     CSIM_CHECK(profile_.Fixed(FindingId("P2-CC-03")), "points are priced only when redeemed");
     Status redeemed =
         co_await ports_.loyalty.Redeem(cart_.customer_id, priced_.totals.points_redeemed, attempt_);
+    points_redeemed_ = MayHaveApplied(redeemed);
     if (!redeemed.ok()) co_return redeemed;
-    points_redeemed_ = true;
   }
   co_return Status::Ok();
 }

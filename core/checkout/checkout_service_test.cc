@@ -154,6 +154,30 @@ class FlakyGateway final : public PaymentGateway {
   bool fail_voids_ = false;
 };
 
+// Promotions whose ClaimUsage can be made to time out after its effect (the usage is recorded,
+// the caller hears kTimeout).
+class AmbiguousPromotions final : public Promotions {
+ public:
+  explicit AmbiguousPromotions(Promotions& inner) : inner_(inner) {}
+  Task<Result<PromoQuote>> Validate(const std::string& code, Money subtotal) override {
+    co_return co_await inner_.Validate(code, subtotal);
+  }
+  Task<Status> ClaimUsage(const std::string& code, const std::string& reference,
+                          Money discount) override {
+    Status claimed = co_await inner_.ClaimUsage(code, reference, discount);
+    if (claimed.ok() && timeout_claims_) co_return Status{Code::kTimeout, "no answer"};
+    co_return claimed;
+  }
+  Task<Status> ReleaseUsage(const std::string& code, const std::string& reference) override {
+    co_return co_await inner_.ReleaseUsage(code, reference);
+  }
+  void TimeoutClaims(bool timeout) { timeout_claims_ = timeout; }
+
+ private:
+  Promotions& inner_;
+  bool timeout_claims_ = false;
+};
+
 CheckoutChoice Card() {
   return CheckoutChoice{};
 }
@@ -175,6 +199,7 @@ class CheckoutServiceTest : public ::testing::Test {
         warehouse_(clock_),
         flaky_warehouse_(warehouse_),
         promotions_(clock_),
+        ambiguous_promotions_(promotions_),
         locks_(clock_),
         order_store_(clock_),
         order_service_(OrderPorts{clock_, order_store_, warehouse_, payment_}, config_, profile_),
@@ -187,7 +212,7 @@ class CheckoutServiceTest : public ::testing::Test {
 
   CheckoutPorts Ports() {
     return CheckoutPorts{clock_,        store_,   pricing_,         shipping_,
-                         hooked_fraud_, gateway_, flaky_warehouse_, promotions_,
+                         hooked_fraud_, gateway_, flaky_warehouse_, ambiguous_promotions_,
                          loyalty_,      locks_,   orders_,          alerts_};
   }
   CheckoutService Service() { return CheckoutService(Ports(), config_, profile_); }
@@ -328,6 +353,7 @@ class CheckoutServiceTest : public ::testing::Test {
   fakes::FakeWarehouse warehouse_;
   FlakyWarehouse flaky_warehouse_;
   fakes::FakePromotions promotions_;
+  AmbiguousPromotions ambiguous_promotions_;
   fakes::FakeLoyalty loyalty_;
   fakes::FakeLockStore locks_;
   fakes::FakeOrderStore order_store_;
@@ -938,6 +964,35 @@ TEST_F(LoyaltyTest, RetryAfterCompensationRedeemsPointsAgain) {
   ASSERT_TRUE(retry.ok()) << retry.status().ToString();
   ASSERT_EQ(OrderOf(retry->order_id)->points_redeemed, 200);
   EXPECT_EQ(loyalty_.BalanceOf(kCustomer), 300);
+}
+
+}  // namespace
+}  // namespace csim
+
+namespace csim {
+namespace {
+
+// ---- SIM-02: a claim that timed out after its effect ----
+
+TEST_F(CheckoutServiceTest, TimedOutPromotionClaimIsReleasedWhenFixedKeptAsReviewed) {
+  for (bool fixed : {true, false}) {
+    const std::string cart_id = fixed ? "c-fixed" : "c-reviewed";
+    const std::string code = fixed ? "SALE-F" : "SALE-R";
+    profile_ = Profile::AllFixed();
+    if (!fixed) profile_.SetAsReviewed(FindingId("SIM-02"));
+    AddPromotion(code, 10'000 * kVnd);
+    StandardCart(cart_id);
+    CheckoutChoice choice;
+    choice.promo_codes = {code};
+    ambiguous_promotions_.TimeoutClaims(true);
+    auto result = Checkout(cart_id, choice);
+    ambiguous_promotions_.TimeoutClaims(false);
+    EXPECT_EQ(result.code(), Code::kTimeout);
+    EXPECT_TRUE(order_store_.Orders().empty());
+    EXPECT_EQ(CartOf(cart_id).status, CartStatus::kActive);
+    // The usage did land at the promotions service; only the fix gives it back.
+    EXPECT_EQ(promotions_.UsageCount(code), fixed ? 0 : 1);
+  }
 }
 
 }  // namespace
