@@ -24,6 +24,8 @@ enum class Code {
   kRejected,            // a business refusal (fraud, payment declined, totals changed)
 };
 
+inline constexpr int kCodeCount = static_cast<int>(Code::kRejected) + 1;
+
 std::string_view CodeName(Code code);
 
 class [[nodiscard]] Status {

@@ -24,7 +24,14 @@ FaultPlan FaultPlan::FailBeforeAndAfter(std::uint32_t before_ppm, std::uint32_t 
 }
 
 FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
-    : kernel_(kernel), rng_(rng), plan_(std::move(plan)) {}
+    : kernel_(kernel), rng_(rng), plan_(std::move(plan)) {
+  for (int code = 0; code < kCodeCount; ++code) {
+    code_outcomes_[static_cast<std::size_t>(code)] =
+        kernel_.trace().Intern(CodeName(static_cast<Code>(code)));
+  }
+  fault_before_ = kernel_.trace().Intern("fault.before");
+  fault_after_ = kernel_.trace().Intern("fault.after");
+}
 
 FaultPoint* FaultLayer::Point(const std::string& name) {
   auto it = points_.find(name);
@@ -54,13 +61,8 @@ DurationUs FaultLayer::Latency(const FaultPoint& point) {
   return rng_.Between(point.rule.latency_min_us, point.rule.latency_max_us);
 }
 
-void FaultLayer::RecordOutcome(FaultPoint& point, std::string_view outcome,
-                               const std::string& detail) {
-  auto it = outcome_ids_.find(std::string{outcome});
-  if (it == outcome_ids_.end()) {
-    it = outcome_ids_.emplace(std::string{outcome}, kernel_.trace().Intern(outcome)).first;
-  }
-  kernel_.Record(point.action, it->second, detail);
+void FaultLayer::RecordOutcome(FaultPoint& point, NameId outcome, const std::string& detail) {
+  kernel_.Record(point.action, outcome, detail);
 }
 
 }  // namespace csim::sim

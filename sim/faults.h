@@ -5,6 +5,7 @@
 // hid a success). Every point counts how often it was reached and how often it fired, so a run
 // can show what it covered.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -59,6 +60,9 @@ class FaultLayer {
   template <class R, class F>
   Task<R> Call(FaultPoint* point, F effect, std::string detail);
 
+  // The trace outcome naming `code` (interned once per layer, not per call).
+  NameId OutcomeOf(Code code) const { return code_outcomes_[static_cast<std::size_t>(code)]; }
+
   // Turns every fault off (the drain phase); latency stays.
   void Quiesce() { quiet_ = true; }
 
@@ -74,14 +78,16 @@ class FaultLayer {
       return r.status();
     }
   }
-  void RecordOutcome(FaultPoint& point, std::string_view outcome, const std::string& detail);
+  void RecordOutcome(FaultPoint& point, NameId outcome, const std::string& detail);
 
   Kernel& kernel_;
   Rng rng_;
   FaultPlan plan_;
   bool quiet_ = false;
   std::map<std::string, FaultPoint> points_;
-  std::map<std::string, NameId> outcome_ids_;
+  std::array<NameId, kCodeCount> code_outcomes_{};
+  NameId fault_before_ = 0;
+  NameId fault_after_ = 0;
 };
 
 template <class R, class F>
@@ -92,18 +98,18 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   const Decision decision = Decide(*point);
   if (decision == Decision::kBefore) {
     ++point->fired_before;
-    RecordOutcome(*point, "fault.before", detail);
+    RecordOutcome(*point, fault_before_, detail);
     co_return R{Status{Code::kUnavailable, point->name + ": injected failure before effect"}};
   }
   R result = co_await effect();
   co_await kernel_.Sleep(Latency(*point));
   if (decision == Decision::kAfter) {
     ++point->fired_after;
-    RecordOutcome(*point, "fault.after", detail);
+    RecordOutcome(*point, fault_after_, detail);
     co_return R{Status{Code::kTimeout, point->name + ": injected timeout after effect"}};
   }
   const Status status = StatusOf(result);
-  RecordOutcome(*point, CodeName(status.code()), detail);
+  RecordOutcome(*point, OutcomeOf(status.code()), detail);
   co_return result;
 }
 

@@ -160,7 +160,7 @@ void World::PumpBus() {
 Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler, Event event) {
   ++counts_.deliveries;
   Status handled = co_await handler(event);
-  kernel_.Record(impl_->deliver_action, kernel_.trace().Intern(CodeName(handled.code())),
+  kernel_.Record(impl_->deliver_action, faults_->OutcomeOf(handled.code()),
                  event.topic + " " + event.id);
   if (handled.ok()) {
     bus_->Ack(delivery_id);

@@ -235,7 +235,7 @@ class ConfirmSaga {
   Task<Result<Order>> CreateOrder();
   Task<void> ApplyPromotionsAfterOrder(const Order& order);
   Task<void> Finalize(const Order& order);
-  Task<void> Compensate(const std::string& reason);
+  Task<void> Compensate();
   DurationUs ReservationTtl() const;
 
   CheckoutPorts& ports_;
@@ -396,7 +396,7 @@ Task<Result<Order>> ConfirmSaga::CreateOrder() {
   co_return order;
 }
 
-Task<void> ConfirmSaga::Compensate(const std::string& reason) {
+Task<void> ConfirmSaga::Compensate() {
   const TimeUs now = ports_.clock.Now();
   const bool track_release_errors = profile_.Fixed(FindingId("P2-CC-05"));
   for (const OrderItem& item : reserved_) {
@@ -451,7 +451,6 @@ Task<void> ConfirmSaga::Compensate(const std::string& reason) {
     (void)co_await ports_.store.Commit(only_compensations);
   }
   (void)co_await ports_.locks.Release(lock_key_, cart_.session_id);
-  (void)reason;
 }
 
 Task<void> ConfirmSaga::ApplyPromotionsAfterOrder(const Order& order) {
@@ -506,7 +505,7 @@ Task<Result<ConfirmResult>> ConfirmSaga::Run() {
   if (!started.ok()) co_return started;
 
   auto fail = [&](Status why) -> Task<Result<ConfirmResult>> {
-    co_await Compensate(why.ToString());
+    co_await Compensate();
     co_return why;
   };
 
