@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 18> kFindings{{
+inline constexpr std::array<FindingInfo, 21> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES MONEY-CONSERVED"},
@@ -67,6 +67,18 @@ inline constexpr std::array<FindingInfo, 18> kFindings{{
      "a promotion claim or points redemption that timed out after its effect is not compensated: "
      "the usage or points stay taken for an order that never existed",
      "PROMO-NO-BUDGET-LEAK LOYALTY-CONSERVED SAGA-SETTLES"},
+    {"SIM-03", "",
+     "an Authorize that timed out after it succeeded, then failed on retry, leaves a hold the "
+     "compensation never voids: the saga voids only an authorization id it heard back",
+     "SAGA-SETTLES"},
+    {"SIM-04", "",
+     "a cancelled order whose stock release was left to ReservationCleanupJob is refunded first; "
+     "the job scans cancelled orders only, so the stock never comes back",
+     "STOCK-NO-LEAK"},
+    {"SIM-05", "",
+     "a payment confirmed after the order's reservation lapsed confirms the order with no stock "
+     "held for it; the confirm DLQ retries fail the same way",
+     "ORDER-SETTLES NO-OVERSELL"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

@@ -78,6 +78,8 @@ std::string_view Name(CompensationKind kind) {
       return "release_reservation";
     case CompensationKind::kReleasePromotion:
       return "release_promotion";
+    case CompensationKind::kVoidAuthorizationByKey:
+      return "void_authorization_by_key";
     case CompensationKind::kGiveBackPoints:
       return "give_back_points";
   }

@@ -88,6 +88,7 @@ struct Order {
   Money refunded = 0;        // what the order service recorded as refunded
   bool reservations_confirmed = false;
   bool stock_released = false;
+  std::optional<TimeUs> cancelled_at;  // set by the cancellation; kept when refunded after it
   bool operator==(const Order&) const = default;
 };
 
@@ -123,6 +124,7 @@ enum class CompensationKind {
   kReleaseReservation,  // ... and those the fixed profile adds (EC-06, P2-CC-04, EC-12)
   kReleasePromotion,
   kGiveBackPoints,
+  kVoidAuthorizationByKey,  // SIM-03: an authorization whose id the saga never heard back
 };
 enum class CompensationStatus { kPending, kDone, kExhausted };
 

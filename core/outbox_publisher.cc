@@ -38,6 +38,31 @@ Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock
   co_return result;
 }
 
+namespace {
+
+Task<std::int32_t> PublishOutboxPass(OutboxTable& table, EventBus& bus, Clock& clock,
+                                     Alerts& alerts, OutboxPolicy policy) {
+  const OutboxPassResult pass = co_await PublishDueOutbox(table, bus, clock, alerts, policy);
+  CSIM_CHECK(pass.published >= 0 && pass.retried >= 0 && pass.failed >= 0);
+  co_return pass.published;
+}
+
+}  // namespace
+
+void AddOutboxJobs(Schedule& jobs, OutboxTable& table, EventBus& bus, Clock& clock, Alerts& alerts,
+                   OutboxPolicy policy, DurationUs interval_us) {
+  CSIM_CHECK(interval_us > 0, "an outbox publisher has a period");
+  jobs.push_back({"OutboxWorker", interval_us, true, [&table, &bus, &clock, &alerts, policy] {
+                    return PublishOutboxPass(table, bus, clock, alerts, policy);
+                  }});
+  // P1-CC-03: as reviewed a row that exhausts its retries is marked failed and nothing else
+  // happens; fixed, it raises an alert (the policy) and this drain publishes it again.
+  if (!policy.alert_on_failed) return;
+  jobs.push_back({"FailedOutboxDrain", kFailedOutboxDrainIntervalUs, false, [&table, &clock] {
+                    return RedriveFailedOutbox(table, clock, kFailedOutboxDrainBatchMax);
+                  }});
+}
+
 Task<std::int32_t> RedriveFailedOutbox(OutboxTable& table, Clock& clock, std::int32_t limit) {
   CSIM_CHECK(limit > 0, "a drain is bounded");
   auto failed = co_await table.FailedOutbox(limit);

@@ -10,6 +10,7 @@
 #include "core/ports/clock.h"
 #include "core/ports/event_bus.h"
 #include "core/ports/outbox.h"
+#include "core/schedule.h"
 
 namespace csim {
 
@@ -29,6 +30,15 @@ struct OutboxPassResult {
 // One pass over the due rows of `table`.
 Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock& clock,
                                         Alerts& alerts, OutboxPolicy policy);
+// Adds the outbox jobs of one service to `jobs`: the publisher of `table` every `interval_us`
+// (first pass at start) and, when the policy alerts on failed rows (P1-CC-03 fixed), the drain
+// of failed rows every kFailedOutboxDrainIntervalUs. REQUIRES: every reference outlives the jobs.
+void AddOutboxJobs(Schedule& jobs, OutboxTable& table, EventBus& bus, Clock& clock, Alerts& alerts,
+                   OutboxPolicy policy, DurationUs interval_us);
+
+// The drain of failed rows (P1-CC-03 fixed) runs every so often, a bounded batch each time.
+inline constexpr DurationUs kFailedOutboxDrainIntervalUs = 10 * kMinuteUs;
+inline constexpr std::int32_t kFailedOutboxDrainBatchMax = 100;
 
 // The drain of P1-CC-03 fixed: an operator's action that puts up to `limit` (> 0) failed rows of
 // `table`, oldest first, back to pending with attempts 0 and next_attempt_at = now, so the next
@@ -38,9 +48,9 @@ Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock
 // resets nothing. At-least-once: a consumer may see a redriven event twice and deduplicates by
 // its id, as for any redelivery.
 //
-// Nothing in core/ calls it: whether a drain exists is the caller's decision by the P1-CC-03
-// switch (as reviewed there is none, so a failed row stays failed), and when it runs (an
-// operator's command or a scheduled job) is the caller's too.
+// The workers' schedules (CheckoutWorker::Jobs, OrderService::Jobs) run it every
+// kFailedOutboxDrainIntervalUs when P1-CC-03 is fixed; as reviewed there is no drain, so a failed
+// row stays failed.
 Task<std::int32_t> RedriveFailedOutbox(OutboxTable& table, Clock& clock, std::int32_t limit);
 
 }  // namespace csim

@@ -36,6 +36,16 @@ Task<Result<std::string>> FakePaymentGateway::Authorize(const std::string& idemp
   });
 }
 
+Task<Result<std::string>> FakePaymentGateway::LookupAuthorization(
+    const std::string& idempotency_key) {
+  return Deferred<Result<std::string>>([this, idempotency_key]() -> Result<std::string> {
+    auto it = by_key_.find(idempotency_key);
+    if (it == by_key_.end()) return Status{Code::kNotFound, "no authorization with that key"};
+    CSIM_CHECK(it->second < authorizations_.size());
+    return authorizations_[it->second].id;
+  });
+}
+
 Task<Status> FakePaymentGateway::Void(const std::string& authorization_id) {
   return Deferred<Status>([this, authorization_id] { return VoidNow(authorization_id); });
 }

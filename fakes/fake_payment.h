@@ -64,6 +64,8 @@ class FakePaymentGateway final : public PaymentGateway {
   // same key returns the same authorization.
   Task<Result<std::string>> Authorize(const std::string& idempotency_key,
                                       const std::string& customer_id, Money amount) override;
+  // See the port.
+  Task<Result<std::string>> LookupAuthorization(const std::string& idempotency_key) override;
   // kNotFound if unknown; Ok if authorized (now voided), voided or lapsed; kFailedPrecondition if
   // captured.
   Task<Status> Void(const std::string& authorization_id) override;

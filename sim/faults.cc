@@ -23,6 +23,13 @@ FaultPlan FaultPlan::FailBeforeAndAfter(std::uint32_t before_ppm, std::uint32_t 
   return plan;
 }
 
+std::optional<FaultPlan> FaultPlan::Named(std::string_view name) {
+  if (name == "none") return Quiet();
+  if (name == "light") return FailBefore(20'000);
+  if (name == "heavy") return FailBeforeAndAfter(50'000, 20'000);
+  return std::nullopt;
+}
+
 FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
     : kernel_(kernel), rng_(rng), plan_(std::move(plan)) {
   for (int code = 0; code < kCodeCount; ++code) {

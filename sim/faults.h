@@ -8,7 +8,9 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 #include "core/task.h"
@@ -35,6 +37,10 @@ struct FaultPlan {
   static FaultPlan FailBefore(std::uint32_t ppm);
   // Failures before the effect and timeouts after it (the ambiguous kind) at every point.
   static FaultPlan FailBeforeAndAfter(std::uint32_t before_ppm, std::uint32_t after_ppm);
+  // The named plans of the command line: "none" (Quiet), "light" (2 % of calls fail before their
+  // effect), "heavy" (5 % before, 2 % time out after it); nullopt for any other name.
+  static std::optional<FaultPlan> Named(std::string_view name);
+  static constexpr std::string_view kNames = "none, light, heavy";
 };
 
 struct FaultPoint {

@@ -79,6 +79,7 @@ class FaultyPayment final : public PaymentGateway {
       : layer_(layer),
         inner_(inner),
         authorize_(layer.Point("payment.authorize")),
+        lookup_(layer.Point("payment.lookup")),
         void_(layer.Point("payment.void")),
         capture_(layer.Point("payment.capture")),
         refund_(layer.Point("payment.refund")) {}
@@ -87,6 +88,10 @@ class FaultyPayment final : public PaymentGateway {
     co_return co_await layer_.Call<Result<std::string>>(
         authorize_, [&] { return inner_.Authorize(key, customer_id, amount); },
         fmt::format("key={} amount={}", key, amount));
+  }
+  Task<Result<std::string>> LookupAuthorization(const std::string& key) override {
+    co_return co_await layer_.Call<Result<std::string>>(
+        lookup_, [&] { return inner_.LookupAuthorization(key); }, "key=" + key);
   }
   Task<Status> Void(const std::string& authorization_id) override {
     co_return co_await layer_.Call<Status>(
@@ -108,7 +113,7 @@ class FaultyPayment final : public PaymentGateway {
  private:
   FaultLayer& layer_;
   PaymentGateway& inner_;
-  FaultPoint *authorize_, *void_, *capture_, *refund_;
+  FaultPoint *authorize_, *lookup_, *void_, *capture_, *refund_;
 };
 
 class FaultyWarehouse final : public WarehouseInventory {

@@ -1,6 +1,5 @@
 #include "sim/world.h"
 
-#include "core/outbox_publisher.h"
 #include "sim/world_impl.h"
 
 #include <fmt/format.h>
@@ -65,69 +64,26 @@ World::World(WorldOptions options, Workload workload)
 World::~World() = default;
 
 void World::StartCheckoutWorker() {
-  const CheckoutConfig& c = options_.config.checkout;
-  OutboxPolicy policy{c.outbox_batch_size, c.outbox_max_retries,
-                      c.outbox_interval_ms * kMillisecondUs,
-                      options_.profile.Fixed(FindingId("P1-CC-03"))};
-  kernel_.Spawn(checkout_worker_,
-                OutboxLoop(impl_->fw_checkout_db, policy, c.outbox_interval_ms * kMillisecondUs));
-  CheckoutWorker& worker = impl_->checkout_worker;
-  kernel_.Spawn(checkout_worker_, Every(c.cart_cleanup_interval_seconds * kSecondUs,
-                                        [&worker] { return worker.RunCartCleanupOnce(); }));
-  kernel_.Spawn(checkout_worker_, Every(c.failed_compensation_interval_seconds * kSecondUs,
-                                        [&worker] { return worker.RunFailedCompensationsOnce(); }));
-  kernel_.Spawn(checkout_worker_,
-                Every(kDayUs, [&worker] { return worker.RunFailedCompensationsCleanupOnce(); }));
-  if (options_.profile.Fixed(FindingId("P1-CC-03"))) {
-    // The drain path the fix adds: failed outbox rows (already alerted) are published again.
-    kernel_.Spawn(checkout_worker_, Every(kOutboxDrainIntervalUs, [this] {
-                    return RedriveFailedOutbox(impl_->fw_checkout_db, impl_->clock,
-                                               kOutboxDrainBatchMax);
-                  }));
+  // The jobs, their periods and which of them exist are core's (from the config and profile).
+  for (ScheduledJob& job : impl_->checkout_worker.Jobs(impl_->fw_bus)) {
+    kernel_.Spawn(checkout_worker_, RunJob(std::move(job)));
   }
 }
 
 void World::StartOrderWorker() {
-  const OrderConfig& c = options_.config.order;
-  OutboxPolicy policy{c.outbox_batch_size, c.outbox_max_retries,
-                      c.outbox_retry_backoff_ms * kMillisecondUs,
-                      options_.profile.Fixed(FindingId("P1-CC-03"))};
-  kernel_.Spawn(order_worker_,
-                OutboxLoop(impl_->fw_order_db, policy, c.outbox_interval_ms * kMillisecondUs));
-  OrderService& orders = impl_->order_service;
-  kernel_.Spawn(order_worker_, Every(c.order_cleanup_interval_minutes * kMinuteUs,
-                                     [&orders] { return orders.RunOrderCleanupOnce(); }));
-  kernel_.Spawn(order_worker_, Every(c.reservation_cleanup_interval_minutes * kMinuteUs,
-                                     [&orders] { return orders.RunReservationCleanupOnce(); }));
-  kernel_.Spawn(order_worker_, Every(c.dlq_retry_interval_seconds * kSecondUs,
-                                     [&orders] { return orders.RunDlqRetryOnce(); }));
-  kernel_.Spawn(order_worker_, Every(c.cod_auto_confirm_interval_minutes * kMinuteUs,
-                                     [&orders] { return orders.RunCodAutoConfirmOnce(); }));
-  kernel_.Spawn(order_worker_, Every(c.capture_retry_interval_seconds * kSecondUs,
-                                     [&orders] { return orders.RunCaptureRetryOnce(); }));
-  kernel_.Spawn(order_worker_, Every(c.payment_compensation_interval_minutes * kMinuteUs,
-                                     [&orders] { return orders.RunPaymentCompensationOnce(); }));
-  if (options_.profile.Fixed(FindingId("P1-CC-03"))) {
-    kernel_.Spawn(order_worker_, Every(kOutboxDrainIntervalUs, [this] {
-                    return RedriveFailedOutbox(impl_->fw_order_db, impl_->clock,
-                                               kOutboxDrainBatchMax);
-                  }));
+  for (ScheduledJob& job : impl_->order_service.Jobs(impl_->fw_bus, *alerts_)) {
+    kernel_.Spawn(order_worker_, RunJob(std::move(job)));
   }
 }
 
-Task<void> World::Every(DurationUs period_us, std::function<Task<std::int32_t>()> pass) {
-  CSIM_CHECK(period_us > 0);
+Task<void> World::RunJob(ScheduledJob job) {
+  CSIM_CHECK(job.period_us > 0, "a scheduled job has a period");
+  CSIM_CHECK(static_cast<bool>(job.pass), "a scheduled job has a pass");
+  if (!job.run_at_start) co_await kernel_.Sleep(job.period_us);
   for (;;) {  // bounded by the kernel's dispatch budget and the run's end time
-    co_await kernel_.Sleep(period_us);
-    (void)co_await pass();
-  }
-}
-
-Task<void> World::OutboxLoop(OutboxTable& table, OutboxPolicy policy, DurationUs interval_us) {
-  CSIM_CHECK(interval_us > 0);
-  for (;;) {  // bounded by the kernel's dispatch budget and the run's end time
-    (void)co_await PublishDueOutbox(table, impl_->fw_bus, impl_->clock, *alerts_, policy);
-    co_await kernel_.Sleep(interval_us);
+    const std::int32_t acted_on = co_await job.pass();
+    CSIM_CHECK(acted_on >= 0, "a pass counts what it acted on");
+    co_await kernel_.Sleep(job.period_us);
   }
 }
 

@@ -19,8 +19,8 @@
 #include "core/config.h"
 #include "core/findings.h"
 #include "core/order/order_service.h"
-#include "core/outbox_publisher.h"
 #include "core/ports/event_bus.h"
+#include "core/schedule.h"
 #include "sim/faults.h"
 #include "sim/kernel.h"
 #include "sim/workload.h"
@@ -99,8 +99,8 @@ class World {
  private:
   struct Impl;
   Task<void> Customer(const CustomerScript& script, std::size_t index);
-  Task<void> Every(DurationUs period_us, std::function<Task<std::int32_t>()> pass);
-  Task<void> OutboxLoop(OutboxTable& table, OutboxPolicy policy, DurationUs interval_us);
+  // One of core's scheduled jobs, pass after pass, for as long as its process is up.
+  Task<void> RunJob(ScheduledJob job);
   void StartCheckoutWorker();
   void StartOrderWorker();
   void PumpBus();

@@ -50,10 +50,12 @@ void World::StartOutsideWorld() {
 }
 
 Task<Status> World::FulfillmentSawStatusChange(const Event& event) {
-  // Fulfillment starts work on an order when it is confirmed, once per order.
+  // Fulfillment starts work on an order when it is confirmed, once per order, and stops shipping
+  // it once it hears the order was cancelled (what it already shipped stays shipped).
   if (event.Get("to") == "confirmed" && impl_->fulfilling.insert(event.subject).second) {
     kernel_.Spawn(fulfillment_, FulfillOrder(event.subject));
   }
+  if (event.Get("to") == "cancelled") impl_->called_off.insert(event.subject);
   co_return Status::Ok();
 }
 
@@ -68,16 +70,24 @@ Task<void> World::PublishWithRetry(Event event) {
 Task<void> World::FulfillOrder(std::string order_id) {
   Rng& rng = impl_->outside_rng;
   co_await kernel_.Sleep(rng.Between(2, 10) * kMinuteUs);
+  // The draws come first so that a cancellation never shifts the outside world's stream.
+  const DurationUs pick_us = rng.Between(5, 20) * kMinuteUs;
+  const DurationUs ship_us = rng.Between(20, 60) * kMinuteUs;
+  const DurationUs deliver_us = rng.Between(30, 90) * kMinuteUs;
+  auto called_off = [&] { return impl_->called_off.contains(order_id); };
+  if (called_off()) co_return;
   co_await PublishWithRetry(FulfillmentEvent(order_id, "processing"));
   auto order = order_db_->Orders().find(order_id);
   CSIM_CHECK(order != order_db_->Orders().end());
   if (order->second.items.size() > 1) {
-    co_await kernel_.Sleep(rng.Between(5, 20) * kMinuteUs);
+    co_await kernel_.Sleep(pick_us);
+    if (called_off()) co_return;
     co_await PublishWithRetry(FulfillmentEvent(order_id, "partially_shipped"));
   }
-  co_await kernel_.Sleep(rng.Between(20, 60) * kMinuteUs);
+  co_await kernel_.Sleep(ship_us);
+  if (called_off()) co_return;
   co_await PublishWithRetry(FulfillmentEvent(order_id, "shipped"));
-  co_await kernel_.Sleep(rng.Between(30, 90) * kMinuteUs);
+  co_await kernel_.Sleep(deliver_us);
   // The order may have been cancelled meanwhile; a carrier only delivers what it shipped.
   order = order_db_->Orders().find(order_id);
   if (order->second.status != OrderStatus::kShipped &&

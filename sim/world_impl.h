@@ -30,8 +30,6 @@ inline constexpr DurationUs kBusLatencyUs = 5 * kMillisecondUs;
 inline constexpr DurationUs kBusRedeliveryUs = 1 * kSecondUs;
 inline constexpr DurationUs kWebhookDelayUs = 200 * kMillisecondUs;
 inline constexpr DurationUs kCustomerRetryUs = 5 * kSecondUs;
-inline constexpr DurationUs kOutboxDrainIntervalUs = 10 * kMinuteUs;
-inline constexpr std::int32_t kOutboxDrainBatchMax = 100;
 inline constexpr Money kBaseShippingFee = 15'000 * kVnd;
 inline constexpr Money kPerItemShippingFee = 2'000 * kVnd;
 
@@ -114,6 +112,7 @@ struct World::Impl {
   bool webhook_pump_scheduled = false;
   std::deque<Event> webhooks;        // decided by the gateway, not yet accepted by the bus
   std::set<std::string> fulfilling;  // orders the fulfillment service has started on
+  std::set<std::string> called_off;  // orders it heard were cancelled: it ships none of them
   Rng outside_rng;                   // decisions of the outside world's services
   NameId customer_action = 0;
   NameId deliver_action = 0;

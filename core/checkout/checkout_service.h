@@ -117,6 +117,8 @@ std::string CouponLockKey(const std::string& code);
 // as the customer confirmed it. Authorizations ("auth:<attempt>"), reservations
 // ("<attempt>:<item>"), promotion usages and point redemptions are keyed by it.
 std::string CheckoutAttempt(const Cart& cart);
+// The gateway idempotency key of an attempt's authorization: "auth:<attempt>".
+std::string AuthorizationKey(const std::string& attempt);
 // The finalization transaction (step 8): `cart` completed with `order`, and the outbox rows
 // cart.converted and, for a live card order, orders.payment.capture_requested. The ids are fixed
 // per cart and order, so the worker's retry writes the very same events.

@@ -38,6 +38,24 @@ Money ParseMoney(const std::string& text) {
 
 }  // namespace
 
+Schedule CheckoutWorker::Jobs(EventBus& bus) {
+  const CheckoutConfig& c = config_.checkout;
+  const OutboxPolicy policy{c.outbox_batch_size, c.outbox_max_retries,
+                            c.outbox_interval_ms * kMillisecondUs,
+                            profile_.Fixed(FindingId("P1-CC-03"))};
+  Schedule jobs;
+  AddOutboxJobs(jobs, ports_.store, bus, ports_.clock, ports_.alerts, policy,
+                c.outbox_interval_ms * kMillisecondUs);
+  jobs.push_back({"CartCleanupWorker", c.cart_cleanup_interval_seconds * kSecondUs, false,
+                  [this] { return RunCartCleanupOnce(); }});
+  jobs.push_back({"FailedCompensationWorker", c.failed_compensation_interval_seconds * kSecondUs,
+                  false, [this] { return RunFailedCompensationsOnce(); }});
+  jobs.push_back({"FailedCompensationsCleanupJob", kDayUs, false,
+                  [this] { return RunFailedCompensationsCleanupOnce(); }});
+  for (const ScheduledJob& job : jobs) CSIM_CHECK(job.period_us > 0, "a job has a period");
+  return jobs;
+}
+
 // ---- CartCleanupWorker ----
 
 Task<std::int32_t> CheckoutWorker::RunCartCleanupOnce() {
@@ -200,11 +218,23 @@ Task<Status> CheckoutWorker::RetryCompensation(FailedCompensation row, TimeUs no
       co_return co_await ports_.warehouse.Release(row.subject);
     case CompensationKind::kReleasePromotion:
       co_return co_await ports_.promotions.ReleaseUsage(row.subject, Field(row, "reference"));
+    case CompensationKind::kVoidAuthorizationByKey:
+      co_return co_await VoidByKey(row.subject);
     case CompensationKind::kGiveBackPoints:
       co_return co_await ports_.loyalty.GiveBack(row.subject, Field(row, "reference"));
   }
   CSIM_CHECK(false, "unknown compensation kind");
   co_return Fail(Code::kInvalidArgument, "unknown compensation kind");
+}
+
+// SIM-03 fixed: the hold an Authorize that timed out may have made, found by its key and voided.
+Task<Status> CheckoutWorker::VoidByKey(const std::string& idempotency_key) {
+  CSIM_CHECK(!idempotency_key.empty(), "an authorization key is never empty");
+  auto found = co_await ports_.payment.LookupAuthorization(idempotency_key);
+  if (found.code() == Code::kNotFound) co_return Status::Ok();  // the Authorize never landed
+  if (!found.ok()) co_return found.status();
+  CSIM_CHECK(!found->empty(), "an authorization has an id");
+  co_return co_await ports_.payment.Void(found.value());
 }
 
 // completeCartAfterOrderCreation again: the cart (subject) completed for its order, with the

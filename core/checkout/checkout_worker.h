@@ -17,6 +17,9 @@
 #include "core/checkout/checkout_service.h"
 #include "core/config.h"
 #include "core/findings.h"
+#include "core/outbox_publisher.h"
+#include "core/ports/event_bus.h"
+#include "core/schedule.h"
 
 namespace csim {
 
@@ -38,6 +41,12 @@ class CheckoutWorker {
   // REQUIRES: every port, `config` and `profile` outlive the worker and its tasks.
   CheckoutWorker(CheckoutPorts ports, const Config& config, const Profile& profile)
       : ports_(ports), config_(config), profile_(profile) {}
+
+  // Every job the checkout worker process runs, on its configured period: the outbox publisher of
+  // cart.converted and capture requests onto `bus`, CartCleanupWorker, FailedCompensationWorker,
+  // FailedCompensationsCleanupJob and, P1-CC-03 fixed, the drain of failed outbox rows.
+  // REQUIRES: `bus` outlives the jobs.
+  Schedule Jobs(EventBus& bus);
 
   // CartCleanupWorker, one pass: active carts past expires_at become abandoned; checkout carts
   // started more than checkout.auto_cancel_minutes ago are settled as P1-CC-04 and say
@@ -70,6 +79,7 @@ class CheckoutWorker {
   Task<Status> CompleteCart(Cart cart, Order order, TimeUs now);
   Task<Status> RetryCompensation(FailedCompensation row, TimeUs now);
   Task<Status> RetryCartCleanup(FailedCompensation row, TimeUs now);
+  Task<Status> VoidByKey(const std::string& idempotency_key);
   Task<bool> RecordOutcome(FailedCompensation row, Status outcome, TimeUs now);
 
   CheckoutPorts ports_;

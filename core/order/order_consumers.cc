@@ -115,7 +115,8 @@ Task<Status> OrderService::ConsumePaymentConfirmedHttpDeprecated(const Event& ev
   }
   bool all_confirmed = true;
   for (const OrderItem& item : order.items) {
-    all_confirmed = co_await ConfirmReservationWithRetry(item.reservation_id) && all_confirmed;
+    all_confirmed =
+        (co_await ConfirmReservationWithRetry(item.reservation_id)).ok() && all_confirmed;
   }
   if (!all_confirmed) co_return Status::Ok();
   OrderWrite write;

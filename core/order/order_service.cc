@@ -130,17 +130,38 @@ WarehouseInventory* OrderService::RollbackWarehouse() const {
   return nullptr;
 }
 
-Task<bool> OrderService::ConfirmReservationWithRetry(const std::string& reservation_id) {
+Task<Status> OrderService::ConfirmReservationWithRetry(const std::string& reservation_id) {
+  CSIM_CHECK(!reservation_id.empty(), "an order item has a reservation");
+  CSIM_CHECK(config_.order.confirm_retries >= 0);
   DurationUs backoff_us = config_.order.confirm_backoff_ms * kMillisecondUs;
   WarehouseInventory& warehouse = ConfirmWarehouse();
   for (std::int32_t attempt = 0;; ++attempt) {
     Status confirmed = co_await warehouse.Confirm(reservation_id);
-    if (confirmed.ok()) co_return true;
-    if (confirmed.code() == Code::kFailedPrecondition) co_return false;  // released or lapsed
-    if (attempt >= config_.order.confirm_retries) co_return false;
+    if (confirmed.ok()) co_return confirmed;
+    if (confirmed.code() == Code::kFailedPrecondition) co_return confirmed;  // released or lapsed
+    if (attempt >= config_.order.confirm_retries) co_return confirmed;
     co_await ports_.clock.Sleep(backoff_us);
     backoff_us *= 2;  // 100, 200, 400 ms
   }
+}
+
+Task<Result<std::string>> OrderService::ReserveAgainAndConfirm(const Order& order,
+                                                               const OrderItem& item) {
+  CSIM_CHECK(profile_.Fixed(FindingId("SIM-05")));
+  ReserveRequest again;
+  again.sku = item.sku;
+  again.warehouse_id = item.warehouse_id;
+  again.quantity = item.quantity;
+  again.ttl_us = config_.order.reservation_timeout_minutes * kMinuteUs;
+  // Starts with the session, as every reservation reference does (ConsumeReservationExpired).
+  again.reference = order.cart_session_id + ":again:" + item.reservation_id;
+  auto reserved = co_await ConfirmWarehouse().ReserveWithTtl(again);
+  if (!reserved.ok()) co_return reserved.status();
+  CSIM_CHECK(!reserved->empty(), "a reservation has an id");
+  CSIM_CHECK(reserved.value() != item.reservation_id, "a new reservation");
+  Status confirmed = co_await ConfirmReservationWithRetry(reserved.value());
+  if (!confirmed.ok()) co_return confirmed;
+  co_return reserved;
 }
 
 Task<Status> OrderService::ReleaseReservationWithRetry(const std::string& reservation_id) {
@@ -203,16 +224,44 @@ Task<Status> OrderService::ConsumePaymentFailed(const Event& event) {
 Task<void> OrderService::ApplyConfirm(const Order& order, Order& updated, OrderWrite& write) {
   CSIM_CHECK(CanTransition(order.status, OrderStatus::kConfirmed));
   CSIM_CHECK(updated.id == order.id);
+  CSIM_CHECK(updated.items.size() == order.items.size());
   updated.status = OrderStatus::kConfirmed;
+  const std::size_t outbox_before = write.outbox.size();
   bool all_confirmed = true;
-  for (const OrderItem& item : order.items) {
-    if (!co_await ConfirmReservationWithRetry(item.reservation_id)) {
-      all_confirmed = false;
-      Event dlq = OrderOutboxEvent(order.id + ":confirm:" + item.reservation_id,
-                                   topics::kReservationConfirmDlq, order);
-      dlq.fields["reservation_id"] = item.reservation_id;
-      write.outbox.push_back(std::move(dlq));
+  bool stock_gone = false;
+  for (std::size_t i = 0; i < order.items.size(); ++i) {
+    const OrderItem& item = order.items[i];
+    Status confirmed = co_await ConfirmReservationWithRetry(item.reservation_id);
+    if (confirmed.ok()) continue;
+    // As the services do it (SIM-05), a reservation that lapsed before the payment arrived goes to
+    // the confirm DLQ, whose retries fail the same way: the order is confirmed with no stock
+    // held for it. Fixed: the stock is reserved again, and without stock the order is cancelled.
+    if (confirmed.code() == Code::kFailedPrecondition && profile_.Fixed(FindingId("SIM-05"))) {
+      auto again = co_await ReserveAgainAndConfirm(order, item);
+      if (again.ok()) {
+        updated.items[i].reservation_id = std::move(again).value();
+        continue;
+      }
+      if (again.code() == Code::kInsufficient) {
+        stock_gone = true;
+        continue;
+      }
     }
+    all_confirmed = false;
+    Event dlq = OrderOutboxEvent(order.id + ":confirm:" + item.reservation_id,
+                                 topics::kReservationConfirmDlq, order);
+    dlq.fields["reservation_id"] = item.reservation_id;
+    write.outbox.push_back(std::move(dlq));
+  }
+  if (stock_gone) {
+    // Nothing of this order's DLQ rows matters any more: the cleanup gives back what was held.
+    write.outbox.resize(outbox_before);
+    updated.status = OrderStatus::kCancelled;
+    updated.cancelled_at = ports_.clock.Now();
+    updated.stock_released = false;
+    updated.reservations_confirmed = false;
+    AddCancelledEvents(updated, order.status, "stock lapsed before payment", write);
+    co_return;
   }
   updated.reservations_confirmed = all_confirmed;
   write.outbox.push_back(StatusChangedEvent(updated, order.status));
@@ -295,6 +344,7 @@ Task<Status> OrderService::Cancel(const std::string& order_id, const std::string
   Order updated = order;
   updated.version = order.version + 1;
   updated.status = OrderStatus::kCancelled;
+  updated.cancelled_at = ports_.clock.Now();
   // Failed releases are in the outbox as DLQ rows, which RunDlqRetryOnce redrives.
   (void)co_await ReleaseStock(order, write);
   updated.stock_released = true;
@@ -317,6 +367,7 @@ Task<Status> OrderService::CancelThenCompensate(Order order, const std::string& 
   cancelled.version = order.version + 1;
   cancelled.status = OrderStatus::kCancelled;
   cancelled.stock_released = false;
+  cancelled.cancelled_at = ports_.clock.Now();
   AddCancelledEvents(cancelled, order.status, reason, cancel);
   cancel.update = cancelled;
   Status committed = co_await ports_.store.Commit(cancel);

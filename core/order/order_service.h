@@ -13,12 +13,14 @@
 #include "core/findings.h"
 #include "core/money.h"
 #include "core/order/transitions.h"
+#include "core/ports/alerts.h"
 #include "core/ports/clock.h"
 #include "core/ports/event_bus.h"
 #include "core/ports/order_client.h"
 #include "core/ports/order_store.h"
 #include "core/ports/payment.h"
 #include "core/ports/warehouse.h"
+#include "core/schedule.h"
 
 namespace csim {
 
@@ -111,6 +113,12 @@ class OrderService final : public OrderClient {
   // audit.
   std::vector<std::string_view> SubscribedTopics() const;
 
+  // Every job the order worker process runs, on its configured period: the outbox publisher onto
+  // `bus` (alerts on `alerts`, P1-CC-03 fixed), OrderCleanupJob, ReservationCleanupJob,
+  // DLQRetryWorker, CODAutoConfirmWorker, CaptureRetryWorker, PaymentCompensationWorker and,
+  // P1-CC-03 fixed, the drain of failed outbox rows. REQUIRES: `bus` and `alerts` outlive them.
+  Schedule Jobs(EventBus& bus, Alerts& alerts);
+
   // ---- cron workers: one pass each, returning how many orders (rows) it acted on ----
   // OrderCleanupJob: cancels pending orders whose expiry_at < now.
   Task<std::int32_t> RunOrderCleanupOnce();
@@ -176,10 +184,16 @@ class OrderService final : public OrderClient {
   // reviewed, primary interface absent).
   WarehouseInventory* RollbackWarehouse() const;
 
-  Task<bool> ConfirmReservationWithRetry(const std::string& reservation_id);
+  // Ok, kFailedPrecondition (released or lapsed: no retry helps), or the last transient error.
+  Task<Status> ConfirmReservationWithRetry(const std::string& reservation_id);
+  // SIM-05 fixed: a reservation that lapsed before the payment was confirmed is made again and
+  // confirmed. Returns the new reservation's id, kInsufficient if the stock is gone, or an error.
+  Task<Result<std::string>> ReserveAgainAndConfirm(const Order& order, const OrderItem& item);
   Task<Status> ReleaseReservationWithRetry(const std::string& reservation_id);
   // Confirms every reservation of `order` into `updated`/`write`: status confirmed, DLQ rows for
-  // reservations that could not be confirmed, stock.committed if all were.
+  // reservations that could not be confirmed, stock.committed if all were. SIM-05 fixed: if a
+  // lapsed reservation cannot be made again (the stock is gone), the order is cancelled instead
+  // (its stock and money go back through ReservationCleanupJob and PaymentCompensationWorker).
   Task<void> ApplyConfirm(const Order& order, Order& updated, OrderWrite& write);
   // Releases (or, once committed, restocks) every reservation of `order`, writing a DLQ row for
   // each that failed. Returns true if every one succeeded. As reviewed EC-14 with the primary

@@ -18,6 +18,9 @@ class PaymentGateway {
   // `idempotency_key` returns the same authorization. kRejected if declined.
   virtual Task<Result<std::string>> Authorize(const std::string& idempotency_key,
                                               const std::string& customer_id, Money amount) = 0;
+  // The authorization made with `idempotency_key`, without making one: its id, or kNotFound if no
+  // Authorize with that key took effect. Lets a caller whose Authorize timed out void the hold.
+  virtual Task<Result<std::string>> LookupAuthorization(const std::string& idempotency_key) = 0;
   // Releases an authorization that was not captured. Ok if already voided.
   // kFailedPrecondition if it was captured.
   virtual Task<Status> Void(const std::string& authorization_id) = 0;

@@ -1,4 +1,5 @@
 #include "core/checkout/checkout_service.h"
+#include "tests/core/forwarding_payment.h"
 
 #include <gtest/gtest.h>
 
@@ -128,29 +129,16 @@ class FlakyWarehouse final : public WarehouseInventory {
 };
 
 // The gateway whose Void can be made to fail (kUnavailable, before any effect).
-class FlakyGateway final : public PaymentGateway {
+class FlakyGateway final : public test_ports::ForwardingPaymentGateway {
  public:
-  explicit FlakyGateway(PaymentGateway& inner) : inner_(inner) {}
-  Task<Result<std::string>> Authorize(const std::string& key, const std::string& customer_id,
-                                      Money amount) override {
-    co_return co_await inner_.Authorize(key, customer_id, amount);
-  }
+  using ForwardingPaymentGateway::ForwardingPaymentGateway;
   Task<Status> Void(const std::string& authorization_id) override {
     if (fail_voids_) co_return Status{Code::kUnavailable, "gateway down"};
-    co_return co_await inner_.Void(authorization_id);
-  }
-  Task<Status> Capture(const std::string& authorization_id, const std::string& order_id,
-                       Money amount) override {
-    co_return co_await inner_.Capture(authorization_id, order_id, amount);
-  }
-  Task<Status> Refund(const std::string& authorization_id, const std::string& order_id,
-                      Money amount) override {
-    co_return co_await inner_.Refund(authorization_id, order_id, amount);
+    co_return co_await inner().Void(authorization_id);
   }
   void FailVoids(bool fail) { fail_voids_ = fail; }
 
  private:
-  PaymentGateway& inner_;
   bool fail_voids_ = false;
 };
 

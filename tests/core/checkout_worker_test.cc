@@ -1,4 +1,5 @@
 #include "core/checkout/checkout_worker.h"
+#include "tests/core/forwarding_payment.h"
 
 #include <gtest/gtest.h>
 
@@ -49,32 +50,20 @@ class StoredOrders final : public OrderClient {
 };
 
 // A gateway whose first `failures` Voids fail before any effect, then forwards.
-class FlakyVoids final : public PaymentGateway {
+class FlakyVoids final : public test_ports::ForwardingPaymentGateway {
  public:
-  FlakyVoids(PaymentGateway& inner, std::int32_t failures) : inner_(inner), failures_(failures) {}
-  Task<Result<std::string>> Authorize(const std::string& key, const std::string& customer_id,
-                                      Money amount) override {
-    return inner_.Authorize(key, customer_id, amount);
-  }
+  FlakyVoids(PaymentGateway& inner, std::int32_t failures)
+      : ForwardingPaymentGateway(inner), failures_(failures) {}
   Task<Status> Void(const std::string& authorization_id) override {
     if (failures_ > 0) {
       --failures_;
       return Unavailable();
     }
-    return inner_.Void(authorization_id);
-  }
-  Task<Status> Capture(const std::string& authorization_id, const std::string& order_id,
-                       Money amount) override {
-    return inner_.Capture(authorization_id, order_id, amount);
-  }
-  Task<Status> Refund(const std::string& authorization_id, const std::string& order_id,
-                      Money amount) override {
-    return inner_.Refund(authorization_id, order_id, amount);
+    return inner().Void(authorization_id);
   }
 
  private:
   static Task<Status> Unavailable() { co_return Status{Code::kUnavailable, "gateway down"}; }
-  PaymentGateway& inner_;
   std::int32_t failures_;
 };
 

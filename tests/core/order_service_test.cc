@@ -74,6 +74,12 @@ class OrderServiceTest : public ::testing::Test {
     return Stored(order.id);
   }
 
+  // The reservations' TTL passes before the payment is confirmed (the 15 minute hold lapses).
+  void LapseReservations() {
+    clock.Advance(16 * kMinuteUs);
+    (void)warehouse.TakeExpired(clock.Now());
+  }
+
   Order Stored(const std::string& order_id) const { return store.Orders().at(order_id); }
 
   fakes::StockView Stock() const {
@@ -203,21 +209,49 @@ TEST_F(OrderServiceTest, PaymentFailedCancelsReleasesAndVoidsOnce) {
   EXPECT_EQ(OutboxCount(topics::kOrderCancelled), 1);
 }
 
-TEST_F(OrderServiceTest, ConfirmOfALapsedReservationGoesToTheConfirmDlq) {
+TEST_F(OrderServiceTest, ConfirmOfALapsedReservationGoesToTheConfirmDlqAsReviewed) {
+  profile.SetAsReviewed(FindingId("SIM-05"));
   Order order = Create("s-1", 2);
   // The payment confirmation arrives after the reservation's TTL: the warehouse refuses.
-  clock.Advance(16 * kMinuteUs);
-  (void)warehouse.TakeExpired(clock.Now());
-  ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
-  for (const Event& webhook : payment.TakeWebhooks()) {
-    ASSERT_TRUE(RunSync(Service().ConsumePaymentConfirmed(webhook)).ok());
-  }
-  const Order confirmed = Stored(order.id);
+  LapseReservations();
+  const Order confirmed = CaptureAndConfirm(order);
   EXPECT_EQ(confirmed.status, OrderStatus::kConfirmed);
   EXPECT_FALSE(confirmed.reservations_confirmed);
   EXPECT_EQ(Stock().committed, 0);
   EXPECT_EQ(OutboxCount(topics::kReservationConfirmDlq), 1);
   EXPECT_EQ(OutboxCount(topics::kStockCommitted), 0);
+}
+
+// SIM-05 fixed: the lapsed reservation is made again and confirmed, the order holds its stock.
+TEST_F(OrderServiceTest, ConfirmOfALapsedReservationReservesAgain) {
+  Order order = Create("s-1", 2);
+  LapseReservations();
+  const Order confirmed = CaptureAndConfirm(order);
+  EXPECT_EQ(confirmed.status, OrderStatus::kConfirmed);
+  EXPECT_TRUE(confirmed.reservations_confirmed);
+  ASSERT_EQ(confirmed.items.size(), 1u);
+  EXPECT_NE(confirmed.items[0].reservation_id, order.items[0].reservation_id);
+  EXPECT_EQ(Stock().committed, 2);
+  EXPECT_EQ(Stock().active_reserved, 0);
+  EXPECT_EQ(OutboxCount(topics::kReservationConfirmDlq), 0);
+  EXPECT_EQ(OutboxCount(topics::kStockCommitted), 1);
+}
+
+// SIM-05 fixed: with the stock gone meanwhile, the paid order is cancelled (and so refunded by the
+// payment compensation) instead of confirmed with nothing behind it.
+TEST_F(OrderServiceTest, ConfirmOfALapsedReservationWithoutStockCancels) {
+  Order order = Create("s-1", 2);
+  LapseReservations();
+  const auto available = static_cast<std::int32_t>(Stock().on_hand - Stock().committed);
+  ASSERT_EQ(warehouse.SellElsewhere("sku-1", "wh-1", available), available);
+  const Order cancelled = CaptureAndConfirm(order);
+  EXPECT_EQ(cancelled.status, OrderStatus::kCancelled);
+  EXPECT_EQ(cancelled.captured, order.total);
+  EXPECT_TRUE(cancelled.cancelled_at.has_value());
+  EXPECT_EQ(OutboxCount(topics::kOrderCancelled), 1);
+  EXPECT_EQ(OutboxCount(topics::kStockCommitted), 0);
+  EXPECT_EQ(RunSync(Service().RunPaymentCompensationOnce()), 1);
+  EXPECT_EQ(payment.Orders().at(order.id).refunded, order.total);
 }
 
 // ---- P0-CC-01: refund completed ----
@@ -390,6 +424,7 @@ TEST_F(OrderServiceTest, ReservationCleanupReleasesUnreleasedCancelledOrder) {
   Order cancelled = order;
   cancelled.version = order.version + 1;
   cancelled.status = OrderStatus::kCancelled;  // cancelled by a path that kept the stock
+  cancelled.cancelled_at = clock.Now();
   OrderWrite write;
   write.update = cancelled;
   ASSERT_TRUE(RunSync(store.Commit(write)).ok());
@@ -401,6 +436,7 @@ TEST_F(OrderServiceTest, ReservationCleanupReleasesUnreleasedCancelledOrder) {
 }
 
 TEST_F(OrderServiceTest, DlqRetryMarksUnconfirmableRowFailed) {
+  profile.SetAsReviewed(FindingId("SIM-05"));  // fixed, a lapsed hold is reserved again
   Order order = Create("s-1", 2);
   clock.Advance(20 * kMinuteUs);  // the 15 min reservation lapsed: confirm fails
   ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());

@@ -24,6 +24,7 @@
 #include "fakes/fake_warehouse.h"
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
+#include "tests/core/forwarding_payment.h"
 
 namespace csim {
 namespace {
@@ -34,31 +35,27 @@ using fakes::RunSync;
 constexpr Money kUnitPrice = 1'000 * kVnd;
 
 // A gateway whose first `void_failures` Voids fail before any effect, then forwards.
-class FlakyVoids final : public PaymentGateway {
+class FlakyVoids final : public test_ports::ForwardingPaymentGateway {
  public:
-  explicit FlakyVoids(PaymentGateway& inner) : inner_(inner) {}
+  using ForwardingPaymentGateway::ForwardingPaymentGateway;
   void FailVoids(std::int32_t count) { void_failures_ = count; }
-  Task<Result<std::string>> Authorize(const std::string& key, const std::string& customer_id,
-                                      Money amount) override {
-    return inner_.Authorize(key, customer_id, amount);
-  }
   Task<Status> Void(const std::string& authorization_id) override {
     ++voids_;
     if (void_failures_ > 0) {
       --void_failures_;
       return Unavailable();
     }
-    return inner_.Void(authorization_id);
+    return inner().Void(authorization_id);
   }
   Task<Status> Capture(const std::string& authorization_id, const std::string& order_id,
                        Money amount) override {
     ++captures_;
-    return inner_.Capture(authorization_id, order_id, amount);
+    return inner().Capture(authorization_id, order_id, amount);
   }
   Task<Status> Refund(const std::string& authorization_id, const std::string& order_id,
                       Money amount) override {
     ++refunds_;
-    return inner_.Refund(authorization_id, order_id, amount);
+    return inner().Refund(authorization_id, order_id, amount);
   }
   std::int32_t voids() const { return voids_; }
   std::int32_t captures() const { return captures_; }
@@ -66,7 +63,6 @@ class FlakyVoids final : public PaymentGateway {
 
  private:
   static Task<Status> Unavailable() { co_return Status{Code::kUnavailable, "gateway down"}; }
-  PaymentGateway& inner_;
   std::int32_t void_failures_ = 0;
   std::int32_t voids_ = 0;
   std::int32_t captures_ = 0;

@@ -1,0 +1,81 @@
+// The sweep: its result is the same whatever the number of threads, it counts what it ran, and it
+// finds a finding that is switched back to its as-reviewed behaviour.
+#include "properties/sweep.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <set>
+
+namespace csim::properties {
+namespace {
+
+SweepOptions Small(std::uint64_t first, std::uint64_t last, std::int32_t jobs) {
+  SweepOptions options;
+  options.first_seed = first;
+  options.last_seed = last;
+  options.jobs = jobs;
+  options.workload.orders = 12;
+  options.world.faults = *sim::FaultPlan::Named("heavy");
+  return options;
+}
+
+TEST(Sweep, SameResultWithOneThreadOrThree) {
+  const SweepResult one = RunSweep(Small(1, 6, 1));
+  const SweepResult three = RunSweep(Small(1, 6, 3));
+  EXPECT_EQ(one.seeds_run, 6u);
+  EXPECT_EQ(three.seeds_run, 6u);
+  EXPECT_FALSE(one.interrupted);
+  ASSERT_EQ(one.failures.size(), three.failures.size());
+  for (std::size_t i = 0; i < one.failures.size(); ++i) {
+    EXPECT_EQ(one.failures[i].seed, three.failures[i].seed);
+    EXPECT_EQ(one.failures[i].trace_hash, three.failures[i].trace_hash);
+  }
+  EXPECT_EQ(one.vacuous_seeds, three.vacuous_seeds);
+  ASSERT_EQ(one.fault_points.size(), three.fault_points.size());
+  std::uint64_t reached = 0;
+  for (const auto& [name, totals] : one.fault_points) {
+    EXPECT_EQ(totals.reached, three.fault_points.at(name).reached) << name;
+    EXPECT_EQ(totals.fired_after, three.fault_points.at(name).fired_after) << name;
+    reached += totals.reached;
+  }
+  EXPECT_GT(reached, 1000u);  // six whole simulations passed many fault points
+  EXPECT_EQ(one.nondeterministic, 0u);
+  EXPECT_GE(one.rechecked, 1u);  // the first seed of every 50 is run twice
+}
+
+TEST(Sweep, EachSeedIsReportedOnceAndStopKeepsWhatFinished) {
+  std::mutex mutex;
+  std::multiset<std::uint64_t> seen;
+  std::atomic<bool> stop{false};
+  const SweepResult result = RunSweep(
+      Small(10, 17, 2),
+      [&](const SeedOutcome& outcome) {
+        std::lock_guard lock(mutex);
+        seen.insert(outcome.seed);
+        if (seen.size() == 3) stop = true;
+      },
+      &stop);
+  EXPECT_TRUE(result.interrupted);
+  EXPECT_GE(result.seeds_run, 3u);
+  EXPECT_LT(result.seeds_run, 8u);
+  EXPECT_EQ(result.seeds_run, seen.size());
+  for (std::uint64_t seed : seen) EXPECT_EQ(seen.count(seed), 1u) << seed;
+}
+
+TEST(Sweep, FindsTheEmptyWarehouseIdWhenItIsAsReviewed) {
+  SweepOptions options = Small(1, 8, 2);
+  options.world.faults = sim::FaultPlan::Quiet();
+  options.world.profile.SetAsReviewed(FindingId("EC-08"));
+  const SweepResult as_reviewed = RunSweep(options);
+  ASSERT_EQ(as_reviewed.seeds_per_invariant.count("NO-PHANTOM-WAREHOUSE"), 1u);
+  EXPECT_GE(as_reviewed.seeds_per_invariant.at("NO-PHANTOM-WAREHOUSE"), 2u);  // 2 of 8 measured
+  for (const SeedOutcome& failure : as_reviewed.failures) EXPECT_TRUE(failure.rechecked);
+
+  options.world.profile = Profile::AllFixed();
+  const SweepResult fixed = RunSweep(options);
+  EXPECT_EQ(fixed.seeds_per_invariant.count("NO-PHANTOM-WAREHOUSE"), 0u);
+}
+
+}  // namespace
+}  // namespace csim::properties
