@@ -9,21 +9,43 @@ passed=0
 failed=0
 
 # expect CODE PATTERN -- ARGS...: runs the binary, checks its exit code and that its output
-# (stdout and stderr together) matches PATTERN.
+# (stdout and stderr together) matches PATTERN. The output stays in $tmp/out (stdout alone in
+# $tmp/stdout, stderr alone in $tmp/stderr) for the checks that follow.
 expect() {
   code=$1
   pattern=$2
   shift 3
-  "$bin" "$@" >"$tmp/out" 2>&1
+  last="checkout-sim $*"
+  "$bin" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
   got=$?
+  cat "$tmp/stdout" "$tmp/stderr" >"$tmp/out"
   if [ "$got" -eq "$code" ] && grep -qE -- "$pattern" "$tmp/out"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
-    echo "FAIL: checkout-sim $* -> exit $got (wanted $code), output:"
+    echo "FAIL: $last -> exit $got (wanted $code), output:"
     sed 's/^/    /' "$tmp/out"
   fi
 }
+
+# check DESCRIPTION COMMAND...: one more assertion (a shell command that must succeed) about the
+# last run.
+check() {
+  what=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $last: $what"
+  fi
+}
+
+# has FILE PATTERN / lacks FILE PATTERN
+has() { grep -qE -- "$2" "$1"; }
+lacks() { ! grep -qE -- "$2" "$1"; }
+# No temporary file (".NAME.tmp-PID") left in $tmp.
+no_temporaries() { ! ls -A "$tmp" | grep -q '\.tmp-'; }
 
 expect 0 "all invariants held" -- run --seed 1 --orders 10
 expect 1 "NO-PHANTOM-WAREHOUSE" -- run --seed 2 --orders 40 --as-reviewed EC-08
@@ -51,7 +73,7 @@ fi
 expect 2 "" -- run --no-such-flag
 expect 2 "" --
 expect 0 "P0-CC-01 .*refund.completed" -- findings
-expect 0 '"reservation_timeout_minutes": 30' -- config
+expect 0 '"reservation_timeout_minutes": 15' -- config
 echo '{"order": {"reservation_timeout_minutes": 45}}' >"$tmp/ttl.json"
 expect 0 '"reservation_timeout_minutes": 45' -- config --config "$tmp/ttl.json"
 expect 2 "order.reservaton_timeout_minutes: unknown key" -- config --config "$tmp/bad.json"
@@ -63,6 +85,97 @@ else
   failed=$((failed + 1))
   echo "FAIL: --json/--trace outputs missing their content"
 fi
+
+
+# 1, 2. Violations: counted per invariant with the findings each detects, listed by time with the
+# trace record where each was first seen.
+expect 1 "NO-PHANTOM-WAREHOUSE: [0-9]+; detects P1-CC-01" -- run --seed 2 --orders 40 --as-reviewed EC-08 --json "$tmp/v.json"
+check "a violation line carries its trace seq" has "$tmp/out" "NO-PHANTOM-WAREHOUSE reservation=res-[0-9]+ sku=SKU-[0-9]+ at t=[0-9]+us seq=[0-9]+: expected a named warehouse"
+check "the JSON counts violations per invariant" has "$tmp/v.json" '"NO-PHANTOM-WAREHOUSE": [0-9]+'
+check "the JSON gives each violation its seq" has "$tmp/v.json" '"seq": [0-9]+'
+check "the JSON says what was dropped" has "$tmp/v.json" '"violations_dropped": \{\}'
+
+# 3. Nothing half written. A failed write is an error naming the flag and the path (exit 2), after
+# the summary; nothing else is left behind.
+expect 2 "--json: cannot write '/dev/full'" -- run --seed 3 --orders 5 --json /dev/full --trace "$tmp/full.jsonl"
+check "the summary is printed before the write error" has "$tmp/stdout" "all invariants held"
+check "no trace is left when the JSON failed" test ! -e "$tmp/full.jsonl"
+check "no temporary file is left" no_temporaries
+expect 2 "--trace: cannot write '/dev/full'" -- run --seed 3 --orders 5 --trace /dev/full --json "$tmp/full.json"
+check "no JSON is left when the trace failed" test ! -e "$tmp/full.json"
+check "no temporary file is left" no_temporaries
+expect 0 "all invariants held" -- run --seed 3 --orders 5 --json /dev/null --trace "$tmp/null_too.jsonl"
+check "a device is written directly, the file beside it renamed into place" has "$tmp/null_too.jsonl" '^\{"seq":0,'
+check "no temporary file is left" no_temporaries
+# "-": standard output carries the JSON (or the trace) alone; the summary goes to stderr.
+expect 0 "all invariants held" -- run --seed 3 --orders 5 --json -
+check "stdout is the JSON alone" test "$(head -c 1 "$tmp/stdout")$(tail -n 1 "$tmp/stdout")" = "{}"
+check "stdout has the JSON" has "$tmp/stdout" '"trace_hash": "[0-9a-f]{16}"'
+check "the summary went to stderr" has "$tmp/stderr" "all invariants held"
+check "the summary is not on stdout" lacks "$tmp/stdout" "invariants held"
+expect 0 "all invariants held" -- run --seed 3 --orders 5 --trace - --json "$tmp/r2.json"
+check "stdout is the trace alone" test "$(grep -vc '^{"seq":' "$tmp/stdout")" -eq 0
+check "the trace is on stdout" has "$tmp/stdout" '^\{"seq":0,'
+check "the JSON file is written next to it" has "$tmp/r2.json" '"trace_hash"'
+expect 2 "only one output can go to standard output" -- run --seed 3 --orders 5 --json - --trace -
+expect 2 "--json and --trace: both name '$tmp/same'" -- run --orders 5 --json "$tmp/same" --trace "$tmp/same"
+expect 2 "--json and --trace: both name" -- run --orders 5 --json "$tmp/same" --trace "$tmp/./same"
+check "nothing was run or written" test ! -e "$tmp/same"
+# A file that exists is replaced whole.
+echo "old content" >"$tmp/r3.json"
+expect 0 "all invariants held" -- run --seed 3 --orders 5 --json "$tmp/r3.json"
+check "the old file is replaced" lacks "$tmp/r3.json" "old content"
+check "the new file is complete" has "$tmp/r3.json" '"reproduce"'
+
+# 4. Bad numbers are refused by name.
+expect 2 "--seed: must be a whole number between 0 and 18446744073709551615, got '-1'" -- run --seed -1
+expect 2 "--seed: must be at most 18446744073709551615 \(2\^64-1\), got '18446744073709551616'" -- run --seed 18446744073709551616
+expect 2 "--seed: must be a whole number" -- run --seed 7x
+expect 2 "--seed: must be a whole number" -- run --seed ""
+expect 0 "^seed 18446744073709551615 profile .*: 1 customers" -- run --seed 18446744073709551615 --orders 1
+expect 2 "--orders: must be between 0 and 100000 \(a whole number\), got 'abc'" -- run --orders abc
+expect 2 "--orders: must be between 0 and 100000 \(a whole number\), got '1.5'" -- run --orders 1.5
+expect 2 "--orders: must be between 0 and 100000, got '100001'" -- run --orders 100001
+expect 2 "--orders: must be between 0 and 100000, got '99999999999999999999'" -- run --orders 99999999999999999999
+echo '{"order": {"reservation_timeout_minutes": 45, "reservation_timeout_minutes": 5}}' >"$tmp/dup.json"
+expect 2 "order.reservation_timeout_minutes: duplicate key \(given twice in section \"order\"\)" -- run --config "$tmp/dup.json"
+expect 2 "order.reservation_timeout_minutes: duplicate key" -- config --config "$tmp/dup.json"
+echo '{"checkout": {}, "checkout": {"max_promotion_codes": 2}}' >"$tmp/dup_top.json"
+expect 2 "checkout: duplicate key \(given twice at the top level\)" -- run --config "$tmp/dup_top.json"
+
+# 6. Counts match the workload: every customer counted, failed checkouts by reason.
+expect 0 "^seed 1 profile .*: 20 customers, [0-9]+ checkouts started, [0-9]+ orders placed, [0-9]+ checkouts failed" -- run --seed 1 --orders 20 --json "$tmp/c.json"
+check "failed checkouts are broken down by reason" has "$tmp/out" "^checkouts failed: [0-9]+ \([a-z_]+ [0-9]+(, [a-z_ ]+ [0-9]+)*\)$"
+check "the JSON has the workload's size" has "$tmp/c.json" '"customers": 20'
+check "the JSON has the reasons" has "$tmp/c.json" '"checkout_failures": \{'
+
+# 7. A run that placed no order tested nothing and says so (exit 0: no invariant broke).
+expect 0 "tested nothing: no order was placed" -- run --orders 0 --json "$tmp/vac0.json"
+check "a vacuous run does not claim the invariants held" lacks "$tmp/out" "invariants held"
+check "the JSON marks it vacuous" has "$tmp/vac0.json" '"vacuous": true'
+check "a run with orders is not vacuous" has "$tmp/c.json" '"vacuous": false'
+# No order can be created under a 1 VND limit: every checkout fails.
+echo '{"order": {"max_order_amount": 1}}' >"$tmp/tiny_limit.json"
+expect 0 "tested nothing: no order was placed" -- run --seed 1 --orders 20 --config "$tmp/tiny_limit.json"
+check "every checkout failed, with its reason" has "$tmp/out" "^checkouts failed: [0-9]+ \("
+# A reservation TTL at the top of its range (its microseconds overflow when added to the clock)
+# makes every checkout fail too.
+echo '{"order": {"reservation_timeout_minutes": 153722867280}}' >"$tmp/ttl_max.json"
+expect 0 "tested nothing: no order was placed" -- run --seed 1 --orders 20 --config "$tmp/ttl_max.json" --json "$tmp/vac1.json"
+check "the JSON marks it vacuous" has "$tmp/vac1.json" '"vacuous": true'
+
+# sweep: seeds in parallel, failures with the line that replays them, bad ranges refused.
+expect 2 "--seeds: '5..1': 5 is after 1" -- sweep --seeds 5..1
+expect 2 "--seeds: expected A..B" -- sweep --seeds x
+expect 2 "--seeds: '1..18446744073709551616' is not A..B" -- sweep --seeds 1..18446744073709551616
+expect 2 "--jobs: must be between 1 and" -- sweep --seeds 1..2 --jobs 0
+expect 0 "2 of 2 seeds run, 0 failing" -- sweep --seeds 1..2 --orders 5 --jobs 2 --json "$tmp/sweep.json"
+check "the sweep JSON counts its seeds" has "$tmp/sweep.json" '"seeds_run": 2'
+# R-3.3 exists only where the deprecated HTTP path is deployed: without it nothing is processed
+# twice, with it EFFECT-ONCE breaks and the replay line carries the deployment option.
+expect 0 "3 of 3 seeds run, 0 failing" -- sweep --seeds 1..3 --orders 30 --as-reviewed R-3.3
+expect 1 "replay: checkout-sim run --seed [0-9]+ --orders 30 .*--as-reviewed R-3.3 --deprecated-http-path" -- sweep --seeds 1..3 --orders 30 --as-reviewed R-3.3 --deprecated-http-path
+check "EFFECT-ONCE is named" grep -q "EFFECT-ONCE" "$tmp/out"
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

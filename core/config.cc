@@ -4,10 +4,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -290,6 +293,56 @@ std::string SyntaxErrorDetail(const Json::parse_error& error) {
   return std::string{text};
 }
 
+// The first key given twice in one object, as "section.key" (or "key" at the top level) and the
+// object it is in; nlohmann::json would silently keep the last value.
+struct DuplicateKey {
+  std::string path;
+  std::string where;
+};
+
+// Parses `text`, noting the first duplicate key in any object. Throws Json::parse_error on a
+// syntax error, like Json::parse.
+Json ParseNotingDuplicates(const std::string& text, std::optional<DuplicateKey>& duplicate) {
+  // One frame per open object or array: the keys seen in it, the key that holds it, the last key
+  // read in it (the one whose value comes next).
+  struct Frame {
+    std::set<std::string> keys;
+    std::string path;
+    std::string last_key;
+  };
+  std::vector<Frame> open;
+  auto child_path = [&](const std::string& key) {
+    return open.size() <= 1 ? key : open.back().path + "." + key;
+  };
+  const Json::parser_callback_t callback = [&](int, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        open.push_back({{}, open.empty() ? std::string{} : child_path(open.back().last_key), {}});
+        break;
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        if (!open.empty()) open.pop_back();
+        break;
+      case Json::parse_event_t::key:
+        if (!open.empty() && parsed.is_string()) {
+          Frame& frame = open.back();
+          frame.last_key = parsed.get<std::string>();
+          if (!frame.keys.insert(frame.last_key).second && !duplicate) {
+            duplicate = DuplicateKey{
+                child_path(frame.last_key),
+                open.size() <= 1 ? "at the top level" : "in section \"" + frame.path + "\""};
+          }
+        }
+        break;
+      case Json::parse_event_t::value:
+        break;
+    }
+    return true;
+  };
+  return Json::parse(text, callback);
+}
+
 }  // namespace
 
 Config DefaultConfig() {
@@ -298,12 +351,16 @@ Config DefaultConfig() {
 
 Result<Config> LoadConfigJson(const std::string& json_text) {
   Json document;
+  std::optional<DuplicateKey> duplicate;
   try {
-    document = Json::parse(json_text);
+    document = ParseNotingDuplicates(json_text, duplicate);
   } catch (const Json::parse_error& error) {
     return Status{Code::kInvalidArgument, "config: JSON syntax error at byte " +
                                               std::to_string(error.byte) + ": " +
                                               SyntaxErrorDetail(error)};
+  }
+  if (duplicate) {
+    return Invalid(duplicate->path, "duplicate key (given twice " + duplicate->where + ")");
   }
   if (!document.is_object()) {
     return Status{Code::kInvalidArgument, "config: expected a JSON object at the top level, got " +

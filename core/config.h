@@ -34,8 +34,11 @@ struct CheckoutConfig {
 };
 
 struct OrderConfig {
-  std::int64_t reservation_timeout_minutes = 30;  // read by nothing as reviewed (P1-CC-02)
-  std::int64_t order_timeout_minutes = 30;        // pending order expiry
+  // P1-CC-02: the review's config map says 30 and nothing reads it (the code uses checkout's 15).
+  // Fixed, this is the one value the code reads, aligned with the 15 the services run with, so by
+  // default both profiles reserve for 15 minutes and differ only when an operator changes it.
+  std::int64_t reservation_timeout_minutes = 15;
+  std::int64_t order_timeout_minutes = 30;  // pending order expiry
   std::int64_t auto_cancel_minutes = 1440;
   Money max_order_amount = 100'000'000 * kVnd;  // hard-coded in checkout as reviewed (P2-CC-08)
   std::int64_t outbox_interval_ms = 1000;

@@ -12,7 +12,9 @@ namespace {
 TEST(Config, DefaultCarriesReviewValues) {
   Config config = DefaultConfig();
   EXPECT_EQ(config.checkout.idempotency_lock_minutes, 15);
-  EXPECT_EQ(config.order.reservation_timeout_minutes, 30);
+  // P1-CC-02 fixed: the one TTL the code reads, aligned with the 15 minutes the services run with
+  // (the review's config map said 30 and nothing read it).
+  EXPECT_EQ(config.order.reservation_timeout_minutes, 15);
 }
 
 // Every field set to a value different from its default.
@@ -119,7 +121,7 @@ TEST(Config, ToJsonIsPrettyWithEveryKeyAndWholeVnd) {
   EXPECT_EQ(text.rfind("{\n  \"checkout\": {\n    \"idempotency_lock_minutes\": 15,\n", 0), 0u)
       << text;
   EXPECT_NE(text.find("\n    \"default_country\": \"VN\",\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\n  \"order\": {\n    \"reservation_timeout_minutes\": 30,\n"),
+  EXPECT_NE(text.find("\n  \"order\": {\n    \"reservation_timeout_minutes\": 15,\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\n    \"max_order_amount\": 100000000,\n"), std::string::npos) << text;
@@ -319,6 +321,51 @@ TEST(Config, MaxOrderAmountIsWholeVndInJsonAndMinorUnitsInConfig) {
   Result<Config> fraction = LoadConfigJson(R"({"order": {"max_order_amount": 1000.5}})");
   ASSERT_FALSE(fraction.ok());
   EXPECT_EQ(fraction.status().message(), "order.max_order_amount: expected an integer, got float");
+}
+
+// nlohmann::json would keep the last of two equal keys; a config given twice is a mistake.
+TEST(Config, DuplicateKeyInASectionIsNamedWithItsSection) {
+  Result<Config> order = LoadConfigJson(
+      R"({"order": {"reservation_timeout_minutes": 45, "reservation_timeout_minutes": 5}})");
+  ASSERT_FALSE(order.ok());
+  EXPECT_EQ(order.code(), Code::kInvalidArgument);
+  EXPECT_EQ(order.status().message(),
+            "order.reservation_timeout_minutes: duplicate key (given twice in section \"order\")");
+
+  Result<Config> checkout = LoadConfigJson(
+      R"({"checkout": {"max_promotion_codes": 3, "void_max_retries": 2, "max_promotion_codes": 3}})");
+  ASSERT_FALSE(checkout.ok());
+  EXPECT_EQ(checkout.status().message(),
+            "checkout.max_promotion_codes: duplicate key (given twice in section \"checkout\")");
+}
+
+TEST(Config, DuplicateSectionAtTheTopLevelIsNamed) {
+  Result<Config> loaded = LoadConfigJson(
+      R"({"order": {"confirm_retries": 1}, "checkout": {}, "order": {"release_retries": 2}})");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.code(), Code::kInvalidArgument);
+  EXPECT_EQ(loaded.status().message(), "order: duplicate key (given twice at the top level)");
+}
+
+TEST(Config, SameKeyInDifferentSectionsIsNoDuplicate) {
+  // auto_cancel_minutes and outbox_batch_size exist in both sections.
+  Result<Config> loaded = LoadConfigJson(
+      R"({"checkout": {"auto_cancel_minutes": 31, "outbox_batch_size": 7},
+          "order": {"auto_cancel_minutes": 32, "outbox_batch_size": 8}})");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->checkout.auto_cancel_minutes, 31);
+  EXPECT_EQ(loaded->order.auto_cancel_minutes, 32);
+  EXPECT_EQ(loaded->checkout.outbox_batch_size, 7);
+  EXPECT_EQ(loaded->order.outbox_batch_size, 8);
+}
+
+TEST(Config, DuplicateKeyIsReportedEvenWhenBothValuesAreValid) {
+  // The same value twice is still refused: the file says one thing in two places.
+  Result<Config> loaded =
+      LoadConfigJson(R"({"order": {"confirm_retries": 3, "confirm_retries": 3}})");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().message(),
+            "order.confirm_retries: duplicate key (given twice in section \"order\")");
 }
 
 TEST(Config, BadDocumentReturnsNoPartialConfig) {

@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 21> kFindings{{
+inline constexpr std::array<FindingInfo, 23> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES MONEY-CONSERVED"},
@@ -79,6 +79,14 @@ inline constexpr std::array<FindingInfo, 21> kFindings{{
      "a payment confirmed after the order's reservation lapsed confirms the order with no stock "
      "held for it; the confirm DLQ retries fail the same way",
      "ORDER-SETTLES NO-OVERSELL"},
+    {"SIM-06", "",
+     "a reservation whose ReserveWithTtl timed out after it took effect is not rolled back by the "
+     "compensation: its stock is held until the TTL lapses",
+     "STOCK-NO-LEAK"},
+    {"SIM-07", "",
+     "a saga whose compensation rows could not be committed leaves its cart in checkout; the "
+     "cleanup moves the cart on without undoing the attempt, so its authorization stays held",
+     "SAGA-SETTLES"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

@@ -39,6 +39,9 @@ struct Cart {
   TimeUs expires_at = 0;           // 24 h for a signed-in customer, 1 h for a guest
   TimeUs checkout_started_at = 0;  // set when it moves to kCheckout
   std::string order_id;            // set when an order was created from it
+  // The promotion codes of the checkout attempt in progress (written with the move to kCheckout),
+  // so what the attempt claimed can be given back from durable state alone (SIM-07).
+  std::vector<std::string> checkout_promo_codes;
   bool operator==(const Cart&) const = default;
 };
 

@@ -146,7 +146,14 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
     CSIM_CHECK(session_inserted, "Apply without Validate");
     CSIM_CHECK(order_inserted, "Apply without Validate");
   }
-  if (write.update) orders_.at(write.update->id) = *write.update;
+  if (write.update) {
+    Order& stored = orders_.at(write.update->id);
+    if (stored.status != write.update->status) {
+      CSIM_CHECK(status_changes_.size() < kStatusChangesMax, "kStatusChangesMax");
+      status_changes_.push_back({stored.id, stored.status, write.update->status, clock_.Now()});
+    }
+    stored = *write.update;
+  }
   outbox_.Append(write.outbox, clock_.Now());
   if (!write.processed_event_id.empty()) processed_.insert(write.processed_event_id);
   CSIM_CHECK(by_session_.size() == orders_.size(), "one session per order");

@@ -38,8 +38,21 @@ class FakeOrderStore final : public OrderStore {
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;
 
+  // One committed change of an order's status, as the database's own log has it (not an event
+  // core wrote): what VALID-TRANSITIONS reads.
+  struct StatusChange {
+    std::string order_id;
+    OrderStatus from = OrderStatus::kPending;
+    OrderStatus to = OrderStatus::kPending;
+    TimeUs at_us = 0;
+    bool operator==(const StatusChange&) const = default;
+  };
+  static constexpr std::size_t kStatusChangesMax = 10'000'000;
+
   // ---- Truth ----
   const std::map<std::string, Order>& Orders() const { return orders_; }
+  // Every committed status change, in commit order (an insert is not a change).
+  const std::vector<StatusChange>& StatusChanges() const { return status_changes_; }
   const std::map<std::string, std::string>& OrderIdBySession() const { return by_session_; }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
   const std::set<std::string>& ProcessedEventIds() const { return processed_; }
@@ -58,6 +71,7 @@ class FakeOrderStore final : public OrderStore {
 
   const Clock& clock_;
   std::map<std::string, Order> orders_;
+  std::vector<StatusChange> status_changes_;
   std::map<std::string, std::string> by_session_;  // cart_session_id -> order id (unique)
   OutboxRows outbox_;
   std::set<std::string> processed_;

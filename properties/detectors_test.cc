@@ -27,6 +27,7 @@ struct Hunt {
   std::string faults = "light";
   bool legacy_warehouse = false;
   std::uint64_t first_seed = 1;
+  bool deprecated_http_subscription = false;
 };
 
 Detection Detect(const Hunt& hunt) {
@@ -37,6 +38,7 @@ Detection Detect(const Hunt& hunt) {
   options.workload.orders = hunt.orders;
   options.world.faults = *sim::FaultPlan::Named(hunt.faults);
   options.world.order_uses_legacy_warehouse = hunt.legacy_warehouse;
+  options.world.deprecated_http_subscription = hunt.deprecated_http_subscription;
   const SweepResult fixed = RunSweep(options);
   auto finding = LookupFinding(hunt.finding);
   EXPECT_TRUE(finding.has_value()) << hunt.finding;
@@ -77,21 +79,41 @@ TEST(Detectors, EC_08_EmptyWarehouseId) {
 TEST(Detectors, R_1_5_ShippingFeeNotRefetched) {
   ExpectDetected({"R-1.5", "PRICE-AS-CONFIRMED"});
 }
+// R-3.3's risk exists only where the deployment re-enables the deprecated HTTP subscription.
 TEST(Detectors, R_3_3_DeprecatedHttpPath) {
-  ExpectDetected({"R-3.3", "EFFECT-ONCE"});
+  Hunt hunt{"R-3.3", "EFFECT-ONCE"};
+  hunt.deprecated_http_subscription = true;
+  ExpectDetected(hunt);
 }
 TEST(Detectors, EC_14_SecondWarehouseInterface) {
   Hunt hunt{"EC-14", "STOCK-NO-LEAK"};
   hunt.legacy_warehouse = true;
   ExpectDetected(hunt);
 }
-// The simulator's own findings replay around the seed that found them (1 of 40 seeds at 100
-// orders under the heavy plan each).
+// Found blind by the heavy plan (5 % of calls fail before their effect, 2 % time out after it).
+TEST(Detectors, EC_06_RollbackReleaseErrorsDropped) {
+  ExpectDetected({"EC-06", "STOCK-NO-LEAK", 8, 50, "heavy"});
+}
+TEST(Detectors, R_1_4_CartStuckInCheckout) {
+  ExpectDetected({"R-1.4", "ORDER-SETTLES", 8, 50, "heavy"});
+}
+TEST(Detectors, SIM_02_TimedOutClaimNotCompensated) {
+  ExpectDetected({"SIM-02", "SAGA-SETTLES", 8, 50, "heavy"});
+}
+TEST(Detectors, SIM_06_TimedOutReserveNotRolledBack) {
+  ExpectDetected({"SIM-06", "STOCK-NO-LEAK", 4, 50, "heavy"});
+}
+
+// The simulator's own findings, replayed around the seed that found them: each broke its invariant
+// on 1 of 60 seeds at 100 orders under the heavy plan.
 TEST(Detectors, SIM_03_UnheardAuthorization) {
   ExpectDetected({"SIM-03", "SAGA-SETTLES", 4, 100, "heavy", false, 20});
 }
 TEST(Detectors, SIM_04_RefundedBeforeStockReleased) {
-  ExpectDetected({"SIM-04", "STOCK-NO-LEAK", 4, 100, "heavy", false, 10});
+  ExpectDetected({"SIM-04", "STOCK-NO-LEAK", 4, 100, "heavy", false, 1});
+}
+TEST(Detectors, SIM_07_AbandonedAttemptNotUndone) {
+  ExpectDetected({"SIM-07", "SAGA-SETTLES", 4, 100, "heavy", false, 20});
 }
 
 }  // namespace

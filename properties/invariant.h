@@ -17,6 +17,7 @@ struct Violation {
   std::string expected;
   std::string actual;
   TimeUs time_us = 0;
+  std::uint64_t seq = 0;  // the trace record (its `seq`) last written when first observed
   bool operator==(const Violation&) const = default;
 };
 
@@ -39,7 +40,6 @@ std::vector<Violation> CheckInvariants(const sim::World& world, bool settled);
 void CheckNoOversell(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckNoPhantomWarehouse(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckOneOrderPerSession(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckValidTransitions(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckOrderSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckPromoNoBudgetLeak(const sim::World& world, bool settled, std::vector<Violation>& out);

@@ -1,32 +1,121 @@
 #include "properties/run_check.h"
 
+#include <algorithm>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
+#include "sim/trace.h"
+
 namespace csim::properties {
+namespace {
+
+// The trace record last written, or 0 before the first.
+std::uint64_t LastSeq(const sim::World& world) {
+  const std::size_t size = world.kernel().trace().size();
+  return size == 0 ? 0 : static_cast<std::uint64_t>(size - 1);
+}
+
+}  // namespace
+
+std::int64_t CheckedRun::violations_found() const {
+  std::int64_t total = 0;
+  for (const auto& [name, count] : violation_counts) total += count;
+  return total;
+}
 
 CheckedRun RunChecked(sim::World& world, bool check_every_event) {
   CheckedRun run;
   run.seed = world.options().seed;
   run.profile = world.options().profile.Name();
+  run.customers = static_cast<std::int64_t>(world.workload().customers.size());
   std::set<std::pair<std::string, std::string>> seen;
-  auto keep = [&](std::vector<Violation> found) {
+  // Keeps the first occurrence of each (invariant, entity); `always_pass` says the violations
+  // were found right after an event, so they are stamped with that event's time.
+  auto keep = [&](std::vector<Violation> found, bool always_pass) {
+    const std::uint64_t seq = LastSeq(world);
     for (Violation& v : found) {
-      if (run.violations.size() >= kViolationsKeptMax) return;
-      if (seen.emplace(v.invariant, v.entity).second) run.violations.push_back(std::move(v));
+      if (!seen.emplace(v.invariant, v.entity).second) continue;
+      ++run.violation_counts[v.invariant];
+      if (run.violations.size() >= kViolationsKeptMax) {
+        ++run.violations_dropped[v.invariant];
+        continue;
+      }
+      if (always_pass) v.time_us = world.kernel().now();
+      v.seq = seq;
+      run.violations.push_back(std::move(v));
     }
   };
   if (check_every_event) {
-    world.Run([&] { keep(CheckInvariants(world, false)); });
+    world.Run([&] { keep(CheckInvariants(world, false), true); });
   } else {
     world.Run();
   }
-  keep(CheckInvariants(world, true));
+  keep(CheckInvariants(world, true), false);
+  // Found order is time order for "always" checks; settled ones may report an earlier time (when
+  // the broken row was written), so sort, keeping the found order among equal times.
+  std::stable_sort(run.violations.begin(), run.violations.end(),
+                   [](const Violation& a, const Violation& b) { return a.time_us < b.time_us; });
   run.trace_hash = world.kernel().trace().hash();
   run.events = world.kernel().trace().size();
   run.end_time_us = world.kernel().now();
   run.counts = world.counts();
+  run.checkout_outcomes = ReadCheckoutOutcomes(world);
   return run;
+}
+
+CheckoutOutcomes ReadCheckoutOutcomes(const sim::World& world) {
+  // Each customer's records (sim/world.cc, World::Customer) have the detail
+  // "<customer_id> <what>": cart_failed (what = the cart id), preview_failed and confirm_failed
+  // (what = the status, "<code>" or "<code>: <message>"), order_placed (what = the order id).
+  // A customer's checkout failed when its last record is a failed preview or confirm.
+  enum class Last { kCartFailed, kFailed, kPlaced };
+  struct CustomerEnd {
+    Last last = Last::kPlaced;
+    std::string code;
+  };
+  const sim::Trace& trace = world.kernel().trace();
+  std::unordered_map<std::string_view, CustomerEnd> ends;
+  std::vector<std::string_view> order;  // customers in first-seen order (deterministic output)
+  std::vector<signed char> is_customer_action;  // by action NameId: -1 unknown, 0 no, 1 yes
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const sim::TraceRecord& record = trace.at(i);
+    if (record.action >= is_customer_action.size())
+      is_customer_action.resize(record.action + 1u, -1);
+    signed char& known = is_customer_action[record.action];
+    if (known < 0) known = trace.NameOf(record.action) == "customer.checkout" ? 1 : 0;
+    if (known == 0) continue;
+    const std::string_view detail = trace.DetailOf(record);
+    const std::size_t space = detail.find(' ');
+    const std::string_view customer = detail.substr(0, space);
+    const std::string_view what =
+        space == std::string_view::npos ? std::string_view{} : detail.substr(space + 1);
+    const std::string& outcome = trace.NameOf(record.outcome);
+    auto [it, inserted] = ends.try_emplace(customer);
+    if (inserted) order.push_back(customer);
+    if (outcome == "cart_failed") {
+      it->second = {Last::kCartFailed, {}};
+    } else if (outcome == "preview_failed" || outcome == "confirm_failed") {
+      it->second = {Last::kFailed, std::string{what.substr(0, what.find(':'))}};
+    } else {
+      it->second = {Last::kPlaced, {}};
+    }
+  }
+  CheckoutOutcomes outcomes;
+  std::int64_t failed = 0;
+  for (std::string_view customer : order) {
+    const CustomerEnd& end = ends.at(customer);
+    if (end.last == Last::kCartFailed) ++outcomes.carts_not_created;
+    if (end.last != Last::kFailed) continue;
+    ++outcomes.failed_by_code[end.code.empty() ? std::string{"unknown"} : end.code];
+    ++failed;
+  }
+  // A customer with no confirm attempt fails without a record; count it so the reasons add up.
+  if (const std::int64_t unrecorded = world.counts().checkouts_failed - failed; unrecorded > 0) {
+    outcomes.failed_by_code["no attempt recorded"] += unrecorded;
+  }
+  return outcomes;
 }
 
 }  // namespace csim::properties

@@ -1,8 +1,11 @@
 #pragma once
 // One simulation with its invariants checked: "always" ones after every event that touched the
-// world, "settled" ones after the drain. The first occurrence of each (invariant, entity) is kept.
+// world, "settled" ones after the drain. The first occurrence of each (invariant, entity) is a
+// violation; every one is counted, the first kViolationsKeptMax are kept, sorted by time.
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "properties/invariant.h"
@@ -12,18 +15,42 @@ namespace csim::properties {
 
 inline constexpr std::size_t kViolationsKeptMax = 200;
 
+// Why customers did not get an order, read from the trace's "customer.checkout" records.
+struct CheckoutOutcomes {
+  // Checkouts that failed (sim::RunCounts::checkouts_failed), by the status code name of the
+  // customer's last failed preview or confirm ("insufficient", "rejected", ...).
+  std::map<std::string, std::int64_t> failed_by_code;
+  std::int64_t carts_not_created = 0;  // customers whose cart could not be created
+  bool operator==(const CheckoutOutcomes&) const = default;
+};
+
 struct CheckedRun {
   std::uint64_t seed = 0;
   std::string profile;
   std::uint64_t trace_hash = 0;
   std::size_t events = 0;
   TimeUs end_time_us = 0;
+  std::int64_t customers = 0;  // the workload's size (--orders)
   sim::RunCounts counts;
+  CheckoutOutcomes checkout_outcomes;
+  // Kept violations (at most kViolationsKeptMax), by time_us, then in the order they were found.
   std::vector<Violation> violations;
+  // Every violation found, kept or not, per invariant name; and how many of them were not kept.
+  // An invariant with none found is absent from both; one with none dropped is absent from
+  // violations_dropped.
+  std::map<std::string, std::int64_t> violation_counts;
+  std::map<std::string, std::int64_t> violations_dropped;
+
+  // True when the run placed no order, so the invariants had nothing to test.
+  bool vacuous() const { return counts.orders_placed == 0; }
+  std::int64_t violations_found() const;
 };
 
 // Runs `world` to the end. `check_every_event` false checks always-invariants only at the end
 // (faster; for benchmarks and large sweeps).
 CheckedRun RunChecked(sim::World& world, bool check_every_event = true);
+
+// The customers' checkout outcomes as the trace recorded them.
+CheckoutOutcomes ReadCheckoutOutcomes(const sim::World& world);
 
 }  // namespace csim::properties

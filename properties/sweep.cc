@@ -35,12 +35,11 @@ SeedRun RunOnce(const SweepOptions& options, std::uint64_t seed) {
     const CheckedRun run = RunChecked(world);
     result.outcome.trace_hash = run.trace_hash;
     result.outcome.orders_placed = run.counts.orders_placed;
-    result.outcome.violations = run.violations.size();
-    for (const Violation& v : run.violations) {
-      bool known = false;
-      for (const std::string& name : result.outcome.invariants)
-        known = known || name == v.invariant;
-      if (!known) result.outcome.invariants.push_back(v.invariant);
+    result.outcome.violations = static_cast<std::size_t>(run.violations_found());
+    // Every invariant broken, listed or not (a run lists at most kViolationsKeptMax).
+    for (const auto& [name, count] : run.violation_counts) {
+      CSIM_CHECK(count > 0, "only broken invariants are counted");
+      result.outcome.invariants.push_back(name);
     }
     for (const auto& [name, point] : world.faults().points()) {
       result.fault_points[name] = {point.reached, point.fired_before, point.fired_after};
@@ -93,8 +92,8 @@ SweepResult RunSweep(const SweepOptions& options,
       if (on_seed) on_seed(*slots[index]);
     }
   };
-  const std::int32_t threads =
-      static_cast<std::int32_t>(std::min<std::uint64_t>(count, options.jobs));
+  const std::int32_t threads = static_cast<std::int32_t>(
+      std::min<std::uint64_t>(count, static_cast<std::uint64_t>(options.jobs)));
   std::vector<std::thread> pool;
   for (std::int32_t i = 1; i < threads; ++i) pool.emplace_back(work);
   work();

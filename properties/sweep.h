@@ -36,7 +36,7 @@ struct SeedOutcome {
   std::uint64_t seed = 0;
   std::uint64_t trace_hash = 0;
   std::int64_t orders_placed = 0;
-  std::vector<std::string> invariants;  // broken, each once, in the order first seen
+  std::vector<std::string> invariants;  // broken, each once, by name
   std::size_t violations = 0;
   std::string internal_error;  // a CSIM_CHECK that failed inside the run ("" if none)
   bool rechecked = false;      // run twice for the determinism check

@@ -2,9 +2,68 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "core/findings.h"
+#include "properties/invariant.h"
 #include "sim/trace.h"
 
 namespace csim::reports {
+namespace {
+
+// Invariant names in invariants.md order, then any other name found, alphabetically.
+std::vector<std::string> InvariantOrder(const std::map<std::string, std::int64_t>& counts) {
+  std::vector<std::string> names;
+  for (const properties::Invariant& invariant : properties::AllInvariants()) {
+    if (counts.contains(std::string{invariant.name})) names.emplace_back(invariant.name);
+  }
+  for (const auto& [name, count] : counts) {
+    bool listed = false;
+    for (const std::string& known : names) listed = listed || known == name;
+    if (!listed) names.push_back(name);
+  }
+  return names;
+}
+
+nlohmann::json CountsObject(const std::map<std::string, std::int64_t>& counts) {
+  nlohmann::json object = nlohmann::json::object();
+  for (const auto& [name, count] : counts) object[name] = count;
+  return object;
+}
+
+// "insufficient 2, rejected 1": the most frequent first, then by name.
+std::string FailureReasons(const std::map<std::string, std::int64_t>& by_code) {
+  std::vector<std::pair<std::string, std::int64_t>> reasons(by_code.begin(), by_code.end());
+  std::stable_sort(reasons.begin(), reasons.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string text;
+  for (const auto& [code, count] : reasons) {
+    if (!text.empty()) text += ", ";
+    text += fmt::format("{} {}", code, count);
+  }
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::string_view> FindingsDetectedBy(std::string_view invariant) {
+  std::vector<std::string_view> ids;
+  for (const FindingInfo& finding : kFindings) {
+    std::string_view list = finding.detected_by;
+    while (!list.empty()) {
+      const std::size_t space = list.find(' ');
+      if (list.substr(0, space) == invariant) {
+        ids.push_back(finding.id);
+        break;
+      }
+      if (space == std::string_view::npos) break;
+      list.remove_prefix(space + 1);
+    }
+  }
+  return ids;
+}
 
 nlohmann::json RunToJson(const properties::CheckedRun& run, const sim::World& world,
                          const std::string& reproduce) {
@@ -14,21 +73,28 @@ nlohmann::json RunToJson(const properties::CheckedRun& run, const sim::World& wo
   out["trace_hash"] = sim::Trace::HashHex(run.trace_hash);
   out["events"] = run.events;
   out["end_time_us"] = run.end_time_us;
+  out["customers"] = run.customers;
   out["counts"] = {{"checkouts_started", run.counts.checkouts_started},
                    {"orders_placed", run.counts.orders_placed},
                    {"checkouts_failed", run.counts.checkouts_failed},
+                   {"checkout_failures", CountsObject(run.checkout_outcomes.failed_by_code)},
+                   {"carts_not_created", run.checkout_outcomes.carts_not_created},
                    {"deliveries", run.counts.deliveries},
                    {"cancellations_requested", run.counts.cancellations_requested},
                    {"shipments_delivered", run.counts.shipments_delivered},
                    {"world_changes", run.counts.world_changes}};
+  out["vacuous"] = run.vacuous();
   out["violations"] = nlohmann::json::array();
   for (const properties::Violation& v : run.violations) {
     out["violations"].push_back({{"invariant", v.invariant},
                                  {"entity", v.entity},
                                  {"expected", v.expected},
                                  {"actual", v.actual},
-                                 {"time_us", v.time_us}});
+                                 {"time_us", v.time_us},
+                                 {"seq", v.seq}});
   }
+  out["violation_counts"] = CountsObject(run.violation_counts);
+  out["violations_dropped"] = CountsObject(run.violations_dropped);
   out["fault_points"] = nlohmann::json::array();
   for (const auto& [name, point] : world.faults().points()) {
     out["fault_points"].push_back({{"name", name},
@@ -42,19 +108,43 @@ nlohmann::json RunToJson(const properties::CheckedRun& run, const sim::World& wo
 
 std::string RunSummary(const properties::CheckedRun& run, const std::string& reproduce) {
   std::string text = fmt::format(
-      "seed {} profile {}: {} customers, {} orders placed, {} checkouts failed; {} events, "
-      "trace {}\n",
-      run.seed, run.profile, run.counts.checkouts_started, run.counts.orders_placed,
+      "seed {} profile {}: {} customers, {} checkouts started, {} orders placed, {} checkouts "
+      "failed; {} events, trace {}\n",
+      run.seed, run.profile, run.customers, run.counts.checkouts_started, run.counts.orders_placed,
       run.counts.checkouts_failed, run.events, sim::Trace::HashHex(run.trace_hash));
-  if (run.violations.empty()) {
-    text += "all invariants held\n";
+  const properties::CheckoutOutcomes& outcomes = run.checkout_outcomes;
+  if (run.counts.checkouts_failed > 0) {
+    text += fmt::format("checkouts failed: {} ({})\n", run.counts.checkouts_failed,
+                        FailureReasons(outcomes.failed_by_code));
+  }
+  if (outcomes.carts_not_created > 0) {
+    text += fmt::format("carts not created: {}\n", outcomes.carts_not_created);
+  }
+  if (run.violations.empty() && run.violation_counts.empty()) {
+    text += run.vacuous() ? "tested nothing: no order was placed\n" : "all invariants held\n";
     return text;
   }
-  text += fmt::format("{} violation(s):\n", run.violations.size());
-  for (const auto& v : run.violations) {
-    text += fmt::format("  {} {} at t={}us: expected {}, got {}\n", v.invariant, v.entity,
-                        v.time_us, v.expected, v.actual);
+  const std::int64_t found = run.violations_found();
+  const auto listed = static_cast<std::int64_t>(run.violations.size());
+  text += found == listed ? fmt::format("{} violation(s):\n", found)
+                          : fmt::format("{} violation(s), the first {} listed:\n", found, listed);
+  for (const std::string& name : InvariantOrder(run.violation_counts)) {
+    text += fmt::format("  {}: {}", name, run.violation_counts.at(name));
+    if (auto dropped = run.violations_dropped.find(name); dropped != run.violations_dropped.end()) {
+      text += fmt::format(" ({} dropped from the list)", dropped->second);
+    }
+    std::string findings;
+    for (std::string_view id : FindingsDetectedBy(name)) {
+      findings += findings.empty() ? "; detects " : ", ";
+      findings += id;
+    }
+    text += (findings.empty() ? std::string{"; detects no catalogue finding"} : findings) + "\n";
   }
+  for (const auto& v : run.violations) {
+    text += fmt::format("  {} {} at t={}us seq={}: expected {}, got {}\n", v.invariant, v.entity,
+                        v.time_us, v.seq, v.expected, v.actual);
+  }
+  if (run.vacuous()) text += "note: no order was placed\n";
   text += "reproduce: " + reproduce + "\n";
   return text;
 }

@@ -99,11 +99,14 @@ class FaultLayer {
 template <class R, class F>
 Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   CSIM_CHECK(point != nullptr);
+  CSIM_CHECK(points_.contains(point->name), "a point of this layer");
   ++point->reached;
   co_await kernel_.Sleep(Latency(*point));
   const Decision decision = Decide(*point);
+  CSIM_CHECK(decision == Decision::kNone || !quiet_, "no fault fires once faults are off");
   if (decision == Decision::kBefore) {
     ++point->fired_before;
+    CSIM_CHECK(point->fired_before + point->fired_after <= point->reached, "fired <= reached");
     RecordOutcome(*point, fault_before_, detail);
     co_return R{Status{Code::kUnavailable, point->name + ": injected failure before effect"}};
   }
@@ -111,6 +114,7 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   co_await kernel_.Sleep(Latency(*point));
   if (decision == Decision::kAfter) {
     ++point->fired_after;
+    CSIM_CHECK(point->fired_before + point->fired_after <= point->reached, "fired <= reached");
     RecordOutcome(*point, fault_after_, detail);
     co_return R{Status{Code::kTimeout, point->name + ": injected timeout after effect"}};
   }

@@ -78,7 +78,11 @@ void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId 
     chunks_.push_back(std::make_unique_for_overwrite<TraceRecord[]>(kChunkRecords));
   }
   chunks_.back()[size_ & (kChunkRecords - 1)] =
-      TraceRecord{time_us, process, action, outcome, static_cast<std::uint32_t>(details_.size()),
+      TraceRecord{time_us,
+                  process,
+                  action,
+                  outcome,
+                  static_cast<std::uint32_t>(details_.size()),
                   static_cast<std::uint32_t>(detail.size())};
   ++size_;
   details_.append(detail);

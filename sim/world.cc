@@ -56,7 +56,9 @@ World::World(WorldOptions options, Workload workload)
   impl_->deliver_action = kernel_.trace().Intern("bus.deliver");
 
   impl_->order_service.RegisterConsumers(impl_->fw_bus);
-  impl_->order_service.RegisterDeprecatedHttpHandlers(impl_->fw_bus);
+  if (options_.deprecated_http_subscription) {
+    impl_->order_service.RegisterDeprecatedHttpHandlers(impl_->fw_bus);  // what it does is core's
+  }
   kernel_.SetStartFunction(checkout_worker_, [this] { StartCheckoutWorker(); });
   kernel_.SetStartFunction(order_worker_, [this] { StartOrderWorker(); });
 }

@@ -49,7 +49,10 @@ struct WorldOptions {
   DurationUs drain_us = 3 * kHourUs;
   // The order service deployed without warehouseInventoryService, so it falls back to its
   // second interface (EC-14's "second path").
-  bool order_uses_legacy_warehouse = false;  // fault-free time after the workload, past every TTL
+  bool order_uses_legacy_warehouse = false;
+  // The deployment re-enables the order service's deprecated Dapr HTTP subscription to
+  // payments.payment.confirmed beside the worker's consumer (R-3.3's risk exists only then).
+  bool deprecated_http_subscription = false;
   KernelLimits limits;
 };
 

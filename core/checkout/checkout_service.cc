@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/checkout/checkout_transitions.h"
 #include "core/order/transitions.h"
 #include "core/topics.h"
 
@@ -62,12 +63,19 @@ std::string CheckoutAttempt(const Cart& cart) {
   return cart.session_id + ":v" + std::to_string(cart.version);
 }
 
+std::string AttemptInProgress(const Cart& cart) {
+  CSIM_CHECK(cart.status == CartStatus::kCheckout, "only a checkout cart has an attempt running");
+  CSIM_CHECK(cart.version >= 2, "StartSession bumped the version of a created cart");
+  return cart.session_id + ":v" + std::to_string(cart.version - 1);
+}
+
 namespace {
 
 constexpr std::int32_t kCartItemsMax = 100;
 constexpr std::int32_t kItemQuantityMax = 1000;
 constexpr std::int32_t kAuthorizeAttemptsMax = 3;
 constexpr std::int32_t kOrderLookupAttemptsMax = 3;
+constexpr std::int32_t kReserveLookupAttemptsMax = 3;
 
 Status Fail(Code code, std::string message) {
   return Status{code, std::move(message)};
@@ -153,17 +161,14 @@ struct PricedCart {
   Totals totals;
 };
 
-// The shipping destination of `choice`: its own country, else the default one. M-01 / P2-CC-02:
-// as reviewed the default is the config file's "US"; fixed, config.checkout.default_country.
-std::string ShippingCountry(const CheckoutChoice& choice, const Config& config,
-                            const Profile& profile) {
+// The shipping destination of `choice`: its own country, else the configured default, which wins
+// over the code constant under both profiles, as the review says (M-01 / P2-CC-02).
+std::string ShippingCountry(const CheckoutChoice& choice, const Config& config) {
   if (!choice.country.empty()) return choice.country;
-  if (profile.Fixed(FindingId("M-01"))) return config.checkout.default_country;
-  return std::string{kReviewedConfigCountry};
+  return config.checkout.default_country;
 }
 
-Task<Result<PricedCart>> PriceCart(CheckoutPorts& ports, const Config& config,
-                                   const Profile& profile, const Cart& cart,
+Task<Result<PricedCart>> PriceCart(CheckoutPorts& ports, const Config& config, const Cart& cart,
                                    const CheckoutChoice& choice, bool redeem_points) {
   PricedCart priced;
   std::vector<std::string> skus;
@@ -180,7 +185,7 @@ Task<Result<PricedCart>> PriceCart(CheckoutPorts& ports, const Config& config,
     if (it == priced.unit_prices.end()) co_return Fail(Code::kNotFound, "no price for " + item.sku);
     priced.totals.subtotal += it->second * item.quantity;
   }
-  auto fee = co_await ports.shipping.Fee(ShippingCountry(choice, config, profile), units);
+  auto fee = co_await ports.shipping.Fee(ShippingCountry(choice, config), units);
   if (!fee.ok()) co_return fee.status();
   priced.totals.shipping_fee = fee.value();
   for (const std::string& code : choice.promo_codes) {
@@ -215,7 +220,7 @@ Task<Result<Preview>> CheckoutService::PreviewCheckout(const std::string& cart_i
   if (!cart.ok()) co_return cart.status();
   if (cart->items.empty()) co_return Fail(Code::kFailedPrecondition, "cart is empty");
   bool redeem = profile_.Fixed(FindingId("P2-CC-03"));  // as reviewed: points never redeemed
-  auto priced = co_await PriceCart(ports_, config_, profile_, cart.value(), choice, redeem);
+  auto priced = co_await PriceCart(ports_, config_, cart.value(), choice, redeem);
   if (!priced.ok()) co_return priced.status();
   co_return Preview{cart->version, priced->totals};
 }
@@ -242,6 +247,7 @@ class ConfirmSaga {
   Task<void> Finalize(const Order& order);
   Task<void> Compensate();
   Task<void> VoidUnheardAuthorization(TimeUs now);
+  Task<void> FindUnheardReservation();
   DurationUs ReservationTtl() const;
 
   CheckoutPorts& ports_;
@@ -260,6 +266,8 @@ class ConfirmSaga {
   // An Authorize timed out: a hold may exist whose id the saga never heard (SIM-03).
   bool authorize_timed_out_ = false;
   std::vector<OrderItem> reserved_;  // in item order, each with its reservation id
+  // The reserve that timed out: a reservation may exist whose id the saga never heard (SIM-06).
+  std::optional<ReserveRequest> reserve_timed_out_;
   std::vector<std::string> claimed_promos_;
   bool points_redeemed_ = false;
   std::vector<FailedCompensation> queued_;  // written with the cart's compensation commit
@@ -297,6 +305,7 @@ Task<Status> ConfirmSaga::StartSession() {
   const std::int64_t expected = cart_.version;
   cart_.version = expected + 1;
   cart_.status = CartStatus::kCheckout;
+  cart_.checkout_promo_codes = request_.choice.promo_codes;
   cart_.checkout_started_at = ports_.clock.Now();
   cart_.updated_at = cart_.checkout_started_at;
   CheckoutWrite write;
@@ -306,6 +315,10 @@ Task<Status> ConfirmSaga::StartSession() {
     (void)co_await ports_.locks.Release(lock_key_, cart_.session_id);
     co_return moved;
   }
+  CSIM_CHECK(cart_.status == CartStatus::kCheckout, "the cart is in checkout after StartSession");
+  CSIM_CHECK(cart_.version == request_.cart_version + 1,
+             "StartSession moved the previewed version");
+  CSIM_CHECK(AttemptInProgress(cart_) == attempt_, "the attempt is keyed by the previewed version");
   co_return Status::Ok();
 }
 
@@ -347,10 +360,13 @@ Task<Status> ConfirmSaga::ReserveStock() {
     reserve.ttl_us = ReservationTtl();
     reserve.reference = attempt_ + ":" + std::to_string(i);
     auto reservation = co_await ports_.warehouse.ReserveWithTtl(reserve);
+    if (reservation.code() == Code::kTimeout) reserve_timed_out_ = reserve;
     if (!reservation.ok()) co_return reservation.status();
     reserved_.push_back(OrderItem{item.sku, reserve.warehouse_id, item.quantity,
                                   priced_.unit_prices.at(item.sku), reservation.value()});
   }
+  CSIM_CHECK(reserved_.size() == cart_.items.size(), "every item reserved before the order");
+  CSIM_CHECK(!reserve_timed_out_.has_value(), "no reserve left unheard on success");
   co_return Status::Ok();
 }
 
@@ -408,8 +424,12 @@ Task<Result<Order>> ConfirmSaga::CreateOrder() {
 }
 
 Task<void> ConfirmSaga::Compensate() {
+  CSIM_CHECK(!attempt_.empty() && cart_.status == CartStatus::kCheckout,
+             "only a started attempt is compensated");
+  CSIM_CHECK(reserved_.size() <= cart_.items.size(), "at most one reservation per item");
   const TimeUs now = ports_.clock.Now();
   const bool track_release_errors = profile_.Fixed(FindingId("P2-CC-05"));
+  if (reserve_timed_out_) co_await FindUnheardReservation();
   for (const OrderItem& item : reserved_) {
     Status released = co_await ports_.warehouse.Release(item.reservation_id);
     if (!released.ok() && track_release_errors) {
@@ -455,6 +475,10 @@ Task<void> ConfirmSaga::Compensate() {
   CheckoutWrite write;
   write.carts.push_back(CartWrite{reopened, cart_.version});
   write.compensations = queued_;
+  for (const FailedCompensation& row : queued_) {
+    CSIM_CHECK(!row.subject.empty() && row.max_attempts > 0,
+               "a queued compensation can be retried");
+  }
   Status committed = co_await ports_.store.Commit(write);
   if (!committed.ok() && !queued_.empty()) {
     // The compensations matter more than the cart's status: try them alone once more.
@@ -478,6 +502,25 @@ Task<void> ConfirmSaga::VoidUnheardAuthorization(TimeUs now) {
   } else if (found.code() != Code::kNotFound) {
     queued_.push_back(Compensation(CompensationKind::kVoidAuthorizationByKey, key,
                                    config_.checkout.void_max_retries, now));
+  }
+}
+
+Task<void> ConfirmSaga::FindUnheardReservation() {
+  CSIM_CHECK(reserve_timed_out_.has_value());
+  // As the services do it (SIM-06), only reservations whose id came back are rolled back: one
+  // whose ReserveWithTtl timed out after it took effect holds its stock until the TTL lapses.
+  // Fixed: the reserve is repeated with the same reference, which the warehouse answers with the
+  // existing reservation (or makes one, released at once like the others).
+  if (profile_.AsReviewedOn(FindingId("SIM-06"))) co_return;
+  for (std::int32_t attempt = 0; attempt < kReserveLookupAttemptsMax; ++attempt) {
+    auto found = co_await ports_.warehouse.ReserveWithTtl(*reserve_timed_out_);
+    if (found.ok()) {
+      reserved_.push_back(OrderItem{reserve_timed_out_->sku, reserve_timed_out_->warehouse_id,
+                                    reserve_timed_out_->quantity, 0, found.value()});
+      co_return;
+    }
+    // Refused outright (no stock, bad request): the first reserve made nothing either.
+    if (found.code() != Code::kTimeout && found.code() != Code::kUnavailable) co_return;
   }
 }
 
@@ -539,9 +582,13 @@ Task<Result<ConfirmResult>> ConfirmSaga::Run() {
 
   // Step 2: totals, with prices re-validated against what the customer confirmed.
   const bool redeem = profile_.Fixed(FindingId("P2-CC-03"));
-  auto priced = co_await PriceCart(ports_, config_, profile_, cart_, request_.choice, redeem);
+  auto priced = co_await PriceCart(ports_, config_, cart_, request_.choice, redeem);
   if (!priced.ok()) co_return co_await fail(priced.status());
   priced_ = std::move(priced).value();
+  CSIM_CHECK(priced_.totals.total == priced_.totals.subtotal + priced_.totals.shipping_fee -
+                                         priced_.totals.discount - priced_.totals.points_value,
+             "the total is the sum of its parts");
+  CSIM_CHECK(priced_.promos.size() == request_.choice.promo_codes.size(), "every code priced");
   if (priced_.totals.subtotal != request_.confirmed.subtotal) {
     co_return co_await fail(Fail(Code::kRejected, "prices changed since preview"));
   }
@@ -583,9 +630,28 @@ Task<Result<ConfirmResult>> ConfirmSaga::Run() {
   // Step 7: promotions after the order (as reviewed only).
   if (!profile_.Fixed(FindingId("P2-CC-04"))) co_await ApplyPromotionsAfterOrder(order.value());
 
+  CSIM_CHECK(order->cart_session_id == cart_.session_id, "the order of this cart's session");
+  CSIM_CHECK(order->items.size() == reserved_.size(), "the order holds every reservation");
   // Step 8: finalize: outbox + cart completed in one transaction.
   co_await Finalize(order.value());
   co_return ConfirmResult{order->id, priced_.totals, false};
+}
+
+std::vector<std::string> CheckoutService::TransitionTableAudit() const {
+  // P1-CC-05 / M-05: fixed, the copy is gone and the order side's table is the only one.
+  if (profile_.Fixed(FindingId("P1-CC-05"))) return {};
+  std::vector<std::string> differences;
+  std::string first;
+  if (!CheckoutTableAgreesWithOrderTable(&first)) differences.push_back(first);
+  return differences;
+}
+
+std::vector<std::string> CheckoutService::DefaultCountryAudit() const {
+  if (profile_.Fixed(FindingId("M-01"))) return {};
+  if (config_.checkout.default_country == kDefaultCountryCode) return {};
+  return {"checkout.default_country is \"" + config_.checkout.default_country +
+          "\" but the code constant DefaultCountryCode is \"" + std::string{kDefaultCountryCode} +
+          "\" (the config wins)"};
 }
 
 std::vector<std::string_view> CheckoutService::DeclaredTopics() const {

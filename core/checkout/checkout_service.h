@@ -40,10 +40,10 @@ struct CheckoutPorts {
   Alerts& alerts;
 };
 
-// Finding M-01 / P2-CC-02: the review's checkout/configs/config.yaml says default_country "US"
-// (the code's DefaultCountryCode is "VN"). As reviewed this config value is the country of a
-// choice without one; fixed, config.checkout.default_country is.
-inline constexpr std::string_view kReviewedConfigCountry = "US";
+// Finding M-01 / P2-CC-02: the code constant DefaultCountryCode of the review's
+// constants/business.go. The review's config.yaml says default_country "US" and the config value
+// wins, so the constant only misleads (DefaultCountryAudit).
+inline constexpr std::string_view kDefaultCountryCode = "VN";
 
 // What the customer asks for at preview and again at confirm.
 struct CheckoutChoice {
@@ -102,6 +102,19 @@ class CheckoutService {
   // orders.checkout.completed, declared and never published. Fixed: the dead constant is gone.
   std::vector<std::string_view> DeclaredTopics() const;
 
+  // The audit of order status tables (P1-CC-05 / M-05): as reviewed checkout keeps its own copy of
+  // the order transitions (constants.go), and every pair where it disagrees with the order side's
+  // table is listed ("processing -> partially_shipped: ..."); fixed, checkout keeps no copy and
+  // the list is empty. The review finds no checkout code that validates with the copy, so nothing
+  // in a run behaves differently: the audit is what detects it.
+  std::vector<std::string> TransitionTableAudit() const;
+
+  // The audit of the shipping-country defaults (M-01 / P2-CC-02): as reviewed the code constant
+  // DefaultCountryCode ("VN") stands beside config.checkout.default_country, which wins, and the
+  // audit names the disagreement when they differ; fixed, the constant is gone and the list is
+  // empty. Either way the configured value is the one used.
+  std::vector<std::string> DefaultCountryAudit() const;
+
  private:
   friend class ConfirmSaga;
   CheckoutPorts ports_;
@@ -117,6 +130,9 @@ std::string CouponLockKey(const std::string& code);
 // as the customer confirmed it. Authorizations ("auth:<attempt>"), reservations
 // ("<attempt>:<item>"), promotion usages and point redemptions are keyed by it.
 std::string CheckoutAttempt(const Cart& cart);
+// The attempt of a cart in kCheckout: StartSession moved it there from version v to v + 1, and the
+// attempt is keyed by v. REQUIRES: cart.status == kCheckout.
+std::string AttemptInProgress(const Cart& cart);
 // The gateway idempotency key of an attempt's authorization: "auth:<attempt>".
 std::string AuthorizationKey(const std::string& attempt);
 // The finalization transaction (step 8): `cart` completed with `order`, and the outbox rows

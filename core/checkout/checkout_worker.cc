@@ -120,6 +120,9 @@ Task<bool> CheckoutWorker::SettleCheckoutCart(Cart cart, TimeUs now) {
   auto found = co_await ports_.orders.FindBySession(cart.session_id);
   if (!found.ok() && found.code() != Code::kNotFound) co_return false;  // unknown: next pass
   if (!found.ok()) {
+    if (profile_.Fixed(FindingId("SIM-07")) && !(co_await CompensateAbandonedAttempt(cart))) {
+      co_return false;  // the next pass tries again
+    }
     const CartStatus to =
         profile_.Fixed(FindingId("R-1.4")) ? CartStatus::kActive : CartStatus::kAbandoned;
     co_return co_await MoveCart(std::move(cart), to, now);
@@ -225,6 +228,22 @@ Task<Status> CheckoutWorker::RetryCompensation(FailedCompensation row, TimeUs no
   }
   CSIM_CHECK(false, "unknown compensation kind");
   co_return Fail(Code::kInvalidArgument, "unknown compensation kind");
+}
+
+// SIM-07: a saga whose compensation could not be recorded (its void failed and both commits of
+// the compensation rows failed, or its process stopped mid-saga) leaves the cart in checkout and
+// its side effects behind. As reviewed the cleanup only moves the cart on, and the authorization
+// holds the customer's money for days. Fixed: the cleanup undoes the attempt from durable keys
+// alone before it moves the cart (every call is idempotent and Ok when there is nothing to undo;
+// reservations need nothing: by now their TTL has lapsed). Returns true when all of it is undone.
+Task<bool> CheckoutWorker::CompensateAbandonedAttempt(const Cart& cart) {
+  const std::string attempt = AttemptInProgress(cart);
+  bool undone = (co_await VoidByKey(AuthorizationKey(attempt))).ok();
+  for (const std::string& code : cart.checkout_promo_codes) {
+    undone = (co_await ports_.promotions.ReleaseUsage(code, attempt)).ok() && undone;
+  }
+  undone = (co_await ports_.loyalty.GiveBack(cart.customer_id, attempt)).ok() && undone;
+  co_return undone;
 }
 
 // SIM-03 fixed: the hold an Authorize that timed out may have made, found by its key and voided.

@@ -80,6 +80,7 @@ class CheckoutWorker {
   Task<Status> RetryCompensation(FailedCompensation row, TimeUs now);
   Task<Status> RetryCartCleanup(FailedCompensation row, TimeUs now);
   Task<Status> VoidByKey(const std::string& idempotency_key);
+  Task<bool> CompensateAbandonedAttempt(const Cart& cart);
   Task<bool> RecordOutcome(FailedCompensation row, Status outcome, TimeUs now);
 
   CheckoutPorts ports_;

@@ -6,7 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/checkout/checkout_transitions.h"
 #include "core/order/order_service.h"
 #include "core/order/transitions.h"
 #include "core/topics.h"
@@ -14,8 +13,7 @@
 namespace csim {
 
 Task<Status> OrderService::MoveOrder(Event event, std::vector<OrderStatus> from, OrderStatus to,
-                                     Effect effect, TransitionTable table) {
-  CSIM_CHECK(table != nullptr);
+                                     Effect effect) {
   CSIM_CHECK(!event.id.empty(), "consumers deduplicate by event id");
   CSIM_CHECK(!from.empty());
   auto processed = co_await ports_.store.IsProcessed(event.id);
@@ -27,7 +25,7 @@ Task<Status> OrderService::MoveOrder(Event event, std::vector<OrderStatus> from,
   if (!loaded.ok()) co_return loaded.status();
   Order order = std::move(loaded).value();
   const bool from_ok = std::find(from.begin(), from.end(), order.status) != from.end();
-  if (!from_ok || !table(order.status, to)) {
+  if (!from_ok || !CanTransition(order.status, to)) {
     co_return co_await MarkProcessed(event.id);  // late or out of order: acknowledged, ignored
   }
   OrderWrite write;
@@ -69,15 +67,12 @@ Task<Status> OrderService::ConsumeFulfillmentStatusChanged(const Event& event) {
                      to == OrderStatus::kShipped;
   // A fulfilment status the order side does not map is acknowledged, never redelivered forever.
   if (!known) co_return co_await MarkProcessed(event.id);
-  // Any status the table allows the move from; the table decides. P1-CC-05 / M-05: as reviewed
-  // the move is validated with checkout's stale copy, which has no partially_shipped entry, so
-  // processing -> partially_shipped is refused (acknowledged and ignored: the order stays
-  // processing) and no order ever reaches partially_shipped -> shipped. Fixed: the one table.
-  const TransitionTable table =
-      profile_.Fixed(FindingId("P1-CC-05")) ? &CanTransition : &CheckoutCanTransition;
+  // Any status the one table allows the move from; the table decides. (Checkout's stale copy of
+  // the table, finding P1-CC-05 / M-05, is used by nothing on the order side: see
+  // CheckoutService::TransitionTableAudit.)
   std::vector<OrderStatus> from;
   for (int i = 0; i < kOrderStatusCount; ++i) from.push_back(static_cast<OrderStatus>(i));
-  co_return co_await MoveOrder(event, std::move(from), *to, nullptr, table);
+  co_return co_await MoveOrder(event, std::move(from), *to, nullptr);
 }
 
 Task<Status> OrderService::ConsumeReservationExpired(const Event& event) {

@@ -168,8 +168,6 @@ class OrderService final : public OrderClient {
 
  private:
   using Effect = std::function<void(Order&, OrderWrite&)>;
-  // A transition table: the one table (CanTransition) or checkout's copy (P1-CC-05).
-  using TransitionTable = bool (*)(OrderStatus from, OrderStatus to);
   struct Subscription {
     std::string_view topic;
     std::string_view subscriber;
@@ -214,9 +212,9 @@ class OrderService final : public OrderClient {
   // Records `event_id` as processed with no other effect (an event acknowledged and ignored).
   Task<Status> MarkProcessed(const std::string& event_id);
   // Deduplicated move of the event's order to `to` if its status is one of `from` and `table`
-  // allows it; `effect` adds to the update. Otherwise the event is acknowledged and ignored.
-  Task<Status> MoveOrder(Event event, std::vector<OrderStatus> from, OrderStatus to, Effect effect,
-                         TransitionTable table = &CanTransition);
+  // allows it (the one table, CanTransition); `effect` adds to the update. Otherwise the event is
+  // acknowledged and ignored.
+  Task<Status> MoveOrder(Event event, std::vector<OrderStatus> from, OrderStatus to, Effect effect);
   // One compensation row's warehouse action.
   Task<Status> RedriveCompensation(const Event& event);
 

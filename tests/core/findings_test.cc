@@ -135,30 +135,42 @@ TEST_F(CheckoutFindingsTest, DeclaredTopicsAsReviewedDeclaresCheckoutCompleted) 
 
 TEST_F(CheckoutFindingsTest, ChoiceCountryDefaultsToEmpty) {
   EXPECT_EQ(CheckoutChoice{}.country, "");
-  EXPECT_EQ(kReviewedConfigCountry, "US");
+  EXPECT_EQ(kDefaultCountryCode, "VN");
   EXPECT_EQ(DefaultConfig().checkout.default_country, "VN");
 }
 
-TEST_F(CheckoutFindingsTest, EmptyCountryFixedUsesConfiguredDefault) {
-  auto preview = PreviewCart(CheckoutChoice{});
-  ASSERT_TRUE(preview.ok()) << preview.status().message();
-  EXPECT_EQ(preview->totals.shipping_fee, kFeeVn);  // config.checkout.default_country "VN"
-  EXPECT_EQ(preview->totals.total, 2 * kUnitPrice + kFeeVn);
-}
-
-TEST_F(CheckoutFindingsTest, EmptyCountryFixedFollowsTheConfig) {
-  config_.checkout.default_country = "SG";
-  auto preview = PreviewCart(CheckoutChoice{});
-  ASSERT_TRUE(preview.ok()) << preview.status().message();
-  EXPECT_EQ(preview->totals.shipping_fee, kFeeSg);
-}
-
-TEST_F(CheckoutFindingsTest, EmptyCountryAsReviewedUsesTheConfigFileUs) {
+TEST_F(CheckoutFindingsTest, EmptyCountryUsesTheConfiguredDefaultUnderBothSwitches) {
+  auto fixed = PreviewCart(CheckoutChoice{});
+  ASSERT_TRUE(fixed.ok()) << fixed.status().message();
+  EXPECT_EQ(fixed->totals.shipping_fee, kFeeVn);  // config.checkout.default_country "VN"
+  EXPECT_EQ(fixed->totals.total, 2 * kUnitPrice + kFeeVn);
+  // The review: the config value ("US" in its config.yaml) overrides the constant.
+  config_.checkout.default_country = "US";
   profile_.SetAsReviewed(FindingId("P2-CC-02"));
-  auto preview = PreviewCart(CheckoutChoice{});
-  ASSERT_TRUE(preview.ok()) << preview.status().message();
-  EXPECT_EQ(preview->totals.shipping_fee, kFeeUs);  // "US", whatever the config says
-  EXPECT_EQ(preview->totals.total, 2 * kUnitPrice + kFeeUs);
+  auto reviewed = RunSync(Service().PreviewCheckout("cart-1", CheckoutChoice{}));
+  ASSERT_TRUE(reviewed.ok()) << reviewed.status().message();
+  EXPECT_EQ(reviewed->totals.shipping_fee, kFeeUs);
+}
+
+TEST_F(CheckoutFindingsTest, DefaultCountryAuditNamesTheDisagreementAsReviewed) {
+  config_.checkout.default_country = "US";
+  EXPECT_TRUE(Service().DefaultCountryAudit().empty());  // fixed: one authoritative value
+  profile_.SetAsReviewed(FindingId("M-01"));
+  const std::vector<std::string> audit = Service().DefaultCountryAudit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_NE(audit[0].find("\"US\" but the code constant DefaultCountryCode is \"VN\""),
+            std::string::npos)
+      << audit[0];
+  config_.checkout.default_country = "VN";  // aligned: nothing to report
+  EXPECT_TRUE(Service().DefaultCountryAudit().empty());
+}
+
+TEST_F(CheckoutFindingsTest, TransitionTableAuditFindsCheckoutsCopyAsReviewed) {
+  EXPECT_TRUE(Service().TransitionTableAudit().empty());
+  profile_.SetAsReviewed(FindingId("M-05"));
+  const std::vector<std::string> audit = Service().TransitionTableAudit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_NE(audit[0].find("partially_shipped"), std::string::npos) << audit[0];
 }
 
 TEST_F(CheckoutFindingsTest, ExplicitCountryWinsUnderBothSwitches) {
