@@ -1,5 +1,5 @@
 #pragma once
-// The finding catalogue (../shared/spec/findings.md) as data, and the Profile that says, per
+// The finding catalogue (docs/findings.md) as data, and the Profile that says, per
 // finding, whether the core behaves as reviewed (bug included) or as fixed. Code reads a switch
 // where the behaviour lives, by the catalogue's own ID:
 //   if (profile.Fixed(FindingId("P1-CC-01"))) ...
@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 23> kFindings{{
+inline constexpr std::array<FindingInfo, 24> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES MONEY-CONSERVED"},
@@ -87,6 +87,11 @@ inline constexpr std::array<FindingInfo, 23> kFindings{{
      "a saga whose compensation rows could not be committed leaves its cart in checkout; the "
      "cleanup moves the cart on without undoing the attempt, so its authorization stays held",
      "SAGA-SETTLES"},
+    {"SIM-08", "",
+     "an order creation that timed out and could not be looked up is compensated although the "
+     "order may exist: it keeps released stock and a voided authorization, and a retry gets it "
+     "back while the retry's reservations hold stock for nothing",
+     "STOCK-NO-LEAK ORDER-SETTLES"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

@@ -16,7 +16,7 @@ const std::vector<Invariant>& AllInvariants() {
       // it would test the fake, not the services.)
       {"VALID-TRANSITIONS", InvariantKind::kSettled, &CheckValidTransitions},
       {"PRICE-AS-CONFIRMED", InvariantKind::kAlways, &CheckPriceAsConfirmed},
-      {"EFFECT-ONCE", InvariantKind::kSettled, &CheckEffectOnce},
+      {"EFFECT-ONCE", InvariantKind::kSettled, &CheckEffectOnce},  // the bus keeps every event
       {"NO-SILENT-EVENT-LOSS", InvariantKind::kSettled, &CheckNoSilentEventLoss},
       {"ORDER-SETTLES", InvariantKind::kSettled, &CheckOrderSettles},
       {"CART-NOT-CLEANED-UNDER-LIVE-ORDER", InvariantKind::kBoth,

@@ -1,5 +1,5 @@
 #pragma once
-// Invariants of ../shared/spec/invariants.md, each in a file of its own. An invariant reads the
+// Invariants (docs/invariants.md), each in a file of its own. An invariant reads the
 // ground truth of the fakes (never the core's opinion of itself) and returns what it found broken.
 
 #include <string>

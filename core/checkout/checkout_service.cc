@@ -416,9 +416,9 @@ Task<Result<Order>> ConfirmSaga::CreateOrder() {
   // A timeout may hide a success: the session's unique order tells which.
   for (std::int32_t attempt = 0; attempt < kOrderLookupAttemptsMax; ++attempt) {
     auto found = co_await ports_.orders.FindBySession(cart_.session_id);
-    if (found.ok() || found.code() == Code::kNotFound) {
-      co_return found.ok() ? found : Result<Order>{order.status()};
-    }
+    if (found.ok()) co_return found;
+    // The order service commits an order whole or not at all: none now means none was made.
+    if (found.code() == Code::kNotFound) co_return Status{Code::kUnavailable, "order not created"};
   }
   co_return order;
 }
@@ -625,6 +625,15 @@ Task<Result<ConfirmResult>> ConfirmSaga::Run() {
 
   // Step 6: create the order; on failure roll back reservations and void the authorization.
   auto order = co_await CreateOrder();
+  // SIM-08: a create that timed out and could not be looked up may have made the order. As the
+  // review's step 6 has it, any failure rolls back reservations and the authorization, so an
+  // order that does exist is left holding released stock and a voided authorization, and the
+  // customer's retry gets that order back while the retry's own reservations hold stock for
+  // nothing. Fixed: an unknown outcome is not compensated; the cart stays in checkout and
+  // CartCleanupWorker settles it from durable state (completes it for the order, or undoes the
+  // attempt when there is none, SIM-07).
+  if (order.code() == Code::kTimeout && profile_.Fixed(FindingId("SIM-08")))
+    co_return order.status();
   if (!order.ok()) co_return co_await fail(order.status());
 
   // Step 7: promotions after the order (as reviewed only).

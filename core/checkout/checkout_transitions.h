@@ -1,9 +1,9 @@
 #pragma once
 // Checkout's own copy of the order status transition table (finding P1-CC-05 / M-05): the review's
 // checkout/internal/constants/constants.go re-defines OrderStatusTransitions with fewer entries
-// than the order side's table, every partially_shipped move missing. The order side validates
-// with this copy only where the P1-CC-05 switch is as reviewed (the fulfilment consumer); fixed,
-// core/order/transitions.h is the one table.
+// than the order side's table, every partially_shipped move missing. The review finds no code
+// that validates with it, so nothing validates with it here either: CheckoutService's
+// TransitionTableAudit reports it as reviewed, and fixed there is only core/order/transitions.h.
 
 #include <string>
 
