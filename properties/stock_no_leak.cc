@@ -34,17 +34,26 @@ std::string AttemptOf(const std::string& reference) {
 
 void CheckReleasedInTime(const sim::World& world, std::vector<Violation>& out) {
   const TimeUs now = world.kernel().now();
-  const auto by_attempt = OrdersByAttempt(world.order_db().Orders());
+  // Runs after every event: the maps of orders and carts are built only once a reservation is old
+  // enough to be late (a younger one can never be, whatever its owner), which most events lack.
+  std::map<std::string, const Order*> by_attempt;
   std::map<std::string, const Cart*> cart_of_session;
-  for (const auto& [id, cart] : world.checkout_db().Carts())
-    cart_of_session[cart.session_id] = &cart;
+  bool indexed = false;
   for (const fakes::Reservation& r : world.warehouse().Reservations()) {
-    if (r.status != fakes::ReservationStatus::kActive ||
+    if (r.status != fakes::ReservationStatus::kActive || now - r.created_at <= kReleaseBoundUs ||
         !fakes::FakeWarehouse::HoldsStock(r, now)) {
       continue;
     }
     const std::string attempt = AttemptOf(r.reference);
-    if (attempt.empty() || by_attempt.contains(attempt)) continue;  // an order owns it
+    if (attempt.empty()) continue;
+    if (!indexed) {
+      by_attempt = OrdersByAttempt(world.order_db().Orders());
+      for (const auto& [id, cart] : world.checkout_db().Carts()) {
+        cart_of_session[cart.session_id] = &cart;
+      }
+      indexed = true;
+    }
+    if (by_attempt.contains(attempt)) continue;  // an order owns it
     auto cart = cart_of_session.find(attempt.substr(0, attempt.find(':')));
     if (cart == cart_of_session.end()) continue;
     // The attempt's saga runs while its cart sits in checkout at the version StartSession wrote.
