@@ -93,13 +93,9 @@ Config MakeConfig(const RunFlags& flags) {
 }
 
 sim::FaultPlan MakeFaults(const std::string& name) {
-  if (name == "none") return sim::FaultPlan::Quiet();
-  if (name == "light") return sim::FaultPlan::FailBefore(20'000);  // 2 % of port calls fail
-  if (name == "heavy") {
-    // 5 % fail before their effect, 2 % time out after it (the effect applied, the caller unsure).
-    return sim::FaultPlan::FailBeforeAndAfter(50'000, 20'000);
-  }
-  throw BadInput{"--faults: unknown fault plan '" + name + "' (valid: none, light, heavy)"};
+  if (auto plan = sim::FaultPlan::Named(name)) return *plan;
+  throw BadInput{"--faults: unknown fault plan '" + name +
+                 "' (valid: " + std::string{sim::FaultPlan::kNames} + ")"};
 }
 
 std::string ReproduceLine(const RunFlags& flags) {
@@ -395,7 +391,7 @@ int main(int argc, char** argv) {
   run->add_option("--as-reviewed", flags.as_reviewed,
                   "turn one finding back to its as-reviewed behaviour (repeatable)");
   run->add_option("--config", flags.config_file, "JSON config overlaid on the built-in default");
-  run->add_option("--faults", flags.faults, "fault plan: none, light or heavy")
+  run->add_option("--faults", flags.faults, "fault plan: none, light, heavy, chaos or swarm")
       ->capture_default_str();
   run->add_flag("--legacy-warehouse", flags.legacy_warehouse,
                 "deploy the order service on its second warehouse interface (EC-14)");
@@ -419,7 +415,8 @@ int main(int argc, char** argv) {
                     "turn one finding back to its as-reviewed behaviour (repeatable)");
   sweep->add_option("--config", sweep_flags.config_file,
                     "JSON config overlaid on the built-in default");
-  sweep->add_option("--faults", sweep_flags.faults, "fault plan: none, light or heavy")
+  sweep
+      ->add_option("--faults", sweep_flags.faults, "fault plan: none, light, heavy, chaos or swarm")
       ->capture_default_str();
   sweep->add_flag("--legacy-warehouse", sweep_flags.legacy_warehouse,
                   "deploy the order service on its second warehouse interface (EC-14)");

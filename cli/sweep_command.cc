@@ -51,7 +51,9 @@ nlohmann::json ToJson(const SweepRequest& request, const properties::SweepResult
     points.push_back({{"name", name},
                       {"reached", totals.reached},
                       {"fired_before", totals.fired_before},
-                      {"fired_after", totals.fired_after}});
+                      {"fired_after", totals.fired_after},
+                      {"crashed", totals.crashed},
+                      {"in_window", totals.in_window}});
   }
   json["fault_points"] = std::move(points);
   return json;

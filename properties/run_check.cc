@@ -62,6 +62,7 @@ CheckedRun RunChecked(sim::World& world, bool check_every_event) {
   run.end_time_us = world.kernel().now();
   run.counts = world.counts();
   run.checkout_outcomes = ReadCheckoutOutcomes(world);
+  run.crashes = world.CrashCounts();
   return run;
 }
 

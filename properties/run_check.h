@@ -33,6 +33,7 @@ struct CheckedRun {
   std::int64_t customers = 0;  // the workload's size (--orders)
   sim::RunCounts counts;
   CheckoutOutcomes checkout_outcomes;
+  std::map<std::string, std::uint64_t> crashes;  // by process name; restarted every time
   // Kept violations (at most kViolationsKeptMax), by time_us, then in the order they were found.
   std::vector<Violation> violations;
   // Every violation found, kept or not, per invariant name; and how many of them were not kept.

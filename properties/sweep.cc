@@ -16,6 +16,8 @@ void AddFaultPoints(std::map<std::string, FaultPointTotals>& sum,
     into.reached += totals.reached;
     into.fired_before += totals.fired_before;
     into.fired_after += totals.fired_after;
+    into.crashed += totals.crashed;
+    into.in_window += totals.in_window;
     CSIM_CHECK(into.fired_before + into.fired_after <= into.reached, "fired <= reached");
   }
 }
@@ -42,7 +44,8 @@ SeedRun RunOnce(const SweepOptions& options, std::uint64_t seed) {
       result.outcome.invariants.push_back(name);
     }
     for (const auto& [name, point] : world.faults().points()) {
-      result.fault_points[name] = {point.reached, point.fired_before, point.fired_after};
+      result.fault_points[name] = {point.reached, point.fired_before, point.fired_after,
+                                   point.crashed, point.in_window};
     }
   } catch (const CheckFailure& failure) {
     result.outcome.internal_error = failure.what();

@@ -49,6 +49,8 @@ struct FaultPointTotals {
   std::uint64_t reached = 0;
   std::uint64_t fired_before = 0;
   std::uint64_t fired_after = 0;
+  std::uint64_t crashed = 0;    // callers crashed at the point
+  std::uint64_t in_window = 0;  // calls that met a fault window
 };
 
 struct SweepResult {

@@ -100,7 +100,20 @@ nlohmann::json RunToJson(const properties::CheckedRun& run, const sim::World& wo
     out["fault_points"].push_back({{"name", name},
                                    {"reached", point.reached},
                                    {"fired_before", point.fired_before},
-                                   {"fired_after", point.fired_after}});
+                                   {"fired_after", point.fired_after},
+                                   {"crashed", point.crashed},
+                                   {"in_window", point.in_window}});
+  }
+  out["crashes"] = nlohmann::json::object();
+  for (const auto& [process, crashes] : world.CrashCounts()) out["crashes"][process] = crashes;
+  out["fault_windows"] = nlohmann::json::array();
+  for (const sim::FaultWindow& window : world.faults().windows()) {
+    out["fault_windows"].push_back({{"points", window.points},
+                                    {"kind", std::string{sim::Name(window.kind)}},
+                                    {"from_us", window.from_us},
+                                    {"until_us", window.until_us},
+                                    {"fail_ppm", window.fail_ppm},
+                                    {"extra_latency_us", window.extra_latency_us}});
   }
   out["reproduce"] = reproduce;
   return out;
@@ -119,6 +132,13 @@ std::string RunSummary(const properties::CheckedRun& run, const std::string& rep
   }
   if (outcomes.carts_not_created > 0) {
     text += fmt::format("carts not created: {}\n", outcomes.carts_not_created);
+  }
+  if (!run.crashes.empty()) {
+    std::string crashes;
+    for (const auto& [process, count] : run.crashes) {
+      crashes += fmt::format("{}{} {}", crashes.empty() ? "" : ", ", process, count);
+    }
+    text += fmt::format("processes crashed and restarted: {}\n", crashes);
   }
   if (run.violations.empty() && run.violation_counts.empty()) {
     text += run.vacuous() ? "tested nothing: no order was placed\n" : "all invariants held\n";

@@ -5,7 +5,8 @@
 //    "vacuous":false,
 //    "violations":[{"invariant":"NO-OVERSELL","entity":…,"expected":…,"actual":…,"time_us":…,
 //    "seq":…}],"violation_counts":{"NO-OVERSELL":1},"violations_dropped":{},
-//    "fault_points":[{"name":…,"reached":…,"fired_before":…,"fired_after":…}],
+//    "fault_points":[{"name":…,"reached":…,"fired_before":…,"fired_after":…,"crashed":…,
+//    "in_window":…}],"crashes":{"checkout-api":1},"fault_windows":[…],
 //    "reproduce":"checkout-sim run --seed 7 …"}
 
 #include <string>

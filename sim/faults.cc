@@ -1,10 +1,95 @@
 #include "sim/faults.h"
 
 namespace csim::sim {
+namespace {
 
-const FaultRule& FaultPlan::RuleFor(const std::string& point) const {
-  auto it = rules.find(point);
-  return it == rules.end() ? default_rule : it->second;
+// FNV-1a: a stable hash of a name, the same on every compiler and run (std::hash is not).
+std::uint64_t StableHash(std::string_view text) {
+  std::uint64_t hash = 0xCBF29CE484222325ull;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001B3ull;
+  }
+  return hash;
+}
+
+// The swarm's generator for one decision, named by `tag`: independent of the order in which
+// points are created, so a point's rule depends only on the seed and its name.
+Rng SwarmRng(std::uint64_t seed, std::string_view tag) {
+  return Rng(seed).Fork(StableHash(tag));
+}
+
+// A rate between low_ppm and high_ppm on a 1-2-5 scale, each step as likely as the next: a swarm
+// wants faint and hot settings alike (uniform draws would almost always be hot). Integers only.
+std::uint32_t LogUniformPpm(Rng& rng, std::uint32_t low_ppm, std::uint32_t high_ppm) {
+  CSIM_CHECK(low_ppm > 0 && low_ppm <= high_ppm);
+  constexpr std::size_t kStepsMax = 32;
+  std::array<std::uint32_t, kStepsMax> steps{};
+  std::size_t count = 0;
+  for (std::uint32_t decade = low_ppm; decade <= high_ppm && count < kStepsMax; decade *= 10) {
+    for (std::uint32_t m : {1u, 2u, 5u}) {
+      if (decade * m <= high_ppm && count < kStepsMax) steps[count++] = decade * m;
+    }
+  }
+  CSIM_CHECK(count > 0);
+  const std::uint32_t ppm = steps[static_cast<std::size_t>(rng.Below(count))];
+  CSIM_CHECK(ppm >= low_ppm && ppm <= high_ppm, "a swarm rate within its bounds");
+  return ppm;
+}
+
+}  // namespace
+
+std::string_view Name(WindowKind kind) {
+  switch (kind) {
+    case WindowKind::kOutage:
+      return "outage";
+    case WindowKind::kSlow:
+      return "slow";
+    case WindowKind::kBurst:
+      return "burst";
+  }
+  return "?";
+}
+
+std::string_view Name(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kFailBefore:
+      return "fail_before";
+    case FaultKind::kFailAfter:
+      return "fail_after";
+    case FaultKind::kCrashBefore:
+      return "crash_before";
+    case FaultKind::kCrashAfter:
+      return "crash_after";
+  }
+  return "?";
+}
+
+bool PointMatches(std::string_view pattern, std::string_view name) {
+  if (pattern == "*") return true;
+  if (!pattern.empty() && pattern.back() == '.') return name.starts_with(pattern);
+  return pattern == name;
+}
+
+FaultRule FaultPlan::RuleFor(const std::string& point) const {
+  if (auto it = rules.find(point); it != rules.end()) return it->second;
+  if (!swarm_seed) return default_rule;
+  // Swarm: each fault kind is on or off for the whole seed, each port on or off, and an enabled
+  // (kind, port) pair gets a rate of its own.
+  const std::uint64_t seed = *swarm_seed;
+  const std::string port = point.substr(0, point.find('.'));
+  FaultRule rule = default_rule;
+  Rng kinds = SwarmRng(seed, "kinds");
+  const bool before_on = kinds.ChancePpm(700'000);
+  const bool after_on = kinds.ChancePpm(500'000);
+  const bool crash_on = kinds.ChancePpm(400'000);
+  Rng port_rng = SwarmRng(seed, "port:" + port);
+  if (!port_rng.ChancePpm(700'000)) return rule;  // this port never fails on a coin this seed
+  Rng rates = SwarmRng(seed, "point:" + point);
+  rule.fail_before_ppm = before_on ? LogUniformPpm(rates, 1'000, 100'000) : 0;
+  rule.fail_after_ppm = after_on ? LogUniformPpm(rates, 1'000, 50'000) : 0;
+  rule.crash_ppm = crash_on ? LogUniformPpm(rates, 500, 10'000) : 0;
+  return rule;
 }
 
 FaultPlan FaultPlan::Quiet() {
@@ -23,10 +108,36 @@ FaultPlan FaultPlan::FailBeforeAndAfter(std::uint32_t before_ppm, std::uint32_t 
   return plan;
 }
 
+FaultPlan FaultPlan::Chaos() {
+  FaultPlan plan = FailBeforeAndAfter(50'000, 20'000);
+  plan.default_rule.crash_ppm = 2'000;
+  plan.random_windows.count = 6;
+  return plan;
+}
+
+FaultPlan FaultPlan::Swarm() {
+  FaultPlan plan;
+  plan.swarm_seed = 0;  // drawn per seed by ForSeed
+  return plan;
+}
+
+FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
+  if (!swarm_seed) return *this;
+  FaultPlan plan = *this;
+  plan.swarm_seed = seed;
+  Rng rng = SwarmRng(seed, "windows");
+  plan.random_windows.count = static_cast<std::int32_t>(rng.Between(0, 8));
+  plan.random_windows.duration_max_us = rng.Between(1, 20) * kMinuteUs;
+  CSIM_CHECK(plan.swarm_seed == seed);
+  return plan;
+}
+
 std::optional<FaultPlan> FaultPlan::Named(std::string_view name) {
   if (name == "none") return Quiet();
   if (name == "light") return FailBefore(20'000);
   if (name == "heavy") return FailBeforeAndAfter(50'000, 20'000);
+  if (name == "chaos") return Chaos();
+  if (name == "swarm") return Swarm();
   return std::nullopt;
 }
 
@@ -38,25 +149,127 @@ FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
   }
   fault_before_ = kernel_.trace().Intern("fault.before");
   fault_after_ = kernel_.trace().Intern("fault.after");
+  fault_crash_ = kernel_.trace().Intern("fault.crash");
+  fault_window_ = kernel_.trace().Intern("fault.window");
+  CSIM_CHECK(plan_.windows.size() <= kFaultWindowsMax, "too many fault windows");
+  CSIM_CHECK(plan_.triggers.size() <= kFaultTriggersMax, "too many fault triggers");
+  for (const FaultWindow& window : plan_.windows) AddWindow(window);
+  for (const FaultTrigger& trigger : plan_.triggers) {
+    CSIM_CHECK(trigger.call >= 1, "a trigger names a call from 1");
+    CSIM_CHECK(!trigger.point.empty(), "a trigger names a point");
+    triggered_points_.insert(trigger.point);
+  }
 }
 
-FaultPoint* FaultLayer::Point(const std::string& name) {
+void FaultLayer::AddWindow(FaultWindow window) {
+  CSIM_CHECK(window.from_us <= window.until_us, "a window ends after it starts");
+  CSIM_CHECK(window.fail_ppm <= 1'000'000);
+  CSIM_CHECK(window.extra_latency_us >= 0);
+  CSIM_CHECK(windows_.size() < kFaultWindowsMax, "too many fault windows");
+  windows_.push_back(std::move(window));
+}
+
+void FaultLayer::SetCrashPolicy(std::function<bool(ProcessId)> crashable,
+                                std::function<void(ProcessId)> on_crash) {
+  CSIM_CHECK(static_cast<bool>(crashable) && static_cast<bool>(on_crash));
+  crashable_ = std::move(crashable);
+  on_crash_ = std::move(on_crash);
+}
+
+FaultPoint* FaultLayer::Point(const std::string& name, bool polling) {
   auto it = points_.find(name);
   if (it == points_.end()) {
     FaultPoint point;
     point.name = name;
+    point.polling = polling;
     point.rule = plan_.RuleFor(name);
+    if (polling && !plan_.rules.contains(name)) {
+      point.rule.fail_before_ppm = point.rule.fail_after_ppm = point.rule.crash_ppm = 0;
+    }
     point.action = kernel_.trace().Intern(name);
     it = points_.emplace(name, std::move(point)).first;
   }
+  CSIM_CHECK(it->second.polling == polling, "a point is polling or not, whoever asks");
   return &it->second;
+}
+
+FaultLayer::WindowEffect FaultLayer::Windows(FaultPoint& point) {
+  WindowEffect effect;
+  if (quiet_ || windows_.empty()) return effect;
+  const TimeUs now = kernel_.now();
+  for (const FaultWindow& window : windows_) {
+    if (now < window.from_us || now >= window.until_us) continue;
+    if (!PointMatches(window.points, point.name)) continue;
+    ++point.in_window;
+    switch (window.kind) {
+      case WindowKind::kOutage:
+        effect.fail = true;
+        break;
+      case WindowKind::kSlow:
+        effect.extra_latency_us += window.extra_latency_us;
+        break;
+      case WindowKind::kBurst:
+        effect.fail = effect.fail || rng_.ChancePpm(window.fail_ppm);
+        break;
+    }
+  }
+  CSIM_CHECK(effect.extra_latency_us >= 0);
+  return effect;
+}
+
+bool FaultLayer::Fires(FaultPoint* point) {
+  CSIM_CHECK(point != nullptr && points_.contains(point->name), "a point of this layer");
+  ++point->reached;
+  if (quiet_ || point->rule.fail_before_ppm == 0) return false;
+  if (!rng_.ChancePpm(point->rule.fail_before_ppm)) return false;
+  ++point->fired_before;
+  CSIM_CHECK(point->fired_before <= point->reached, "fired <= reached");
+  return true;
+}
+
+bool FaultLayer::CanCrashHere() const {
+  return static_cast<bool>(crashable_) && kernel_.current() != kNoProcess &&
+         crashable_(kernel_.current());
+}
+
+void FaultLayer::CrashCaller(FaultPoint& point) {
+  CSIM_CHECK(CanCrashHere(), "only a crashable process crashes");
+  const ProcessId process = kernel_.current();
+  ++point.crashed;
+  kernel_.Crash(process);
+  CSIM_CHECK(!kernel_.IsUp(process), "a crashed process is down");
+  on_crash_(process);
 }
 
 FaultLayer::Decision FaultLayer::Decide(FaultPoint& point) {
   if (quiet_) return Decision::kNone;
-  // Two draws always, so the stream does not shift with the rule's values.
-  const bool before = rng_.ChancePpm(point.rule.fail_before_ppm);
-  const bool after = rng_.ChancePpm(point.rule.fail_after_ppm);
+  if (triggered_points_.contains(point.name)) {
+    // The plan's exact triggers win over coins on the calls they name.
+    for (const FaultTrigger& trigger : plan_.triggers) {
+      if (trigger.point != point.name || trigger.call != point.reached) continue;
+      switch (trigger.kind) {
+        case FaultKind::kFailBefore:
+          return Decision::kBefore;
+        case FaultKind::kFailAfter:
+          return Decision::kAfter;
+        case FaultKind::kCrashBefore:
+          return CanCrashHere() ? Decision::kCrashBefore : Decision::kBefore;
+        case FaultKind::kCrashAfter:
+          return CanCrashHere() ? Decision::kCrashAfter : Decision::kAfter;
+      }
+    }
+  }
+  const FaultRule& rule = point.rule;
+  if (rule.fail_before_ppm == 0 && rule.fail_after_ppm == 0 && rule.crash_ppm == 0) {
+    return Decision::kNone;  // no draw: a quiet point does not move the stream
+  }
+  // Three draws always, so the stream does not shift with the rule's values.
+  const bool before = rng_.ChancePpm(rule.fail_before_ppm);
+  const bool after = rng_.ChancePpm(rule.fail_after_ppm);
+  const bool crash = rng_.ChancePpm(rule.crash_ppm);
+  if (crash && CanCrashHere()) {
+    return rng_.ChancePpm(500'000) ? Decision::kCrashBefore : Decision::kCrashAfter;
+  }
   if (before) return Decision::kBefore;
   if (after) return Decision::kAfter;
   return Decision::kNone;

@@ -1,16 +1,29 @@
 #pragma once
 // Fault points and the fault plan. Every port call passes a named fault point
 // ("warehouse.reserve", "payment.authorize", ...): simulated time passes there (latency), and the
-// plan may fail the call before its effect (kUnavailable) or after it (kTimeout: the timeout that
-// hid a success). Every point counts how often it was reached and how often it fired, so a run
-// can show what it covered.
+// plan may fail the call before its effect (kUnavailable), after it (kTimeout: the timeout that
+// hid a success), or crash the calling process before or after the effect. Faults come in three
+// shapes:
+//   - coins: each call of a point flips its rule's coins (independent faults);
+//   - windows: for a while, every call of a port (or of every port) is down, slow, or fails in a
+//     burst (correlated faults: an outage, a slow period);
+//   - triggers: exactly the Nth call of a point fails or crashes (for tests and scenarios).
+// Swarm mode (FoundationDB, TigerBeetle) draws per seed which kinds and ports are on and how hot.
+// Every point counts how often it was reached and fired, so a run shows what it covered. Polling
+// points (a worker asking for due rows) are exempt from coins: their failures only delay the next
+// pass, and they outnumber business calls a hundred to one, so coins there would spend the fault
+// budget on nothing. Windows still hit them: an outage takes the whole port down.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "core/task.h"
@@ -22,34 +35,100 @@ namespace csim::sim {
 struct FaultRule {
   std::uint32_t fail_before_ppm = 0;  // kUnavailable, no effect
   std::uint32_t fail_after_ppm = 0;   // kTimeout, effect applied
+  std::uint32_t crash_ppm = 0;        // the caller's process crashes, before or after the effect
   DurationUs latency_min_us = 1 * kMillisecondUs;
   DurationUs latency_max_us = 5 * kMillisecondUs;
+  bool operator==(const FaultRule&) const = default;
 };
+
+enum class WindowKind {
+  kOutage,  // every call fails before its effect
+  kSlow,    // every call takes extra_latency_us longer (past the caller's patience: a timeout)
+  kBurst,   // fail_ppm of the calls fail before their effect
+};
+std::string_view Name(WindowKind kind);
+
+// A correlated fault: from from_us until until_us, every call of the points `points` names
+// misbehaves together. `points` is a point name, a port prefix ending in '.' ("payment."), or "*".
+struct FaultWindow {
+  std::string points;
+  WindowKind kind = WindowKind::kOutage;
+  TimeUs from_us = 0;
+  TimeUs until_us = 0;
+  std::uint32_t fail_ppm = 1'000'000;
+  DurationUs extra_latency_us = 0;
+  bool operator==(const FaultWindow&) const = default;
+};
+
+enum class FaultKind { kFailBefore, kFailAfter, kCrashBefore, kCrashAfter };
+std::string_view Name(FaultKind kind);
+
+// An exact fault: call number `call` (1-based) of point `point` gets `kind`.
+struct FaultTrigger {
+  std::string point;
+  std::uint64_t call = 1;
+  FaultKind kind = FaultKind::kFailBefore;
+  bool operator==(const FaultTrigger&) const = default;
+};
+
+// How many windows the world draws at random over the faulty phase, and how long each lasts.
+struct WindowDraws {
+  std::int32_t count = 0;
+  DurationUs duration_max_us = 5 * kMinuteUs;
+  bool operator==(const WindowDraws&) const = default;
+};
+
+inline constexpr std::size_t kFaultWindowsMax = 256;
+// A client's deadline on one port call (gRPC's, the database driver's): a call slowed past it
+// still takes effect, but its caller sees kTimeout.
+inline constexpr DurationUs kCallDeadlineUs = 10 * kSecondUs;
+inline constexpr std::size_t kFaultTriggersMax = 256;
 
 struct FaultPlan {
   FaultRule default_rule;
   std::map<std::string, FaultRule> rules;  // by fault point name; overrides default_rule
+  std::vector<FaultWindow> windows;        // explicit windows
+  WindowDraws random_windows;              // and windows drawn per seed (World::Run)
+  std::vector<FaultTrigger> triggers;
+  // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and
+  // so are the kinds of windows drawn. nullopt: no swarm.
+  std::optional<std::uint64_t> swarm_seed;
 
-  const FaultRule& RuleFor(const std::string& point) const;
+  // The rule of a point: its own, the swarm's, or the default.
+  FaultRule RuleFor(const std::string& point) const;
   // Latency only: what a run without --faults uses.
   static FaultPlan Quiet();
   // Latency plus a small chance of failure before the effect at every point.
   static FaultPlan FailBefore(std::uint32_t ppm);
   // Failures before the effect and timeouts after it (the ambiguous kind) at every point.
   static FaultPlan FailBeforeAndAfter(std::uint32_t before_ppm, std::uint32_t after_ppm);
+  // The heavy plan plus crashes and random outage, slow and burst windows.
+  static FaultPlan Chaos();
+  // Each seed draws its own plan (ForSeed): which fault kinds and ports are on, and how hot.
+  static FaultPlan Swarm();
+  // The plan a run of `seed` uses: a swarm plan drawn for that seed, any other plan as it is.
+  FaultPlan ForSeed(std::uint64_t seed) const;
   // The named plans of the command line: "none" (Quiet), "light" (2 % of calls fail before their
-  // effect), "heavy" (5 % before, 2 % time out after it); nullopt for any other name.
+  // effect), "heavy" (5 % before, 2 % time out after it), "chaos" (heavy + 0.2 % crashes + 6
+  // windows), "swarm" (drawn per seed); nullopt for any other name.
   static std::optional<FaultPlan> Named(std::string_view name);
-  static constexpr std::string_view kNames = "none, light, heavy";
+  static constexpr std::string_view kNames = "none, light, heavy, chaos, swarm";
+  bool operator==(const FaultPlan&) const = default;
 };
+
+// True if `pattern` (a name, a prefix ending in '.', or "*") covers point `name`.
+bool PointMatches(std::string_view pattern, std::string_view name);
 
 struct FaultPoint {
   std::string name;
   FaultRule rule;
+  bool polling = false;  // exempt from coins (see the file comment)
   NameId action = 0;
   std::uint64_t reached = 0;
   std::uint64_t fired_before = 0;
   std::uint64_t fired_after = 0;
+  std::uint64_t crashed = 0;    // callers crashed here
+  std::uint64_t in_window = 0;  // calls that met a window (outage, slow or burst)
 };
 
 // Owns the fault points of one simulation and applies the plan at each call.
@@ -57,9 +136,11 @@ class FaultLayer {
  public:
   FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan);
 
-  // The point named `name`, created on first use. The pointer stays valid for the layer's life.
-  FaultPoint* Point(const std::string& name);
+  // The point named `name`, created on first use. `polling` marks a worker's scan for due rows.
+  // The pointer stays valid for the layer's life.
+  FaultPoint* Point(const std::string& name, bool polling = false);
   const std::map<std::string, FaultPoint>& points() const { return points_; }
+  const FaultPlan& plan() const { return plan_; }
 
   // Runs `effect` (a callable returning Task<R>, R a Status or Result) at `point`, with latency and
   // the plan's faults, and records one trace event with `detail`.
@@ -69,13 +150,33 @@ class FaultLayer {
   // The trace outcome naming `code` (interned once per layer, not per call).
   NameId OutcomeOf(Code code) const { return code_outcomes_[static_cast<std::size_t>(code)]; }
 
-  // Turns every fault off (the drain phase); latency stays.
+  // A fault that is not a port call (the bus duplicating or delaying a delivery): true with the
+  // point's fail_before_ppm, counted as fired before. Never once faults are off.
+  bool Fires(FaultPoint* point);
+
+  // Adds a window (the world draws the random ones at the start of its run).
+  void AddWindow(FaultWindow window);
+  const std::vector<FaultWindow>& windows() const { return windows_; }
+  // Which processes a crash may hit, and what to do once one has crashed (the world restarts it).
+  void SetCrashPolicy(std::function<bool(ProcessId)> crashable,
+                      std::function<void(ProcessId)> on_crash);
+
+  // Turns every fault off (the liveness phase); latency stays.
   void Quiesce() { quiet_ = true; }
+  bool quiet() const { return quiet_; }
 
  private:
-  enum class Decision { kNone, kBefore, kAfter };
+  enum class Decision { kNone, kBefore, kAfter, kCrashBefore, kCrashAfter };
   Decision Decide(FaultPoint& point);
+  // Window effects on this call now: extra latency, and whether it fails before its effect.
+  struct WindowEffect {
+    DurationUs extra_latency_us = 0;
+    bool fail = false;
+  };
+  WindowEffect Windows(FaultPoint& point);
   DurationUs Latency(const FaultPoint& point);
+  bool CanCrashHere() const;
+  void CrashCaller(FaultPoint& point);
   template <class R>
   static Status StatusOf(const R& r) {
     if constexpr (std::is_same_v<R, Status>) {
@@ -91,9 +192,15 @@ class FaultLayer {
   FaultPlan plan_;
   bool quiet_ = false;
   std::map<std::string, FaultPoint> points_;
+  std::vector<FaultWindow> windows_;
+  std::set<std::string> triggered_points_;  // points some trigger names
+  std::function<bool(ProcessId)> crashable_;
+  std::function<void(ProcessId)> on_crash_;
   std::array<NameId, kCodeCount> code_outcomes_{};
   NameId fault_before_ = 0;
   NameId fault_after_ = 0;
+  NameId fault_crash_ = 0;
+  NameId fault_window_ = 0;
 };
 
 template <class R, class F>
@@ -101,14 +208,30 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   CSIM_CHECK(point != nullptr);
   CSIM_CHECK(points_.contains(point->name), "a point of this layer");
   ++point->reached;
-  co_await kernel_.Sleep(Latency(*point));
-  const Decision decision = Decide(*point);
-  CSIM_CHECK(decision == Decision::kNone || !quiet_, "no fault fires once faults are off");
+  const WindowEffect window = Windows(*point);
+  const bool past_deadline = window.extra_latency_us >= kCallDeadlineUs;
+  co_await kernel_.Sleep(Latency(*point) + std::min(window.extra_latency_us, kCallDeadlineUs));
+  if (window.fail) {
+    ++point->fired_before;
+    RecordOutcome(*point, fault_window_, detail);
+    co_return R{Status{Code::kUnavailable, point->name + ": down (fault window)"}};
+  }
+  // A call slowed past its deadline while faults were on times out even if they went off since.
+  const Decision decision = past_deadline ? Decision::kAfter : Decide(*point);
+  CSIM_CHECK(decision == Decision::kNone || past_deadline || !quiet_,
+             "no fault fires once faults are off");
   if (decision == Decision::kBefore) {
     ++point->fired_before;
     CSIM_CHECK(point->fired_before + point->fired_after <= point->reached, "fired <= reached");
     RecordOutcome(*point, fault_before_, detail);
     co_return R{Status{Code::kUnavailable, point->name + ": injected failure before effect"}};
+  }
+  if (decision == Decision::kCrashBefore) {
+    RecordOutcome(*point, fault_crash_, detail);
+    CrashCaller(*point);
+    co_await kernel_.Halt();  // never resumes: the crash destroys this frame
+    CSIM_CHECK(false, "a crashed caller never resumes");
+    co_return R{Status{Code::kUnavailable, "crashed"}};
   }
   R result = co_await effect();
   co_await kernel_.Sleep(Latency(*point));
@@ -117,6 +240,13 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
     CSIM_CHECK(point->fired_before + point->fired_after <= point->reached, "fired <= reached");
     RecordOutcome(*point, fault_after_, detail);
     co_return R{Status{Code::kTimeout, point->name + ": injected timeout after effect"}};
+  }
+  if (decision == Decision::kCrashAfter) {
+    RecordOutcome(*point, fault_crash_, detail);
+    CrashCaller(*point);
+    co_await kernel_.Halt();
+    CSIM_CHECK(false, "a crashed caller never resumes");
+    co_return R{Status{Code::kUnavailable, "crashed"}};
   }
   const Status status = StatusOf(result);
   RecordOutcome(*point, OutcomeOf(status.code()), detail);

@@ -58,6 +58,13 @@ void Kernel::At(ProcessId process, TimeUs at_us, std::function<void()> fn) {
   Spawn(process, timer(this, at_us, std::move(fn)));
 }
 
+void Kernel::Wake(ProcessId process, std::coroutine_handle<> handle) {
+  CSIM_CHECK(static_cast<bool>(handle), "a handle to wake");
+  CSIM_CHECK(process < processes_.size(), "a known process");
+  if (!processes_[process].up) return;
+  Push(now_us_, handle, process);
+}
+
 void Kernel::Crash(ProcessId process) {
   Process& p = processes_.at(process);
   if (!p.up) return;

@@ -54,6 +54,9 @@ class Kernel {
   void Spawn(ProcessId process, Task<void> task);
   // Runs `fn` in `process` at `at_us` (>= now), unless the process crashed meanwhile.
   void At(ProcessId process, TimeUs at_us, std::function<void()> fn);
+  // Resumes `handle`, suspended in `process`, at the current time after work already due now;
+  // dropped if the process crashed since. For replies between processes (World::CallApi).
+  void Wake(ProcessId process, std::coroutine_handle<> handle);
   // Destroys every task of `process` and drops its pending wake-ups; the process is down until
   // Restart. Called from inside that process, it takes effect when the running step yields.
   void Crash(ProcessId process);

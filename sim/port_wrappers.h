@@ -263,10 +263,10 @@ class FaultyOutboxBase : public Base {
   FaultyOutboxBase(FaultLayer& layer, Base& inner, const std::string& prefix)
       : layer_(layer),
         inner_(inner),
-        due_(layer.Point(prefix + ".outbox_due")),
+        due_(layer.Point(prefix + ".outbox_due", true)),
         update_(layer.Point(prefix + ".outbox_update")),
         commit_(layer.Point(prefix + ".commit")),
-        failed_(layer.Point(prefix + ".outbox_failed")) {}
+        failed_(layer.Point(prefix + ".outbox_failed", true)) {}
   Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override {
     co_return co_await layer_.Call<Result<std::vector<OutboxRow>>>(
         due_, [&] { return inner_.DueOutbox(now, limit); }, "");
@@ -292,9 +292,9 @@ class FaultyCheckoutStore final : public FaultyOutboxBase<CheckoutStore> {
   FaultyCheckoutStore(FaultLayer& layer, CheckoutStore& inner)
       : FaultyOutboxBase(layer, inner, "checkout_db"),
         get_(layer.Point("checkout_db.get_cart")),
-        find_(layer.Point("checkout_db.find_carts")),
-        due_compensations_(layer.Point("checkout_db.due_compensations")),
-        finished_compensations_(layer.Point("checkout_db.finished_compensations")) {}
+        find_(layer.Point("checkout_db.find_carts", true)),
+        due_compensations_(layer.Point("checkout_db.due_compensations", true)),
+        finished_compensations_(layer.Point("checkout_db.finished_compensations", true)) {}
   Task<Result<Cart>> GetCart(const std::string& cart_id) override {
     co_return co_await layer_.Call<Result<Cart>>(
         get_, [&] { return inner_.GetCart(cart_id); }, cart_id);
@@ -330,7 +330,7 @@ class FaultyOrderStore final : public FaultyOutboxBase<OrderStore> {
       : FaultyOutboxBase(layer, inner, "order_db"),
         get_(layer.Point("order_db.get_order")),
         by_session_(layer.Point("order_db.find_by_session")),
-        find_(layer.Point("order_db.find_orders")),
+        find_(layer.Point("order_db.find_orders", true)),
         processed_(layer.Point("order_db.is_processed")) {}
   Task<Result<Order>> GetOrder(const std::string& order_id) override {
     co_return co_await layer_.Call<Result<Order>>(

@@ -13,6 +13,7 @@ World::World(WorldOptions options, Workload workload)
       rng_(options_.seed) {
   const std::string problem = ValidateWorkload(workload_);
   CSIM_CHECK(problem.empty(), "invalid workload: " + problem);
+  options_.faults = options_.faults.ForSeed(options_.seed);
   faults_ = std::make_unique<FaultLayer>(kernel_, rng_.Fork(0x4641554C), options_.faults);
   // The fakes read the kernel's time through a clock of their own, built before them.
   fake_clock_ = std::make_unique<SimClock>(kernel_);
@@ -25,7 +26,19 @@ World::World(WorldOptions options, Workload workload)
   locks_ = std::make_unique<fakes::FakeLockStore>(*fake_clock_);
   bus_ = std::make_unique<fakes::FakeEventBus>(*fake_clock_);
   alerts_ = std::make_unique<fakes::FakeAlerts>();
+  checkout_api_ = kernel_.AddProcess("checkout-api");
+  checkout_worker_ = kernel_.AddProcess("checkout-worker");
+  order_worker_ = kernel_.AddProcess("order-worker");
+  gateway_ = kernel_.AddProcess("payment-gateway");
+  warehouse_process_ = kernel_.AddProcess("warehouse");
+  bus_process_ = kernel_.AddProcess("bus");
+  fulfillment_ = kernel_.AddProcess("fulfillment");
+  services_ = kernel_.AddProcess("outside-services");
+  customers_ = kernel_.AddProcess("customers");
+  supervisor_ = kernel_.AddProcess("supervisor");
   impl_ = std::make_unique<Impl>(*this);
+  faults_->SetCrashPolicy([this](ProcessId p) { return Crashable(p); },
+                          [this](ProcessId p) { OnCrash(p); });
 
   for (const StockLine& line : workload_.stock) {
     warehouse_->SetStock(line.sku, line.warehouse_id, line.on_hand);
@@ -44,14 +57,6 @@ World::World(WorldOptions options, Workload workload)
       loyalty_->SetBalance(customer.customer_id, customer.points_balance);
   }
 
-  checkout_api_ = kernel_.AddProcess("checkout-api");
-  checkout_worker_ = kernel_.AddProcess("checkout-worker");
-  order_worker_ = kernel_.AddProcess("order-worker");
-  gateway_ = kernel_.AddProcess("payment-gateway");
-  warehouse_process_ = kernel_.AddProcess("warehouse");
-  bus_process_ = kernel_.AddProcess("bus");
-  fulfillment_ = kernel_.AddProcess("fulfillment");
-  services_ = kernel_.AddProcess("outside-services");
   impl_->customer_action = kernel_.trace().Intern("customer.checkout");
   impl_->deliver_action = kernel_.trace().Intern("bus.deliver");
 
@@ -102,10 +107,14 @@ void World::PumpBus() {
   for (std::size_t n = 0; n < fakes::FakeEventBus::kQueuedDeliveriesMax; ++n) {
     auto delivery = bus_->NextDue(kernel_.now());
     if (!delivery) break;
-    ProcessId target =
-        delivery->subscriber == kOrderWorkerSubscriber ? order_worker_ : bus_process_;
+    const ProcessId target = ProcessOfSubscriber(delivery->subscriber);
     if (!kernel_.IsUp(target)) {
       bus_->Nack(delivery->id, kernel_.now() + kBusRedeliveryUs);
+      continue;
+    }
+    if (faults_->Fires(impl_->bus_delay)) {  // held back: later deliveries overtake it
+      bus_->Nack(delivery->id,
+                 kernel_.now() + impl_->crash_rng.Between(kBusRedeliveryUs, kBusDelayMaxUs));
       continue;
     }
     kernel_.Spawn(target, Deliver(delivery->id, bus_->Handler(*delivery), delivery->event));
@@ -122,6 +131,11 @@ Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler, Event 
                  event.topic + " " + event.id);
   if (handled.ok()) {
     bus_->Ack(delivery_id);
+    // At-least-once: an acknowledged event can still come again (a lost ack, a rebalance).
+    if (faults_->Fires(impl_->bus_duplicate)) {
+      bus_->DeliverAgain(event, kernel_.now() + kBusRedeliveryUs);
+      PumpBusSoon();
+    }
   } else {
     bus_->Nack(delivery_id, kernel_.now() + kBusRedeliveryUs);
     PumpBusSoon();
@@ -148,7 +162,7 @@ void World::PumpWebhooks() {
 
 Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
   co_await kernel_.SleepUntil(script.start_us);
-  CheckoutService& checkout = impl_->checkout_service;
+  CheckoutApi& checkout = impl_->checkout_api;
   const std::string cart_id = fmt::format("cart-{}", index + 1);
   const std::string session_id = fmt::format("sess-{}", index + 1);
   auto record = [&](std::string_view outcome, const std::string& detail) {
@@ -185,7 +199,7 @@ Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
       ++counts_.orders_placed;
       record("order_placed", result->order_id);
       if (script.cancel_after_us > 0) {
-        kernel_.Spawn(checkout_api_, CancelLater(result->order_id, script.cancel_after_us));
+        kernel_.Spawn(customers_, CancelLater(result->order_id, script.cancel_after_us));
       }
       co_return;
     }
@@ -218,7 +232,7 @@ void World::Run(const std::function<void()>& after_event) {
   TimeUs last_start = 0;
   for (std::size_t i = 0; i < workload_.customers.size(); ++i) {
     last_start = std::max(last_start, workload_.customers[i].start_us);
-    kernel_.Spawn(checkout_api_, Customer(workload_.customers[i], i));
+    kernel_.Spawn(customers_, Customer(workload_.customers[i], i));
   }
   // Webhooks and TTL sweeps run on the gateway's and warehouse's own schedules.
   auto every = [](World* world, DurationUs period_us, void (World::*pump)()) -> Task<void> {
@@ -232,6 +246,7 @@ void World::Run(const std::function<void()>& after_event) {
 
   const TimeUs end_us = last_start + kHourUs + options_.drain_us;
   const TimeUs faults_end_us = last_start + kHourUs;
+  DrawFaultWindows(faults_end_us);
   std::size_t seen = kernel_.trace().size();
   while (kernel_.RunOne(end_us)) {
     if (kernel_.now() >= faults_end_us) faults_->Quiesce();

@@ -1,12 +1,14 @@
 #pragma once
 // One simulation: the kernel, the fakes (ground truth), the fault layer over every port, the core
 // services wired to the wrapped ports, and the processes that run them:
+//   customers        the shoppers, each a task of its own, calling checkout-api over the network
 //   checkout-api     customers' requests (the ConfirmCheckout sagas)
 //   checkout-worker  checkout outbox publisher
 //   order-worker     order outbox publisher and the event consumers
 //   payment-gateway  webhooks (payments.payment.confirmed, ...)
 //   warehouse        reservation-expired events
 //   bus              delivery of published events to subscribers
+//   supervisor       restarts crashed processes (Kubernetes' part)
 // Everything is derived from the seed, the workload and the options; nothing else.
 
 #include <cstdint>
@@ -88,6 +90,8 @@ class World {
   // cart_session_id -> the total its customer saw and confirmed (PRICE-AS-CONFIRMED's truth).
   const std::map<std::string, Money>& confirmed_totals() const { return confirmed_totals_; }
   const FaultLayer& faults() const { return *faults_; }
+  // Crashes injected so far, per process name (a process that never crashed is absent).
+  std::map<std::string, std::uint64_t> CrashCounts() const;
 
   // ---- ground truth, read-only ----
   const fakes::FakeWarehouse& warehouse() const { return *warehouse_; }
@@ -120,6 +124,14 @@ class World {
   void ApplyWorldChange(const WorldChange& change);
   Task<void> CancelLater(std::string order_id, DurationUs after_us);
   Task<void> Deliver(std::int64_t delivery_id, EventHandler handler, Event event);
+  // Crashes (sim/world_crashes.cc): the processes a fault may crash, what a crash does to the
+  // world around it (restart after a delay; the bus hands a crashed subscriber's in-flight
+  // deliveries out again once it is back), and the correlated fault windows drawn per seed.
+  bool Crashable(ProcessId process) const;
+  void OnCrash(ProcessId process);
+  void DrawFaultWindows(TimeUs faults_end_us);
+  // The process that runs `subscriber`'s handlers.
+  ProcessId ProcessOfSubscriber(const std::string& subscriber) const;
 
   WorldOptions options_;
   Workload workload_;
@@ -140,7 +152,7 @@ class World {
   RunCounts counts_;
   std::map<std::string, Money> confirmed_totals_;
   bool settled_ = false;
-  ProcessId fulfillment_ = 0, services_ = 0;
+  ProcessId fulfillment_ = 0, services_ = 0, customers_ = 0, supervisor_ = 0;
   ProcessId checkout_api_ = 0, checkout_worker_ = 0, order_worker_ = 0, gateway_ = 0,
             warehouse_process_ = 0, bus_process_ = 0;
 };

@@ -19,8 +19,11 @@
 namespace csim::sim {
 namespace {
 
-constexpr std::int32_t kPublishAttemptsMax = 50;
+// An outside service retries a publish with backoff for longer than any fault window lasts (the
+// faulty phase ends within an hour of the last customer): 200 attempts reach past three hours.
+constexpr std::int32_t kPublishAttemptsMax = 200;
 constexpr DurationUs kPublishRetryUs = 2 * kSecondUs;
+constexpr DurationUs kPublishRetryMaxUs = kMinuteUs;
 constexpr std::string_view kFulfillmentSubscriber = "fulfillment";
 constexpr std::string_view kLoyaltySubscriber = "loyalty-service";
 
@@ -60,9 +63,11 @@ Task<Status> World::FulfillmentSawStatusChange(const Event& event) {
 }
 
 Task<void> World::PublishWithRetry(Event event) {
+  DurationUs backoff_us = kPublishRetryUs;
   for (std::int32_t attempt = 0; attempt < kPublishAttemptsMax; ++attempt) {
     if ((co_await impl_->fw_bus.Publish(event)).ok()) co_return;
-    co_await kernel_.Sleep(kPublishRetryUs);
+    co_await kernel_.Sleep(backoff_us);
+    backoff_us = std::min(2 * backoff_us, kPublishRetryMaxUs);
   }
   CSIM_CHECK(false, "an outside service could not publish " + event.id);
 }
@@ -131,7 +136,7 @@ Task<void> World::CancelLater(std::string order_id, DurationUs after_us) {
   co_await kernel_.Sleep(after_us);
   ++counts_.cancellations_requested;
   for (std::int32_t attempt = 0; attempt < 3; ++attempt) {
-    Status cancelled = co_await impl_->fw_orders.CancelOrder(order_id, "customer");
+    Status cancelled = co_await impl_->checkout_api.CancelOrder(order_id);
     if (cancelled.code() != Code::kUnavailable && cancelled.code() != Code::kTimeout) co_return;
     co_await kernel_.Sleep(kPublishRetryUs);
   }

@@ -20,6 +20,7 @@
 #include "fakes/fake_promotions.h"
 #include "fakes/fake_shipping.h"
 #include "fakes/fake_warehouse.h"
+#include "sim/checkout_api.h"
 #include "sim/port_wrappers.h"
 #include "sim/sim_clock.h"
 #include "sim/world.h"
@@ -28,6 +29,8 @@ namespace csim::sim {
 
 inline constexpr DurationUs kBusLatencyUs = 5 * kMillisecondUs;
 inline constexpr DurationUs kBusRedeliveryUs = 1 * kSecondUs;
+// A delivery the bus holds back waits at most this long (webhooks minutes late, events reordered).
+inline constexpr DurationUs kBusDelayMaxUs = 5 * kMinuteUs;
 inline constexpr DurationUs kWebhookDelayUs = 200 * kMillisecondUs;
 inline constexpr DurationUs kCustomerRetryUs = 5 * kSecondUs;
 inline constexpr Money kBaseShippingFee = 15'000 * kVnd;
@@ -84,7 +87,11 @@ struct World::Impl {
                        fw_loyalty, fw_locks,       fw_orders,    *world.alerts_},
         checkout_service(checkout_ports, world.options_.config, world.options_.profile),
         checkout_worker(checkout_ports, world.options_.config, world.options_.profile),
-        outside_rng(world.rng_.Fork(0x4F555453)) {}  // "OUTS"
+        checkout_api(world.kernel_, world.checkout_api_, checkout_service, fw_orders),
+        outside_rng(world.rng_.Fork(0x4F555453)),  // "OUTS"
+        crash_rng(world.rng_.Fork(0x43525348)),    // "CRSH"
+        bus_duplicate(world.faults_->Point("bus.duplicate")),
+        bus_delay(world.faults_->Point("bus.delay")) {}
 
   SimClock clock;
   fakes::FakePricing pricing;
@@ -108,12 +115,16 @@ struct World::Impl {
   CheckoutPorts checkout_ports;
   CheckoutService checkout_service;
   CheckoutWorker checkout_worker;
+  CheckoutApi checkout_api;  // what customers call
   bool bus_pump_scheduled = false;
   bool webhook_pump_scheduled = false;
   std::deque<Event> webhooks;        // decided by the gateway, not yet accepted by the bus
   std::set<std::string> fulfilling;  // orders the fulfillment service has started on
   std::set<std::string> called_off;  // orders it heard were cancelled: it ships none of them
   Rng outside_rng;                   // decisions of the outside world's services
+  Rng crash_rng;                     // restart delays and the fault windows drawn per seed
+  FaultPoint* bus_duplicate;         // an acknowledged delivery comes again
+  FaultPoint* bus_delay;             // a delivery is held back, so later ones overtake it
   NameId customer_action = 0;
   NameId deliver_action = 0;
 };

@@ -1,0 +1,56 @@
+#pragma once
+// The customers' side of checkout-api: each request runs in the checkout-api process (a crash
+// there loses it, with everything it had in memory) while the customer, a process of its own,
+// waits at most its patience and then sees kTimeout, whatever the server went on to do. This is
+// the ambiguity a real client has: a timed-out request may still complete.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/checkout/checkout_service.h"
+#include "core/order/order_service.h"
+#include "sim/kernel.h"
+
+namespace csim::sim {
+
+// How long a customer's browser waits for checkout-api before it shows an error.
+inline constexpr DurationUs kCustomerPatienceUs = 60 * kSecondUs;
+// How long a refused connection takes to report (the server process is down).
+inline constexpr DurationUs kConnectionRefusedUs = 50 * kMillisecondUs;
+
+class CheckoutApi {
+ public:
+  // REQUIRES: `server` is a process of `kernel`; `checkout` and `orders` outlive this client.
+  CheckoutApi(Kernel& kernel, ProcessId server, CheckoutService& checkout, OrderClient& orders)
+      : kernel_(kernel), server_(server), checkout_(checkout), orders_(orders) {}
+
+  Task<Status> CreateCart(std::string cart_id, std::string session_id, std::string customer_id,
+                          bool guest);
+  Task<Status> AddItem(std::string cart_id, CartItem item);
+  Task<Result<Preview>> PreviewCheckout(std::string cart_id, CheckoutChoice choice);
+  Task<Result<ConfirmResult>> ConfirmCheckout(ConfirmRequest request);
+  // The customer's "cancel my order" button, served by checkout-api through the order service.
+  Task<Status> CancelOrder(std::string order_id);
+
+  std::uint64_t requests() const { return requests_; }
+  std::uint64_t timed_out() const { return timed_out_; }
+  std::uint64_t refused() const { return refused_; }
+
+ private:
+  // Runs `request` in the server process; the caller (a process of its own) waits for its reply
+  // at most kCustomerPatienceUs.
+  template <class R>
+  Task<R> Call(std::function<Task<R>()> request);
+
+  Kernel& kernel_;
+  ProcessId server_;
+  CheckoutService& checkout_;
+  OrderClient& orders_;
+  std::uint64_t requests_ = 0;
+  std::uint64_t timed_out_ = 0;
+  std::uint64_t refused_ = 0;
+};
+
+}  // namespace csim::sim

@@ -1,0 +1,194 @@
+#include "sim/faults.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace csim::sim {
+namespace {
+
+// A port call whose effect counts how often it ran.
+Task<Status> Effect(int& applied) {
+  ++applied;
+  co_return Status::Ok();
+}
+
+// `calls` calls of `point`, one after another, each outcome code kept.
+Task<void> CallMany(FaultLayer& layer, FaultPoint* point, int calls, int& applied,
+                    std::vector<Code>& codes) {
+  for (int i = 0; i < calls; ++i) {
+    Status status = co_await layer.Call<Status>(
+        point, [&] { return Effect(applied); }, "");
+    codes.push_back(status.code());
+  }
+}
+
+struct Harness {
+  Kernel kernel;
+  ProcessId worker = kernel.AddProcess("worker");
+  ProcessId other = kernel.AddProcess("other");
+  int applied = 0;
+  std::vector<Code> codes;
+};
+
+TEST(FaultLayer, OutageWindowFailsEveryCallOfItsPortAndNoOther) {
+  Harness h;
+  FaultPlan plan;
+  plan.windows.push_back({"payment.", WindowKind::kOutage, 0, 100 * kMillisecondUs});
+  FaultLayer layer(h.kernel, Rng(1), plan);
+  FaultPoint* authorize = layer.Point("payment.authorize");
+  FaultPoint* reserve = layer.Point("warehouse.reserve");
+  int reserved = 0;
+  std::vector<Code> reserve_codes;
+  // Calls take 2-10 ms: the first ten or so fall inside the window, the rest after it.
+  h.kernel.Spawn(h.worker, CallMany(layer, authorize, 60, h.applied, h.codes));
+  h.kernel.Spawn(h.other, CallMany(layer, reserve, 10, reserved, reserve_codes));
+  h.kernel.RunUntil(kHourUs);
+  ASSERT_EQ(h.codes.size(), 60u);
+  const auto failed = std::count(h.codes.begin(), h.codes.end(), Code::kUnavailable);
+  EXPECT_GT(failed, 5);
+  EXPECT_LT(failed, 60);
+  EXPECT_EQ(h.applied, 60 - failed);  // a call failed by an outage had no effect
+  // Failures come first, then only successes: the window closed.
+  const auto first_ok = std::find(h.codes.begin(), h.codes.end(), Code::kOk);
+  EXPECT_EQ(std::count(first_ok, h.codes.end(), Code::kUnavailable), 0);
+  EXPECT_EQ(reserved, 10);
+  EXPECT_EQ(authorize->in_window, static_cast<std::uint64_t>(failed));
+  EXPECT_EQ(reserve->in_window, 0u);
+}
+
+TEST(FaultLayer, SlowWindowPastTheDeadlineAppliesTheEffectAndTimesOut) {
+  Harness h;
+  FaultPlan plan;
+  FaultWindow slow{"locks.acquire", WindowKind::kSlow, 0, kHourUs};
+  slow.extra_latency_us = 2 * kCallDeadlineUs;
+  plan.windows.push_back(slow);
+  FaultLayer layer(h.kernel, Rng(2), plan);
+  h.kernel.Spawn(h.worker, CallMany(layer, layer.Point("locks.acquire"), 3, h.applied, h.codes));
+  h.kernel.RunUntil(2 * kHourUs);
+  EXPECT_EQ(h.codes, (std::vector<Code>{Code::kTimeout, Code::kTimeout, Code::kTimeout}));
+  EXPECT_EQ(h.applied, 3);
+  EXPECT_EQ(layer.points().at("locks.acquire").fired_after, 3u);
+}
+
+TEST(FaultLayer, TriggerFailsExactlyTheNthCall) {
+  Harness h;
+  FaultPlan plan;
+  plan.triggers.push_back({"warehouse.release", 3, FaultKind::kFailBefore});
+  plan.triggers.push_back({"warehouse.release", 5, FaultKind::kFailAfter});
+  FaultLayer layer(h.kernel, Rng(3), plan);
+  h.kernel.Spawn(h.worker,
+                 CallMany(layer, layer.Point("warehouse.release"), 6, h.applied, h.codes));
+  h.kernel.RunUntil(kHourUs);
+  EXPECT_EQ(h.codes, (std::vector<Code>{Code::kOk, Code::kOk, Code::kUnavailable, Code::kOk,
+                                        Code::kTimeout, Code::kOk}));
+  EXPECT_EQ(h.applied, 5);  // the third never took effect; the fifth did, unheard
+}
+
+TEST(FaultLayer, CrashTriggerKillsTheCallerOnlyWhereThePolicyAllows) {
+  for (bool crashable : {true, false}) {
+    Harness h;
+    FaultPlan plan;
+    plan.triggers.push_back({"order_db.commit", 2, FaultKind::kCrashAfter});
+    FaultLayer layer(h.kernel, Rng(4), plan);
+    std::vector<ProcessId> crashed;
+    layer.SetCrashPolicy([&](ProcessId) { return crashable; },
+                         [&](ProcessId p) { crashed.push_back(p); });
+    h.kernel.Spawn(h.worker,
+                   CallMany(layer, layer.Point("order_db.commit"), 4, h.applied, h.codes));
+    h.kernel.RunUntil(kHourUs);
+    if (crashable) {
+      // The second commit applied, then its caller died: nothing after it ran.
+      EXPECT_EQ(h.applied, 2);
+      EXPECT_EQ(h.codes, (std::vector<Code>{Code::kOk}));
+      EXPECT_EQ(crashed, (std::vector<ProcessId>{h.worker}));
+      EXPECT_FALSE(h.kernel.IsUp(h.worker));
+      EXPECT_EQ(layer.points().at("order_db.commit").crashed, 1u);
+    } else {
+      // Not crashable: the crash becomes the timeout it looks like from outside.
+      EXPECT_EQ(h.applied, 4);
+      EXPECT_EQ(h.codes, (std::vector<Code>{Code::kOk, Code::kTimeout, Code::kOk, Code::kOk}));
+      EXPECT_TRUE(crashed.empty());
+      EXPECT_TRUE(h.kernel.IsUp(h.worker));
+    }
+  }
+}
+
+TEST(FaultLayer, PollingPointsSpendNoCoins) {
+  Harness h;
+  FaultLayer layer(h.kernel, Rng(5), FaultPlan::FailBefore(1'000'000));
+  FaultPoint* poll = layer.Point("order_db.outbox_due", true);
+  FaultPoint* call = layer.Point("order_db.commit");
+  EXPECT_EQ(poll->rule.fail_before_ppm, 0u);
+  EXPECT_EQ(call->rule.fail_before_ppm, 1'000'000u);
+  h.kernel.Spawn(h.worker, CallMany(layer, poll, 5, h.applied, h.codes));
+  h.kernel.RunUntil(kHourUs);
+  EXPECT_EQ(h.applied, 5);
+  EXPECT_EQ(poll->fired_before, 0u);
+}
+
+TEST(FaultLayer, NothingFiresOnceQuiet) {
+  Harness h;
+  FaultPlan plan = FaultPlan::FailBeforeAndAfter(500'000, 500'000);
+  plan.windows.push_back({"*", WindowKind::kOutage, 0, 10 * kHourUs});
+  FaultLayer layer(h.kernel, Rng(6), plan);
+  layer.Quiesce();
+  FaultPoint* point = layer.Point("bus.duplicate");
+  h.kernel.Spawn(h.worker, CallMany(layer, layer.Point("payment.void"), 20, h.applied, h.codes));
+  h.kernel.RunUntil(kHourUs);
+  EXPECT_EQ(h.applied, 20);
+  EXPECT_EQ(std::count(h.codes.begin(), h.codes.end(), Code::kOk), 20);
+  for (int i = 0; i < 50; ++i) EXPECT_FALSE(layer.Fires(point));
+  EXPECT_EQ(point->reached, 50u);
+}
+
+TEST(FaultPlan, SwarmRulesDependOnSeedAndNameOnly) {
+  const FaultPlan a = FaultPlan::Swarm().ForSeed(11);
+  const FaultPlan b = FaultPlan::Swarm().ForSeed(11);
+  EXPECT_EQ(a, b);
+  const std::vector<std::string> names = {"payment.authorize", "warehouse.reserve",
+                                          "bus.publish",       "order_db.commit",
+                                          "loyalty.redeem",    "locks.acquire"};
+  // Asked in any order, a name gets the same rule.
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    EXPECT_EQ(a.RuleFor(*it), b.RuleFor(*it));
+  }
+  // Over many seeds, every kind is sometimes on and sometimes off, and rates differ.
+  int before_on = 0, crash_on = 0, windows = 0;
+  std::set<std::uint32_t> rates;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    const FaultRule rule = plan.RuleFor("payment.authorize");
+    before_on += rule.fail_before_ppm > 0;
+    crash_on += rule.crash_ppm > 0;
+    windows += plan.random_windows.count;
+    rates.insert(rule.fail_before_ppm);
+    EXPECT_LE(rule.fail_before_ppm, 100'000u);
+    EXPECT_LE(rule.crash_ppm, 10'000u);
+  }
+  EXPECT_GT(before_on, 40);
+  EXPECT_LT(before_on, 180);
+  EXPECT_GT(crash_on, 20);
+  EXPECT_LT(crash_on, 160);
+  EXPECT_GT(windows, 400);  // about 4 a seed
+  EXPECT_GE(rates.size(), 5u);
+}
+
+TEST(FaultPlan, NamedPlans) {
+  EXPECT_EQ(FaultPlan::Named("light")->default_rule.fail_before_ppm, 20'000u);
+  EXPECT_EQ(FaultPlan::Named("heavy")->default_rule.fail_after_ppm, 20'000u);
+  EXPECT_EQ(FaultPlan::Named("chaos")->default_rule.crash_ppm, 2'000u);
+  EXPECT_EQ(FaultPlan::Named("chaos")->random_windows.count, 6);
+  EXPECT_TRUE(FaultPlan::Named("swarm")->swarm_seed.has_value());
+  EXPECT_FALSE(FaultPlan::Named("tempest").has_value());
+  EXPECT_TRUE(PointMatches("*", "bus.publish"));
+  EXPECT_TRUE(PointMatches("bus.", "bus.publish"));
+  EXPECT_FALSE(PointMatches("bus.", "busy.publish"));
+  EXPECT_FALSE(PointMatches("bus.publish", "bus.publisher"));
+}
+
+}  // namespace
+}  // namespace csim::sim

@@ -1,0 +1,99 @@
+// Crashes and correlated faults in the world. A crash (decided by the fault layer at a port call)
+// destroys everything its process had in memory: sagas in flight, a consumer half way through an
+// event, a cron pass. Durable state (the fakes) stays. The supervisor restarts the process after
+// a delay, its start function spawns its workers anew, and the bus hands the deliveries it had
+// in flight to it again (at-least-once). Fault windows (outages, slow periods, bursts) are drawn
+// per seed over the faulty phase, port by port.
+
+#include <fmt/format.h>
+
+#include <array>
+#include <string_view>
+
+#include "sim/world_impl.h"
+
+namespace csim::sim {
+namespace {
+
+// Restart delay of a crashed process: a pod rescheduled and its health check passed.
+constexpr DurationUs kRestartMinUs = 5 * kSecondUs;
+constexpr DurationUs kRestartMaxUs = 90 * kSecondUs;
+// A slow period adds this much latency to each call at most: past a client's deadline.
+constexpr DurationUs kSlowExtraMaxUs = 90 * kSecondUs;
+constexpr DurationUs kWindowMinUs = 10 * kSecondUs;
+
+// The ports a window can take down, by fault point prefix.
+constexpr std::array<std::string_view, 12> kWindowPorts = {
+    "payment.",  "warehouse.", "promotions.", "loyalty.", "locks.",    "checkout_db.",
+    "order_db.", "order.",     "bus.",        "pricing.", "shipping.", "fraud."};
+
+}  // namespace
+
+bool World::Crashable(ProcessId process) const {
+  // The services' own processes; the customers, the outside world, the bus and the supervisor are
+  // not this system's to crash.
+  return process == checkout_api_ || process == checkout_worker_ || process == order_worker_;
+}
+
+ProcessId World::ProcessOfSubscriber(const std::string& subscriber) const {
+  // Every subscription of the order service (its worker's consumers, the DLQ consumer, the
+  // deprecated HTTP path) runs in the order worker; the outside world's run in the bus's own.
+  return subscriber.starts_with("order-") ? order_worker_ : bus_process_;
+}
+
+std::map<std::string, std::uint64_t> World::CrashCounts() const {
+  std::map<std::string, std::uint64_t> counts;
+  for (ProcessId id = 0; id < kernel_.ProcessNames().size(); ++id) {
+    if (kernel_.CrashCount(id) > 0) counts[kernel_.ProcessName(id)] = kernel_.CrashCount(id);
+  }
+  return counts;
+}
+
+void World::OnCrash(ProcessId process) {
+  CSIM_CHECK(Crashable(process), "only the services' processes crash");
+  CSIM_CHECK(!kernel_.IsUp(process), "OnCrash follows the crash");
+  const DurationUs delay_us = impl_->crash_rng.Between(kRestartMinUs, kRestartMaxUs);
+  kernel_.At(supervisor_, kernel_.now() + delay_us, [this, process] {
+    kernel_.Restart(process);
+    CSIM_CHECK(kernel_.IsUp(process), "a restarted process is up");
+    // The crashed incarnation will never Ack or Nack what it had in flight.
+    for (const auto& [topic, subscriber] : bus_->Subscriptions()) {
+      if (ProcessOfSubscriber(subscriber) != process) continue;
+      bus_->RequeueInFlight(subscriber, kernel_.now());
+    }
+    PumpBusSoon();
+  });
+}
+
+void World::DrawFaultWindows(TimeUs faults_end_us) {
+  const WindowDraws& draws = options_.faults.random_windows;
+  CSIM_CHECK(draws.count >= 0 && static_cast<std::size_t>(draws.count) <= kFaultWindowsMax);
+  CSIM_CHECK(draws.count == 0 || draws.duration_max_us >= kWindowMinUs, "windows last a while");
+  Rng& rng = impl_->crash_rng;
+  const NameId action = kernel_.trace().Intern("fault.window");
+  for (std::int32_t i = 0; i < draws.count; ++i) {
+    FaultWindow window;
+    window.points = std::string{kWindowPorts[rng.Below(kWindowPorts.size())]};
+    const std::uint64_t kind = rng.Below(10);
+    window.kind = kind < 4   ? WindowKind::kOutage
+                  : kind < 7 ? WindowKind::kSlow
+                             : WindowKind::kBurst;
+    window.from_us = rng.Between(0, faults_end_us);
+    window.until_us = window.from_us + rng.Between(kWindowMinUs, draws.duration_max_us);
+    window.fail_ppm = window.kind == WindowKind::kBurst
+                          ? static_cast<std::uint32_t>(rng.Between(200'000, 800'000))
+                          : 1'000'000;
+    window.extra_latency_us =
+        window.kind == WindowKind::kSlow ? rng.Between(kSecondUs, kSlowExtraMaxUs) : 0;
+    kernel_.Record(
+        action, kernel_.trace().Intern(Name(window.kind)),
+        fmt::format("{} from_us={} until_us={} fail_ppm={} extra_us={}", window.points,
+                    window.from_us, window.until_us, window.fail_ppm, window.extra_latency_us));
+    faults_->AddWindow(std::move(window));
+  }
+  CSIM_CHECK(faults_->windows().size() >=
+                 options_.faults.windows.size() + static_cast<std::size_t>(draws.count),
+             "every drawn window is in force");
+}
+
+}  // namespace csim::sim
