@@ -345,9 +345,18 @@ int ListFindings() {
   return kExitHeld;
 }
 
+// The flags only `sweep` has.
+struct SweepFlags {
+  bool require_coverage = false;
+  std::string regressions_file;
+};
+
 // `sweep`: the run flags' profile, config, faults and orders, over a range of seeds in parallel.
-int Sweep(const RunFlags& flags, const std::string& seeds, std::int32_t jobs) {
+int Sweep(const RunFlags& flags, const std::string& seeds, std::int32_t jobs,
+          const SweepFlags& sweep_only) {
   cli::SweepRequest request;
+  request.require_coverage = sweep_only.require_coverage;
+  request.regressions_file = sweep_only.regressions_file;
   properties::SweepOptions& options = request.options;
   const std::string range_problem =
       cli::ParseSeedRange(seeds, options.first_seed, options.last_seed);
@@ -424,6 +433,13 @@ int main(int argc, char** argv) {
                   "re-enable the deprecated HTTP subscription to payment confirmations (R-3.3)");
   sweep->add_option("--json", sweep_flags.json_file,
                     "write the sweep's JSON here ('-': standard output)");
+  SweepFlags sweep_only;
+  bool swarm = false;
+  sweep->add_flag("--swarm", swarm, "same as --faults swarm: each seed draws its own fault plan");
+  sweep->add_flag("--require-coverage", sweep_only.require_coverage,
+                  "exit 1 if some situation was never reached (a coverage gap)");
+  sweep->add_option("--regressions", sweep_only.regressions_file,
+                    "run this file's failing seeds first, append new failing seeds to it");
   CLI::App* findings = app.add_subcommand("findings", "list the findings and their IDs");
   CLI::App* config = app.add_subcommand("config", "print the config in force, every key");
   config->add_option("--config", flags.config_file, "JSON config overlaid on the built-in default");
@@ -436,7 +452,15 @@ int main(int argc, char** argv) {
   }
   try {
     if (run->parsed()) return Run(flags);
-    if (sweep->parsed()) return Sweep(sweep_flags, seeds_text, jobs);
+    if (sweep->parsed()) {
+      if (swarm) {
+        if (sweep->count("--faults") > 0 && sweep_flags.faults != "swarm") {
+          throw BadInput{"--swarm: conflicts with --faults " + sweep_flags.faults};
+        }
+        sweep_flags.faults = "swarm";
+      }
+      return Sweep(sweep_flags, seeds_text, jobs, sweep_only);
+    }
     if (findings->parsed()) return ListFindings();
     if (config->parsed()) return PrintConfig(flags);
   } catch (const BadInput& bad) {

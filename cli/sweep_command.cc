@@ -3,13 +3,18 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <fmt/ranges.h>
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
 
 namespace csim::cli {
 namespace {
@@ -46,6 +51,11 @@ nlohmann::json ToJson(const SweepRequest& request, const properties::SweepResult
   json["vacuous_seeds"] = result.vacuous_seeds;
   json["determinism"] = {{"rechecked", result.rechecked},
                          {"nondeterministic", result.nondeterministic}};
+  json["coverage"] = nlohmann::json::object();
+  for (const auto& [name, totals] : result.situations) {
+    json["coverage"][name] = {{"count", totals.count}, {"seeds", totals.seeds}};
+  }
+  json["unreached_situations"] = result.UnreachedSituations();
   nlohmann::json points = nlohmann::json::array();
   for (const auto& [name, totals] : result.fault_points) {
     points.push_back({{"name", name},
@@ -118,18 +128,85 @@ std::string ParseSeedRange(const std::string& text, std::uint64_t& first, std::u
   return "";
 }
 
+namespace {
+
+// Seeds of `file` whose flags are `flags` (a missing file has none). nullopt if unreadable.
+std::optional<std::vector<std::uint64_t>> ReadRegressions(const std::string& file,
+                                                          const std::string& flags) {
+  std::vector<std::uint64_t> seeds;
+  std::error_code error;
+  if (!std::filesystem::exists(file, error) && !error) return seeds;  // none yet
+  std::ifstream in(file);
+  if (!in || std::filesystem::is_directory(file, error)) return std::nullopt;
+  constexpr std::size_t kRegressionSeedsMax = 10'000;
+  std::string line;
+  while (std::getline(in, line) && seeds.size() < kRegressionSeedsMax) {
+    const std::size_t space = line.find(' ');
+    if (space == std::string::npos || line.substr(space + 1) != flags) continue;
+    std::uint64_t seed = 0, last = 0;
+    const std::string range = line.substr(0, space) + ".." + line.substr(0, space);
+    if (!ParseSeedRange(range, seed, last).empty()) return std::nullopt;
+    if (std::find(seeds.begin(), seeds.end(), seed) == seeds.end()) seeds.push_back(seed);
+  }
+  if (in.bad()) return std::nullopt;
+  return seeds;
+}
+
+// Appends the failing seeds not yet in the file. False if the file cannot be written.
+bool AppendRegressions(const std::string& file, const std::string& flags,
+                       const std::vector<std::uint64_t>& known,
+                       const std::vector<properties::SeedOutcome>& failures) {
+  std::ofstream out(file, std::ios::app);
+  for (const properties::SeedOutcome& f : failures) {
+    if (std::find(known.begin(), known.end(), f.seed) != known.end()) continue;
+    out << f.seed << ' ' << flags << '\n';
+  }
+  out.close();
+  return static_cast<bool>(out);
+}
+
+}  // namespace
+
 int RunSweepCommand(const SweepRequest& request) {
   const properties::SweepOptions& o = request.options;
   const std::uint64_t total = o.last_seed - o.first_seed + 1;
   Progress progress(total, request.progress_on_terminal && isatty(STDERR_FILENO) == 1);
+  std::ostream& out = request.json_file == "-" ? std::cerr : std::cout;
+  std::vector<std::uint64_t> regressions;
+  if (!request.regressions_file.empty()) {
+    auto seeds = ReadRegressions(request.regressions_file, request.replay_flags);
+    if (!seeds) {
+      std::cerr << "checkout-sim: --regressions: cannot read '" << request.regressions_file
+                << "'\n";
+      return 2;
+    }
+    regressions = std::move(*seeds);
+  }
   g_stop = false;
   auto previous = std::signal(SIGINT, OnInterrupt);
+  // Seeds that failed before run first: a fix is checked where it broke before anything new.
+  std::vector<properties::SeedOutcome> regression_failures;
+  for (std::uint64_t seed : regressions) {
+    if (g_stop) break;
+    properties::SweepOptions one = o;
+    one.first_seed = one.last_seed = seed;
+    one.jobs = 1;
+    const properties::SweepResult again = properties::RunSweep(one);
+    for (const properties::SeedOutcome& f : again.failures) regression_failures.push_back(f);
+  }
+  if (!regressions.empty()) {
+    out << fmt::format("regressions: {} seeds from {} run first, {} failing\n", regressions.size(),
+                       request.regressions_file, regression_failures.size());
+    for (const properties::SeedOutcome& f : regression_failures) {
+      out << fmt::format("  seed {}: {}\n    replay: {}\n", f.seed, fmt::join(f.invariants, " "),
+                         Replay(request, f.seed));
+    }
+  }
   const properties::SweepResult result = properties::RunSweep(
       o, [&](const properties::SeedOutcome& outcome) { progress.Seed(outcome); }, &g_stop);
   std::signal(SIGINT, previous);
   progress.End();
 
-  std::ostream& out = request.json_file == "-" ? std::cerr : std::cout;
   out << fmt::format(
       "sweep {}..{} profile {}: {} of {} seeds run{}, {} failing, {} tested "
       "nothing (no order placed), {} re-run for determinism, {} nondeterministic\n",
@@ -151,6 +228,26 @@ int RunSweepCommand(const SweepRequest& request) {
     out << fmt::format("  ... and {} more failing seeds (all in the JSON)\n",
                        result.failures.size() - kFailuresPrintedMax);
   }
+  const std::vector<std::string> unreached = result.UnreachedSituations();
+  out << fmt::format("coverage: {} of {} situations reached",
+                     result.situations.size() - unreached.size(), result.situations.size());
+  if (unreached.empty()) {
+    out << "\n";
+  } else {
+    constexpr std::size_t kUnreachedPrintedMax = 12;
+    out << fmt::format("; never reached: {}{}\n",
+                       fmt::join(unreached.begin(),
+                                 unreached.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                         unreached.size(), kUnreachedPrintedMax)),
+                                 ", "),
+                       unreached.size() > kUnreachedPrintedMax ? ", ..." : "");
+  }
+  if (!request.regressions_file.empty() &&
+      !AppendRegressions(request.regressions_file, request.replay_flags, regressions,
+                         result.failures)) {
+    std::cerr << "checkout-sim: --regressions: cannot write '" << request.regressions_file << "'\n";
+    return 2;
+  }
   if (!request.json_file.empty()) {
     const std::string text = ToJson(request, result).dump(2) + "\n";
     if (request.json_file == "-") {
@@ -167,7 +264,12 @@ int RunSweepCommand(const SweepRequest& request) {
       }
     }
   }
-  return result.failures.empty() ? 0 : 1;
+  if (!result.failures.empty() || !regression_failures.empty()) return 1;
+  if (request.require_coverage && !unreached.empty()) {
+    out << "coverage required: failing for the situations never reached\n";
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace csim::cli

@@ -1,4 +1,5 @@
-// PRICE-AS-CONFIRMED: an order's total equals the total its customer confirmed, within 0.05 VND.
+// PRICE-AS-CONFIRMED: an order's total equals the total its customer confirmed for the attempt
+// that created it, within 0.05 VND.
 #include <fmt/format.h>
 
 #include "fakes/fake_order_store.h"
@@ -9,7 +10,7 @@ namespace csim::properties {
 void CheckPriceAsConfirmed(const sim::World& world, bool, std::vector<Violation>& out) {
   const auto& confirmed = world.confirmed_totals();
   for (const auto& [id, order] : world.order_db().Orders()) {
-    auto seen = confirmed.find(order.cart_session_id);
+    auto seen = confirmed.find(order.checkout_attempt);
     if (seen == confirmed.end()) continue;  // its customer's confirm call has not returned yet
     const Money difference =
         order.total > seen->second ? order.total - seen->second : seen->second - order.total;

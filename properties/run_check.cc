@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "properties/situations.h"
 #include "sim/trace.h"
 
 namespace csim::properties {
@@ -63,6 +64,7 @@ CheckedRun RunChecked(sim::World& world, bool check_every_event) {
   run.counts = world.counts();
   run.checkout_outcomes = ReadCheckoutOutcomes(world);
   run.crashes = world.CrashCounts();
+  run.situations = CountSituations(world);
   return run;
 }
 

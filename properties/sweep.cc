@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/check.h"
+#include "properties/situations.h"
 
 namespace csim::properties {
 namespace {
@@ -25,6 +26,7 @@ void AddFaultPoints(std::map<std::string, FaultPointTotals>& sum,
 struct SeedRun {
   SeedOutcome outcome;
   std::map<std::string, FaultPointTotals> fault_points;
+  std::map<std::string, std::int64_t> situations;
 };
 
 SeedRun RunOnce(const SweepOptions& options, std::uint64_t seed) {
@@ -43,6 +45,7 @@ SeedRun RunOnce(const SweepOptions& options, std::uint64_t seed) {
       CSIM_CHECK(count > 0, "only broken invariants are counted");
       result.outcome.invariants.push_back(name);
     }
+    result.situations = run.situations;
     for (const auto& [name, point] : world.faults().points()) {
       result.fault_points[name] = {point.reached, point.fired_before, point.fired_after,
                                    point.crashed, point.in_window};
@@ -55,8 +58,17 @@ SeedRun RunOnce(const SweepOptions& options, std::uint64_t seed) {
 
 }  // namespace
 
+std::vector<std::string> SweepResult::UnreachedSituations() const {
+  std::vector<std::string> unreached;
+  for (const auto& [name, totals] : situations) {
+    if (totals.seeds == 0) unreached.push_back(name);
+  }
+  return unreached;
+}
+
 SeedOutcome RunSeed(const SweepOptions& options, std::uint64_t seed,
-                    std::map<std::string, FaultPointTotals>* fault_points) {
+                    std::map<std::string, FaultPointTotals>* fault_points,
+                    std::map<std::string, std::int64_t>* situations) {
   CSIM_CHECK(seed >= options.first_seed && seed <= options.last_seed, "a seed of the sweep");
   SeedRun first = RunOnce(options, seed);
   const bool recheck =
@@ -69,6 +81,7 @@ SeedOutcome RunSeed(const SweepOptions& options, std::uint64_t seed,
                                      second.outcome.internal_error != first.outcome.internal_error;
   }
   if (fault_points != nullptr) AddFaultPoints(*fault_points, first.fault_points);
+  if (situations != nullptr) *situations = std::move(first.situations);
   return first.outcome;
 }
 
@@ -84,6 +97,7 @@ SweepResult RunSweep(const SweepOptions& options,
   // the threads' timing.
   std::vector<std::optional<SeedOutcome>> slots(count);
   std::vector<std::map<std::string, FaultPointTotals>> points(count);
+  std::vector<std::map<std::string, std::int64_t>> situations(count);
   std::atomic<std::uint64_t> next{0};
   auto work = [&] {
     for (;;) {
@@ -91,7 +105,7 @@ SweepResult RunSweep(const SweepOptions& options,
       const std::uint64_t index = next.fetch_add(1);
       if (index >= count) return;
       const std::uint64_t seed = options.first_seed + index;
-      slots[index] = RunSeed(options, seed, &points[index]);
+      slots[index] = RunSeed(options, seed, &points[index], &situations[index]);
       if (on_seed) on_seed(*slots[index]);
     }
   };
@@ -103,6 +117,7 @@ SweepResult RunSweep(const SweepOptions& options,
   for (std::thread& thread : pool) thread.join();
 
   SweepResult result;
+  for (const SituationInfo& info : AllSituations()) result.situations[info.name] = {};
   for (std::uint64_t index = 0; index < count; ++index) {
     if (!slots[index]) {
       result.interrupted = true;
@@ -116,6 +131,12 @@ SweepResult RunSweep(const SweepOptions& options,
     for (const std::string& name : outcome.invariants) ++result.seeds_per_invariant[name];
     if (outcome.failed()) result.failures.push_back(outcome);
     AddFaultPoints(result.fault_points, points[index]);
+    for (const auto& [name, reached] : situations[index]) {
+      CSIM_CHECK(result.situations.contains(name), "a listed situation");
+      SituationTotals& totals = result.situations[name];
+      totals.count += reached;
+      totals.seeds += reached > 0 ? 1 : 0;
+    }
   }
   CSIM_CHECK(result.seeds_run <= count);
   CSIM_CHECK(result.interrupted == (result.seeds_run < count));

@@ -53,6 +53,12 @@ struct FaultPointTotals {
   std::uint64_t in_window = 0;  // calls that met a fault window
 };
 
+// How often a situation (properties/situations.h) was reached over a sweep, and on how many seeds.
+struct SituationTotals {
+  std::int64_t count = 0;
+  std::uint64_t seeds = 0;
+};
+
 struct SweepResult {
   std::uint64_t seeds_run = 0;
   bool interrupted = false;           // stopped before every seed ran (what ran is kept)
@@ -62,6 +68,9 @@ struct SweepResult {
   std::uint64_t nondeterministic = 0;
   std::map<std::string, std::uint64_t> seeds_per_invariant;  // how many seeds broke each
   std::map<std::string, FaultPointTotals> fault_points;      // summed over the seeds run
+  std::map<std::string, SituationTotals> situations;         // every situation, reached or not
+  // Situations no seed reached: coverage gaps (`sweep --require-coverage` fails on any).
+  std::vector<std::string> UnreachedSituations() const;
 };
 
 // Runs the sweep. `on_seed` (if set) is called once per finished seed, from the thread that ran it
@@ -73,6 +82,7 @@ SweepResult RunSweep(const SweepOptions& options,
 
 // One seed of the sweep, exactly as RunSweep runs it (also for the replay line a failure prints).
 SeedOutcome RunSeed(const SweepOptions& options, std::uint64_t seed,
-                    std::map<std::string, FaultPointTotals>* fault_points = nullptr);
+                    std::map<std::string, FaultPointTotals>* fault_points = nullptr,
+                    std::map<std::string, std::int64_t>* situations = nullptr);
 
 }  // namespace csim::properties

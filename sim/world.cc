@@ -193,7 +193,10 @@ Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
     }
     co_await kernel_.Sleep(script.think_us);
     ConfirmRequest confirm{cart_id, preview->cart_version, choice, preview->totals};
-    confirmed_totals_[session_id] = preview->totals.total;
+    // Keyed by attempt (the cart version confirmed), not by session: an order created by an
+    // earlier attempt whose reply was lost carries that attempt's total, not a later preview's.
+    confirmed_totals_[fmt::format("{}:v{}", session_id, preview->cart_version)] =
+        preview->totals.total;
     auto result = co_await checkout.ConfirmCheckout(confirm);
     if (result.ok()) {
       ++counts_.orders_placed;
@@ -229,6 +232,12 @@ void World::Run(const std::function<void()>& after_event) {
   StartCheckoutWorker();
   StartOrderWorker();
   StartOutsideWorld();
+  // The bank declines some customers' captures (the card was cancelled, the limit reached between
+  // authorization and capture): a fault of the outside world, drawn like any other fault.
+  FaultPoint* decline = faults_->Point("payment.decline_capture");
+  for (const CustomerScript& customer : workload_.customers) {
+    if (faults_->Fires(decline)) payment_->DeclineCaptures(customer.customer_id);
+  }
   TimeUs last_start = 0;
   for (std::size_t i = 0; i < workload_.customers.size(); ++i) {
     last_start = std::max(last_start, workload_.customers[i].start_us);

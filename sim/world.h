@@ -87,7 +87,8 @@ class World {
   const WorldOptions& options() const { return options_; }
   const Workload& workload() const { return workload_; }
   const RunCounts& counts() const { return counts_; }
-  // cart_session_id -> the total its customer saw and confirmed (PRICE-AS-CONFIRMED's truth).
+  // checkout attempt ("<session>:v<cart version>") -> the total its customer saw and confirmed
+  // (PRICE-AS-CONFIRMED's truth).
   const std::map<std::string, Money>& confirmed_totals() const { return confirmed_totals_; }
   const FaultLayer& faults() const { return *faults_; }
   // Crashes injected so far, per process name (a process that never crashed is absent).

@@ -1,0 +1,189 @@
+#include "properties/situations.h"
+
+#include <fmt/format.h>
+
+#include <set>
+#include <utility>
+
+#include "fakes/fake_checkout_store.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_warehouse.h"
+#include "sim/trace.h"
+
+namespace csim::properties {
+namespace {
+
+// The matrix's columns: what a fault did at a saga step.
+constexpr std::string_view kFailBefore = "fail_before";
+constexpr std::string_view kTimeoutAfter = "timeout_after_effect";
+constexpr std::string_view kCrash = "crash";
+constexpr std::string_view kWindow = "window";
+
+struct Named {
+  std::string_view name;
+  std::string_view what;
+};
+
+// The named moments (the matrix follows them in AllSituations).
+constexpr Named kNamed[] = {
+    {"promotion.expired_mid_checkout",
+     "a promotion validated at preview had expired when the saga claimed it"},
+    {"promotion.budget_ran_out", "a promotion claim found the budget used up"},
+    {"payment.confirmed_after_reservation_lapsed",
+     "a reservation was confirmed after its TTL lapsed (the payment came late)"},
+    {"reservation.lapsed", "a reservation expired at the warehouse"},
+    {"cleanup.moved_checkout_cart", "the cart cleanup moved a cart that sat in checkout"},
+    {"compensation.row_written", "a compensation failed and was written down for the worker"},
+    {"compensation.retried_by_worker", "the checkout worker retried a failed compensation"},
+    {"webhook.delivered_twice", "a payment webhook reached a subscriber twice or more"},
+    {"event.delivered_twice", "some event reached a subscriber twice or more"},
+    {"customer.request_timed_out", "a customer gave up waiting for checkout-api"},
+    {"outbox.row_failed", "an outbox row used up its publish retries"},
+    {"capture.declined", "the gateway declined a capture"},
+    {"process.crash:checkout-api", "checkout-api crashed and was restarted"},
+    {"process.crash:checkout-worker", "the checkout worker crashed and was restarted"},
+    {"process.crash:order-worker", "the order worker crashed and was restarted"},
+};
+
+// Counts of trace records by (action, outcome) name, and the few details a situation needs.
+struct TraceCounts {
+  std::map<std::pair<std::string, std::string>, std::int64_t> by_action_outcome;
+  std::int64_t worker_cart_commits = 0;
+  std::int64_t compensation_rows = 0;
+  std::int64_t worker_compensations = 0;
+  std::int64_t customer_timeouts = 0;
+  std::int64_t webhooks_twice = 0;
+  std::int64_t events_twice = 0;
+
+  std::int64_t Of(std::string_view action, std::string_view outcome) const {
+    auto it = by_action_outcome.find({std::string{action}, std::string{outcome}});
+    return it == by_action_outcome.end() ? 0 : it->second;
+  }
+};
+
+TraceCounts ReadTrace(const sim::World& world) {
+  const sim::Trace& trace = world.kernel().trace();
+  const auto& processes = world.kernel().ProcessNames();
+  TraceCounts counts;
+  std::map<std::string_view, std::int64_t> deliveries;  // "topic id" -> deliveries seen
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const sim::TraceRecord& record = trace.at(i);
+    const std::string& action = trace.NameOf(record.action);
+    const std::string& outcome = trace.NameOf(record.outcome);
+    ++counts.by_action_outcome[{action, outcome}];
+    const std::string_view detail = trace.DetailOf(record);
+    const std::string_view process =
+        record.process < processes.size() ? std::string_view{processes[record.process]} : "";
+    if (action == "bus.deliver") {
+      ++deliveries[detail];
+    } else if (action == "checkout_db.commit" && outcome == "ok") {
+      if (process == "checkout-worker" && detail.find("cart ") != std::string_view::npos) {
+        ++counts.worker_cart_commits;
+      }
+      if (process == "checkout-api" && detail.find("compensation ") != std::string_view::npos) {
+        ++counts.compensation_rows;
+      }
+    } else if (process == "checkout-worker" &&
+               (action == "payment.void" || action == "warehouse.release" ||
+                action == "promotions.release" || action == "loyalty.give_back")) {
+      ++counts.worker_compensations;
+    } else if (action == "customer.checkout" &&
+               detail.find("no answer within") != std::string_view::npos) {
+      ++counts.customer_timeouts;
+    }
+  }
+  for (const auto& [event, seen] : deliveries) {
+    if (seen < 2) continue;
+    ++counts.events_twice;
+    if (event.starts_with("payments.")) ++counts.webhooks_twice;
+  }
+  return counts;
+}
+
+std::int64_t FailedOutboxRows(const sim::World& world) {
+  std::int64_t failed = 0;
+  for (const auto& [id, row] : world.checkout_db().Outbox())
+    failed += row.status == OutboxStatus::kFailed;
+  for (const auto& [id, row] : world.order_db().Outbox())
+    failed += row.status == OutboxStatus::kFailed;
+  return failed;
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& SagaSteps() {
+  static const std::vector<std::string_view> steps = {
+      "locks.acquire",   "pricing.unit_prices", "shipping.fee",      "promotions.validate",
+      "loyalty.balance", "fraud.precheck",      "payment.authorize", "warehouse.reserve",
+      "order.create",    "promotions.claim",    "loyalty.redeem",    "checkout_db.commit",
+      "locks.put"};
+  return steps;
+}
+
+const std::vector<SituationInfo>& AllSituations() {
+  static const std::vector<SituationInfo> all = [] {
+    std::vector<SituationInfo> list;
+    for (const Named& named : kNamed)
+      list.push_back({std::string{named.name}, std::string{named.what}});
+    for (std::string_view step : SagaSteps()) {
+      list.push_back({fmt::format("{}:{}", kFailBefore, step),
+                      fmt::format("{} failed before its effect", step)});
+      list.push_back({fmt::format("{}:{}", kTimeoutAfter, step),
+                      fmt::format("{} timed out after its effect", step)});
+      list.push_back(
+          {fmt::format("{}:{}", kCrash, step), fmt::format("the caller crashed at {}", step)});
+      list.push_back({fmt::format("{}:{}", kWindow, step),
+                      fmt::format("{} was called inside a fault window", step)});
+    }
+    std::set<std::string> unique;
+    for (const SituationInfo& info : list)
+      CSIM_CHECK(unique.insert(info.name).second, "situation names are unique");
+    return list;
+  }();
+  return all;
+}
+
+std::map<std::string, std::int64_t> CountSituations(const sim::World& world) {
+  CSIM_CHECK(world.settled(), "situations are counted once the world has run");
+  const TraceCounts trace = ReadTrace(world);
+  std::map<std::string, std::int64_t> counts;
+  for (const SituationInfo& info : AllSituations()) counts[info.name] = 0;
+  counts["promotion.expired_mid_checkout"] = trace.Of("promotions.claim", "failed_precondition");
+  counts["promotion.budget_ran_out"] = trace.Of("promotions.claim", "insufficient");
+  counts["payment.confirmed_after_reservation_lapsed"] =
+      trace.Of("warehouse.confirm", "failed_precondition");
+  std::int64_t lapsed = 0;
+  for (const fakes::Reservation& r : world.warehouse().Reservations()) {
+    lapsed += r.status == fakes::ReservationStatus::kExpired;
+  }
+  counts["reservation.lapsed"] = lapsed;
+  counts["cleanup.moved_checkout_cart"] = trace.worker_cart_commits;
+  counts["compensation.row_written"] = trace.compensation_rows;
+  counts["compensation.retried_by_worker"] = trace.worker_compensations;
+  counts["webhook.delivered_twice"] = trace.webhooks_twice;
+  counts["event.delivered_twice"] = trace.events_twice;
+  counts["customer.request_timed_out"] = trace.customer_timeouts;
+  counts["outbox.row_failed"] = FailedOutboxRows(world);
+  counts["capture.declined"] = trace.Of("payment.capture", "rejected");
+  for (const auto& [process, crashes] : world.CrashCounts()) {
+    const std::string name = "process.crash:" + process;
+    CSIM_CHECK(counts.contains(name), "a crashable process has its situation");
+    counts[name] = static_cast<std::int64_t>(crashes);
+  }
+  const auto& points = world.faults().points();
+  for (std::string_view step : SagaSteps()) {
+    auto point = points.find(std::string{step});
+    if (point == points.end()) continue;  // never called
+    counts[fmt::format("{}:{}", kFailBefore, step)] =
+        trace.Of(step, "fault.before") + trace.Of(step, "fault.window");
+    counts[fmt::format("{}:{}", kTimeoutAfter, step)] =
+        static_cast<std::int64_t>(point->second.fired_after);
+    counts[fmt::format("{}:{}", kCrash, step)] = static_cast<std::int64_t>(point->second.crashed);
+    counts[fmt::format("{}:{}", kWindow, step)] =
+        static_cast<std::int64_t>(point->second.in_window);
+  }
+  CSIM_CHECK(counts.size() == AllSituations().size(), "no situation outside the list");
+  return counts;
+}
+
+}  // namespace csim::properties
