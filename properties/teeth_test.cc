@@ -86,6 +86,7 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlindAndFixedHolds) {
       {"R-3.3", "EFFECT-ONCE", false, true},
       {"EC-14", "STOCK-NO-LEAK", true},
       {"SIM-01", "ORDER-SETTLES"},
+      {"SIM-02", "SAGA-SETTLES"},
       {"SIM-03", "SAGA-SETTLES"},
       {"SIM-06", "STOCK-NO-LEAK"},
       {"SIM-07", "SAGA-SETTLES"},
