@@ -61,9 +61,10 @@ Status WriteCart(pqxx::work& tx, const CartWrite& cart_write) {
         "INSERT INTO checkout.carts (id, session_id, customer_id, guest, items, version, status, "
         "created_at, updated_at, expires_at, checkout_started_at, order_id, checkout_promo_codes) "
         "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)",
-        cart.id, cart.session_id, cart.customer_id, cart.guest, EncodeCartItems(cart.items),
-        cart.version, EnumValue(cart.status), cart.created_at, cart.updated_at, cart.expires_at,
-        cart.checkout_started_at, cart.order_id, EncodeStrings(cart.checkout_promo_codes));
+        Text(cart.id), Text(cart.session_id), Text(cart.customer_id), cart.guest,
+        EncodeCartItems(cart.items), cart.version, EnumValue(cart.status), cart.created_at,
+        cart.updated_at, cart.expires_at, cart.checkout_started_at, Text(cart.order_id),
+        EncodeStrings(cart.checkout_promo_codes));
     return Status::Ok();
   }
   const pqxx::result updated = tx.exec_params(
@@ -71,10 +72,10 @@ Status WriteCart(pqxx::work& tx, const CartWrite& cart_write) {
       "version = $6, status = $7, created_at = $8, updated_at = $9, expires_at = $10, "
       "checkout_started_at = $11, order_id = $12, checkout_promo_codes = $13::jsonb "
       "WHERE id = $1 AND version = $14",
-      cart.id, cart.session_id, cart.customer_id, cart.guest, EncodeCartItems(cart.items),
-      cart.version, EnumValue(cart.status), cart.created_at, cart.updated_at, cart.expires_at,
-      cart.checkout_started_at, cart.order_id, EncodeStrings(cart.checkout_promo_codes),
-      cart_write.expected_version);
+      Text(cart.id), Text(cart.session_id), Text(cart.customer_id), cart.guest,
+      EncodeCartItems(cart.items), cart.version, EnumValue(cart.status), cart.created_at,
+      cart.updated_at, cart.expires_at, cart.checkout_started_at, Text(cart.order_id),
+      EncodeStrings(cart.checkout_promo_codes), cart_write.expected_version);
   if (updated.affected_rows() == 1) return Status::Ok();
   const pqxx::result exists = tx.exec_params("SELECT 1 FROM checkout.carts WHERE id = $1", cart.id);
   if (exists.empty()) return Status{Code::kNotFound, "unknown cart " + cart.id};
@@ -88,15 +89,15 @@ Status WriteCompensation(pqxx::work& tx, const FailedCompensation& row) {
         "INSERT INTO checkout.failed_compensations (kind, subject, fields, attempts, "
         "max_attempts, next_attempt_at, alert_sent, status) VALUES ($1, $2, $3::jsonb, $4, $5, "
         "$6, $7, $8)",
-        EnumValue(row.kind), row.subject, EncodeFields(row.fields), row.attempts, row.max_attempts,
-        row.next_attempt_at, row.alert_sent, EnumValue(row.status));
+        EnumValue(row.kind), Text(row.subject), EncodeFields(row.fields), row.attempts,
+        row.max_attempts, row.next_attempt_at, row.alert_sent, EnumValue(row.status));
     return Status::Ok();
   }
   const pqxx::result updated = tx.exec_params(
       "UPDATE checkout.failed_compensations SET kind = $2, subject = $3, fields = $4::jsonb, "
       "attempts = $5, max_attempts = $6, next_attempt_at = $7, alert_sent = $8, status = $9 "
       "WHERE id = $1",
-      row.id, EnumValue(row.kind), row.subject, EncodeFields(row.fields), row.attempts,
+      row.id, EnumValue(row.kind), Text(row.subject), EncodeFields(row.fields), row.attempts,
       row.max_attempts, row.next_attempt_at, row.alert_sent, EnumValue(row.status));
   if (updated.affected_rows() == 0) {
     return Status{Code::kNotFound, "unknown compensation " + std::to_string(row.id)};
@@ -166,6 +167,10 @@ Task<Result<std::vector<OutboxRow>>> PgCheckoutStore::FailedOutbox(std::int32_t 
 }
 
 Result<Cart> PgCheckoutStore::GetCartNow(const std::string& cart_id) {
+  // No stored id holds a NUL (Commit refuses it); libpq would cut the key and find another cart.
+  if (cart_id.find('\0') != std::string::npos) {
+    return Status{Code::kNotFound, "unknown cart " + cart_id};
+  }
   return connection_->Run<Result<Cart>>("reading a cart", [&](pqxx::connection& c) -> Result<Cart> {
     pqxx::read_transaction tx{c};
     const pqxx::result result = tx.exec_params(

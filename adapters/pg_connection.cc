@@ -1,5 +1,7 @@
 #include "adapters/pg_connection.h"
 
+#include <nlohmann/json.hpp>
+
 namespace csim::adapters {
 namespace {
 
@@ -47,6 +49,11 @@ Status PgConnection::Map(const char* what, const std::exception& error) {
   std::string why = error.what();
   while (!why.empty() && why.back() == '\n') why.pop_back();
   const std::string prefix = name_ + ": " + what + ": ";
+  if (dynamic_cast<const TextRefused*>(&error) != nullptr ||
+      dynamic_cast<const nlohmann::json::exception*>(&error) != nullptr) {
+    // Text PostgreSQL cannot hold: a NUL byte, or invalid UTF-8 inside a jsonb value.
+    return Status{Code::kInvalidArgument, prefix + "text refused: " + why};
+  }
   if (dynamic_cast<const pqxx::unique_violation*>(&error) != nullptr) {
     return Status{Code::kConflict, prefix + "unique constraint violated: " + why};
   }

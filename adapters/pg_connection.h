@@ -6,17 +6,33 @@
 //   commit outcome unknown            -> kTimeout
 //   connection refused or lost        -> kUnavailable (the transaction was rolled back)
 //   serialization failure, deadlock   -> kUnavailable (safe to retry)
-//   any other SQL error               -> kInvalidArgument (the request, e.g. a NUL byte in text)
+//   any other SQL error               -> kInvalidArgument (the request, e.g. invalid UTF-8)
+//   text it cannot hold (Text, JSON)  -> kInvalidArgument
 // Every message starts with "postgresql at host:port".
 
 #include <memory>
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <string>
 
 #include "core/check.h"
 #include "core/status.h"
 
 namespace csim::adapters {
+
+// Thrown by Text() for a value PostgreSQL's text cannot hold; PgConnection::Run maps it to
+// kInvalidArgument (the transaction is rolled back).
+class TextRefused : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// `value` as a text parameter. A NUL byte is refused: libpq sends text parameters as C strings and
+// would store the value silently cut at the NUL. (Invalid UTF-8 is refused by the server.)
+inline const std::string& Text(const std::string& value) {
+  if (value.find('\0') != std::string::npos) throw TextRefused{"text holds a NUL byte"};
+  return value;
+}
 
 class PgConnection {
  public:

@@ -51,11 +51,12 @@ void WriteOrderRow(pqxx::work& tx, const Order& order, bool insert) {
       insert ? "INSERT INTO orders.orders (id, " + columns + ") VALUES ($1, " + values + ")"
              : "UPDATE orders.orders SET (" + columns + ") = ROW(" + values + ") WHERE id = $1";
   const pqxx::result written = tx.exec_params(
-      sql, order.id, order.cart_session_id, order.checkout_attempt, order.customer_id,
-      order.subtotal, order.shipping_fee, order.discount, order.points_redeemed, order.points_value,
-      order.total, EncodeStrings(order.promo_codes), EnumValue(order.payment_method),
-      order.authorization_id, EnumValue(order.status), order.created_at, order.version,
-      order.captured, order.refunded, order.reservations_confirmed, order.stock_released);
+      sql, Text(order.id), Text(order.cart_session_id), Text(order.checkout_attempt),
+      Text(order.customer_id), order.subtotal, order.shipping_fee, order.discount,
+      order.points_redeemed, order.points_value, order.total, EncodeStrings(order.promo_codes),
+      EnumValue(order.payment_method), Text(order.authorization_id), EnumValue(order.status),
+      order.created_at, order.version, order.captured, order.refunded, order.reservations_confirmed,
+      order.stock_released);
   CSIM_CHECK(written.affected_rows() == 1, "one order row per write");
   if (!insert) tx.exec_params("DELETE FROM orders.order_items WHERE order_id = $1", order.id);
   for (std::size_t i = 0; i < order.items.size(); ++i) {
@@ -63,8 +64,8 @@ void WriteOrderRow(pqxx::work& tx, const Order& order, bool insert) {
     tx.exec_params(
         "INSERT INTO orders.order_items (order_id, position, sku, warehouse_id, quantity, "
         "unit_price, reservation_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        order.id, static_cast<int>(i), item.sku, item.warehouse_id, item.quantity, item.unit_price,
-        item.reservation_id);
+        order.id, static_cast<int>(i), Text(item.sku), Text(item.warehouse_id), item.quantity,
+        item.unit_price, Text(item.reservation_id));
   }
 }
 
@@ -166,6 +167,8 @@ Task<Result<std::vector<OutboxRow>>> PgOrderStore::FailedOutbox(std::int32_t lim
 
 Result<Order> PgOrderStore::GetOneNow(const std::string& column, const std::string& value) {
   CSIM_CHECK(column == "id" || column == "cart_session_id", "a unique column");
+  // No stored value holds a NUL (Commit refuses it); libpq would cut the key and find another.
+  if (value.find('\0') != std::string::npos) return Status{Code::kNotFound, "no such order"};
   return connection_->Run<Result<Order>>(
       "reading an order", [&](pqxx::connection& c) -> Result<Order> {
         SnapshotRead tx{c};
@@ -220,6 +223,7 @@ Result<std::vector<Order>> PgOrderStore::FindOrdersNow(const OrderQuery& query) 
 }
 
 Result<bool> PgOrderStore::IsProcessedNow(const std::string& event_id) {
+  if (event_id.find('\0') != std::string::npos) return false;  // never recorded (see GetOneNow)
   return connection_->Run<Result<bool>>(
       "reading processed events", [&](pqxx::connection& c) -> Result<bool> {
         pqxx::read_transaction tx{c};
@@ -244,7 +248,7 @@ Status PgOrderStore::CommitNow(const OrderWrite& write) {
     if (!write.processed_event_id.empty()) {
       // An event already processed: the primary key's unique violation, kConflict.
       tx.exec_params("INSERT INTO orders.processed_events (event_id) VALUES ($1)",
-                     write.processed_event_id);
+                     Text(write.processed_event_id));
     }
     outbox_->Append(tx, write.outbox, now);
     tx.commit();

@@ -28,8 +28,8 @@ void PgOutbox::Append(pqxx::work& tx, const std::vector<Event>& events, TimeUs n
     tx.exec_params("INSERT INTO " + table_ +
                        " (event_id, topic, subject, fields, status, attempts, next_attempt_at, "
                        "created_at) VALUES ($1, $2, $3, $4::jsonb, $5, 0, $6, $6)",
-                   event.id, event.topic, event.subject, EncodeFields(event.fields),
-                   EnumValue(OutboxStatus::kPending), now);
+                   Text(event.id), Text(event.topic), Text(event.subject),
+                   EncodeFields(event.fields), EnumValue(OutboxStatus::kPending), now);
   }
 }
 

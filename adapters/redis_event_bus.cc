@@ -3,12 +3,15 @@
 #include <hiredis/hiredis.h>
 
 #include "adapters/blocking.h"
-#include "adapters/json_codec.h"
 #include "adapters/redis_connection.h"
 #include "core/check.h"
 
 namespace csim::adapters {
 namespace {
+
+// An event field travels as its own stream field "f.<name>": binary safe, as Redis is (a JSON
+// envelope could not carry bytes that are not UTF-8).
+constexpr std::string_view kFieldPrefix = "f.";
 
 std::string ReplyString(const redisReply& reply) {
   return std::string{reply.str, reply.len};
@@ -26,12 +29,11 @@ std::optional<std::pair<std::string, Event>> DecodeEntry(const redisReply& entry
     if (pairs.element[i + 1]->type != REDIS_REPLY_STRING) return std::nullopt;
     values[ReplyString(*pairs.element[i])] = ReplyString(*pairs.element[i + 1]);
   }
-  if (!values.contains("id") || !values.contains("topic") || !values.contains("fields")) {
-    return std::nullopt;
+  if (!values.contains("id") || !values.contains("topic")) return std::nullopt;
+  Event event{values["id"], values["topic"], values["subject"], {}};
+  for (const auto& [name, value] : values) {
+    if (name.starts_with(kFieldPrefix)) event.fields[name.substr(kFieldPrefix.size())] = value;
   }
-  Result<std::map<std::string, std::string>> fields = DecodeFields(values["fields"]);
-  if (!fields.ok()) return std::nullopt;
-  Event event{values["id"], values["topic"], values["subject"], std::move(fields).value()};
   return std::pair{ReplyString(id), std::move(event)};
 }
 
@@ -72,10 +74,20 @@ Task<Status> RedisEventBus::Publish(const Event& event) {
 Status RedisEventBus::PublishNow(const Event& event) {
   if (event.id.empty()) return Status{Code::kInvalidArgument, "event without id"};
   if (event.topic.empty()) return Status{Code::kInvalidArgument, "event without topic"};
-  Result<RedisReplyPtr> reply = connection_->Command(
-      {"XADD", StreamKey(event.topic), "MAXLEN", "~", std::to_string(options_.stream_length_max),
-       "*", "id", event.id, "topic", event.topic, "subject", event.subject, "fields",
-       EncodeFields(event.fields)});
+  // XADD <stream> MAXLEN ~ <bound> * id <id> topic <topic> subject <subject> f.<name> <value>...
+  std::vector<std::string> command = {
+      "XADD", StreamKey(event.topic), "MAXLEN", "~", std::to_string(options_.stream_length_max),
+      "*"};
+  for (const auto& [name, value] : std::initializer_list<std::pair<const char*, std::string>>{
+           {"id", event.id}, {"topic", event.topic}, {"subject", event.subject}}) {
+    command.push_back(name);
+    command.push_back(value);
+  }
+  for (const auto& [name, value] : event.fields) {
+    command.push_back(std::string{kFieldPrefix} + name);
+    command.push_back(value);
+  }
+  Result<RedisReplyPtr> reply = connection_->Command(command);
   if (!reply.ok()) return reply.status();
   CSIM_CHECK(reply.value()->type == REDIS_REPLY_STRING, "XADD answers the entry id");
   return Status::Ok();

@@ -221,5 +221,29 @@ TYPED_TEST(CheckoutStoreContract, FindCartsFiltersAndSortsByIdBytes) {
             Code::kInvalidArgument);
 }
 
+TYPED_TEST(CheckoutStoreContract, RefusesTextTheDatabaseCannotStore) {
+  // PostgreSQL's text and jsonb hold valid UTF-8 without NUL bytes; what they refuse, the store
+  // refuses whole, as an invalid argument (never stored cut at the NUL).
+  Cart nul = MakeCart("cart-1");
+  nul.customer_id = std::string{"cust\0-1", 7};
+  EXPECT_EQ(this->Commit({{{nul, 0}}, {}, {}}).code(), Code::kInvalidArgument);
+  Cart latin1 = MakeCart("cart-1");
+  latin1.items[0].sku = "SKU-\xe9";
+  EXPECT_EQ(this->Commit({{{latin1, 0}}, {}, {}}).code(), Code::kInvalidArgument);
+  Event bad_field = MakeEvent("ev-1");
+  bad_field.fields["note"] = "\xff\xfe";
+  EXPECT_EQ(this->Commit({{{MakeCart("cart-1"), 0}}, {bad_field}, {}}).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(RunSync(this->store().GetCart("cart-1")).code(), Code::kNotFound);
+  EXPECT_TRUE(this->Due().empty());
+
+  Cart utf8 = MakeCart("cart-1");
+  utf8.customer_id =
+      "kh\xc3\xa1"
+      "ch-h\xc3\xa0ng";  // "khách-hàng": valid UTF-8 is stored
+  ASSERT_TRUE(this->Commit({{{utf8, 0}}, {}, {}}).ok());
+  EXPECT_EQ(RunSync(this->store().GetCart("cart-1"))->customer_id, utf8.customer_id);
+}
+
 }  // namespace
 }  // namespace csim::contract

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <ostream>
 #include <pqxx/pqxx>
 #include <string>
 #include <thread>
@@ -22,6 +23,13 @@
 #include "fakes/manual_clock.h"
 #include "fakes/run_sync.h"
 #include "tests/contract/servers.h"
+
+namespace csim {
+// Status codes by name in test failures (gtest would print their bytes).
+inline void PrintTo(Code code, std::ostream* os) {
+  *os << CodeName(code);
+}
+}  // namespace csim
 
 namespace csim::contract {
 

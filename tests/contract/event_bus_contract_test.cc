@@ -114,6 +114,17 @@ TYPED_TEST(EventBusContract, ARestartedSubscriberGetsBackWhatItNeverAcked) {
                                               "before-crash:ev-1"}));
 }
 
+TYPED_TEST(EventBusContract, FieldsAreBinarySafe) {
+  this->env.bus().Subscribe("payments.payment.confirmed", "order-service", this->Recorder("order"));
+  Event event = MakeEvent("ev-1");
+  event.fields["raw"] = std::string{"\0\xff bytes", 8};
+  event.fields[""] = "empty name";
+  ASSERT_TRUE(this->Publish(event).ok());
+  EXPECT_EQ(this->env.DeliverDue(), 1);
+  ASSERT_EQ(this->events.size(), 1u);
+  EXPECT_EQ(this->events[0], event);
+}
+
 TYPED_TEST(EventBusContract, RefusesAnEventWithoutIdOrTopic) {
   EXPECT_EQ(this->Publish(Event{"", "t", "s", {}}).code(), Code::kInvalidArgument);
   EXPECT_EQ(this->Publish(Event{"ev-1", "", "s", {}}).code(), Code::kInvalidArgument);

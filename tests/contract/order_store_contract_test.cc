@@ -180,5 +180,19 @@ TYPED_TEST(OrderStoreContract, FindOrdersMatchesStatusesExpiryAndCreationById) {
             Code::kInvalidArgument);
 }
 
+TYPED_TEST(OrderStoreContract, RefusesTextTheDatabaseCannotStore) {
+  Order nul = MakeOrder("ord-1", "sess-1");
+  nul.authorization_id = std::string{"auth\0-1", 7};
+  EXPECT_EQ(this->Commit({nul, std::nullopt, {}, ""}).code(), Code::kInvalidArgument);
+  Order bad_item = MakeOrder("ord-1", "sess-1");
+  bad_item.items[0].reservation_id = "res-\xc3";  // a cut multi-byte sequence
+  EXPECT_EQ(this->Commit({bad_item, std::nullopt, {}, ""}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(
+      this->Commit({MakeOrder("ord-1", "sess-1"), std::nullopt, {}, std::string{"ev\0", 3}}).code(),
+      Code::kInvalidArgument);
+  EXPECT_EQ(RunSync(this->store().GetOrder("ord-1")).code(), Code::kNotFound);
+  EXPECT_EQ(RunSync(this->store().FindBySession("sess-1")).code(), Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace csim::contract
