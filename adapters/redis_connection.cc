@@ -65,6 +65,14 @@ void RedisReplyDeleter::operator()(redisReply* reply) const {
   freeReplyObject(reply);
 }
 
+Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const std::string& url) {
+  Result<RedisAddress> address = RedisAddress::Parse(url);
+  if (!address.ok()) return address.status();
+  auto connection = std::make_unique<RedisConnection>(std::move(address).value());
+  if (Status status = connection->Connect(); !status.ok()) return status;
+  return connection;
+}
+
 RedisConnection::RedisConnection(RedisAddress address) : address_(std::move(address)) {
   CSIM_CHECK(!address_.host.empty(), "a parsed address");
 }

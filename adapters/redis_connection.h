@@ -36,6 +36,9 @@ class RedisConnection {
   static constexpr DurationUs kConnectTimeoutUs = 2 * kSecondUs;
   static constexpr DurationUs kCommandTimeoutUs = 5 * kSecondUs;
 
+  // Parses `url` and connects: kInvalidArgument for a bad URL, kUnavailable naming the server.
+  static Result<std::unique_ptr<RedisConnection>> Open(const std::string& url);
+
   explicit RedisConnection(RedisAddress address);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;

@@ -48,12 +48,10 @@ Result<std::unique_ptr<RedisEventBus>> RedisEventBus::Open(const std::string& ur
   if (options.batch_max <= 0 || options.stream_length_max <= 0) {
     return Status{Code::kInvalidArgument, "bus batch and stream bounds must be positive"};
   }
-  Result<RedisAddress> address = RedisAddress::Parse(url);
-  if (!address.ok()) return address.status();
-  auto connection = std::make_unique<RedisConnection>(std::move(address).value());
-  if (Status status = connection->Connect(); !status.ok()) return status;
+  Result<std::unique_ptr<RedisConnection>> connection = RedisConnection::Open(url);
+  if (!connection.ok()) return connection.status();
   return std::unique_ptr<RedisEventBus>{
-      new RedisEventBus(std::move(connection), std::move(options))};
+      new RedisEventBus(std::move(connection).value(), std::move(options))};
 }
 
 RedisEventBus::RedisEventBus(std::unique_ptr<RedisConnection> connection, RedisBusOptions options)

@@ -33,12 +33,10 @@ std::string TtlMs(DurationUs ttl_us) {
 
 Result<std::unique_ptr<RedisLockStore>> RedisLockStore::Open(const std::string& url,
                                                              std::string key_prefix) {
-  Result<RedisAddress> address = RedisAddress::Parse(url);
-  if (!address.ok()) return address.status();
-  auto connection = std::make_unique<RedisConnection>(std::move(address).value());
-  if (Status status = connection->Connect(); !status.ok()) return status;
+  Result<std::unique_ptr<RedisConnection>> connection = RedisConnection::Open(url);
+  if (!connection.ok()) return connection.status();
   return std::unique_ptr<RedisLockStore>{
-      new RedisLockStore(std::move(connection), std::move(key_prefix))};
+      new RedisLockStore(std::move(connection).value(), std::move(key_prefix))};
 }
 
 RedisLockStore::RedisLockStore(std::unique_ptr<RedisConnection> connection, std::string key_prefix)

@@ -44,19 +44,15 @@ FailedCompensation MakeCompensation(TimeUs next_attempt_at,
 }
 
 template <class Env>
-class CheckoutStoreContract : public ::testing::Test {
+class CheckoutStoreContract : public ContractTest<Env> {
  protected:
-  void SetUp() override {
-    const Status started = env.Start();
-    ASSERT_TRUE(started.ok()) << Env::kName << " could not start: " << started.ToString();
-  }
+  using ContractTest<Env>::env;
   CheckoutStore& store() { return env.store(); }
   Status Commit(CheckoutWrite write) { return RunSync(store().Commit(write)); }
   std::vector<OutboxRow> Due() { return RunSync(store().DueOutbox(env.clock.Now(), 100)).value(); }
   std::vector<FailedCompensation> DueCompensations() {
     return RunSync(store().DueCompensations(env.clock.Now() + kDayUs, 100)).value();
   }
-  Env env;
 };
 
 using CheckoutEnvs = ::testing::Types<FakeCheckoutEnv, PgCheckoutEnv>;

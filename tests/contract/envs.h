@@ -5,6 +5,8 @@
 // behaviour fails on one of them. Start() of a real environment reports why a server is missing;
 // the fixture fails the test with that message (never a silent skip).
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <memory>
 #include <ostream>
@@ -205,6 +207,18 @@ struct RedisBusEnv {
   void WaitRedelivery() { SleepReal(kRedeliverUs + kRealSlackUs); }
   // A new process: a new connection and no handlers; the groups live on in Redis.
   Status RestartSubscriber() { return Open(); }
+};
+
+// The fixture of every contract suite: starts `Env` and fails the test, with the reason, if it
+// cannot (a server that did not start is never a skip).
+template <class Env>
+class ContractTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const Status started = env.Start();
+    ASSERT_TRUE(started.ok()) << Env::kName << " could not start: " << started.ToString();
+  }
+  Env env;
 };
 
 // Names the implementation in the test's name (LockContract/fake.…, LockContract/redis.…).

@@ -22,12 +22,9 @@ Event MakeEvent(std::string id, std::string topic = "payments.payment.confirmed"
 }
 
 template <class Env>
-class EventBusContract : public ::testing::Test {
+class EventBusContract : public ContractTest<Env> {
  protected:
-  void SetUp() override {
-    const Status started = env.Start();
-    ASSERT_TRUE(started.ok()) << Env::kName << " could not start: " << started.ToString();
-  }
+  using ContractTest<Env>::env;
   // A handler that records "<name>:<event id>" and every event, and answers Ok unless `fail`
   // says how many of its first deliveries fail.
   EventHandler Recorder(std::string name, int fail = 0) {
@@ -46,7 +43,6 @@ class EventBusContract : public ::testing::Test {
     };
   }
   Status Publish(const Event& event) { return RunSync(env.bus().Publish(event)); }
-  Env env;
   std::vector<std::string> seen;
   std::vector<Event> events;
 };

@@ -12,14 +12,7 @@ constexpr DurationUs kTtlUs = 300 * kMillisecondUs;
 constexpr DurationUs kPastTtlUs = kTtlUs + 100 * kMillisecondUs;
 
 template <class Env>
-class LockContract : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const Status started = env.Start();
-    ASSERT_TRUE(started.ok()) << Env::kName << " could not start: " << started.ToString();
-  }
-  Env env;
-};
+using LockContract = ContractTest<Env>;
 
 using LockEnvs = ::testing::Types<FakeLockEnv, RedisLockEnv>;
 TYPED_TEST_SUITE(LockContract, LockEnvs, EnvName);

@@ -38,12 +38,9 @@ Event MakeEvent(std::string id) {
 }
 
 template <class Env>
-class OrderStoreContract : public ::testing::Test {
+class OrderStoreContract : public ContractTest<Env> {
  protected:
-  void SetUp() override {
-    const Status started = env.Start();
-    ASSERT_TRUE(started.ok()) << Env::kName << " could not start: " << started.ToString();
-  }
+  using ContractTest<Env>::env;
   OrderStore& store() { return env.store(); }
   Status Commit(OrderWrite write) { return RunSync(store().Commit(write)); }
   std::vector<std::string> DueEventIds() {
@@ -54,7 +51,6 @@ class OrderStoreContract : public ::testing::Test {
     }
     return ids;
   }
-  Env env;
 };
 
 using OrderEnvs = ::testing::Types<FakeOrderEnv, PgOrderEnv>;
