@@ -51,6 +51,8 @@ class PgConnection {
     CSIM_CHECK(connection_ != nullptr);
     try {
       return work(*connection_);
+    } catch (const CheckFailure&) {
+      throw;  // a bug in checkout-sim, never a database failure
     } catch (const std::exception& error) {
       return R{Map(what, error)};
     }
