@@ -89,10 +89,13 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
   return error == 0 ? pid : -1;
 }
 
-// Runs `argv` to its end (bounded by the command's own timeout flags); its exit status.
+constexpr int kNotStarted = -2;  // RunCommand: the program could not be started at all
+
+// Runs `argv` to its end (bounded by the command's own timeout flags); its exit status, -1 if it
+// died of a signal, kNotStarted if it could not be started.
 int RunCommand(const std::vector<std::string>& argv, const std::string& log) {
   const pid_t pid = Spawn(argv, log);
-  if (pid < 0) return -1;
+  if (pid < 0) return kNotStarted;
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -226,7 +229,10 @@ Status PostgresServer::Start() {
         std::string{"--locale=C"}}) {
     init.push_back(arg);
   }
-  if (RunCommand(init, log) != 0) {
+  if (const int exit_code = RunCommand(init, log); exit_code != 0) {
+    if (exit_code == kNotStarted) {
+      return Status{Code::kUnavailable, "could not run " + init.front() + " (not on PATH?)"};
+    }
     return Status{Code::kUnavailable, "initdb failed in " + data + ": " + Tail(log)};
   }
   constexpr int kPortAttempts = 3;
