@@ -2,6 +2,7 @@
 
 #include "core/check.h"
 #include "fakes/deferred.h"
+#include "fakes/storable_text.h"
 
 namespace csim::fakes {
 
@@ -142,6 +143,7 @@ Status FakeCheckoutStore::ValidateCarts(const std::vector<CartWrite>& carts) con
   for (const CartWrite& write : carts) {
     const Cart& cart = write.cart;
     if (cart.id.empty()) return Status{Code::kInvalidArgument, "cart without id"};
+    if (Status status = CheckStorable(cart); !status.ok()) return status;
     if (!seen.insert(cart.id).second) {
       return Status{Code::kInvalidArgument, "cart " + cart.id + " written twice in one commit"};
     }
@@ -167,6 +169,7 @@ Status FakeCheckoutStore::ValidateCompensations(
   std::set<std::int64_t> seen;
   for (const FailedCompensation& compensation : compensations) {
     if (compensation.id < 0) return Status{Code::kInvalidArgument, "negative compensation id"};
+    if (Status status = CheckStorable(compensation); !status.ok()) return status;
     if (compensation.id == 0) continue;
     if (!compensations_.contains(compensation.id)) {
       return Status{Code::kNotFound, "unknown compensation " + std::to_string(compensation.id)};

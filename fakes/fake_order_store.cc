@@ -4,6 +4,7 @@
 
 #include "core/check.h"
 #include "fakes/deferred.h"
+#include "fakes/storable_text.h"
 
 namespace csim::fakes {
 
@@ -98,6 +99,14 @@ Status FakeOrderStore::CommitNow(const OrderWrite& write) {
 Status FakeOrderStore::Validate(const OrderWrite& write) const {
   if (write.insert && write.update && write.insert->id == write.update->id) {
     return Status{Code::kInvalidArgument, "insert and update of the same order in one commit"};
+  }
+  for (const std::optional<Order>* order : {&write.insert, &write.update}) {
+    if (!order->has_value()) continue;
+    if (Status status = CheckStorable(**order); !status.ok()) return status;
+  }
+  if (Status status = CheckStorableText(write.processed_event_id, "processed event id");
+      !status.ok()) {
+    return status;
   }
   if (write.insert) {
     if (Status status = ValidateInsert(*write.insert); !status.ok()) return status;

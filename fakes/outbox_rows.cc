@@ -1,6 +1,7 @@
 #include "fakes/outbox_rows.h"
 
 #include "core/check.h"
+#include "fakes/storable_text.h"
 
 namespace csim::fakes {
 
@@ -11,6 +12,7 @@ Status OutboxRows::Validate(const std::vector<Event>& events) const {
   for (const Event& event : events) {
     if (event.id.empty()) return Status{Code::kInvalidArgument, "outbox event without id"};
     if (event.topic.empty()) return Status{Code::kInvalidArgument, "outbox event without topic"};
+    if (Status status = CheckStorable(event); !status.ok()) return status;
   }
   CSIM_CHECK(rows_.size() + events.size() <= kRowsMax, "kRowsMax");
   return Status::Ok();

@@ -6,7 +6,8 @@ preset=${1:-release}
 cd "$(dirname "$0")/.."
 
 packages="g++ cmake ninja-build libgtest-dev libgmock-dev librapidcheck-dev \
-libbenchmark-dev libfmt-dev nlohmann-json3-dev libcli11-dev"
+libbenchmark-dev libfmt-dev nlohmann-json3-dev libcli11-dev \
+libhiredis-dev libpqxx-dev pkg-config redis-server postgresql"
 case "$preset" in clang-*) packages="$packages clang" ;; esac
 
 missing=""
