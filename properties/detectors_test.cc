@@ -5,8 +5,12 @@
 // profiles: only core's behaviour differs.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
+#include "fakes/fake_loyalty.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_warehouse.h"
 #include "properties/sweep.h"
 
 namespace csim::properties {
@@ -28,6 +32,10 @@ struct Hunt {
   bool legacy_warehouse = false;
   std::uint64_t first_seed = 1;
   bool deprecated_http_subscription = false;
+  // > 0: the operator's order.reservation_timeout_minutes (the TTL the fixed code reads).
+  std::int64_t reservation_timeout_minutes = 0;
+  // Fault rules by point name on top of the named plan (an outage of one service).
+  std::map<std::string, sim::FaultRule> rules = {};
 };
 
 Detection Detect(const Hunt& hunt) {
@@ -39,6 +47,10 @@ Detection Detect(const Hunt& hunt) {
   options.world.faults = *sim::FaultPlan::Named(hunt.faults);
   options.world.order_uses_legacy_warehouse = hunt.legacy_warehouse;
   options.world.deprecated_http_subscription = hunt.deprecated_http_subscription;
+  if (hunt.reservation_timeout_minutes > 0) {
+    options.world.config.order.reservation_timeout_minutes = hunt.reservation_timeout_minutes;
+  }
+  for (const auto& [point, rule] : hunt.rules) options.world.faults.rules[point] = rule;
   const SweepResult fixed = RunSweep(options);
   auto finding = LookupFinding(hunt.finding);
   EXPECT_TRUE(finding.has_value()) << hunt.finding;
@@ -118,6 +130,127 @@ TEST(Detectors, SIM_08_AmbiguousCreateCompensated) {
 }
 TEST(Detectors, SIM_07_AbandonedAttemptNotUndone) {
   ExpectDetected({"SIM-07", "SAGA-SETTLES", 4, 100, "heavy", false, 20});
+}
+
+// EC-05's release harms only a live order whose reservations still hold stock when the cleanup
+// looks, auto_cancel_minutes (30) after the checkout started: with the built-in 15-minute TTL a
+// pending order's reservations have lapsed by then and a paid order's are committed. So this world
+// has an operator who gives customers an hour to pay (reservation_timeout_minutes 60, which the
+// fixed P1-CC-02 reads), a payment gateway that refuses captures while faults last (an outage: the
+// orders stay pending) and a checkout database that fails one commit in four (carts stay in
+// checkout when the completion and its DLQ row both fail, R-1.4's path).
+TEST(Detectors, P1_CC_04_CleanupReleasesLiveOrdersStock) {
+  Hunt hunt{"P1-CC-04", "CART-NOT-CLEANED-UNDER-LIVE-ORDER", 8, 40, "light"};
+  hunt.reservation_timeout_minutes = 60;
+  hunt.rules["payment.capture"] = sim::FaultRule{1'000'000, 0};
+  hunt.rules["checkout_db.commit"] = sim::FaultRule{250'000, 0};
+  ExpectDetected(hunt);
+}
+
+// P2-CC-04: as reviewed, a promotion is claimed after the order exists, best effort: a claim that
+// fails and whose DLQ row is not written (or whose retries all fail) leaves an order with a
+// discount the promotion never recorded.
+TEST(Detectors, P2_CC_04_PromotionAppliedAfterTheOrder) {
+  ExpectDetected({"P2-CC-04", "PROMO-NO-BUDGET-LEAK"});
+}
+
+// One whole world under `profile`, every invariant checked after every event.
+struct WorldRun {
+  std::unique_ptr<sim::World> world;
+  CheckedRun run;
+};
+
+WorldRun RunWorld(std::uint64_t seed, std::int32_t orders, const Profile& profile,
+                  const Config& config) {
+  sim::WorldOptions options;
+  options.seed = seed;
+  options.profile = profile;
+  options.config = config;
+  options.faults = *sim::FaultPlan::Named("light");
+  sim::WorkloadOptions workload;
+  workload.orders = orders;
+  WorldRun result;
+  result.world = std::make_unique<sim::World>(options, sim::GenerateWorkload(seed, workload));
+  result.run = RunChecked(*result.world);
+  return result;
+}
+
+// P1-CC-02 / M-03, the catalogue's TTL scenario: the operator sets the order config's
+// reservation_timeout_minutes to the review's 30, and every reservation the warehouse holds (its
+// own ground truth: expires_at - created_at) must last that long. As reviewed checkout reserves for
+// its 15-minute constant whatever the config says.
+TEST(Detectors, P1_CC_02_ReservationTtlFollowsTheOrderConfig) {
+  Config config = DefaultConfig();
+  config.order.reservation_timeout_minutes = 30;
+  Profile as_reviewed = Profile::AllFixed();
+  as_reviewed.SetAsReviewed(FindingId("P1-CC-02"));
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    std::map<DurationUs, std::int64_t> fixed_ttls, reviewed_ttls;
+    const WorldRun fixed = RunWorld(seed, 40, Profile::AllFixed(), config);
+    EXPECT_TRUE(fixed.run.violation_counts.empty()) << "seed " << seed;
+    for (const auto& r : fixed.world->warehouse().Reservations()) {
+      ++fixed_ttls[r.expires_at - r.created_at];
+    }
+    const WorldRun reviewed = RunWorld(seed, 40, as_reviewed, config);
+    for (const auto& r : reviewed.world->warehouse().Reservations()) {
+      ++reviewed_ttls[r.expires_at - r.created_at];
+    }
+    ASSERT_EQ(fixed_ttls.size(), 1u) << "seed " << seed << ": one TTL, the configured one";
+    EXPECT_EQ(fixed_ttls.begin()->first, 30 * kMinuteUs) << "seed " << seed;
+    EXPECT_GE(fixed_ttls.begin()->second, 10) << "seed " << seed << ": reservations were made";
+    // As reviewed, the checkout's reservations keep the constant; only the order side's own
+    // re-reservations (SIM-05's fix, if any) read the order key.
+    ASSERT_TRUE(reviewed_ttls.contains(15 * kMinuteUs)) << "seed " << seed;
+    EXPECT_GE(reviewed_ttls.at(15 * kMinuteUs), 10) << "seed " << seed;
+    std::printf(
+        "P1-CC-02 seed %llu: fixed %lld reservations of 30 min; as reviewed %lld of 15 min\n",
+        static_cast<unsigned long long>(seed), static_cast<long long>(fixed_ttls.begin()->second),
+        static_cast<long long>(reviewed_ttls.at(15 * kMinuteUs)));
+  }
+}
+
+// P2-CC-03 / EC-12 is a missing feature, not a leak: as reviewed no points move, so no invariant
+// can break (LOYALTY-CONSERVED holds trivially). This feature scenario shows what is missing: the
+// customers of a whole world ask to redeem points they have; fixed, the orders carry them and the
+// loyalty service (its own ground truth) deducted exactly those; as reviewed, nothing is redeemed
+// anywhere and the customers pay full price.
+TEST(Features, P2_CC_03_PointsAreRedeemedAtCheckout) {
+  Profile as_reviewed = Profile::AllFixed();
+  as_reviewed.SetAsReviewed(FindingId("P2-CC-03"));
+  std::int64_t fixed_orders_with_points = 0;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    const WorldRun fixed = RunWorld(seed, 40, Profile::AllFixed(), DefaultConfig());
+    EXPECT_TRUE(fixed.run.violation_counts.empty()) << "seed " << seed;
+    const auto& loyalty = fixed.world->loyalty();
+    for (const auto& [id, order] : fixed.world->order_db().Orders()) {
+      if (order.points_redeemed == 0) continue;
+      ++fixed_orders_with_points;
+      EXPECT_EQ(order.points_value, order.points_redeemed * kVnd) << id;
+      // Given back on cancellation; otherwise still deducted.
+      const std::int64_t held = IsLive(order.status) ? order.points_redeemed : 0;
+      EXPECT_EQ(loyalty.RedeemedActive(order.checkout_attempt), held) << id;
+    }
+    EXPECT_GT(loyalty.TotalRedeemed(), 0) << "seed " << seed;
+
+    const WorldRun reviewed = RunWorld(seed, 40, as_reviewed, DefaultConfig());
+    EXPECT_TRUE(reviewed.run.violation_counts.empty()) << "seed " << seed << ": nothing to break";
+    std::int64_t asked = 0;
+    for (const auto& customer : reviewed.world->workload().customers) {
+      if (customer.points_to_redeem > 0 && customer.points_balance >= customer.points_to_redeem)
+        ++asked;
+    }
+    EXPECT_GT(asked, 0) << "seed " << seed << ": customers asked to redeem points they have";
+    EXPECT_EQ(reviewed.world->loyalty().TotalRedeemed(), 0) << "seed " << seed;
+    for (const auto& [id, order] : reviewed.world->order_db().Orders()) {
+      EXPECT_EQ(order.points_redeemed, 0) << id;
+    }
+    std::printf(
+        "P2-CC-03 seed %llu: %lld customers asked for points; fixed redeemed %lld points, "
+        "as reviewed 0\n",
+        static_cast<unsigned long long>(seed), static_cast<long long>(asked),
+        static_cast<long long>(loyalty.TotalRedeemed()));
+  }
+  EXPECT_GT(fixed_orders_with_points, 0);
 }
 
 }  // namespace

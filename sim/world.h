@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "core/checkout/checkout_service.h"
@@ -85,8 +86,11 @@ class World {
   const WorldOptions& options() const { return options_; }
   const Workload& workload() const { return workload_; }
   const RunCounts& counts() const { return counts_; }
-  // cart_session_id -> the total its customer saw and confirmed (PRICE-AS-CONFIRMED's truth).
-  const std::map<std::string, Money>& confirmed_totals() const { return confirmed_totals_; }
+  // checkout attempt ("<session>:v<previewed version>") -> every total its customer saw and sent
+  // a confirm for, one per tab or click that confirmed (PRICE-AS-CONFIRMED's truth).
+  const std::map<std::string, std::set<Money>>& confirmed_totals() const {
+    return confirmed_totals_;
+  }
   const FaultLayer& faults() const { return *faults_; }
 
   // ---- ground truth, read-only ----
@@ -101,7 +105,17 @@ class World {
 
  private:
   struct Impl;
+  struct CustomerTabs;
   Task<void> Customer(const CustomerScript& script, std::size_t index);
+  // One confirm beside the customer's main path: the second click of a double click, or a second
+  // tab's preview (after `think_us`) and confirm.
+  Task<void> ExtraConfirm(std::shared_ptr<CustomerTabs> tabs, ConfirmRequest request,
+                          DurationUs think_us);
+  // A confirm's answer as the customer takes it: the first order placed counts, a failure is
+  // recorded (as the main path's own, or as an extra tab's).
+  void TakeConfirmResult(CustomerTabs& tabs, const Result<ConfirmResult>& result, bool main_path);
+  // The customer's path or tab is done: the last one to finish counts a failed checkout.
+  void FinishTab(CustomerTabs& tabs);
   // One of core's scheduled jobs, pass after pass, for as long as its process is up.
   Task<void> RunJob(ScheduledJob job);
   void StartCheckoutWorker();
@@ -138,7 +152,7 @@ class World {
   std::unique_ptr<fakes::FakeAlerts> alerts_;
   std::unique_ptr<Impl> impl_;
   RunCounts counts_;
-  std::map<std::string, Money> confirmed_totals_;
+  std::map<std::string, std::set<Money>> confirmed_totals_;
   bool settled_ = false;
   ProcessId fulfillment_ = 0, services_ = 0;
   ProcessId checkout_api_ = 0, checkout_worker_ = 0, order_worker_ = 0, gateway_ = 0,
