@@ -32,10 +32,6 @@ struct Hunt {
   bool legacy_warehouse = false;
   std::uint64_t first_seed = 1;
   bool deprecated_http_subscription = false;
-  // > 0: the operator's order.reservation_timeout_minutes (the TTL the fixed code reads).
-  std::int64_t reservation_timeout_minutes = 0;
-  // Fault rules by point name on top of the named plan (an outage of one service).
-  std::map<std::string, sim::FaultRule> rules = {};
 };
 
 Detection Detect(const Hunt& hunt) {
@@ -47,10 +43,6 @@ Detection Detect(const Hunt& hunt) {
   options.world.faults = *sim::FaultPlan::Named(hunt.faults);
   options.world.order_uses_legacy_warehouse = hunt.legacy_warehouse;
   options.world.deprecated_http_subscription = hunt.deprecated_http_subscription;
-  if (hunt.reservation_timeout_minutes > 0) {
-    options.world.config.order.reservation_timeout_minutes = hunt.reservation_timeout_minutes;
-  }
-  for (const auto& [point, rule] : hunt.rules) options.world.faults.rules[point] = rule;
   const SweepResult fixed = RunSweep(options);
   auto finding = LookupFinding(hunt.finding);
   EXPECT_TRUE(finding.has_value()) << hunt.finding;
@@ -130,21 +122,6 @@ TEST(Detectors, SIM_08_AmbiguousCreateCompensated) {
 }
 TEST(Detectors, SIM_07_AbandonedAttemptNotUndone) {
   ExpectDetected({"SIM-07", "SAGA-SETTLES", 4, 100, "heavy", false, 20});
-}
-
-// EC-05's release harms only a live order whose reservations still hold stock when the cleanup
-// looks, auto_cancel_minutes (30) after the checkout started: with the built-in 15-minute TTL a
-// pending order's reservations have lapsed by then and a paid order's are committed. So this world
-// has an operator who gives customers an hour to pay (reservation_timeout_minutes 60, which the
-// fixed P1-CC-02 reads), a payment gateway that refuses captures while faults last (an outage: the
-// orders stay pending) and a checkout database that fails one commit in four (carts stay in
-// checkout when the completion and its DLQ row both fail, R-1.4's path).
-TEST(Detectors, P1_CC_04_CleanupReleasesLiveOrdersStock) {
-  Hunt hunt{"P1-CC-04", "CART-NOT-CLEANED-UNDER-LIVE-ORDER", 8, 40, "light"};
-  hunt.reservation_timeout_minutes = 60;
-  hunt.rules["payment.capture"] = sim::FaultRule{1'000'000, 0};
-  hunt.rules["checkout_db.commit"] = sim::FaultRule{250'000, 0};
-  ExpectDetected(hunt);
 }
 
 // P2-CC-04: as reviewed, a promotion is claimed after the order exists, best effort: a claim that
