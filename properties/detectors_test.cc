@@ -99,29 +99,36 @@ TEST(Detectors, EC_06_RollbackReleaseErrorsDropped) {
   ExpectDetected({"EC-06", "STOCK-NO-LEAK", 8, 50, "heavy"});
 }
 TEST(Detectors, R_1_4_CartStuckInCheckout) {
-  ExpectDetected({"R-1.4", "ORDER-SETTLES", 8, 50, "heavy"});
+  ExpectDetected({"R-1.4", "ORDER-SETTLES", 4, 50, "heavy", false, 17});
 }
 TEST(Detectors, SIM_02_TimedOutClaimNotCompensated) {
-  ExpectDetected({"SIM-02", "SAGA-SETTLES", 8, 50, "heavy"});
+  ExpectDetected({"SIM-02", "SAGA-SETTLES", 4, 40, "heavy", false, 14});
 }
 TEST(Detectors, SIM_06_TimedOutReserveNotRolledBack) {
   ExpectDetected({"SIM-06", "STOCK-NO-LEAK", 4, 50, "heavy"});
 }
 
-// The simulator's own findings, replayed around the seed that found them: each broke its invariant
-// on 1 of 60 seeds at 100 orders under the heavy plan.
+// The simulator's own findings, replayed from a seed that breaks them: each broke its invariant on
+// 1 of 60 seeds at 100 orders under the heavy plan (with the customers of issue 8: SIM-03 seed 17,
+// SIM-04 seed 49, SIM-07 seed 36).
 TEST(Detectors, SIM_03_UnheardAuthorization) {
-  ExpectDetected({"SIM-03", "SAGA-SETTLES", 4, 100, "heavy", false, 20});
+  ExpectDetected({"SIM-03", "SAGA-SETTLES", 4, 100, "heavy", false, 17});
 }
 TEST(Detectors, SIM_04_RefundedBeforeStockReleased) {
-  ExpectDetected({"SIM-04", "STOCK-NO-LEAK", 4, 100, "heavy", false, 1});
+  ExpectDetected({"SIM-04", "STOCK-NO-LEAK", 4, 100, "heavy", false, 49});
 }
 // Found by the first 1000-seed sweep at 200 orders under the heavy plan (seed 223).
 TEST(Detectors, SIM_08_AmbiguousCreateCompensated) {
   ExpectDetected({"SIM-08", "STOCK-NO-LEAK", 1, 200, "heavy", false, 223});
 }
 TEST(Detectors, SIM_07_AbandonedAttemptNotUndone) {
-  ExpectDetected({"SIM-07", "SAGA-SETTLES", 4, 100, "heavy", false, 20});
+  ExpectDetected({"SIM-07", "SAGA-SETTLES", 4, 100, "heavy", false, 36});
+}
+// Found by the 300-seed sweep of fixed at 50 orders under the heavy plan (seed 30), its only
+// failure: a COD order's reservation lapsed; CODAutoConfirmWorker reserved it again and confirmed
+// while the reservation_expired consumer cancelled the order, so the confirm's commit conflicted.
+TEST(Detectors, SIM_12_ReservedAgainForACancelledOrder) {
+  ExpectDetected({"SIM-12", "STOCK-NO-LEAK", 1, 50, "heavy", false, 30});
 }
 
 // P2-CC-04: as reviewed, a promotion is claimed after the order exists, best effort: a claim that
