@@ -78,7 +78,7 @@ echo '{"order": {"reservation_timeout_minutes": 45}}' >"$tmp/ttl.json"
 expect 0 '"reservation_timeout_minutes": 45' -- config --config "$tmp/ttl.json"
 expect 2 "order.reservaton_timeout_minutes: unknown key" -- config --config "$tmp/bad.json"
 echo '{"order": {"reservation_timeout_minutes": 45}}' >"$tmp/good.json"
-expect 0 "all invariants held" -- run --seed 3 --orders 5 --config "$tmp/good.json" --json "$tmp/r.json" --trace "$tmp/t.jsonl"
+expect 0 "all invariants held" -- run --seed 2 --orders 5 --config "$tmp/good.json" --json "$tmp/r.json" --trace "$tmp/t.jsonl"
 if grep -q '"trace_hash"' "$tmp/r.json" && grep -q '"action":"warehouse.reserve"' "$tmp/t.jsonl"; then
   passed=$((passed + 1))
 else
@@ -97,33 +97,33 @@ check "the JSON says what was dropped" has "$tmp/v.json" '"violations_dropped": 
 
 # 3. Nothing half written. A failed write is an error naming the flag and the path (exit 2), after
 # the summary; nothing else is left behind.
-expect 2 "--json: cannot write '/dev/full'" -- run --seed 3 --orders 5 --json /dev/full --trace "$tmp/full.jsonl"
+expect 2 "--json: cannot write '/dev/full'" -- run --seed 2 --orders 5 --json /dev/full --trace "$tmp/full.jsonl"
 check "the summary is printed before the write error" has "$tmp/stdout" "all invariants held"
 check "no trace is left when the JSON failed" test ! -e "$tmp/full.jsonl"
 check "no temporary file is left" no_temporaries
-expect 2 "--trace: cannot write '/dev/full'" -- run --seed 3 --orders 5 --trace /dev/full --json "$tmp/full.json"
+expect 2 "--trace: cannot write '/dev/full'" -- run --seed 2 --orders 5 --trace /dev/full --json "$tmp/full.json"
 check "no JSON is left when the trace failed" test ! -e "$tmp/full.json"
 check "no temporary file is left" no_temporaries
-expect 0 "all invariants held" -- run --seed 3 --orders 5 --json /dev/null --trace "$tmp/null_too.jsonl"
+expect 0 "all invariants held" -- run --seed 2 --orders 5 --json /dev/null --trace "$tmp/null_too.jsonl"
 check "a device is written directly, the file beside it renamed into place" has "$tmp/null_too.jsonl" '^\{"seq":0,'
 check "no temporary file is left" no_temporaries
 # "-": standard output carries the JSON (or the trace) alone; the summary goes to stderr.
-expect 0 "all invariants held" -- run --seed 3 --orders 5 --json -
+expect 0 "all invariants held" -- run --seed 2 --orders 5 --json -
 check "stdout is the JSON alone" test "$(head -c 1 "$tmp/stdout")$(tail -n 1 "$tmp/stdout")" = "{}"
 check "stdout has the JSON" has "$tmp/stdout" '"trace_hash": "[0-9a-f]{16}"'
 check "the summary went to stderr" has "$tmp/stderr" "all invariants held"
 check "the summary is not on stdout" lacks "$tmp/stdout" "invariants held"
-expect 0 "all invariants held" -- run --seed 3 --orders 5 --trace - --json "$tmp/r2.json"
+expect 0 "all invariants held" -- run --seed 2 --orders 5 --trace - --json "$tmp/r2.json"
 check "stdout is the trace alone" test "$(grep -vc '^{"seq":' "$tmp/stdout")" -eq 0
 check "the trace is on stdout" has "$tmp/stdout" '^\{"seq":0,'
 check "the JSON file is written next to it" has "$tmp/r2.json" '"trace_hash"'
-expect 2 "only one output can go to standard output" -- run --seed 3 --orders 5 --json - --trace -
+expect 2 "only one output can go to standard output" -- run --seed 2 --orders 5 --json - --trace -
 expect 2 "--json and --trace: both name '$tmp/same'" -- run --orders 5 --json "$tmp/same" --trace "$tmp/same"
 expect 2 "--json and --trace: both name" -- run --orders 5 --json "$tmp/same" --trace "$tmp/./same"
 check "nothing was run or written" test ! -e "$tmp/same"
 # A file that exists is replaced whole.
 echo "old content" >"$tmp/r3.json"
-expect 0 "all invariants held" -- run --seed 3 --orders 5 --json "$tmp/r3.json"
+expect 0 "all invariants held" -- run --seed 2 --orders 5 --json "$tmp/r3.json"
 check "the old file is replaced" lacks "$tmp/r3.json" "old content"
 check "the new file is complete" has "$tmp/r3.json" '"reproduce"'
 

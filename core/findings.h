@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 24> kFindings{{
+inline constexpr std::array<FindingInfo, 25> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES MONEY-CONSERVED"},
@@ -92,6 +92,10 @@ inline constexpr std::array<FindingInfo, 24> kFindings{{
      "order may exist: it keeps released stock and a voided authorization, and a retry gets it "
      "back while the retry's reservations hold stock for nothing",
      "STOCK-NO-LEAK ORDER-SETTLES"},
+    {"SIM-12", "",
+     "a confirm that reserved a lapsed order's stock again (SIM-05's fix) and then lost its commit "
+     "to a concurrent cancellation leaves the new reservation committed for a cancelled order",
+     "STOCK-NO-LEAK"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

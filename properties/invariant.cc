@@ -19,7 +19,7 @@ const std::vector<Invariant>& AllInvariants() {
       {"EFFECT-ONCE", InvariantKind::kSettled, &CheckEffectOnce},  // the bus keeps every event
       {"NO-SILENT-EVENT-LOSS", InvariantKind::kSettled, &CheckNoSilentEventLoss},
       {"ORDER-SETTLES", InvariantKind::kSettled, &CheckOrderSettles},
-      {"CART-NOT-CLEANED-UNDER-LIVE-ORDER", InvariantKind::kBoth,
+      {"CART-NOT-CLEANED-UNDER-LIVE-ORDER", InvariantKind::kAlways,
        &CheckCartNotCleanedUnderLiveOrder},
       {"SAGA-SETTLES", InvariantKind::kSettled, &CheckSagaSettles},
       {"LOYALTY-CONSERVED", InvariantKind::kBoth, &CheckLoyaltyConserved},

@@ -71,8 +71,10 @@ CheckedRun RunChecked(sim::World& world, bool check_every_event) {
 CheckoutOutcomes ReadCheckoutOutcomes(const sim::World& world) {
   // Each customer's records (sim/world.cc, World::Customer) have the detail
   // "<customer_id> <what>": cart_failed (what = the cart id), preview_failed and confirm_failed
-  // (what = the status, "<code>" or "<code>: <message>"), order_placed (what = the order id).
-  // A customer's checkout failed when its last record is a failed preview or confirm.
+  // (what = the status, "<code>" or "<code>: <message>"), order_placed (what = the order id), and
+  // extra_confirm (a second tab's or click's answer, or any answer after the order came back).
+  // A customer's checkout failed when its last record other than extra_confirm is a failed
+  // preview or confirm.
   enum class Last { kCartFailed, kFailed, kPlaced };
   struct CustomerEnd {
     Last last = Last::kPlaced;
@@ -95,6 +97,7 @@ CheckoutOutcomes ReadCheckoutOutcomes(const sim::World& world) {
     const std::string_view what =
         space == std::string_view::npos ? std::string_view{} : detail.substr(space + 1);
     const std::string& outcome = trace.NameOf(record.outcome);
+    if (outcome == "extra_confirm") continue;  // a second tab or click: never the customer's end
     auto [it, inserted] = ends.try_emplace(customer);
     if (inserted) order.push_back(customer);
     if (outcome == "cart_failed") {

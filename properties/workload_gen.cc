@@ -59,6 +59,17 @@ rc::Gen<sim::Workload> GenWorkload(int customers_max) {
       if (*rc::gen::inRange(0, 4) == 0) {
         script.cancel_after_us = *rc::gen::inRange<DurationUs>(1, 180) * kMinuteUs;
       }
+      // Impatience and tabs (issue 8): a double click, a second tab, a cart changed after a
+      // failed checkout.
+      script.double_click = *rc::gen::inRange(0, 4) == 0;
+      if (*rc::gen::inRange(0, 4) == 0) {
+        script.second_tab_think_us = *rc::gen::inRange<DurationUs>(0, 120) * kSecondUs;
+      }
+      if (*rc::gen::inRange(0, 4) == 0) {
+        script.change_after_failure =
+            CartItem{fmt::format("SKU-{}", *rc::gen::inRange(1, skus + 1)), 1,
+                     fmt::format("WH-{}", *rc::gen::inRange(1, warehouses + 1))};
+      }
       workload.customers.push_back(std::move(script));
     }
     const int changes = *rc::gen::inRange(0, 4);

@@ -2,15 +2,54 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace csim::sim {
+namespace {
+
+// Think time with a long tail: the seconds already drawn for four customers in five, a few minutes
+// for most of the rest, and up to twenty minutes (a customer who left the tab open) for one in
+// twenty. Minutes matter: prices, rates and promotions change while the customer looks.
+DurationUs LongTailedThink(Rng& behaviour, DurationUs seconds_drawn) {
+  const std::uint64_t tail = behaviour.Below(100);
+  if (tail < 80) return seconds_drawn;
+  if (tail < 95) return behaviour.Between(60, 5 * 60) * kSecondUs;
+  return behaviour.Between(5 * 60, kThinkMaxUs / kSecondUs) * kSecondUs;
+}
+
+// What a customer does beyond one preview and one confirm (issue 8), drawn from `behaviour`, a
+// stream of its own: the draws of the base workload stay what they were before these existed.
+void DrawBehaviour(Rng& behaviour, const WorkloadOptions& options, CustomerScript& script) {
+  script.think_us = LongTailedThink(behaviour, script.think_us);
+  // Customers whose request failed or timed out try again, some of them several times.
+  const std::int64_t more = behaviour.Between(0, 3);
+  script.confirm_attempts = static_cast<std::int32_t>(
+      std::min<std::int64_t>(kConfirmAttemptsMax, script.confirm_attempts + more));
+  script.double_click = behaviour.ChancePpm(50'000);
+  if (behaviour.ChancePpm(50'000)) {
+    script.second_tab_think_us = LongTailedThink(behaviour, behaviour.Between(1, 30) * kSecondUs);
+  }
+  if (behaviour.ChancePpm(200'000)) {
+    // One more of a sku (maybe one already in the cart): the cart's version moves.
+    CartItem item;
+    item.sku = fmt::format("SKU-{}", behaviour.Between(1, options.skus));
+    item.quantity = 1;
+    item.warehouse_id = fmt::format("WH-{}", behaviour.Between(1, options.warehouses));
+    script.change_after_failure = std::move(item);
+  }
+  CSIM_CHECK(script.think_us > 0 && script.think_us <= kThinkMaxUs, "think time in range");
+  CSIM_CHECK(script.confirm_attempts >= 1 && script.confirm_attempts <= kConfirmAttemptsMax);
+}
+
+}  // namespace
 
 Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
   CSIM_CHECK(options.orders >= 0 && options.orders <= kWorkloadCustomersMax);
   CSIM_CHECK(options.skus > 0);
   CSIM_CHECK(options.warehouses > 0);
-  Rng rng = Rng(seed).Fork(0x574F524B);  // "WORK": the workload's own stream
+  Rng rng = Rng(seed).Fork(0x574F524B);        // "WORK": the workload's own stream
+  Rng behaviour = Rng(seed).Fork(0x42454856);  // "BEHV": the customers' impatience and tabs
   Workload workload;
   for (std::int32_t s = 0; s < options.skus; ++s) {
     std::string sku = fmt::format("SKU-{}", s + 1);
@@ -60,6 +99,7 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
       script.points_to_redeem = rng.Between(1, 20'000);
     }
     if (rng.ChancePpm(150'000)) script.cancel_after_us = rng.Between(1, 120) * kMinuteUs;
+    DrawBehaviour(behaviour, options, script);
     workload.customers.push_back(std::move(script));
   }
   for (std::int32_t w = 0; w < options.world_changes; ++w) {
@@ -129,8 +169,22 @@ std::string ValidateWorkload(const Workload& workload) {
     if (!ids.insert(s.customer_id).second)
       return fmt::format("customers[{}].customer_id: duplicate", c);
     if (s.start_us < 0) return fmt::format("customers[{}].start_us: must be >= 0", c);
-    if (s.confirm_attempts < 1 || s.confirm_attempts > 5) {
-      return fmt::format("customers[{}].confirm_attempts: must be 1..5", c);
+    if (s.confirm_attempts < 1 || s.confirm_attempts > kConfirmAttemptsMax) {
+      return fmt::format("customers[{}].confirm_attempts: must be 1..{}", c, kConfirmAttemptsMax);
+    }
+    if (s.think_us < 0 || s.think_us > kThinkMaxUs) {
+      return fmt::format("customers[{}].think_us: must be 0..{} us", c, kThinkMaxUs);
+    }
+    if (s.second_tab_think_us < 0 || s.second_tab_think_us > kThinkMaxUs) {
+      return fmt::format("customers[{}].second_tab_think_us: must be 0..{} us", c, kThinkMaxUs);
+    }
+    if (s.change_after_failure) {
+      if (s.change_after_failure->quantity <= 0)
+        return fmt::format("customers[{}].change_after_failure.quantity: must be > 0", c);
+      if (!priced.count(s.change_after_failure->sku)) {
+        return fmt::format("customers[{}].change_after_failure.sku: {} has no price", c,
+                           s.change_after_failure->sku);
+      }
     }
     if (s.points_balance < 0 || s.points_to_redeem < 0) {
       return fmt::format("customers[{}]: points must be >= 0", c);

@@ -40,12 +40,18 @@ struct CustomerScript {
   TimeUs start_us = 0;
   std::vector<CartItem> items;
   PaymentMethod payment_method = PaymentMethod::kCard;
-  DurationUs think_us = 0;            // between preview and confirm
-  std::int32_t confirm_attempts = 1;  // a customer who gets an error may try again
+  DurationUs think_us = 0;            // between preview and confirm (long-tailed: minutes at times)
+  std::int32_t confirm_attempts = 1;  // previews and confirms, each after the last one failed
   std::vector<std::string> promo_codes;
   std::int64_t points_balance = 0;  // loyalty points the customer starts with
   std::int64_t points_to_redeem = 0;
   DurationUs cancel_after_us = 0;  // > 0: cancels the order this long after placing it
+  // Impatience and tabs (issue 8): the first confirm is sent twice at once (a double click).
+  bool double_click = false;
+  // > 0: a second tab previews beside the first preview and confirms this long after it.
+  DurationUs second_tab_think_us = 0;
+  // Added to the cart after the first failed confirm, before the customer tries again.
+  std::optional<CartItem> change_after_failure;
   bool operator==(const CustomerScript&) const = default;
 };
 
@@ -85,6 +91,9 @@ struct WorkloadOptions {
 };
 
 inline constexpr std::int32_t kWorkloadCustomersMax = 100'000;
+inline constexpr std::int32_t kConfirmAttemptsMax = 5;
+// A customer's think time, mostly seconds, sometimes minutes: at most this long.
+inline constexpr DurationUs kThinkMaxUs = 20 * kMinuteUs;
 
 // A deterministic workload for `seed`: scarce stock on some skus so customers compete for it.
 Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options);

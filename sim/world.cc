@@ -160,29 +160,122 @@ void World::PumpWebhooks() {
   kernel_.Spawn(gateway_, publish_all(this));
 }
 
+namespace {
+
+// A customer repeats a cart or add-item call that failed or timed out at most this often.
+constexpr std::int32_t kCustomerCallAttemptsMax = 3;
+
+bool MayBeTransient(const Status& status) {
+  return status.code() == Code::kUnavailable || status.code() == Code::kTimeout;
+}
+
+}  // namespace
+
+// What a customer's tabs and clicks share: the cart, the order once one came back, and how many of
+// them are still waiting for an answer.
+struct World::CustomerTabs {
+  const CustomerScript& script;
+  std::string cart_id;
+  std::string session_id;
+  std::string order_id;  // the first order a confirm gave back ("" until then)
+  std::int32_t waiting = 1;
+};
+
+void World::TakeConfirmResult(CustomerTabs& tabs, const Result<ConfirmResult>& result,
+                              bool main_path) {
+  auto record = [&](std::string_view outcome, const std::string& detail) {
+    kernel_.Record(impl_->customer_action, kernel_.trace().Intern(outcome),
+                   tabs.script.customer_id + " " + detail);
+  };
+  if (result.ok() && tabs.order_id.empty()) {
+    tabs.order_id = result->order_id;
+    ++counts_.orders_placed;
+    record("order_placed", result->order_id);
+    if (tabs.script.cancel_after_us > 0) {
+      kernel_.Spawn(customers_, CancelLater(result->order_id, tabs.script.cancel_after_us));
+    }
+    return;
+  }
+  CSIM_CHECK(!result.ok() || result->order_id == tabs.order_id, "one order per cart session");
+  // Only the main path's failures say why a checkout failed; an extra tab or click that failed,
+  // or any answer after the order came back, is what the customer shrugs off.
+  if (main_path && !result.ok() && tabs.order_id.empty()) {
+    record("confirm_failed", result.status().ToString());
+  } else {
+    record("extra_confirm", result.ok() ? result->order_id : result.status().ToString());
+  }
+}
+
+void World::FinishTab(CustomerTabs& tabs) {
+  CSIM_CHECK(tabs.waiting > 0, "a tab finishes once");
+  if (--tabs.waiting == 0 && tabs.order_id.empty()) ++counts_.checkouts_failed;
+  CSIM_CHECK(tabs.waiting >= 0);
+}
+
+Task<void> World::ExtraConfirm(std::shared_ptr<CustomerTabs> tabs, ConfirmRequest request,
+                               DurationUs think_us) {
+  CheckoutApi& checkout = impl_->checkout_api;
+  if (think_us > 0) {  // a second tab: its own preview now, its confirm after its own thinking
+    auto preview = co_await checkout.PreviewCheckout(tabs->cart_id, request.choice);
+    if (preview.ok()) {
+      co_await kernel_.Sleep(think_us);
+      request.cart_version = preview->cart_version;
+      request.confirmed = preview->totals;
+    }
+    if (!preview.ok() || !tabs->order_id.empty()) {
+      FinishTab(*tabs);  // nothing to confirm, or the other tab already has the order
+      co_return;
+    }
+  }
+  confirmed_totals_[CheckoutAttemptKey(tabs->session_id, request.cart_version)].insert(
+      request.confirmed.total);
+  auto result = co_await checkout.ConfirmCheckout(request);
+  TakeConfirmResult(*tabs, result, false);
+  FinishTab(*tabs);
+}
+
 Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
   co_await kernel_.SleepUntil(script.start_us);
   CheckoutApi& checkout = impl_->checkout_api;
-  const std::string cart_id = fmt::format("cart-{}", index + 1);
-  const std::string session_id = fmt::format("sess-{}", index + 1);
+  auto tabs = std::make_shared<CustomerTabs>(CustomerTabs{
+      script, fmt::format("cart-{}", index + 1), fmt::format("sess-{}", index + 1), "", 1});
+  const std::string& cart_id = tabs->cart_id;
   auto record = [&](std::string_view outcome, const std::string& detail) {
     kernel_.Record(impl_->customer_action, kernel_.trace().Intern(outcome),
                    script.customer_id + " " + detail);
   };
-  if (!(co_await checkout.CreateCart(cart_id, session_id, script.customer_id, script.guest)).ok()) {
+  // A customer whose page failed or timed out reloads it and tries again; a cart the timeout hid
+  // is there on the second try (kConflict: the id exists).
+  Status created;
+  for (std::int32_t call = 0; call < kCustomerCallAttemptsMax; ++call) {
+    created =
+        co_await checkout.CreateCart(cart_id, tabs->session_id, script.customer_id, script.guest);
+    if (call > 0 && created.code() == Code::kConflict) created = Status::Ok();
+    if (!MayBeTransient(created)) break;
+    co_await kernel_.Sleep(kCustomerRetryUs);
+  }
+  if (!created.ok()) {
     record("cart_failed", cart_id);
     co_return;
   }
-  for (const CartItem& item : script.items) (void)co_await checkout.AddItem(cart_id, item);
+  auto add = [&](const CartItem& item) -> Task<void> {
+    for (std::int32_t call = 0; call < kCustomerCallAttemptsMax; ++call) {
+      if (!MayBeTransient(co_await checkout.AddItem(cart_id, item))) co_return;
+      co_await kernel_.Sleep(kCustomerRetryUs);
+    }
+  };
+  for (const CartItem& item : script.items) co_await add(item);
   CheckoutChoice choice;
   choice.payment_method = script.payment_method;
   choice.promo_codes = script.promo_codes;
   choice.points_to_redeem = script.points_to_redeem;
   ++counts_.checkouts_started;
+  bool changed_cart = false;
   for (std::int32_t attempt = 0; attempt < script.confirm_attempts; ++attempt) {
+    if (!tabs->order_id.empty()) break;  // another tab got the order
     auto preview = co_await checkout.PreviewCheckout(cart_id, choice);
     if (!preview.ok()) {
-      record("preview_failed", preview.status().ToString());
+      if (tabs->order_id.empty()) record("preview_failed", preview.status().ToString());
       // A customer told a promotion or their points cannot be used tries again without them.
       if (preview.code() == Code::kFailedPrecondition || preview.code() == Code::kInsufficient) {
         choice.promo_codes.clear();
@@ -191,25 +284,29 @@ Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
       co_await kernel_.Sleep(kCustomerRetryUs);
       continue;
     }
-    co_await kernel_.Sleep(script.think_us);
     ConfirmRequest confirm{cart_id, preview->cart_version, choice, preview->totals};
-    // Keyed by attempt (the cart version confirmed), not by session: an order created by an
-    // earlier attempt whose reply was lost carries that attempt's total, not a later preview's.
-    confirmed_totals_[fmt::format("{}:v{}", session_id, preview->cart_version)] =
-        preview->totals.total;
-    auto result = co_await checkout.ConfirmCheckout(confirm);
-    if (result.ok()) {
-      ++counts_.orders_placed;
-      record("order_placed", result->order_id);
-      if (script.cancel_after_us > 0) {
-        kernel_.Spawn(customers_, CancelLater(result->order_id, script.cancel_after_us));
-      }
-      co_return;
+    if (attempt == 0 && script.second_tab_think_us > 0) {
+      ++tabs->waiting;
+      kernel_.Spawn(customers_, ExtraConfirm(tabs, confirm, script.second_tab_think_us));
     }
-    record("confirm_failed", result.status().ToString());
+    co_await kernel_.Sleep(script.think_us);
+    if (!tabs->order_id.empty()) break;
+    confirmed_totals_[CheckoutAttemptKey(tabs->session_id, confirm.cart_version)].insert(
+        confirm.confirmed.total);
+    if (attempt == 0 && script.double_click) {
+      ++tabs->waiting;
+      kernel_.Spawn(customers_, ExtraConfirm(tabs, confirm, 0));
+    }
+    auto result = co_await checkout.ConfirmCheckout(confirm);
+    TakeConfirmResult(*tabs, result, true);
+    if (result.ok()) break;
+    if (script.change_after_failure && !changed_cart) {
+      changed_cart = true;  // the cart's version moves: the next confirm is a new attempt
+      co_await add(*script.change_after_failure);
+    }
     co_await kernel_.Sleep(kCustomerRetryUs);
   }
-  ++counts_.checkouts_failed;
+  FinishTab(*tabs);
 }
 
 void World::SweepExpired() {

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "core/checkout/checkout_service.h"
@@ -87,9 +88,11 @@ class World {
   const WorldOptions& options() const { return options_; }
   const Workload& workload() const { return workload_; }
   const RunCounts& counts() const { return counts_; }
-  // checkout attempt ("<session>:v<cart version>") -> the total its customer saw and confirmed
-  // (PRICE-AS-CONFIRMED's truth).
-  const std::map<std::string, Money>& confirmed_totals() const { return confirmed_totals_; }
+  // checkout attempt ("<session>:v<previewed version>") -> every total its customer saw and sent
+  // a confirm for, one per tab or click that confirmed (PRICE-AS-CONFIRMED's truth).
+  const std::map<std::string, std::set<Money>>& confirmed_totals() const {
+    return confirmed_totals_;
+  }
   const FaultLayer& faults() const { return *faults_; }
   // Crashes injected so far, per process name (a process that never crashed is absent).
   std::map<std::string, std::uint64_t> CrashCounts() const;
@@ -106,7 +109,17 @@ class World {
 
  private:
   struct Impl;
+  struct CustomerTabs;
   Task<void> Customer(const CustomerScript& script, std::size_t index);
+  // One confirm beside the customer's main path: the second click of a double click, or a second
+  // tab's preview (after `think_us`) and confirm.
+  Task<void> ExtraConfirm(std::shared_ptr<CustomerTabs> tabs, ConfirmRequest request,
+                          DurationUs think_us);
+  // A confirm's answer as the customer takes it: the first order placed counts, a failure is
+  // recorded (as the main path's own, or as an extra tab's).
+  void TakeConfirmResult(CustomerTabs& tabs, const Result<ConfirmResult>& result, bool main_path);
+  // The customer's path or tab is done: the last one to finish counts a failed checkout.
+  void FinishTab(CustomerTabs& tabs);
   // One of core's scheduled jobs, pass after pass, for as long as its process is up.
   Task<void> RunJob(ScheduledJob job);
   void StartCheckoutWorker();
@@ -151,7 +164,7 @@ class World {
   std::unique_ptr<fakes::FakeAlerts> alerts_;
   std::unique_ptr<Impl> impl_;
   RunCounts counts_;
-  std::map<std::string, Money> confirmed_totals_;
+  std::map<std::string, std::set<Money>> confirmed_totals_;
   bool settled_ = false;
   ProcessId fulfillment_ = 0, services_ = 0, customers_ = 0, supervisor_ = 0;
   ProcessId checkout_api_ = 0, checkout_worker_ = 0, order_worker_ = 0, gateway_ = 0,

@@ -60,7 +60,13 @@ std::string AuthorizationKey(const std::string& attempt) {
 }
 
 std::string CheckoutAttempt(const Cart& cart) {
-  return cart.session_id + ":v" + std::to_string(cart.version);
+  return CheckoutAttemptKey(cart.session_id, cart.version);
+}
+
+std::string CheckoutAttemptKey(const std::string& session_id, std::int64_t cart_version) {
+  CSIM_CHECK(!session_id.empty(), "an attempt belongs to a session");
+  CSIM_CHECK(cart_version >= 1, "a stored cart has a version");
+  return session_id + ":v" + std::to_string(cart_version);
 }
 
 std::string AttemptInProgress(const Cart& cart) {

@@ -130,6 +130,9 @@ std::string CouponLockKey(const std::string& code);
 // as the customer confirmed it. Authorizations ("auth:<attempt>"), reservations
 // ("<attempt>:<item>"), promotion usages and point redemptions are keyed by it.
 std::string CheckoutAttempt(const Cart& cart);
+// The same key from its parts: what a customer who previewed `cart_version` of the cart of
+// `session_id` will confirm under. REQUIRES: a session and a version >= 1.
+std::string CheckoutAttemptKey(const std::string& session_id, std::int64_t cart_version);
 // The attempt of a cart in kCheckout: StartSession moved it there from version v to v + 1, and the
 // attempt is keyed by v. REQUIRES: cart.status == kCheckout.
 std::string AttemptInProgress(const Cart& cart);

@@ -193,6 +193,12 @@ class OrderService final : public OrderClient {
   // lapsed reservation cannot be made again (the stock is gone), the order is cancelled instead
   // (its stock and money go back through ReservationCleanupJob and PaymentCompensationWorker).
   Task<void> ApplyConfirm(const Order& order, Order& updated, OrderWrite& write);
+  // After ApplyConfirm's commit: if it failed (`committed` neither ok nor a timeout, which may
+  // hide a success) and the order is no longer pending (a concurrent cancellation won), puts back
+  // the units of every reservation ReserveAgainAndConfirm made and confirmed for `updated`, which
+  // no order names. As reviewed (SIM-12) they stay committed for a cancelled order.
+  Task<void> GiveBackReservedAgain(const Order& order, const Order& updated,
+                                   const Status& committed);
   // Releases (or, once committed, restocks) every reservation of `order`, writing a DLQ row for
   // each that failed. Returns true if every one succeeded. As reviewed EC-14 with the primary
   // interface absent it does nothing and returns true (the stock leaks, unseen).

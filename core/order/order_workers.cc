@@ -175,7 +175,9 @@ Task<std::int32_t> OrderService::RunCodAutoConfirmOnce() {
     updated.version = order.version + 1;
     co_await ApplyConfirm(order, updated, write);
     write.update = updated;
-    if ((co_await ports_.store.Commit(write)).ok()) ++confirmed;
+    const Status committed = co_await ports_.store.Commit(write);
+    co_await GiveBackReservedAgain(order, updated, committed);
+    if (committed.ok()) ++confirmed;
   }
   co_return confirmed;
 }
