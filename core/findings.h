@@ -24,7 +24,7 @@ struct FindingInfo {
 inline constexpr std::array<FindingInfo, 25> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
-     "ORDER-SETTLES MONEY-CONSERVED"},
+     "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
     {"P1-CC-01", "EC-08",
      "empty warehouse id passed to ReserveStockWithTTL: reserves a phantom pool, oversell",
      "NO-OVERSELL NO-PHANTOM-WAREHOUSE"},

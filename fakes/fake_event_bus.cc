@@ -89,8 +89,9 @@ void FakeEventBus::Nack(std::int64_t delivery_id, TimeUs retry_at) {
 void FakeEventBus::DeliverAgain(const Event& event, TimeUs at) {
   CSIM_CHECK(!event.id.empty());
   CSIM_CHECK(!event.topic.empty());
-  CSIM_CHECK(accepted_ids_.contains(event.id), "only an event the bus accepted comes again");
+  const std::size_t queued_before = records_.size();
   EnqueueForSubscribers(event, at);
+  CSIM_CHECK(records_.size() >= queued_before, "a copy adds deliveries, never removes any");
 }
 
 std::size_t FakeEventBus::RequeueInFlight(const std::string& subscriber, TimeUs retry_at) {

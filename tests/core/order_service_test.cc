@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/topics.h"
+#include "fakes/fake_alerts.h"
 #include "fakes/fake_event_bus.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
@@ -33,8 +34,8 @@ class OrderServiceTest : public ::testing::Test {
 
   OrderService& Service() {
     if (!service) {
-      service = std::make_unique<OrderService>(OrderPorts{clock, store, warehouse, payment}, config,
-                                               profile);
+      service = std::make_unique<OrderService>(
+          OrderPorts{clock, store, warehouse, payment, nullptr, true, &alerts}, config, profile);
     }
     return *service;
   }
@@ -117,6 +118,7 @@ class OrderServiceTest : public ::testing::Test {
   fakes::FakeWarehouse warehouse{clock};
   fakes::FakePaymentGateway payment{clock};
   fakes::FakeEventBus bus{clock};
+  fakes::FakeAlerts alerts;
   Config config = DefaultConfig();
   Profile profile = Profile::AllFixed();
   std::unique_ptr<OrderService> service;
@@ -323,15 +325,64 @@ TEST_F(OrderServiceTest, DeprecatedHttpPathFixedRegistersNothing) {
   EXPECT_EQ(OutboxCount(topics::kStockCommitted), 1);
 }
 
-// ---- EC-11: COD orders without expiry ----
+// ---- EC-11: a pending order expires after auto_cancel_minutes (24 h) as reviewed ----
 
-TEST_F(OrderServiceTest, CodOrderAsReviewedHasNoExpiryAndStaysPending) {
+TEST_F(OrderServiceTest, PendingOrderAsReviewedOutlivesItsLapsedReservationsByADay) {
   profile.SetAsReviewed(FindingId("EC-11"));
-  Order order = Create("s-1", 1, PaymentMethod::kCashOnDelivery);
-  EXPECT_FALSE(order.expiry_at.has_value());
-  clock.Advance(2 * kDayUs);
-  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 0);
+  Order order = Create("s-1", 2);
+  ASSERT_TRUE(order.expiry_at.has_value());
+  EXPECT_EQ(*order.expiry_at - order.created_at, 1440 * kMinuteUs);
+  clock.Advance(3 * kHourUs);  // the 15-minute reservation lapsed long ago
+  EXPECT_EQ(Stock().active_reserved, 0);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 0);  // the query is by expiry_at
   EXPECT_EQ(Stored(order.id).status, OrderStatus::kPending);
+  // The customer's money stays held for the order the whole time.
+  EXPECT_EQ(payment.FindAuthorization(order.authorization_id)->status,
+            fakes::AuthStatus::kAuthorized);
+  clock.Advance(21 * kHourUs + kMinuteUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 1);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+}
+
+TEST_F(OrderServiceTest, PendingCardOrderFixedExpiresWithThePaymentWindow) {
+  Order order = Create("s-1", 2);
+  ASSERT_TRUE(order.expiry_at.has_value());
+  EXPECT_EQ(*order.expiry_at - order.created_at, 30 * kMinuteUs);
+  clock.Advance(31 * kMinuteUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 1);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+  EXPECT_EQ(payment.FindAuthorization(order.authorization_id)->status, fakes::AuthStatus::kVoided);
+}
+
+// ---- EC-10: the cleanup cancels expired confirmed orders too (review 8.2) ----
+
+TEST_F(OrderServiceTest, CleanupCancelsAnExpiredConfirmedOrderAndRestocksIt) {
+  Order order = CaptureAndConfirm(Create("s-1", 3));
+  ASSERT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+  ASSERT_EQ(Stock().committed, 3);
+  clock.Advance(29 * kMinuteUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 0);  // not yet expired
+  clock.Advance(2 * kMinuteUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 1);
+  const Order cancelled = Stored(order.id);
+  EXPECT_EQ(cancelled.status, OrderStatus::kCancelled);
+  EXPECT_EQ(Stock().committed, 0);  // the reservation was committed: restocked, not released
+  EXPECT_EQ(warehouse.Restocks().size(), 1u);
+  EXPECT_EQ(payment.Orders().at(order.id).refunded, order.total);  // refunded by the cancellation
+}
+
+TEST_F(OrderServiceTest, CleanupLeavesAnExpiredOrderFulfillmentTookOn) {
+  Order order = CaptureAndConfirm(Create("s-1", 2));
+  Order processing = Stored(order.id);
+  processing.version++;
+  processing.status = OrderStatus::kProcessing;
+  OrderWrite write;
+  write.update = processing;
+  ASSERT_TRUE(RunSync(store.Commit(write)).ok());
+  clock.Advance(2 * kHourUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 0);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kProcessing);
+  EXPECT_EQ(Stock().committed, 2);
 }
 
 TEST_F(OrderServiceTest, CodOrderFixedExpiresAndIsCancelled) {
@@ -453,6 +504,37 @@ TEST_F(OrderServiceTest, DlqRetryMarksUnconfirmableRowFailed) {
       EXPECT_EQ(row.status, OutboxStatus::kPending);  // left to the outbox publisher
     }
   }
+  // P1-CC-03 fixed: an operator hears of it, by the row's event id.
+  ASSERT_EQ(alerts.Count("compensation.dead_lettered"), 1);
+  EXPECT_EQ(alerts.Raised().back().subject, order.id + ":confirm:" + order.items[0].reservation_id);
+}
+
+// The DLQ consumer (the bus delivered the row): a permanent failure is acknowledged either way;
+// fixed, dead-lettered with an alert naming the event; as reviewed, silently.
+TEST_F(OrderServiceTest, DlqConsumerDeadLettersAPermanentFailureWithAnAlertWhenFixed) {
+  for (bool fixed : {true, false}) {
+    if (!fixed) profile.SetAsReviewed(FindingId("P1-CC-03"));
+    Event row = MakeEvent(fixed ? "dlq-1" : "dlq-2", topics::kReservationConfirmDlq,
+                          {{"order_id", "o-1"}, {"reservation_id", "no-such-reservation"}});
+    const std::size_t alerts_before = alerts.Raised().size();
+    EXPECT_TRUE(RunSync(Service().ConsumeCompensation(row)).ok());  // nothing to redeliver
+    ASSERT_EQ(alerts.Raised().size(), alerts_before + (fixed ? 1u : 0u)) << fixed;
+    if (fixed) {
+      EXPECT_EQ(alerts.Raised().back().subject, "dlq-1");
+    }
+  }
+  EXPECT_EQ(alerts.Count("compensation.dead_lettered"), 1);
+}
+
+// A passing failure is returned for redelivery, with no alert under either profile.
+TEST_F(OrderServiceTest, DlqConsumerReturnsAPassingFailureForRedelivery) {
+  Order order = Create("s-1", 1);
+  Event row =
+      MakeEvent("dlq-1", topics::kReservationConfirmDlq,
+                {{"order_id", order.id}, {"reservation_id", order.items[0].reservation_id}});
+  EXPECT_TRUE(RunSync(Service().ConsumeCompensation(row)).ok());
+  EXPECT_EQ(Stock().committed, 1);  // the reservation was still live: confirmed
+  EXPECT_TRUE(alerts.Raised().empty());
 }
 
 TEST_F(OrderServiceTest, DlqRetryRedrivesRestockRow) {
