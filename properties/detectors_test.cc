@@ -104,13 +104,15 @@ TEST(Detectors, SIM_06_TimedOutReserveNotRolledBack) {
   ExpectDetected({"SIM-06", "STOCK-NO-LEAK", 4, 50, "heavy"});
 }
 
-// The simulator's own findings, replayed around the seed that found them: each broke its invariant
-// on 1 of 60 seeds at 100 orders under the heavy plan.
+// The simulator's own findings, replayed around a seed that found them: each broke its invariant
+// on 1 of 60 seeds at 100 orders under the heavy plan when found. The seeds were searched again
+// once the webhook latency changed every run's timing (SIM-04: 3 of seeds 1-300; SIM-07: 1 of
+// seeds 1-100).
 TEST(Detectors, SIM_03_UnheardAuthorization) {
   ExpectDetected({"SIM-03", "SAGA-SETTLES", 4, 100, "heavy", false, 20});
 }
 TEST(Detectors, SIM_04_RefundedBeforeStockReleased) {
-  ExpectDetected({"SIM-04", "STOCK-NO-LEAK", 4, 100, "heavy", false, 1});
+  ExpectDetected({"SIM-04", "STOCK-NO-LEAK", 4, 100, "heavy", false, 176});
 }
 // Found by the first 1000-seed sweep at 200 orders under the heavy plan (seed 223).
 TEST(Detectors, SIM_08_AmbiguousCreateCompensated) {
@@ -136,7 +138,7 @@ TEST(Detectors, SIM_09_ReReservationFailureSentToTheConfirmDlq) {
   ExpectDetected({"SIM-09", "ORDER-SETTLES", 1, 50, "heavy", false, 82});
 }
 TEST(Detectors, SIM_07_AbandonedAttemptNotUndone) {
-  ExpectDetected({"SIM-07", "SAGA-SETTLES", 4, 100, "heavy", false, 20});
+  ExpectDetected({"SIM-07", "SAGA-SETTLES", 4, 100, "heavy", false, 28});
 }
 
 }  // namespace

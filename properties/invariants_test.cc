@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/order/transitions.h"
+#include "fakes/fake_alerts.h"
 #include "fakes/fake_event_bus.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
@@ -95,6 +96,36 @@ TEST(EventSettles, RefundsDeliveredToNobodyBreakItAndFixedHolds) {
   const auto found = Only(CheckInvariants(*reviewed, true), "EVENT-SETTLES");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].entity, "topic=payments.refund.completed");
+}
+
+// P1-CC-03's DLQ part, reached by the world: with SIM-05 as reviewed, seed 86 (50 orders, light
+// faults) confirms an order whose payment came after its reservation lapsed; the confirm DLQ row
+// is published, and its consumer cannot confirm a lapsed reservation. As reviewed it acknowledges
+// that silently: the bus accepted the row, the warehouse never confirmed it, no alert names it.
+// Fixed, the same row is dead-lettered with an alert and NO-SILENT-EVENT-LOSS holds.
+TEST(NoSilentEventLoss, DlqConsumersSilentAcknowledgementBreaksItTheAlertSettlesIt) {
+  for (bool alert_fixed : {true, false}) {
+    sim::WorldOptions options;
+    options.seed = 86;
+    options.faults = *sim::FaultPlan::Named("light");
+    options.profile.SetAsReviewed(FindingId("SIM-05"));
+    if (!alert_fixed) options.profile.SetAsReviewed(FindingId("P1-CC-03"));
+    sim::World world(options, sim::GenerateWorkload(86, Orders(50)));
+    world.Run();
+    const auto found = Only(CheckInvariants(world, true), "NO-SILENT-EVENT-LOSS");
+    const std::string row = "order-sess-41:confirm:res-3";
+    ASSERT_TRUE(world.bus().Accepted(row)) << "the seed no longer reaches the lapsed confirm";
+    std::int64_t alerts_for_row = 0;
+    for (const Alert& alert : world.alerts().Raised()) alerts_for_row += alert.subject == row;
+    if (alert_fixed) {
+      EXPECT_TRUE(found.empty()) << found.front().entity;
+      EXPECT_GE(alerts_for_row, 1);
+    } else {
+      ASSERT_EQ(found.size(), 1u);
+      EXPECT_EQ(found[0].entity, "order outbox " + row);
+      EXPECT_EQ(alerts_for_row, 0);
+    }
+  }
 }
 
 }  // namespace
