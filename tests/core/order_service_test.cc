@@ -239,6 +239,71 @@ TEST_F(OrderServiceTest, ConfirmOfALapsedReservationReservesAgain) {
   EXPECT_EQ(OutboxCount(topics::kStockCommitted), 1);
 }
 
+// A warehouse whose new reservations fail (kUnavailable, before any effect) while it is down.
+class ReservationsDown final : public WarehouseInventory {
+ public:
+  explicit ReservationsDown(WarehouseInventory& inner) : inner_(inner) {}
+  Task<Result<std::string>> ReserveWithTtl(const ReserveRequest& request) override {
+    if (down) co_return Status{Code::kUnavailable, "warehouse down"};
+    co_return co_await inner_.ReserveWithTtl(request);
+  }
+  Task<Status> Confirm(const std::string& reservation_id) override {
+    co_return co_await inner_.Confirm(reservation_id);
+  }
+  Task<Status> Release(const std::string& reservation_id) override {
+    co_return co_await inner_.Release(reservation_id);
+  }
+  Task<Status> Restock(const std::string& sku, const std::string& warehouse_id,
+                       std::int32_t quantity, const std::string& reference) override {
+    co_return co_await inner_.Restock(sku, warehouse_id, quantity, reference);
+  }
+  Task<Result<std::int32_t>> Available(const std::string& sku) override {
+    co_return co_await inner_.Available(sku);
+  }
+  bool down = false;
+
+ private:
+  WarehouseInventory& inner_;
+};
+
+// SIM-09: the payment came after the reservation lapsed and the warehouse is briefly down when
+// SIM-05's fix reserves again. Fixed, nothing is committed and the redelivery confirms the order
+// on a new reservation; as SIM-05's fix was first written, the lapsed reservation goes to the
+// confirm DLQ and the order is confirmed with no stock.
+TEST_F(OrderServiceTest, PassingFailureOfTheReReservationIsRetriedNotSentToTheDlq) {
+  for (bool fixed : {true, false}) {
+    Profile local = Profile::AllFixed();
+    if (!fixed) local.SetAsReviewed(FindingId("SIM-09"));
+    ReservationsDown flaky(warehouse);
+    OrderService orders(OrderPorts{clock, store, flaky, payment, nullptr, true, &alerts}, config,
+                        local);
+    const std::string session = fixed ? "s-fixed" : "s-reviewed";
+    Order order = RunSync(orders.CreateOrder(Request(session, 2))).value();
+    const std::int64_t committed_before = Stock().committed;
+    LapseReservations();
+    ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+    const std::vector<Event> webhooks = payment.TakeWebhooks();
+    ASSERT_EQ(webhooks.size(), 1u);
+    flaky.down = true;
+    Status first = RunSync(orders.ConsumePaymentConfirmed(webhooks[0]));
+    flaky.down = false;
+    if (fixed) {
+      EXPECT_EQ(first.code(), Code::kUnavailable);  // the bus redelivers
+      EXPECT_EQ(Stored(order.id).status, OrderStatus::kPending);
+      EXPECT_TRUE(RunSync(orders.ConsumePaymentConfirmed(webhooks[0])).ok());
+      EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+      EXPECT_TRUE(Stored(order.id).reservations_confirmed);
+      EXPECT_EQ(Stock().committed, committed_before + 2);
+    } else {
+      EXPECT_TRUE(first.ok());
+      EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+      EXPECT_FALSE(Stored(order.id).reservations_confirmed);
+      EXPECT_EQ(Stock().committed, committed_before);  // confirmed with nothing held
+    }
+  }
+  EXPECT_EQ(OutboxCount(topics::kReservationConfirmDlq), 1);  // the as-reviewed run's only
+}
+
 // SIM-05 fixed: with the stock gone meanwhile, the paid order is cancelled (and so refunded by the
 // payment compensation) instead of confirmed with nothing behind it.
 TEST_F(OrderServiceTest, ConfirmOfALapsedReservationWithoutStockCancels) {
