@@ -21,10 +21,10 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 25> kFindings{{
+inline constexpr std::array<FindingInfo, 26> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
-     "ORDER-SETTLES MONEY-CONSERVED"},
+     "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
     {"P1-CC-01", "EC-08",
      "empty warehouse id passed to ReserveStockWithTTL: reserves a phantom pool, oversell",
      "NO-OVERSELL NO-PHANTOM-WAREHOUSE"},
@@ -51,7 +51,10 @@ inline constexpr std::array<FindingInfo, 25> kFindings{{
      "PRICE-AS-CONFIRMED"},
     {"R-3.3", "", "deprecated HTTP subscription path without event-id dedup processes events twice",
      "EFFECT-ONCE MONEY-CONSERVED"},
-    {"EC-11", "", "some pending orders carry no expiry_at and never expire", "ORDER-SETTLES"},
+    {"EC-11", "",
+     "a pending order expires after auto_cancel_minutes (24 h): once its reservations lapse and "
+     "their reservation_expired event is lost, it stays pending a day, holding the authorization",
+     "ORDER-SETTLES"},
     {"EC-14", "", "two warehouse interfaces in the order side; rollback releases through only one",
      "STOCK-NO-LEAK"},
     {"M-04", "P2-CC-01", "topic orders.checkout.completed declared and never published",
@@ -92,6 +95,10 @@ inline constexpr std::array<FindingInfo, 25> kFindings{{
      "order may exist: it keeps released stock and a voided authorization, and a retry gets it "
      "back while the retry's reservations hold stock for nothing",
      "STOCK-NO-LEAK ORDER-SETTLES"},
+    {"SIM-09", "",
+     "SIM-05's re-reservation that fails for a passing reason sends the lapsed reservation to the "
+     "confirm DLQ, which can never confirm it: the order is confirmed with no stock held",
+     "ORDER-SETTLES"},
     {"SIM-12", "",
      "a confirm that reserved a lapsed order's stock again (SIM-05's fix) and then lost its commit "
      "to a concurrent cancellation leaves the new reservation committed for a cancelled order",

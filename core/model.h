@@ -84,7 +84,7 @@ struct Order {
   PaymentMethod payment_method = PaymentMethod::kCard;
   std::string authorization_id;  // empty for cash on delivery
   OrderStatus status = OrderStatus::kPending;
-  std::optional<TimeUs> expiry_at;  // a pending order without one never expires: EC-11
+  std::optional<TimeUs> expiry_at;  // the cleanup cancels a pending order past it (EC-10, EC-11)
   TimeUs created_at = 0;
   std::int64_t version = 1;  // optimistic concurrency of the order row
   Money captured = 0;        // what the order service recorded as captured

@@ -13,9 +13,16 @@ Status FakeEventBus::PublishNow(const Event& event) {
   if (event.id.empty()) return Status{Code::kInvalidArgument, "event without id"};
   if (event.topic.empty()) return Status{Code::kInvalidArgument, "event without topic"};
   CSIM_CHECK(published_.size() < kPublishedMax, "kPublishedMax");
+  const std::size_t queued_before = records_.size();
   published_.push_back(event);
+  accepted_ids_.insert(event.id);
   if (!HasSubscribers(event.topic)) unrouted_count_++;
   EnqueueForSubscribers(event, clock_.Now());
+  // One delivery per subscriber of the topic, no more, no fewer.
+  auto subscribers = subscribers_by_topic_.find(event.topic);
+  CSIM_CHECK(records_.size() - queued_before ==
+             (subscribers == subscribers_by_topic_.end() ? 0 : subscribers->second.size()));
+  CSIM_CHECK(accepted_ids_.size() <= published_.size(), "an accepted id was published");
   return Status::Ok();
 }
 
@@ -27,6 +34,7 @@ void FakeEventBus::Subscribe(const std::string& topic, const std::string& subscr
   auto [it, inserted] = handlers_.insert_or_assign({topic, subscriber}, std::move(handler));
   if (inserted) subscribers_by_topic_[topic].push_back(subscriber);
   CSIM_CHECK(handlers_.size() <= kSubscriptionsMax, "kSubscriptionsMax");
+  CSIM_CHECK(subscribers_by_topic_.size() <= handlers_.size(), "every topic has a handler");
 }
 
 // ---- Driving ----
@@ -36,8 +44,10 @@ std::optional<Delivery> FakeEventBus::NextDue(TimeUs now) {
   Delivery delivery = std::move(queued_.begin()->second);
   queued_.erase(queued_.begin());
   CSIM_CHECK(!in_flight_.contains(delivery.id), "a delivery is queued or in flight, not both");
+  CSIM_CHECK(delivery.deliver_at <= now, "a delivery is handed out once due");
   in_flight_.emplace(delivery.id, delivery);
   delivery_counts_[{delivery.subscriber, delivery.event.id}]++;
+  CSIM_CHECK(!records_.at(delivery.id).acked, "an acknowledged delivery is never handed out");
   return delivery;
 }
 
@@ -55,6 +65,9 @@ const EventHandler& FakeEventBus::Handler(const Delivery& delivery) const {
 void FakeEventBus::Ack(std::int64_t delivery_id) {
   const std::size_t erased = in_flight_.erase(delivery_id);
   CSIM_CHECK(erased == 1, "Ack of a delivery not in flight");
+  DeliveryRecord& record = records_.at(delivery_id);
+  CSIM_CHECK(!record.acked, "a delivery is acknowledged once");
+  record.acked = true;
 }
 
 void FakeEventBus::Nack(std::int64_t delivery_id, TimeUs retry_at) {
@@ -62,8 +75,12 @@ void FakeEventBus::Nack(std::int64_t delivery_id, TimeUs retry_at) {
   CSIM_CHECK(it != in_flight_.end(), "Nack of a delivery not in flight");
   Delivery delivery = std::move(it->second);
   in_flight_.erase(it);
+  CSIM_CHECK(retry_at >= clock_.Now(), "a redelivery is not due in the past");
   delivery.attempts++;
   delivery.deliver_at = retry_at;
+  DeliveryRecord& record = records_.at(delivery.id);
+  record.nacks++;
+  CSIM_CHECK(record.nacks == delivery.attempts, "the record counts every Nack");
   const bool inserted =
       queued_.emplace(QueueKey{retry_at, delivery.id}, std::move(delivery)).second;
   CSIM_CHECK(inserted, "delivery ids are unique");
@@ -72,7 +89,9 @@ void FakeEventBus::Nack(std::int64_t delivery_id, TimeUs retry_at) {
 void FakeEventBus::DeliverAgain(const Event& event, TimeUs at) {
   CSIM_CHECK(!event.id.empty());
   CSIM_CHECK(!event.topic.empty());
+  const std::size_t queued_before = records_.size();
   EnqueueForSubscribers(event, at);
+  CSIM_CHECK(records_.size() >= queued_before, "a copy adds deliveries, never removes any");
 }
 
 std::size_t FakeEventBus::RequeueInFlight(const std::string& subscriber, TimeUs retry_at) {
@@ -129,6 +148,13 @@ void FakeEventBus::EnqueueForSubscribers(const Event& event, TimeUs at) {
 
 void FakeEventBus::Enqueue(Delivery delivery) {
   CSIM_CHECK(PendingCount() < kQueuedDeliveriesMax, "kQueuedDeliveriesMax");
+  CSIM_CHECK(delivery.attempts == 0, "a new delivery has no attempts");
+  const bool recorded =
+      records_
+          .emplace(delivery.id,
+                   DeliveryRecord{delivery.subscriber, delivery.topic, delivery.event.id, 0, false})
+          .second;
+  CSIM_CHECK(recorded, "delivery ids are unique");
   const QueueKey key{delivery.deliver_at, delivery.id};
   const bool inserted = queued_.emplace(key, std::move(delivery)).second;
   CSIM_CHECK(inserted, "delivery ids are unique");

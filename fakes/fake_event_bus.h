@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,17 @@ struct Delivery {
   std::int32_t attempts = 0;  // Nacks so far
   TimeUs deliver_at = 0;
   bool operator==(const Delivery&) const = default;
+};
+
+// What became of one queued delivery, as the bus saw it (EVENT-SETTLES reads these): the event,
+// the subscriber, how often the subscriber refused it (Nack) and whether it was acknowledged.
+struct DeliveryRecord {
+  std::string subscriber;
+  std::string topic;
+  std::string event_id;
+  std::int32_t nacks = 0;
+  bool acked = false;
+  bool operator==(const DeliveryRecord&) const = default;
 };
 
 class FakeEventBus final : public EventBus {
@@ -65,7 +77,13 @@ class FakeEventBus final : public EventBus {
   std::size_t RequeueInFlight(const std::string& subscriber, TimeUs retry_at);
 
   // ---- Truth ----
+  // Every event the bus accepted, in the order it accepted them (a publish that failed before
+  // the bus is not here; one that timed out after it is).
   const std::vector<Event>& Published() const { return published_; }
+  // Whether the bus accepted an event with this id (at least once).
+  bool Accepted(const std::string& event_id) const { return accepted_ids_.contains(event_id); }
+  // Every delivery ever queued, by delivery id, with its fate so far.
+  const std::map<std::int64_t, DeliveryRecord>& Deliveries() const { return records_; }
   // Every (topic, subscriber), by key.
   std::vector<SubscriptionKey> Subscriptions() const;
   bool HasSubscribers(const std::string& topic) const;
@@ -94,6 +112,8 @@ class FakeEventBus final : public EventBus {
   std::map<QueueKey, Delivery> queued_;
   std::map<std::int64_t, Delivery> in_flight_;
   std::vector<Event> published_;
+  std::set<std::string> accepted_ids_;
+  std::map<std::int64_t, DeliveryRecord> records_;  // every delivery ever queued
   std::map<std::pair<std::string, std::string>, std::int64_t> delivery_counts_;
   std::int64_t last_delivery_id_ = 0;
   std::int64_t unrouted_count_ = 0;

@@ -14,6 +14,8 @@ Task<Result<Order>> FakeOrderStore::GetOrder(const std::string& order_id) {
   return Deferred<Result<Order>>([this, order_id]() -> Result<Order> {
     auto it = orders_.find(order_id);
     if (it == orders_.end()) return Status{Code::kNotFound, "unknown order " + order_id};
+    CSIM_CHECK(it->second.id == order_id, "an order is stored under its id");
+    CSIM_CHECK(by_session_.at(it->second.cart_session_id) == order_id, "session index agrees");
     return it->second;
   });
 }
@@ -56,7 +58,9 @@ Result<Order> FakeOrderStore::FindBySessionNow(const std::string& cart_session_i
   if (it == by_session_.end()) {
     return Status{Code::kNotFound, "no order for session " + cart_session_id};
   }
-  return orders_.at(it->second);
+  const Order& order = orders_.at(it->second);
+  CSIM_CHECK(order.cart_session_id == cart_session_id, "session index agrees with the row");
+  return order;
 }
 
 Result<std::vector<Order>> FakeOrderStore::FindOrdersNow(const OrderQuery& query) const {
@@ -67,6 +71,8 @@ Result<std::vector<Order>> FakeOrderStore::FindOrdersNow(const OrderQuery& query
     if (found.size() >= static_cast<std::size_t>(query.limit)) break;
     if (Matches(query, order)) found.push_back(order);
   }
+  CSIM_CHECK(found.size() <= static_cast<std::size_t>(query.limit), "a query is bounded");
+  CSIM_CHECK(found.size() <= orders_.size());
   return found;
 }
 
@@ -87,12 +93,17 @@ bool FakeOrderStore::Matches(const OrderQuery& query, const Order& order) {
 // ---- Commit: validate every part, then apply every part ----
 
 Status FakeOrderStore::CommitNow(const OrderWrite& write) {
+  const std::int64_t commits_before = commit_count_ + failed_commit_count_;
   if (Status status = Validate(write); !status.ok()) {
     failed_commit_count_++;
+    CSIM_CHECK(status.code() != Code::kOk);
     return status;
   }
+  const std::size_t changes_before = status_changes_.size();
   Apply(write);
   commit_count_++;
+  CSIM_CHECK(status_changes_.size() - changes_before <= 1, "one order changes per commit");
+  CSIM_CHECK(commit_count_ + failed_commit_count_ == commits_before + 1);
   return Status::Ok();
 }
 
@@ -127,6 +138,7 @@ Status FakeOrderStore::ValidateInsert(const Order& order) const {
     return Status{Code::kInvalidArgument, "order without cart_session_id"};
   }
   if (orders_.contains(order.id)) return Status{Code::kConflict, "order " + order.id + " exists"};
+  CSIM_CHECK(by_session_.size() == orders_.size(), "one session per order");
   if (by_session_.contains(order.cart_session_id)) {
     return Status{Code::kConflict, "an order exists for session " + order.cart_session_id};
   }
@@ -144,6 +156,8 @@ Status FakeOrderStore::ValidateUpdate(const Order& order) const {
   if (stored.cart_session_id != order.cart_session_id) {
     return Status{Code::kInvalidArgument, "cart_session_id of an order never changes"};
   }
+  CSIM_CHECK(stored.id == order.id);
+  CSIM_CHECK(order.created_at == stored.created_at, "an order's creation time never changes");
   return Status::Ok();
 }
 
@@ -157,8 +171,11 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
   }
   if (write.update) {
     Order& stored = orders_.at(write.update->id);
+    CSIM_CHECK(stored.version + 1 == write.update->version, "Apply without Validate");
     if (stored.status != write.update->status) {
       CSIM_CHECK(status_changes_.size() < kStatusChangesMax, "kStatusChangesMax");
+      CSIM_CHECK(status_changes_.empty() || status_changes_.back().at_us <= clock_.Now(),
+                 "the log is in time order");
       status_changes_.push_back({stored.id, stored.status, write.update->status, clock_.Now()});
     }
     stored = *write.update;

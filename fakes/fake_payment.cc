@@ -104,7 +104,9 @@ Status FakePaymentGateway::VoidNow(const std::string& authorization_id) {
     case AuthStatus::kAuthorized:
       break;
   }
+  CSIM_CHECK(authorization->captured == 0, "an authorized hold has captured nothing");
   authorization->status = AuthStatus::kVoided;
+  CSIM_CHECK(authorization->order_id.empty(), "a voided hold belongs to no order");
   return Status::Ok();
 }
 
@@ -134,10 +136,17 @@ Status FakePaymentGateway::CaptureNow(const std::string& authorization_id,
   if (declined_captures_.contains(authorization->customer_id)) {
     return Fail(authorization_id, order_id, Code::kRejected, "capture declined");
   }
+  if (never_approving_.contains(authorization->customer_id)) {
+    ++captures_left_waiting_;
+    CSIM_CHECK(authorization->status == AuthStatus::kAuthorized, "a waiting capture moves nothing");
+    return Status::Ok();  // accepted; the customer's approval never comes
+  }
+  CSIM_CHECK(authorization->order_id.empty(), "an authorization is captured once");
   authorization->status = AuthStatus::kCaptured;
   authorization->order_id = order_id;
   authorization->captured = amount;
   OrderMoney& money = OrderFor(order_id);
+  CSIM_CHECK(!money.cash_on_delivery, "a card capture for a cash-on-delivery order");
   money.captured += amount;
   money.capture_count++;
   total_captured_ += amount;
@@ -172,6 +181,8 @@ Status FakePaymentGateway::RefundNow(const std::string& authorization_id,
   OrderMoney& money = OrderFor(order_id);
   money.refunded += amount;
   money.refund_count++;
+  CSIM_CHECK(money.refund_count == 1, "one refund per order");
+  CSIM_CHECK(authorization->refunded <= authorization->captured, "refunded above the capture");
   total_refunded_ += amount;
   QueueWebhook("payments.refund.completed", order_id,
                {{"order_id", order_id},
@@ -194,6 +205,7 @@ Status FakePaymentGateway::RefundCashNow(const std::string& order_id, Money amou
   money.refunded += amount;
   money.refund_count++;
   total_refunded_ += amount;
+  CSIM_CHECK(money.refunded <= money.captured, "refunded above the collected cash");
   QueueWebhook(
       "payments.refund.completed", order_id,
       {{"order_id", order_id}, {"authorization_id", ""}, {"amount", std::to_string(amount)}});
@@ -208,7 +220,15 @@ void FakePaymentGateway::DeclineAuthorizations(const std::string& customer_id) {
 }
 
 void FakePaymentGateway::DeclineCaptures(const std::string& customer_id) {
+  CSIM_CHECK(!customer_id.empty(), "a customer is named");
   declined_captures_.insert(customer_id);
+  CSIM_CHECK(!declined_captures_.empty());
+}
+
+void FakePaymentGateway::AwaitCustomerForever(const std::string& customer_id) {
+  CSIM_CHECK(!customer_id.empty(), "a customer is named");
+  never_approving_.insert(customer_id);
+  CSIM_CHECK(never_approving_.contains(customer_id));
 }
 
 void FakePaymentGateway::RecordCashCollected(const std::string& order_id, Money amount) {
@@ -228,6 +248,8 @@ std::vector<Event> FakePaymentGateway::TakeWebhooks() {
   std::vector<Event> taken = std::move(webhooks_);
   webhooks_.clear();
   CSIM_CHECK(taken.size() <= kWebhooksQueuedMax);
+  CSIM_CHECK(static_cast<std::int64_t>(taken.size()) <= webhook_counter_,
+             "every webhook was counted when queued");
   return taken;
 }
 
@@ -284,6 +306,8 @@ Status FakePaymentGateway::Fail(const std::string& authorization_id, const std::
 void FakePaymentGateway::QueueWebhook(const std::string& topic, const std::string& order_id,
                                       std::map<std::string, std::string> fields) {
   CSIM_CHECK(webhooks_.size() < kWebhooksQueuedMax, "kWebhooksQueuedMax: drain TakeWebhooks");
+  CSIM_CHECK(!topic.empty(), "a webhook has a topic");
+  CSIM_CHECK(!order_id.empty(), "a webhook names its order");
   webhook_counter_++;
   webhooks_.push_back(
       Event{"wh-" + std::to_string(webhook_counter_), topic, order_id, std::move(fields)});
@@ -291,6 +315,7 @@ void FakePaymentGateway::QueueWebhook(const std::string& topic, const std::strin
 
 void FakePaymentGateway::CheckTotals() const {
   CSIM_CHECK(total_refunded_ >= 0);
+  CSIM_CHECK(orders_.size() <= kOrdersMax, "kOrdersMax");
   CSIM_CHECK(total_captured_ >= total_refunded_, "refunded more than captured");
 }
 

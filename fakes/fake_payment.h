@@ -83,6 +83,11 @@ class FakePaymentGateway final : public PaymentGateway {
   // ---- World controls ----
   void DeclineAuthorizations(const std::string& customer_id);
   void DeclineCaptures(const std::string& customer_id);
+  // The customer is asked to approve the payment (a bank app, a 3-D Secure step-up) and never
+  // does: Capture of their authorizations returns Ok (accepted, waiting on the customer) but
+  // nothing is captured and no webhook is ever sent, as a real gateway sends no notification for
+  // a payment left pending. The hold stays until voided or lapsed.
+  void AwaitCustomerForever(const std::string& customer_id);
   // Cash collected at delivery of a COD order. Idempotent per order (a repeat is ignored).
   void RecordCashCollected(const std::string& order_id, Money amount);
   // Drains the queued webhooks in the order they happened.
@@ -99,6 +104,8 @@ class FakePaymentGateway final : public PaymentGateway {
   Money TotalRefunded() const { return total_refunded_; }
   std::size_t QueuedWebhookCount() const { return webhooks_.size(); }
   std::int64_t WebhooksIssued() const { return webhook_counter_; }
+  // Captures accepted and left waiting on a customer who never approves (AwaitCustomerForever).
+  std::int64_t CapturesLeftWaiting() const { return captures_left_waiting_; }
 
  private:
   Result<std::string> AuthorizeNow(const std::string& idempotency_key,
@@ -124,8 +131,10 @@ class FakePaymentGateway final : public PaymentGateway {
   std::map<std::string, OrderMoney> orders_;
   std::set<std::string> declined_authorizations_;
   std::set<std::string> declined_captures_;
+  std::set<std::string> never_approving_;  // customers whose captures wait forever
   std::vector<Event> webhooks_;
   std::int64_t webhook_counter_ = 0;
+  std::int64_t captures_left_waiting_ = 0;
   Money total_captured_ = 0;
   Money total_refunded_ = 0;
 };

@@ -115,13 +115,33 @@ TEST(Detectors, SIM_03_UnheardAuthorization) {
   ExpectDetected({"SIM-03", "SAGA-SETTLES", 4, 100, "heavy", false, 17});
 }
 TEST(Detectors, SIM_04_RefundedBeforeStockReleased) {
-  ExpectDetected({"SIM-04", "STOCK-NO-LEAK", 4, 100, "heavy", false, 49});
+  ExpectDetected({"SIM-04", "STOCK-NO-LEAK", 4, 100, "heavy", false, 176});
 }
-// Found by the first 1000-seed sweep at 200 orders under the heavy plan (seed 223). Disabled
-// while its seed is being found again: the customers of issue 8 changed every seed's workload,
-// and seed 223 no longer reaches it, nor did seeds 1-250 at 100 orders and 200-240 at 200 orders.
+// Found by the first 1000-seed sweep at 200 orders under the heavy plan (seed 223). Disabled: since
+// the webhook latency changed every run's timing, seed 223 no longer reaches it, and no seed of
+// 1-450 at 200 orders or 1-400 at 100 orders (heavy plan) did; it needs a longer search than the
+// session had (see docs/findings.md, SIM-08).
 TEST(Detectors, DISABLED_SIM_08_AmbiguousCreateCompensated) {
   ExpectDetected({"SIM-08", "STOCK-NO-LEAK", 1, 200, "heavy", false, 223});
+}
+// Reached through realistic timing, not a shorter TTL: a payment that waits minutes on the
+// customer (3-D Secure, a bank app) or a webhook minutes late, and a reservation_expired event
+// the warehouse failed to publish (at most once). Each broke its invariant on a few of 300 seeds at
+// 50 orders (EC-11: 1 light, 1 heavy; SIM-05: 4 light, 7 heavy; SIM-01: 3 light, 5 heavy;
+// SIM-09: 1 heavy); the tests replay the seeds around one that did.
+TEST(Detectors, EC_11_PendingADayAfterItsStockLapsed) {
+  ExpectDetected({"EC-11", "ORDER-SETTLES", 4, 50, "light", false, 78});
+}
+TEST(Detectors, SIM_05_PaymentAfterTheReservationLapsed) {
+  ExpectDetected({"SIM-05", "ORDER-SETTLES", 5, 50, "heavy", false, 82});
+}
+TEST(Detectors, SIM_01_CancellationGivesBackBeforeItCommits) {
+  ExpectDetected({"SIM-01", "ORDER-SETTLES", 4, 50, "light", false, 33});
+}
+// Found by the 300-seed sweep of `fixed` at 50 orders under the heavy plan (seed 82), once the
+// payment latency made SIM-05's fix reachable.
+TEST(Detectors, SIM_09_ReReservationFailureSentToTheConfirmDlq) {
+  ExpectDetected({"SIM-09", "ORDER-SETTLES", 1, 50, "heavy", false, 82});
 }
 TEST(Detectors, SIM_07_AbandonedAttemptNotUndone) {
   ExpectDetected({"SIM-07", "SAGA-SETTLES", 4, 100, "heavy", false, 36});

@@ -18,6 +18,7 @@ const std::vector<Invariant>& AllInvariants() {
       {"PRICE-AS-CONFIRMED", InvariantKind::kAlways, &CheckPriceAsConfirmed},
       {"EFFECT-ONCE", InvariantKind::kSettled, &CheckEffectOnce},  // the bus keeps every event
       {"NO-SILENT-EVENT-LOSS", InvariantKind::kSettled, &CheckNoSilentEventLoss},
+      {"EVENT-SETTLES", InvariantKind::kSettled, &CheckEventSettles},  // the bus's deliveries
       {"ORDER-SETTLES", InvariantKind::kSettled, &CheckOrderSettles},
       {"CART-NOT-CLEANED-UNDER-LIVE-ORDER", InvariantKind::kAlways,
        &CheckCartNotCleanedUnderLiveOrder},

@@ -48,6 +48,7 @@ void CheckStockNoLeak(const sim::World& world, bool settled, std::vector<Violati
 void CheckCartNotCleanedUnderLiveOrder(const sim::World& world, bool settled,
                                        std::vector<Violation>& out);
 void CheckNoSilentEventLoss(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckEventSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckEffectOnce(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckPriceAsConfirmed(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckSagaSettles(const sim::World& world, bool settled, std::vector<Violation>& out);

@@ -1,8 +1,13 @@
 // ORDER-SETTLES (settled): no order left pending past its expiry (an order without expiry_at
-// counts from its creation, so EC-11's orders are caught); no cart left in checkout; refund
-// completed => order refunded; payment captured => order confirmed or later (or cancelled and
-// refunded), and a confirmed order holds its stock: every reservation committed.
+// counts from its creation), nor pending longer than kPendingAfterLapseBoundUs after every one of
+// its reservations lapsed at the warehouse (EC-11: an expiry a day away hides such an order from
+// the first check); no cart left in checkout; refund completed => order refunded; payment
+// captured => order confirmed or later (or cancelled and refunded), and a confirmed order holds
+// its stock: every reservation committed.
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
 
 #include "core/order/transitions.h"
 #include "fakes/fake_checkout_store.h"
@@ -12,6 +17,31 @@
 #include "properties/invariant.h"
 
 namespace csim::properties {
+namespace {
+
+// How long an order may stay pending once the warehouse holds nothing for it any more: the
+// order's own expiry (the payment window, 30 minutes from creation, so about 15 after the 15-minute
+// reservations lapse) plus one missed pass of the 15-minute cleanup, rounded up. A pending order
+// past this holds the customer's authorization for stock that is gone.
+constexpr DurationUs kPendingAfterLapseBoundUs = kHourUs;
+
+// When the last of `order`'s reservations lapsed at the warehouse (its TTL ran out while it was
+// still active); nullopt if any of them is confirmed, released, unknown or still holds stock.
+std::optional<TimeUs> AllLapsedAt(const sim::World& world, const Order& order, TimeUs now) {
+  TimeUs last = 0;
+  for (const OrderItem& item : order.items) {
+    const fakes::Reservation* r = world.warehouse().FindReservation(item.reservation_id);
+    if (r == nullptr) return std::nullopt;
+    const bool lapsed = r->status == fakes::ReservationStatus::kExpired ||
+                        (r->status == fakes::ReservationStatus::kActive && r->expires_at <= now);
+    if (!lapsed) return std::nullopt;
+    last = std::max(last, r->expires_at);
+  }
+  CSIM_CHECK(!order.items.empty(), "an order has items");
+  return last;
+}
+
+}  // namespace
 
 void CheckOrderSettles(const sim::World& world, bool settled, std::vector<Violation>& out) {
   if (!settled) return;
@@ -24,6 +54,18 @@ void CheckOrderSettles(const sim::World& world, bool settled, std::vector<Violat
       out.push_back({"ORDER-SETTLES", "order=" + id, "not pending past its expiry",
                      fmt::format("pending, {} expiry_at, created at {}",
                                  order.expiry_at ? "with" : "without", order.created_at),
+                     now});
+      continue;
+    }
+    if (order.status != OrderStatus::kPending) continue;
+    const std::optional<TimeUs> lapsed_at = AllLapsedAt(world, order, now);
+    if (lapsed_at && now - *lapsed_at > kPendingAfterLapseBoundUs) {
+      out.push_back({"ORDER-SETTLES", "order=" + id,
+                     fmt::format("not pending {} min after its reservations lapsed",
+                                 kPendingAfterLapseBoundUs / kMinuteUs),
+                     fmt::format("pending {} min after they lapsed, expiry in {} min",
+                                 (now - *lapsed_at) / kMinuteUs,
+                                 order.expiry_at ? (*order.expiry_at - now) / kMinuteUs : -1),
                      now});
     }
   }

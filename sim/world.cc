@@ -4,7 +4,24 @@
 
 #include <fmt/format.h>
 
+#include "core/topics.h"
+
 namespace csim::sim {
+namespace {
+
+// When a webhook decided now reaches the bus (see kCustomerApprovalPpm): one or two draws per
+// webhook, whatever the profile.
+DurationUs WebhookDelay(Rng& rng, const std::string& topic) {
+  const bool payment_outcome =
+      topic == topics::kPaymentConfirmed || topic == topics::kPaymentFailed;
+  if (payment_outcome && rng.ChancePpm(kCustomerApprovalPpm)) {
+    return rng.Between(kCustomerApprovalMinUs, kCustomerApprovalMaxUs);
+  }
+  if (rng.ChancePpm(kLateWebhookPpm)) return rng.Between(kMinuteUs, kLateWebhookMaxUs);
+  return 0;
+}
+
+}  // namespace
 
 World::World(WorldOptions options, Workload workload)
     : options_(std::move(options)),
@@ -55,6 +72,11 @@ World::World(WorldOptions options, Workload workload)
   for (const CustomerScript& customer : workload_.customers) {
     if (customer.points_balance > 0)
       loyalty_->SetBalance(customer.customer_id, customer.points_balance);
+    // One draw per customer, card or not, so the stream does not depend on the payment methods.
+    const bool never_approves = impl_->payment_rng.ChancePpm(kNeverApprovesPpm);
+    if (never_approves && customer.payment_method == PaymentMethod::kCard) {
+      payment_->AwaitCustomerForever(customer.customer_id);
+    }
   }
 
   impl_->customer_action = kernel_.trace().Intern("customer.checkout");
@@ -143,17 +165,25 @@ Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler, Event 
 }
 
 void World::PumpWebhooks() {
-  // Runs in the payment-gateway process: the gateway delivers each webhook until the bus accepts
-  // it (a real gateway retries unacknowledged webhooks), in the order it decided them.
-  for (Event& webhook : payment_->TakeWebhooks()) impl_->webhooks.push_back(std::move(webhook));
-  if (impl_->webhooks.empty() || impl_->webhook_pump_scheduled) return;
+  // Runs in the payment-gateway process: the gateway delivers each webhook, once due, until the
+  // bus accepts it (a real gateway retries unacknowledged webhooks), in the order they fall due.
+  const TimeUs now = kernel_.now();
+  auto& queue = impl_->webhooks;
+  for (Event& webhook : payment_->TakeWebhooks()) {
+    const TimeUs due = now + WebhookDelay(impl_->payment_rng, webhook.topic);
+    const bool queued =
+        queue.emplace(std::pair{due, ++impl_->webhooks_taken}, std::move(webhook)).second;
+    CSIM_CHECK(queued, "webhooks are numbered once");
+  }
+  CSIM_CHECK(queue.size() <= kWebhooksWaitingMax, "kWebhooksWaitingMax");
+  if (queue.empty() || impl_->webhook_pump_scheduled || queue.begin()->first.first > now) return;
   impl_->webhook_pump_scheduled = true;
   auto publish_all = [](World* world) -> Task<void> {
-    auto& queue = world->impl_->webhooks;
-    while (!queue.empty()) {
-      Status accepted = co_await world->impl_->fw_bus.Publish(queue.front());
+    auto& waiting = world->impl_->webhooks;
+    while (!waiting.empty() && waiting.begin()->first.first <= world->kernel_.now()) {
+      Status accepted = co_await world->impl_->fw_bus.Publish(waiting.begin()->second);
       if (!accepted.ok()) break;  // kept for the next pump
-      queue.pop_front();
+      waiting.erase(waiting.begin());
     }
     world->impl_->webhook_pump_scheduled = false;
   };

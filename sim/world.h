@@ -106,6 +106,9 @@ class World {
   const fakes::FakeLoyalty& loyalty() const { return *loyalty_; }
   const fakes::FakeEventBus& bus() const { return *bus_; }
   const fakes::FakeAlerts& alerts() const { return *alerts_; }
+  // For an invariant's failing-case test only: plants in the order database what the services
+  // never write. The explorer never calls it.
+  fakes::FakeOrderStore& order_db_for_tests() { return *order_db_; }
 
  private:
   struct Impl;

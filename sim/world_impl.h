@@ -1,7 +1,7 @@
 #pragma once
 // World's private parts, shared by sim/world.cc and sim/world_actors.cc only.
 
-#include <deque>
+#include <map>
 #include <set>
 #include <string>
 
@@ -35,6 +35,22 @@ inline constexpr DurationUs kWebhookDelayUs = 200 * kMillisecondUs;
 inline constexpr DurationUs kCustomerRetryUs = 5 * kSecondUs;
 inline constexpr Money kBaseShippingFee = 15'000 * kVnd;
 inline constexpr Money kPerItemShippingFee = 2'000 * kVnd;
+
+// How late the gateway's webhooks reach the bus, drawn per webhook from the world's payment stream
+// (the same draws under every profile; nothing here shortens a TTL). A payment outcome waits on
+// the customer for minutes in kCustomerApprovalPpm of the cases (a 3-D Secure challenge, a bank
+// app); of the other webhooks, kLateWebhookPpm are minutes late (the gateway's retry schedule);
+// the rest go out at the next pump.
+inline constexpr std::uint32_t kCustomerApprovalPpm = 50'000;  // 5 %
+inline constexpr DurationUs kCustomerApprovalMinUs = 2 * kMinuteUs;
+inline constexpr DurationUs kCustomerApprovalMaxUs = 25 * kMinuteUs;
+inline constexpr std::uint32_t kLateWebhookPpm = 10'000;  // 1 %
+inline constexpr DurationUs kLateWebhookMaxUs = 10 * kMinuteUs;
+// Card customers asked to approve their payment who never do (FakePaymentGateway::
+// AwaitCustomerForever): their order gets no payment outcome at all.
+inline constexpr std::uint32_t kNeverApprovesPpm = 30'000;  // 3 %
+// Webhooks decided by the gateway and not yet accepted by the bus, at most.
+inline constexpr std::size_t kWebhooksWaitingMax = 1'000'000;
 
 // The bus as the services see it: publishing passes a fault point, and the world is told so it
 // can schedule the delivery.
@@ -79,7 +95,7 @@ struct World::Impl {
         fw_bus(*world.faults_, *world.bus_, [&world] { world.PumpBusSoon(); }),
         fw_warehouse_client(*world.faults_, *world.warehouse_, "warehouse_client"),
         order_service(OrderPorts{clock, fw_order_db, fw_warehouse, fw_payment, &fw_warehouse_client,
-                                 !world.options_.order_uses_legacy_warehouse},
+                                 !world.options_.order_uses_legacy_warehouse, world.alerts_.get()},
                       world.options_.config, world.options_.profile),
         fw_orders(*world.faults_, order_service),
         checkout_ports{clock,      fw_checkout_db, fw_pricing,   fw_shipping,
@@ -91,7 +107,8 @@ struct World::Impl {
         outside_rng(world.rng_.Fork(0x4F555453)),  // "OUTS"
         crash_rng(world.rng_.Fork(0x43525348)),    // "CRSH"
         bus_duplicate(world.faults_->Point("bus.duplicate")),
-        bus_delay(world.faults_->Point("bus.delay")) {}
+        bus_delay(world.faults_->Point("bus.delay")),
+        payment_rng(world.rng_.Fork(0x5041594D)) {}  // "PAYM"
 
   SimClock clock;
   fakes::FakePricing pricing;
@@ -118,13 +135,16 @@ struct World::Impl {
   CheckoutApi checkout_api;  // what customers call
   bool bus_pump_scheduled = false;
   bool webhook_pump_scheduled = false;
-  std::deque<Event> webhooks;        // decided by the gateway, not yet accepted by the bus
+  // Decided by the gateway, not yet accepted by the bus, by (when due, order decided).
+  std::map<std::pair<TimeUs, std::int64_t>, Event> webhooks;
+  std::int64_t webhooks_taken = 0;
   std::set<std::string> fulfilling;  // orders the fulfillment service has started on
   std::set<std::string> called_off;  // orders it heard were cancelled: it ships none of them
   Rng outside_rng;                   // decisions of the outside world's services
   Rng crash_rng;                     // restart delays and the fault windows drawn per seed
   FaultPoint* bus_duplicate;         // an acknowledged delivery comes again
   FaultPoint* bus_delay;             // a delivery is held back, so later ones overtake it
+  Rng payment_rng;                   // customers' payment behaviour and webhook delays
   NameId customer_action = 0;
   NameId deliver_action = 0;
 };

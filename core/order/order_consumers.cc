@@ -95,7 +95,7 @@ Task<Status> OrderService::ConsumeReservationExpired(const Event& event) {
   });
   // A confirmed order already committed its stock: the lapse of the hold does not concern it.
   if (!holds || found->status != OrderStatus::kPending) co_return co_await MarkProcessed(event.id);
-  co_return co_await Cancel(found->id, "reservation expired", event.id, true);
+  co_return co_await Cancel(found->id, "reservation expired", event.id, CancelFrom::kPending);
 }
 
 Task<Status> OrderService::ConsumePaymentConfirmedHttpDeprecated(const Event& event) {

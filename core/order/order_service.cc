@@ -88,12 +88,18 @@ Task<Result<Order>> OrderService::CreateOrder(const CreateOrderRequest& request)
   order.authorization_id = request.authorization_id;
   order.status = OrderStatus::kPending;
   order.created_at = now;
-  // EC-11: as reviewed, cash-on-delivery orders get no expiry, so they never expire and stay
-  // pending once their reservations lapse; fixed, every pending order expires.
-  const bool cod = request.payment_method == PaymentMethod::kCashOnDelivery;
-  if (profile_.Fixed(FindingId("EC-11")) || !cod) {
-    order.expiry_at = now + config_.order.order_timeout_minutes * kMinuteUs;
-  }
+  // EC-11: as reviewed, a pending order expires after the order config map's
+  // auto_cancel_minutes (1440: 24 h), while its reservations lapse after the 15-minute TTL. When
+  // the warehouse's reservation_expired event does not arrive (its publish is at most once), the
+  // order stays pending for a day after its stock is gone, holding the customer's authorization,
+  // and the cleanup, which selects by expiry_at, does not touch it. Fixed: the expiry follows the
+  // payment window (order_timeout_minutes, 30), so the cleanup cancels such an order soon after
+  // its reservations lapsed.
+  const std::int64_t expiry_minutes = profile_.Fixed(FindingId("EC-11"))
+                                          ? config_.order.order_timeout_minutes
+                                          : config_.order.auto_cancel_minutes;
+  CSIM_CHECK(expiry_minutes > 0, "a pending order expires");
+  order.expiry_at = now + expiry_minutes * kMinuteUs;
   order.version = 1;
 
   OrderWrite write;
@@ -206,7 +212,10 @@ Task<Status> OrderService::ConsumePaymentConfirmed(const Event& event) {
   Order updated = order;
   updated.version = order.version + 1;
   updated.captured = event.GetInt("amount");
-  if (order.status == OrderStatus::kPending) co_await ApplyConfirm(order, updated, write);
+  if (order.status == OrderStatus::kPending) {
+    Status applied = co_await ApplyConfirm(order, updated, write);
+    if (!applied.ok()) co_return applied;  // redelivered: nothing was committed
+  }
   write.update = updated;
   Status committed = co_await ports_.store.Commit(write);
   co_await GiveBackReservedAgain(order, updated, committed);
@@ -247,10 +256,10 @@ Task<Status> OrderService::ConsumePaymentFailed(const Event& event) {
   auto processed = co_await ports_.store.IsProcessed(event.id);
   if (!processed.ok()) co_return processed.status();
   if (processed.value()) co_return Status::Ok();
-  co_return co_await Cancel(event.Get("order_id"), "payment failed", event.id, false);
+  co_return co_await Cancel(event.Get("order_id"), "payment failed", event.id, CancelFrom::kAny);
 }
 
-Task<void> OrderService::ApplyConfirm(const Order& order, Order& updated, OrderWrite& write) {
+Task<Status> OrderService::ApplyConfirm(const Order& order, Order& updated, OrderWrite& write) {
   CSIM_CHECK(CanTransition(order.status, OrderStatus::kConfirmed));
   CSIM_CHECK(updated.id == order.id);
   CSIM_CHECK(updated.items.size() == order.items.size());
@@ -275,6 +284,16 @@ Task<void> OrderService::ApplyConfirm(const Order& order, Order& updated, OrderW
         stock_gone = true;
         continue;
       }
+      // SIM-09: as SIM-05's fix was first written, any other failure of the new reservation falls
+      // back to the confirm DLQ below, whose retries can never confirm a lapsed reservation: the
+      // order is confirmed with no stock. Fixed: a passing failure (the warehouse unavailable, a
+      // timeout) leaves the whole confirmation uncommitted, to be tried again; the new
+      // reservation's reference makes a repeat return the reservation already made.
+      const bool passing = again.code() == Code::kUnavailable || again.code() == Code::kTimeout;
+      if (passing && profile_.Fixed(FindingId("SIM-09"))) {
+        co_return Status{Code::kUnavailable,
+                         "reserving a lapsed item again: " + again.status().ToString()};
+      }
     }
     all_confirmed = false;
     Event dlq = OrderOutboxEvent(order.id + ":confirm:" + item.reservation_id,
@@ -290,7 +309,7 @@ Task<void> OrderService::ApplyConfirm(const Order& order, Order& updated, OrderW
     updated.stock_released = false;
     updated.reservations_confirmed = false;
     AddCancelledEvents(updated, order.status, "stock lapsed before payment", write);
-    co_return;
+    co_return Status::Ok();
   }
   updated.reservations_confirmed = all_confirmed;
   write.outbox.push_back(StatusChangedEvent(updated, order.status));
@@ -298,6 +317,8 @@ Task<void> OrderService::ApplyConfirm(const Order& order, Order& updated, OrderW
     write.outbox.push_back(
         OrderOutboxEvent(order.id + ":stock_committed", topics::kStockCommitted, updated));
   }
+  CSIM_CHECK(write.outbox.size() > outbox_before, "a confirmation writes its status change");
+  co_return Status::Ok();
 }
 
 Task<bool> OrderService::ReleaseStock(const Order& order, OrderWrite& write) {
@@ -339,11 +360,11 @@ Task<bool> OrderService::ReleaseStock(const Order& order, OrderWrite& write) {
 }
 
 Task<Status> OrderService::CancelOrder(const std::string& order_id, const std::string& reason) {
-  co_return co_await Cancel(order_id, reason, "", false);
+  co_return co_await Cancel(order_id, reason, "", CancelFrom::kAny);
 }
 
 Task<Status> OrderService::Cancel(const std::string& order_id, const std::string& reason,
-                                  const std::string& processed_event_id, bool pending_only) {
+                                  const std::string& processed_event_id, CancelFrom from) {
   const bool from_event = !processed_event_id.empty();
   auto loaded = co_await ports_.store.GetOrder(order_id);
   if (!loaded.ok()) {
@@ -353,9 +374,11 @@ Task<Status> OrderService::Cancel(const std::string& order_id, const std::string
     co_return loaded.status();
   }
   Order order = std::move(loaded).value();
+  const bool admitted =
+      from == CancelFrom::kAny || order.status == OrderStatus::kPending ||
+      (from == CancelFrom::kPendingOrConfirmed && order.status == OrderStatus::kConfirmed);
   const bool skip = order.status == OrderStatus::kCancelled ||
-                    !CanTransition(order.status, OrderStatus::kCancelled) ||
-                    (pending_only && order.status != OrderStatus::kPending);
+                    !CanTransition(order.status, OrderStatus::kCancelled) || !admitted;
   if (skip) {
     if (from_event) co_return co_await MarkProcessed(processed_event_id);
     if (order.status == OrderStatus::kCancelled) co_return Status::Ok();

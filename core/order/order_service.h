@@ -39,6 +39,9 @@ struct OrderPorts {
   // and these two fields are ignored. The defaults keep the single-interface behaviour.
   WarehouseInventory* legacy_warehouse = nullptr;
   bool primary_warehouse_configured = true;
+  // Where a compensation that no retry can fix is reported (P1-CC-03 fixed: dead-lettered with an
+  // alert). REQUIRES: set wherever such a compensation can happen under that profile.
+  Alerts* alerts = nullptr;
 };
 
 // Finding M-01 / P2-CC-08: the maximum order amount hard-coded in the review's checkout constants
@@ -98,7 +101,8 @@ class OrderService final : public OrderClient {
   Task<Status> ConsumePaymentConfirmedHttpDeprecated(const Event& event);
 
   // compensation.reservation_confirm / _release / refund_restock: performs the warehouse action.
-  // Transient failures are returned (redelivered); a row that can never succeed is acknowledged.
+  // Transient failures are returned (redelivered); a row that can never succeed is acknowledged,
+  // and (P1-CC-03 fixed) dead-lettered with an alert naming the event.
   Task<Status> ConsumeCompensation(const Event& event);
 
   // Subscribes every consumer the order worker registers (refund.completed only if P0-CC-01 is
@@ -120,7 +124,9 @@ class OrderService final : public OrderClient {
   Schedule Jobs(EventBus& bus, Alerts& alerts);
 
   // ---- cron workers: one pass each, returning how many orders (rows) it acted on ----
-  // OrderCleanupJob: cancels pending orders whose expiry_at < now.
+  // OrderCleanupJob: cancels pending and confirmed orders whose expiry_at < now (review 8.2,
+  // EC-10: a confirmed order's committed stock is restocked, its money refunded by
+  // PaymentCompensationWorker).
   Task<std::int32_t> RunOrderCleanupOnce();
   // ReservationCleanupJob: releases (or restocks) the stock of cancelled orders whose
   // stock_released is false, then sets it.
@@ -131,6 +137,8 @@ class OrderService final : public OrderClient {
   // action is idempotent), so whichever path takes a row, its compensation runs.
   Task<std::int32_t> RunDlqRetryOnce();
   // CODAutoConfirmWorker: pending cash-on-delivery orders -> confirmed, reservations confirmed.
+  // (The review's "after delivery" is the cash collected at delivery, which the outside world
+  // records; see docs/findings.md on why the order itself is confirmed before shipping.)
   Task<std::int32_t> RunCodAutoConfirmOnce();
 
   // ==== Payment workers (CaptureRetryWorker, PaymentCompensationWorker); order_workers.cc ====
@@ -192,7 +200,9 @@ class OrderService final : public OrderClient {
   // reservations that could not be confirmed, stock.committed if all were. SIM-05 fixed: if a
   // lapsed reservation cannot be made again (the stock is gone), the order is cancelled instead
   // (its stock and money go back through ReservationCleanupJob and PaymentCompensationWorker).
-  Task<void> ApplyConfirm(const Order& order, Order& updated, OrderWrite& write);
+  // Returns Ok to commit; SIM-09 fixed, kUnavailable when making a lapsed reservation again failed
+  // for a passing reason: nothing may be committed, the caller tries the whole again later.
+  Task<Status> ApplyConfirm(const Order& order, Order& updated, OrderWrite& write);
   // After ApplyConfirm's commit: if it failed (`committed` neither ok nor a timeout, which may
   // hide a success) and the order is no longer pending (a concurrent cancellation won), puts back
   // the units of every reservation ReserveAgainAndConfirm made and confirmed for `updated`, which
@@ -203,11 +213,16 @@ class OrderService final : public OrderClient {
   // each that failed. Returns true if every one succeeded. As reviewed EC-14 with the primary
   // interface absent it does nothing and returns true (the stock leaks, unseen).
   Task<bool> ReleaseStock(const Order& order, OrderWrite& write);
+  // Which statuses a cancellation may start from, beyond what the transition table allows.
+  enum class CancelFrom { kAny, kPending, kPendingOrConfirmed };
   // CancelOrder with `processed_event_id` recorded in the same commit ("" for none). With an
-  // event id, an order that is missing, already cancelled or not cancellable (or, with
-  // `pending_only`, not pending) only records the event and returns Ok.
+  // event id, an order that is missing, already cancelled or not cancellable (or not in a status
+  // `from` admits) only records the event and returns Ok; without one such an order is
+  // kFailedPrecondition (already cancelled: Ok).
   Task<Status> Cancel(const std::string& order_id, const std::string& reason,
-                      const std::string& processed_event_id, bool pending_only);
+                      const std::string& processed_event_id, CancelFrom from);
+  // P1-CC-03 fixed: a compensation row no retry can fix reaches an operator, named by its event.
+  void DeadLetter(const Event& event, const Status& failure);
   // SIM-01 fixed: commits the cancellation, then releases stock and returns the payment.
   Task<Status> CancelThenCompensate(Order order, const std::string& reason,
                                     const std::string& processed_event_id);

@@ -53,7 +53,11 @@ Schedule OrderService::Jobs(EventBus& bus, Alerts& alerts) {
 Task<std::int32_t> OrderService::RunOrderCleanupOnce() {
   const TimeUs now = ports_.clock.Now();
   OrderQuery query;
-  query.statuses = {OrderStatus::kPending};
+  // As the review describes the job (section 8.2, EC-10), under both profiles: expired pending
+  // and confirmed orders. A confirmed order keeps the expiry_at it was created with (the payment
+  // window), so it is caught only when its payment arrived late and fulfillment has not taken it
+  // on yet; cancelling it restocks its committed units and PaymentCompensationWorker refunds it.
+  query.statuses = {OrderStatus::kPending, OrderStatus::kConfirmed};
   query.expiry_before = now;
   query.limit = kCleanupBatchMax;
   auto found = co_await ports_.store.FindOrders(query);
@@ -61,12 +65,14 @@ Task<std::int32_t> OrderService::RunOrderCleanupOnce() {
   CSIM_CHECK(found->size() <= static_cast<std::size_t>(kCleanupBatchMax));
   std::int32_t cancelled = 0;
   for (const Order& order : found.value()) {
-    CSIM_CHECK(order.status == OrderStatus::kPending);
-    CSIM_CHECK(order.expiry_at.has_value() && *order.expiry_at < now);
-    // pending_only: a payment confirmed since the query keeps its order.
-    Status status = co_await Cancel(order.id, "expired", "", true);
+    CSIM_CHECK(order.status == OrderStatus::kPending || order.status == OrderStatus::kConfirmed);
+    CSIM_CHECK(order.expiry_at.has_value(), "FindOrders ignored expiry_before");
+    CSIM_CHECK(*order.expiry_at < now, "FindOrders ignored expiry_before");
+    // An order fulfillment took on since the query (processing or later) keeps going.
+    Status status = co_await Cancel(order.id, "expired", "", CancelFrom::kPendingOrConfirmed);
     if (status.ok()) ++cancelled;
   }
+  CSIM_CHECK(cancelled <= kCleanupBatchMax);
   co_return cancelled;
 }
 
@@ -107,9 +113,22 @@ Task<std::int32_t> OrderService::RunReservationCleanupOnce() {
 }
 
 Task<Status> OrderService::ConsumeCompensation(const Event& event) {
+  CSIM_CHECK(IsCompensationTopic(event.topic), "the DLQ consumer takes compensation rows only");
   Status status = co_await RedriveCompensation(event);
   if (status.ok() || !IsPermanent(status.code())) co_return status;
+  // P1-CC-03, its DLQ part: as the worker is written, a compensation no redelivery can fix is
+  // acknowledged and nothing else happens, so its row counts as published and the loss is
+  // silent. Fixed: it is dead-lettered with an alert naming the event, then acknowledged.
+  if (profile_.Fixed(FindingId("P1-CC-03"))) DeadLetter(event, status);
   co_return Status::Ok();  // nothing a redelivery can fix
+}
+
+void OrderService::DeadLetter(const Event& event, const Status& failure) {
+  CSIM_CHECK(!failure.ok(), "only a failure is dead-lettered");
+  CSIM_CHECK(ports_.alerts != nullptr, "OrderPorts::alerts is required with P1-CC-03 fixed");
+  ports_.alerts->Raise(Alert{"compensation.dead_lettered", event.id,
+                             event.topic + " for " + event.Get("reservation_id") +
+                                 " cannot succeed: " + failure.ToString()});
 }
 
 Task<Status> OrderService::RedriveCompensation(const Event& event) {
@@ -150,7 +169,8 @@ Task<std::int32_t> OrderService::RunDlqRetryOnce() {
       row.status = OutboxStatus::kPublished;  // done: the publisher must not take it again
       ++redriven;
     } else if (IsPermanent(status.code()) || row.attempts >= kDlqAttemptsMax) {
-      row.status = OutboxStatus::kFailed;  // for an operator
+      row.status = OutboxStatus::kFailed;  // for an operator, who hears of it only when fixed
+      if (profile_.Fixed(FindingId("P1-CC-03"))) DeadLetter(row.event, status);
     } else {
       row.next_attempt_at = now + backoff_us;
     }
@@ -173,7 +193,7 @@ Task<std::int32_t> OrderService::RunCodAutoConfirmOnce() {
     OrderWrite write;
     Order updated = order;
     updated.version = order.version + 1;
-    co_await ApplyConfirm(order, updated, write);
+    if (!(co_await ApplyConfirm(order, updated, write)).ok()) continue;  // the next pass retries
     write.update = updated;
     const Status committed = co_await ports_.store.Commit(write);
     co_await GiveBackReservedAgain(order, updated, committed);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/topics.h"
+#include "fakes/fake_alerts.h"
 #include "fakes/fake_event_bus.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
@@ -33,8 +34,8 @@ class OrderServiceTest : public ::testing::Test {
 
   OrderService& Service() {
     if (!service) {
-      service = std::make_unique<OrderService>(OrderPorts{clock, store, warehouse, payment}, config,
-                                               profile);
+      service = std::make_unique<OrderService>(
+          OrderPorts{clock, store, warehouse, payment, nullptr, true, &alerts}, config, profile);
     }
     return *service;
   }
@@ -117,6 +118,7 @@ class OrderServiceTest : public ::testing::Test {
   fakes::FakeWarehouse warehouse{clock};
   fakes::FakePaymentGateway payment{clock};
   fakes::FakeEventBus bus{clock};
+  fakes::FakeAlerts alerts;
   Config config = DefaultConfig();
   Profile profile = Profile::AllFixed();
   std::unique_ptr<OrderService> service;
@@ -237,6 +239,71 @@ TEST_F(OrderServiceTest, ConfirmOfALapsedReservationReservesAgain) {
   EXPECT_EQ(OutboxCount(topics::kStockCommitted), 1);
 }
 
+// A warehouse whose new reservations fail (kUnavailable, before any effect) while it is down.
+class ReservationsDown final : public WarehouseInventory {
+ public:
+  explicit ReservationsDown(WarehouseInventory& inner) : inner_(inner) {}
+  Task<Result<std::string>> ReserveWithTtl(const ReserveRequest& request) override {
+    if (down) co_return Status{Code::kUnavailable, "warehouse down"};
+    co_return co_await inner_.ReserveWithTtl(request);
+  }
+  Task<Status> Confirm(const std::string& reservation_id) override {
+    co_return co_await inner_.Confirm(reservation_id);
+  }
+  Task<Status> Release(const std::string& reservation_id) override {
+    co_return co_await inner_.Release(reservation_id);
+  }
+  Task<Status> Restock(const std::string& sku, const std::string& warehouse_id,
+                       std::int32_t quantity, const std::string& reference) override {
+    co_return co_await inner_.Restock(sku, warehouse_id, quantity, reference);
+  }
+  Task<Result<std::int32_t>> Available(const std::string& sku) override {
+    co_return co_await inner_.Available(sku);
+  }
+  bool down = false;
+
+ private:
+  WarehouseInventory& inner_;
+};
+
+// SIM-09: the payment came after the reservation lapsed and the warehouse is briefly down when
+// SIM-05's fix reserves again. Fixed, nothing is committed and the redelivery confirms the order
+// on a new reservation; as SIM-05's fix was first written, the lapsed reservation goes to the
+// confirm DLQ and the order is confirmed with no stock.
+TEST_F(OrderServiceTest, PassingFailureOfTheReReservationIsRetriedNotSentToTheDlq) {
+  for (bool fixed : {true, false}) {
+    Profile local = Profile::AllFixed();
+    if (!fixed) local.SetAsReviewed(FindingId("SIM-09"));
+    ReservationsDown flaky(warehouse);
+    OrderService orders(OrderPorts{clock, store, flaky, payment, nullptr, true, &alerts}, config,
+                        local);
+    const std::string session = fixed ? "s-fixed" : "s-reviewed";
+    Order order = RunSync(orders.CreateOrder(Request(session, 2))).value();
+    const std::int64_t committed_before = Stock().committed;
+    LapseReservations();
+    ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+    const std::vector<Event> webhooks = payment.TakeWebhooks();
+    ASSERT_EQ(webhooks.size(), 1u);
+    flaky.down = true;
+    Status first = RunSync(orders.ConsumePaymentConfirmed(webhooks[0]));
+    flaky.down = false;
+    if (fixed) {
+      EXPECT_EQ(first.code(), Code::kUnavailable);  // the bus redelivers
+      EXPECT_EQ(Stored(order.id).status, OrderStatus::kPending);
+      EXPECT_TRUE(RunSync(orders.ConsumePaymentConfirmed(webhooks[0])).ok());
+      EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+      EXPECT_TRUE(Stored(order.id).reservations_confirmed);
+      EXPECT_EQ(Stock().committed, committed_before + 2);
+    } else {
+      EXPECT_TRUE(first.ok());
+      EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+      EXPECT_FALSE(Stored(order.id).reservations_confirmed);
+      EXPECT_EQ(Stock().committed, committed_before);  // confirmed with nothing held
+    }
+  }
+  EXPECT_EQ(OutboxCount(topics::kReservationConfirmDlq), 1);  // the as-reviewed run's only
+}
+
 // SIM-05 fixed: with the stock gone meanwhile, the paid order is cancelled (and so refunded by the
 // payment compensation) instead of confirmed with nothing behind it.
 TEST_F(OrderServiceTest, ConfirmOfALapsedReservationWithoutStockCancels) {
@@ -323,15 +390,64 @@ TEST_F(OrderServiceTest, DeprecatedHttpPathFixedRegistersNothing) {
   EXPECT_EQ(OutboxCount(topics::kStockCommitted), 1);
 }
 
-// ---- EC-11: COD orders without expiry ----
+// ---- EC-11: a pending order expires after auto_cancel_minutes (24 h) as reviewed ----
 
-TEST_F(OrderServiceTest, CodOrderAsReviewedHasNoExpiryAndStaysPending) {
+TEST_F(OrderServiceTest, PendingOrderAsReviewedOutlivesItsLapsedReservationsByADay) {
   profile.SetAsReviewed(FindingId("EC-11"));
-  Order order = Create("s-1", 1, PaymentMethod::kCashOnDelivery);
-  EXPECT_FALSE(order.expiry_at.has_value());
-  clock.Advance(2 * kDayUs);
-  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 0);
+  Order order = Create("s-1", 2);
+  ASSERT_TRUE(order.expiry_at.has_value());
+  EXPECT_EQ(*order.expiry_at - order.created_at, 1440 * kMinuteUs);
+  clock.Advance(3 * kHourUs);  // the 15-minute reservation lapsed long ago
+  EXPECT_EQ(Stock().active_reserved, 0);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 0);  // the query is by expiry_at
   EXPECT_EQ(Stored(order.id).status, OrderStatus::kPending);
+  // The customer's money stays held for the order the whole time.
+  EXPECT_EQ(payment.FindAuthorization(order.authorization_id)->status,
+            fakes::AuthStatus::kAuthorized);
+  clock.Advance(21 * kHourUs + kMinuteUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 1);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+}
+
+TEST_F(OrderServiceTest, PendingCardOrderFixedExpiresWithThePaymentWindow) {
+  Order order = Create("s-1", 2);
+  ASSERT_TRUE(order.expiry_at.has_value());
+  EXPECT_EQ(*order.expiry_at - order.created_at, 30 * kMinuteUs);
+  clock.Advance(31 * kMinuteUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 1);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
+  EXPECT_EQ(payment.FindAuthorization(order.authorization_id)->status, fakes::AuthStatus::kVoided);
+}
+
+// ---- EC-10: the cleanup cancels expired confirmed orders too (review 8.2) ----
+
+TEST_F(OrderServiceTest, CleanupCancelsAnExpiredConfirmedOrderAndRestocksIt) {
+  Order order = CaptureAndConfirm(Create("s-1", 3));
+  ASSERT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+  ASSERT_EQ(Stock().committed, 3);
+  clock.Advance(29 * kMinuteUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 0);  // not yet expired
+  clock.Advance(2 * kMinuteUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 1);
+  const Order cancelled = Stored(order.id);
+  EXPECT_EQ(cancelled.status, OrderStatus::kCancelled);
+  EXPECT_EQ(Stock().committed, 0);  // the reservation was committed: restocked, not released
+  EXPECT_EQ(warehouse.Restocks().size(), 1u);
+  EXPECT_EQ(payment.Orders().at(order.id).refunded, order.total);  // refunded by the cancellation
+}
+
+TEST_F(OrderServiceTest, CleanupLeavesAnExpiredOrderFulfillmentTookOn) {
+  Order order = CaptureAndConfirm(Create("s-1", 2));
+  Order processing = Stored(order.id);
+  processing.version++;
+  processing.status = OrderStatus::kProcessing;
+  OrderWrite write;
+  write.update = processing;
+  ASSERT_TRUE(RunSync(store.Commit(write)).ok());
+  clock.Advance(2 * kHourUs);
+  EXPECT_EQ(RunSync(Service().RunOrderCleanupOnce()), 0);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kProcessing);
+  EXPECT_EQ(Stock().committed, 2);
 }
 
 TEST_F(OrderServiceTest, CodOrderFixedExpiresAndIsCancelled) {
@@ -453,6 +569,37 @@ TEST_F(OrderServiceTest, DlqRetryMarksUnconfirmableRowFailed) {
       EXPECT_EQ(row.status, OutboxStatus::kPending);  // left to the outbox publisher
     }
   }
+  // P1-CC-03 fixed: an operator hears of it, by the row's event id.
+  ASSERT_EQ(alerts.Count("compensation.dead_lettered"), 1);
+  EXPECT_EQ(alerts.Raised().back().subject, order.id + ":confirm:" + order.items[0].reservation_id);
+}
+
+// The DLQ consumer (the bus delivered the row): a permanent failure is acknowledged either way;
+// fixed, dead-lettered with an alert naming the event; as reviewed, silently.
+TEST_F(OrderServiceTest, DlqConsumerDeadLettersAPermanentFailureWithAnAlertWhenFixed) {
+  for (bool fixed : {true, false}) {
+    if (!fixed) profile.SetAsReviewed(FindingId("P1-CC-03"));
+    Event row = MakeEvent(fixed ? "dlq-1" : "dlq-2", topics::kReservationConfirmDlq,
+                          {{"order_id", "o-1"}, {"reservation_id", "no-such-reservation"}});
+    const std::size_t alerts_before = alerts.Raised().size();
+    EXPECT_TRUE(RunSync(Service().ConsumeCompensation(row)).ok());  // nothing to redeliver
+    ASSERT_EQ(alerts.Raised().size(), alerts_before + (fixed ? 1u : 0u)) << fixed;
+    if (fixed) {
+      EXPECT_EQ(alerts.Raised().back().subject, "dlq-1");
+    }
+  }
+  EXPECT_EQ(alerts.Count("compensation.dead_lettered"), 1);
+}
+
+// A passing failure is returned for redelivery, with no alert under either profile.
+TEST_F(OrderServiceTest, DlqConsumerReturnsAPassingFailureForRedelivery) {
+  Order order = Create("s-1", 1);
+  Event row =
+      MakeEvent("dlq-1", topics::kReservationConfirmDlq,
+                {{"order_id", order.id}, {"reservation_id", order.items[0].reservation_id}});
+  EXPECT_TRUE(RunSync(Service().ConsumeCompensation(row)).ok());
+  EXPECT_EQ(Stock().committed, 1);  // the reservation was still live: confirmed
+  EXPECT_TRUE(alerts.Raised().empty());
 }
 
 TEST_F(OrderServiceTest, DlqRetryRedrivesRestockRow) {

@@ -1,0 +1,132 @@
+// Each invariant that no finding breaks in the random world has a test here in which it fails:
+// the world is run, then a state the services never write is planted in a fake's ground truth,
+// and the invariant must report exactly that; on the untouched world it holds.
+#include <gtest/gtest.h>
+
+#include "core/order/transitions.h"
+#include "fakes/fake_alerts.h"
+#include "fakes/fake_event_bus.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_payment.h"
+#include "fakes/run_sync.h"
+#include "properties/invariant.h"
+#include "sim/workload.h"
+#include "sim/world.h"
+
+namespace csim::properties {
+namespace {
+
+std::vector<Violation> Only(const std::vector<Violation>& found, const std::string& name) {
+  std::vector<Violation> kept;
+  for (const Violation& v : found) {
+    if (v.invariant == name) kept.push_back(v);
+  }
+  return kept;
+}
+
+sim::WorkloadOptions Orders(std::int32_t orders) {
+  sim::WorkloadOptions options;
+  options.orders = orders;
+  return options;
+}
+
+// A run of `seed` with 20 customers under `profile`, no faults, drained.
+std::unique_ptr<sim::World> RunWorld(Profile profile = Profile::AllFixed(),
+                                     std::uint64_t seed = 1) {
+  sim::WorldOptions options;
+  options.seed = seed;
+  options.profile = profile;
+  auto world = std::make_unique<sim::World>(options, sim::GenerateWorkload(seed, Orders(20)));
+  world->Run();
+  return world;
+}
+
+TEST(ValidTransitions, HoldsOnTheWorldAndFailsOnAMoveTheTableForbids) {
+  auto world = RunWorld();
+  ASSERT_GT(world->order_db().StatusChanges().size(), 20u);  // the run moved orders along
+  std::vector<Violation> found;
+  CheckValidTransitions(*world, true, found);
+  EXPECT_TRUE(found.empty()) << found.front().actual;
+
+  // Two orders written straight into the database: one moved pending -> delivered (skipping
+  // confirmed, processing and shipped), one moved pending -> confirmed (allowed).
+  fakes::FakeOrderStore& db = world->order_db_for_tests();
+  const std::size_t changes_before = db.StatusChanges().size();
+  for (const char* id : {"planted-bad", "planted-good"}) {
+    Order order;
+    order.id = id;
+    order.cart_session_id = std::string{id} + "-session";
+    order.status = OrderStatus::kPending;
+    OrderWrite insert;
+    insert.insert = order;
+    ASSERT_TRUE(fakes::RunSync(db.Commit(insert)).ok());
+    order.version = 2;
+    order.status =
+        std::string{id} == "planted-bad" ? OrderStatus::kDelivered : OrderStatus::kConfirmed;
+    OrderWrite move;
+    move.update = order;
+    ASSERT_TRUE(fakes::RunSync(db.Commit(move)).ok());
+  }
+  ASSERT_EQ(db.StatusChanges().size(), changes_before + 2);
+  ASSERT_FALSE(CanTransition(OrderStatus::kPending, OrderStatus::kDelivered));
+
+  found.clear();
+  CheckValidTransitions(*world, true, found);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].invariant, "VALID-TRANSITIONS");
+  EXPECT_EQ(found[0].entity, "order=planted-bad");
+  EXPECT_EQ(found[0].actual, "pending -> delivered");
+  EXPECT_EQ(found[0].time_us, world->kernel().now());
+  // The whole set of invariants sees it too, and only VALID-TRANSITIONS among the order moves.
+  EXPECT_EQ(Only(CheckInvariants(*world, true), "VALID-TRANSITIONS").size(), 1u);
+}
+
+// P0-CC-01 as reviewed: no consumer of payments.refund.completed, so the bus delivers every refund
+// to nobody; fixed, every delivery of the run is acknowledged.
+TEST(EventSettles, RefundsDeliveredToNobodyBreakItAndFixedHolds) {
+  // Seed 2 cancels a paid order, whose refund completes at the gateway.
+  auto fixed = RunWorld(Profile::AllFixed(), 2);
+  EXPECT_TRUE(Only(CheckInvariants(*fixed, true), "EVENT-SETTLES").empty());
+  ASSERT_GT(fixed->bus().Deliveries().size(), 100u);
+
+  Profile profile = Profile::AllFixed();
+  profile.SetAsReviewed(FindingId("P0-CC-01"));
+  auto reviewed = RunWorld(profile, 2);
+  ASSERT_GT(reviewed->payment().TotalRefunded(), 0) << "the run refunded nothing";
+  const auto found = Only(CheckInvariants(*reviewed, true), "EVENT-SETTLES");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].entity, "topic=payments.refund.completed");
+}
+
+// P1-CC-03's DLQ part, reached by the world: with SIM-05 as reviewed, seed 86 (50 orders, light
+// faults) confirms an order whose payment came after its reservation lapsed; the confirm DLQ row
+// is published, and its consumer cannot confirm a lapsed reservation. As reviewed it acknowledges
+// that silently: the bus accepted the row, the warehouse never confirmed it, no alert names it.
+// Fixed, the same row is dead-lettered with an alert and NO-SILENT-EVENT-LOSS holds.
+TEST(NoSilentEventLoss, DlqConsumersSilentAcknowledgementBreaksItTheAlertSettlesIt) {
+  for (bool alert_fixed : {true, false}) {
+    sim::WorldOptions options;
+    options.seed = 86;
+    options.faults = *sim::FaultPlan::Named("light");
+    options.profile.SetAsReviewed(FindingId("SIM-05"));
+    if (!alert_fixed) options.profile.SetAsReviewed(FindingId("P1-CC-03"));
+    sim::World world(options, sim::GenerateWorkload(86, Orders(50)));
+    world.Run();
+    const auto found = Only(CheckInvariants(world, true), "NO-SILENT-EVENT-LOSS");
+    const std::string row = "order-sess-41:confirm:res-3";
+    ASSERT_TRUE(world.bus().Accepted(row)) << "the seed no longer reaches the lapsed confirm";
+    std::int64_t alerts_for_row = 0;
+    for (const Alert& alert : world.alerts().Raised()) alerts_for_row += alert.subject == row;
+    if (alert_fixed) {
+      EXPECT_TRUE(found.empty()) << found.front().entity;
+      EXPECT_GE(alerts_for_row, 1);
+    } else {
+      ASSERT_EQ(found.size(), 1u);
+      EXPECT_EQ(found[0].entity, "order outbox " + row);
+      EXPECT_EQ(alerts_for_row, 0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace csim::properties
