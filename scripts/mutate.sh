@@ -1,15 +1,16 @@
 #!/bin/sh
 # Mutation testing of core/: applies each mutant of scripts/mutants.txt (a small change that breaks
 # what the service promises: a dropped release, void, dedup or outbox write, a flipped condition),
-# rebuilds, and runs the default exploration: a swarm sweep of `fixed`. A mutant is killed when the
+# rebuilds, and runs a sweep of `fixed` (30 seeds, 50 orders, the heavy plan by default: swarm
+# waits until `fixed` holds there). A mutant is killed when the
 # sweep fails (an invariant broke or an internal check fired), survives when it passes, is
 # stillborn when it does not compile and stale when its text is no longer in the file.
 # Works on a copy of the tree; the checkout is never touched. Needs perl (Debian's perl-base).
 # Usage: scripts/mutate.sh [--seeds N] [--orders K] [--faults PLAN] [--only ID]
 set -eu
-seeds=40
+seeds=30
 orders=50
-faults=swarm
+faults=heavy
 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,6 +25,7 @@ case "$seeds$orders" in *[!0-9]*|'') echo "mutate.sh: --seeds and --orders take 
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 mkdir "$work/src"
 (cd "$top" && tar --exclude=./build --exclude=./out --exclude=./.git -cf - .) | (cd "$work/src" && tar -xf -)
 cmake -S "$work/src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCSIM_BUILD_BENCH=OFF >/dev/null
