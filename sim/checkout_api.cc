@@ -40,9 +40,7 @@ template <class R>
 Task<R> CheckoutApi::Call(std::function<Task<R>()> request) {
   const ProcessId caller = kernel_.current();
   CSIM_CHECK(caller != kNoProcess && caller != server_, "a customer calls from its own process");
-  ++requests_;
   if (!kernel_.IsUp(server_)) {
-    ++refused_;
     co_await kernel_.Sleep(kConnectionRefusedUs);
     co_return R{Status{Code::kUnavailable, "checkout-api: connection refused (process down)"}};
   }
@@ -57,7 +55,6 @@ Task<R> CheckoutApi::Call(std::function<Task<R>()> request) {
   co_await ReplyAwaiter<R>{reply.get()};
   CSIM_CHECK(reply->woken, "a customer is woken by a reply or by its patience");
   if (reply->value) co_return std::move(*reply->value);
-  ++timed_out_;
   co_return R{Status{Code::kTimeout, "checkout-api: no answer within the customer's patience"}};
 }
 

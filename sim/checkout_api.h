@@ -34,10 +34,6 @@ class CheckoutApi {
   // The customer's "cancel my order" button, served by checkout-api through the order service.
   Task<Status> CancelOrder(std::string order_id);
 
-  std::uint64_t requests() const { return requests_; }
-  std::uint64_t timed_out() const { return timed_out_; }
-  std::uint64_t refused() const { return refused_; }
-
  private:
   // Runs `request` in the server process; the caller (a process of its own) waits for its reply
   // at most kCustomerPatienceUs.
@@ -48,9 +44,6 @@ class CheckoutApi {
   ProcessId server_;
   CheckoutService& checkout_;
   OrderClient& orders_;
-  std::uint64_t requests_ = 0;
-  std::uint64_t timed_out_ = 0;
-  std::uint64_t refused_ = 0;
 };
 
 }  // namespace csim::sim

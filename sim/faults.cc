@@ -1,5 +1,7 @@
 #include "sim/faults.h"
 
+#include <algorithm>
+
 namespace csim::sim {
 namespace {
 
@@ -47,20 +49,6 @@ std::string_view Name(WindowKind kind) {
       return "slow";
     case WindowKind::kBurst:
       return "burst";
-  }
-  return "?";
-}
-
-std::string_view Name(FaultKind kind) {
-  switch (kind) {
-    case FaultKind::kFailBefore:
-      return "fail_before";
-    case FaultKind::kFailAfter:
-      return "fail_after";
-    case FaultKind::kCrashBefore:
-      return "crash_before";
-    case FaultKind::kCrashAfter:
-      return "crash_after";
   }
   return "?";
 }
@@ -157,7 +145,6 @@ FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
   for (const FaultTrigger& trigger : plan_.triggers) {
     CSIM_CHECK(trigger.call >= 1, "a trigger names a call from 1");
     CSIM_CHECK(!trigger.point.empty(), "a trigger names a point");
-    triggered_points_.insert(trigger.point);
   }
 }
 
@@ -186,6 +173,8 @@ FaultPoint* FaultLayer::Point(const std::string& name, bool polling) {
     if (polling && !plan_.rules.contains(name)) {
       point.rule.fail_before_ppm = point.rule.fail_after_ppm = point.rule.crash_ppm = 0;
     }
+    point.triggered = std::any_of(plan_.triggers.begin(), plan_.triggers.end(),
+                                  [&](const FaultTrigger& t) { return t.point == name; });
     point.action = kernel_.trace().Intern(name);
     it = points_.emplace(name, std::move(point)).first;
   }
@@ -243,7 +232,7 @@ void FaultLayer::CrashCaller(FaultPoint& point) {
 
 FaultLayer::Decision FaultLayer::Decide(FaultPoint& point) {
   if (quiet_) return Decision::kNone;
-  if (triggered_points_.contains(point.name)) {
+  if (point.triggered) {
     // The plan's exact triggers win over coins on the calls they name.
     for (const FaultTrigger& trigger : plan_.triggers) {
       if (trigger.point != point.name || trigger.call != point.reached) continue;

@@ -20,7 +20,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,7 +60,6 @@ struct FaultWindow {
 };
 
 enum class FaultKind { kFailBefore, kFailAfter, kCrashBefore, kCrashAfter };
-std::string_view Name(FaultKind kind);
 
 // An exact fault: call number `call` (1-based) of point `point` gets `kind`.
 struct FaultTrigger {
@@ -122,7 +120,8 @@ bool PointMatches(std::string_view pattern, std::string_view name);
 struct FaultPoint {
   std::string name;
   FaultRule rule;
-  bool polling = false;  // exempt from coins (see the file comment)
+  bool polling = false;    // exempt from coins (see the file comment)
+  bool triggered = false;  // some trigger of the plan names this point
   NameId action = 0;
   std::uint64_t reached = 0;
   std::uint64_t fired_before = 0;
@@ -140,7 +139,6 @@ class FaultLayer {
   // The pointer stays valid for the layer's life.
   FaultPoint* Point(const std::string& name, bool polling = false);
   const std::map<std::string, FaultPoint>& points() const { return points_; }
-  const FaultPlan& plan() const { return plan_; }
 
   // Runs `effect` (a callable returning Task<R>, R a Status or Result) at `point`, with latency and
   // the plan's faults, and records one trace event with `detail`.
@@ -163,7 +161,6 @@ class FaultLayer {
 
   // Turns every fault off (the liveness phase); latency stays.
   void Quiesce() { quiet_ = true; }
-  bool quiet() const { return quiet_; }
 
  private:
   enum class Decision { kNone, kBefore, kAfter, kCrashBefore, kCrashAfter };
@@ -193,7 +190,6 @@ class FaultLayer {
   bool quiet_ = false;
   std::map<std::string, FaultPoint> points_;
   std::vector<FaultWindow> windows_;
-  std::set<std::string> triggered_points_;  // points some trigger names
   std::function<bool(ProcessId)> crashable_;
   std::function<void(ProcessId)> on_crash_;
   std::array<NameId, kCodeCount> code_outcomes_{};
