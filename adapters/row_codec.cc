@@ -72,7 +72,7 @@ Result<FailedCompensation> CompensationFromRow(const pqxx::row& row) {
   FailedCompensation compensation;
   compensation.id = row["id"].as<std::int64_t>();
   Result<CompensationKind> kind =
-      EnumFrom<CompensationKind>(row["kind"].as<int>(), 7, "compensation kind");
+      EnumFrom<CompensationKind>(row["kind"].as<int>(), 8, "compensation kind");
   if (!kind.ok()) return kind.status();
   compensation.kind = kind.value();
   compensation.subject = row["subject"].as<std::string>();

@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 26> kFindings{{
+inline constexpr std::array<FindingInfo, 28> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -99,6 +99,16 @@ inline constexpr std::array<FindingInfo, 26> kFindings{{
      "SIM-05's re-reservation that fails for a passing reason sends the lapsed reservation to the "
      "confirm DLQ, which can never confirm it: the order is confirmed with no stock held",
      "ORDER-SETTLES"},
+    {"SIM-10", "",
+     "a failed compensation is given up after its retry budget (5 voids 30 s apart), however "
+     "long the service it needs is down: an outage that outlasts the budget leaves the customer's "
+     "authorization held until the hold lapses, days later",
+     "SAGA-SETTLES"},
+    {"SIM-11", "",
+     "a reserve that timed out after it took effect, whose reservation the compensation could not "
+     "look up because the warehouse was unreachable, is never queued for release: its stock is "
+     "held until the TTL lapses",
+     "STOCK-NO-LEAK"},
     {"SIM-12", "",
      "a confirm that reserved a lapsed order's stock again (SIM-05's fix) and then lost its commit "
      "to a concurrent cancellation leaves the new reservation committed for a cancelled order",

@@ -80,6 +80,8 @@ std::string_view Name(CompensationKind kind) {
       return "release_promotion";
     case CompensationKind::kVoidAuthorizationByKey:
       return "void_authorization_by_key";
+    case CompensationKind::kReleaseReservationByReference:
+      return "release_reservation_by_reference";
     case CompensationKind::kGiveBackPoints:
       return "give_back_points";
   }

@@ -127,14 +127,15 @@ enum class CompensationKind {
   kReleaseReservation,  // ... and those the fixed profile adds (EC-06, P2-CC-04, EC-12)
   kReleasePromotion,
   kGiveBackPoints,
-  kVoidAuthorizationByKey,  // SIM-03: an authorization whose id the saga never heard back
+  kVoidAuthorizationByKey,         // SIM-03: an authorization whose id the saga never heard back
+  kReleaseReservationByReference,  // SIM-11: a reservation whose id the saga never heard back
 };
 enum class CompensationStatus { kPending, kDone, kExhausted };
 
 struct FailedCompensation {
   std::int64_t id = 0;  // 0: not stored yet
   CompensationKind kind = CompensationKind::kVoidAuthorization;
-  std::string subject;  // authorization id, promo code, cart id or reservation id
+  std::string subject;  // authorization id or key, promo code, cart id, reservation id or reference
   std::map<std::string, std::string> fields;
   std::int32_t attempts = 0;
   std::int32_t max_attempts = 0;

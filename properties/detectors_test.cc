@@ -155,12 +155,20 @@ TEST(Detectors, SIM_01_CancellationGivesBackBeforeItCommits) {
 TEST(Detectors, SIM_09_ReReservationFailureSentToTheConfirmDlq) {
   ExpectDetected({"SIM-09", "ORDER-SETTLES", 300, 100, "heavy"});
 }
-// Disabled after the explorer's merge (2026-11-29): no seed of 1-300 at 100 orders under the heavy
-// plan reaches it any more. A swarm sweep finds it blind (11 of seeds 1-100 at 50 orders, and the
-// teeth test), but `fixed` itself fails two of those swarm seeds (10 and 80: the open SIM-10 and
-// SIM-11, docs/findings.md), so a swarm hunt cannot show `fixed` holding until they are fixed.
-TEST(Detectors, DISABLED_SIM_07_AbandonedAttemptNotUndone) {
+// No seed of 1-300 at 100 orders under the heavy plan reaches it since the explorer's merge
+// (2026-11-29); the swarm plan does (11 of seeds 1-100 at 50 orders).
+TEST(Detectors, SIM_07_AbandonedAttemptNotUndone) {
   ExpectDetected({"SIM-07", "SAGA-SETTLES", 300, 50, "swarm"});
+}
+// Found by the swarm sweep of fixed (seed 10 of 1-200 at 50 orders): five voids 30 s apart all fell
+// inside one payment slow period, and the row was given up with the hold still on.
+TEST(Detectors, SIM_10_CompensationBudgetSpentInOneOutage) {
+  ExpectDetected({"SIM-10", "SAGA-SETTLES", 300, 50, "swarm"});
+}
+// Found by the swarm sweep of fixed (seeds 80, 107, 197, 200 of 1-200 at 50 orders): SIM-06's
+// lookups of a reservation whose reserve timed out all fell in a warehouse outage.
+TEST(Detectors, SIM_11_UnheardReservationLookupsFailInAnOutage) {
+  ExpectDetected({"SIM-11", "STOCK-NO-LEAK", 300, 50, "swarm"});
 }
 // Found by the 300-seed sweep of fixed at 50 orders under the heavy plan (seed 30), its only
 // failure: a COD order's reservation lapsed; CODAutoConfirmWorker reserved it again and confirmed
@@ -176,11 +184,10 @@ TEST(Detectors, DISABLED_SIM_12_ReservedAgainForACancelledOrder) {
 // P2-CC-04: as reviewed, a promotion is claimed after the order exists, best effort: a claim that
 // fails and whose DLQ row is not written (or whose retries all fail) leaves an order with a
 // discount the promotion never recorded.
-// Disabled after the explorer's merge (2026-11-29): no seed of 1-300 at 40 orders (light) reaches
-// it; a swarm sweep does (1 of seeds 1-100 at 50 orders), but `fixed` fails swarm seeds 10 and 80
-// (the open SIM-10 and SIM-11), so a swarm hunt cannot show `fixed` holding yet.
-TEST(Detectors, DISABLED_P2_CC_04_PromotionAppliedAfterTheOrder) {
-  ExpectDetected({"P2-CC-04", "PROMO-NO-BUDGET-LEAK", 300});
+// No seed of 1-300 at 40 orders (light) reaches it since the explorer's merge (2026-11-29); the
+// swarm plan does (1 of seeds 1-100 at 50 orders).
+TEST(Detectors, P2_CC_04_PromotionAppliedAfterTheOrder) {
+  ExpectDetected({"P2-CC-04", "PROMO-NO-BUDGET-LEAK", 300, 50, "swarm"});
 }
 
 // One whole world under `profile`, every invariant checked after every event.

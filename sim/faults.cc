@@ -182,6 +182,34 @@ FaultPoint* FaultLayer::Point(const std::string& name, bool polling) {
   return &it->second;
 }
 
+DurationUs FaultLayer::DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
+                                     TimeUs to_us) const {
+  CSIM_CHECK(from_us <= to_us, "an interval ends after it starts");
+  std::vector<std::pair<TimeUs, TimeUs>> spans;
+  spans.reserve(windows_.size());
+  for (const FaultWindow& window : windows_) {
+    const bool touches =
+        window.points == "*" || std::any_of(ports.begin(), ports.end(), [&](std::string_view port) {
+          CSIM_CHECK(!port.empty() && port.back() == '.', "a port prefix");
+          return window.points.starts_with(port);
+        });
+    if (!touches) continue;
+    const TimeUs begin = std::max(window.from_us, from_us);
+    const TimeUs end = std::min({window.until_us, to_us, quiet_since_});
+    if (begin < end) spans.emplace_back(begin, end);
+  }
+  std::sort(spans.begin(), spans.end());
+  DurationUs disturbed = 0;
+  TimeUs covered_until = from_us;
+  for (const auto& [begin, end] : spans) {
+    const TimeUs start = std::max(begin, covered_until);
+    if (end > start) disturbed += end - start;
+    covered_until = std::max(covered_until, end);
+  }
+  CSIM_CHECK(disturbed >= 0 && disturbed <= to_us - from_us, "disturbed time lies in the interval");
+  return disturbed;
+}
+
 FaultLayer::WindowEffect FaultLayer::Windows(FaultPoint& point) {
   WindowEffect effect;
   if (quiet_ || windows_.empty()) return effect;

@@ -18,6 +18,8 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -155,12 +157,20 @@ class FaultLayer {
   // Adds a window (the world draws the random ones at the start of its run).
   void AddWindow(FaultWindow window);
   const std::vector<FaultWindow>& windows() const { return windows_; }
+  // How long, within [from_us, to_us), some window touched a point of one of `ports` (prefixes
+  // such as "warehouse."): time in which no caller could count on them. Windows end when faults
+  // are switched off.
+  DurationUs DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
+                           TimeUs to_us) const;
   // Which processes a crash may hit, and what to do once one has crashed (the world restarts it).
   void SetCrashPolicy(std::function<bool(ProcessId)> crashable,
                       std::function<void(ProcessId)> on_crash);
 
   // Turns every fault off (the liveness phase); latency stays.
-  void Quiesce() { quiet_ = true; }
+  void Quiesce() {
+    quiet_ = true;
+    quiet_since_ = std::min(quiet_since_, kernel_.now());
+  }
 
  private:
   enum class Decision { kNone, kBefore, kAfter, kCrashBefore, kCrashAfter };
@@ -188,6 +198,7 @@ class FaultLayer {
   Rng rng_;
   FaultPlan plan_;
   bool quiet_ = false;
+  TimeUs quiet_since_ = std::numeric_limits<TimeUs>::max();
   std::map<std::string, FaultPoint> points_;
   std::vector<FaultWindow> windows_;
   std::function<bool(ProcessId)> crashable_;

@@ -74,6 +74,27 @@ TEST(FaultLayer, SlowWindowPastTheDeadlineAppliesTheEffectAndTimesOut) {
   EXPECT_EQ(layer.points().at("locks.acquire").fired_after, 3u);
 }
 
+TEST(FaultLayer, DisturbedTimeIsTheUnionOfTheWindowsOnThePortsAsked) {
+  Harness h;
+  FaultPlan plan;
+  // warehouse 10-40 s, every port 30-50 s (overlapping), checkout_db 100-130 s, payment 60-90 s.
+  plan.windows.push_back({"warehouse.", WindowKind::kOutage, 10 * kSecondUs, 40 * kSecondUs});
+  plan.windows.push_back({"*", WindowKind::kBurst, 30 * kSecondUs, 50 * kSecondUs, 500'000});
+  plan.windows.push_back(
+      {"checkout_db.commit", WindowKind::kOutage, 100 * kSecondUs, 130 * kSecondUs});
+  plan.windows.push_back({"payment.", WindowKind::kOutage, 60 * kSecondUs, 90 * kSecondUs});
+  FaultLayer layer(h.kernel, Rng(3), plan);
+  EXPECT_EQ(layer.DisturbedTime({"warehouse."}, 0, 200 * kSecondUs), 40 * kSecondUs);
+  EXPECT_EQ(layer.DisturbedTime({"warehouse.", "checkout_db."}, 0, 200 * kSecondUs),
+            70 * kSecondUs);
+  EXPECT_EQ(layer.DisturbedTime({"warehouse."}, 20 * kSecondUs, 35 * kSecondUs), 15 * kSecondUs);
+  EXPECT_EQ(layer.DisturbedTime({"loyalty."}, 0, 200 * kSecondUs), 20 * kSecondUs);
+  // Switched off at 110 s: the checkout_db window counts only up to then.
+  h.kernel.RunUntil(110 * kSecondUs);
+  layer.Quiesce();
+  EXPECT_EQ(layer.DisturbedTime({"checkout_db."}, 0, 200 * kSecondUs), 30 * kSecondUs);
+}
+
 TEST(FaultLayer, TriggerFailsExactlyTheNthCall) {
   Harness h;
   FaultPlan plan;

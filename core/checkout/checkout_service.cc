@@ -528,6 +528,20 @@ Task<void> ConfirmSaga::FindUnheardReservation() {
     // Refused outright (no stock, bad request): the first reserve made nothing either.
     if (found.code() != Code::kTimeout && found.code() != Code::kUnavailable) co_return;
   }
+  // SIM-11: every lookup failed, so the warehouse may hold a reservation nobody will release
+  // before its TTL lapses. Fixed: FailedCompensationWorker looks it up by reference and releases
+  // it once the warehouse answers again.
+  if (profile_.AsReviewedOn(FindingId("SIM-11"))) co_return;
+  const ReserveRequest& lost = *reserve_timed_out_;
+  CSIM_CHECK(!lost.reference.empty() && lost.quantity > 0 && lost.ttl_us > 0,
+             "the reserve that timed out was a valid request");
+  auto c = Compensation(CompensationKind::kReleaseReservationByReference, lost.reference,
+                        config_.checkout.release_max_retries, ports_.clock.Now());
+  c.fields["sku"] = lost.sku;
+  c.fields["warehouse_id"] = lost.warehouse_id;
+  c.fields["quantity"] = std::to_string(lost.quantity);
+  c.fields["ttl_us"] = std::to_string(lost.ttl_us);
+  queued_.push_back(std::move(c));
 }
 
 Task<void> ConfirmSaga::ApplyPromotionsAfterOrder(const Order& order) {

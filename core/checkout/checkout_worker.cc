@@ -1,5 +1,6 @@
 #include "core/checkout/checkout_worker.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 #include <system_error>
@@ -27,14 +28,20 @@ const std::string& Field(const FailedCompensation& row, const std::string& key) 
   return it->second;
 }
 
-Money ParseMoney(const std::string& text) {
-  Money value = 0;
+// A number field the saga writes (a discount, a quantity, a TTL): never negative.
+std::int64_t ParseCount(const std::string& text) {
+  std::int64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  CSIM_CHECK(error == std::errc{}, "compensation discount is not an integer");
-  CSIM_CHECK(end == text.data() + text.size(), "compensation discount has trailing text");
-  CSIM_CHECK(value >= 0, "a discount is never negative");
+  CSIM_CHECK(error == std::errc{}, "compensation number field is not an integer");
+  CSIM_CHECK(end == text.data() + text.size(), "compensation number field has trailing text");
+  CSIM_CHECK(value >= 0, "a compensation number field is never negative");
   return value;
 }
+
+// SIM-10 fixed: retries a row keeps after its alert, backing off to hourly: about a day, well
+// inside the days an authorization hold lasts, and far past any outage the fault model draws.
+constexpr std::int32_t kAttemptsPastAlertMax = 30;
+constexpr DurationUs kBackoffPastAlertMaxUs = kHourUs;
 
 }  // namespace
 
@@ -214,7 +221,7 @@ Task<Status> CheckoutWorker::RetryCompensation(FailedCompensation row, TimeUs no
       co_return co_await ports_.payment.Void(row.subject);
     case CompensationKind::kApplyPromotion:
       co_return co_await ports_.promotions.ClaimUsage(row.subject, Field(row, "reference"),
-                                                      ParseMoney(Field(row, "discount")));
+                                                      ParseCount(Field(row, "discount")));
     case CompensationKind::kCartCleanup:
       co_return co_await RetryCartCleanup(std::move(row), now);
     case CompensationKind::kReleaseReservation:
@@ -225,6 +232,8 @@ Task<Status> CheckoutWorker::RetryCompensation(FailedCompensation row, TimeUs no
       co_return co_await VoidByKey(row.subject);
     case CompensationKind::kGiveBackPoints:
       co_return co_await ports_.loyalty.GiveBack(row.subject, Field(row, "reference"));
+    case CompensationKind::kReleaseReservationByReference:
+      co_return co_await ReleaseByReference(row);
   }
   CSIM_CHECK(false, "unknown compensation kind");
   co_return Fail(Code::kInvalidArgument, "unknown compensation kind");
@@ -256,6 +265,24 @@ Task<Status> CheckoutWorker::VoidByKey(const std::string& idempotency_key) {
   co_return co_await ports_.payment.Void(found.value());
 }
 
+// SIM-11 fixed: the reservation a timed-out reserve may have made. Reserving again with the same
+// reference returns it whatever its state (or makes one, if the first never landed), and releasing
+// that is Ok for a reservation already released or lapsed.
+Task<Status> CheckoutWorker::ReleaseByReference(const FailedCompensation& row) {
+  CSIM_CHECK(row.kind == CompensationKind::kReleaseReservationByReference);
+  ReserveRequest request{Field(row, "sku"), Field(row, "warehouse_id"),
+                         static_cast<std::int32_t>(ParseCount(Field(row, "quantity"))),
+                         ParseCount(Field(row, "ttl_us")), row.subject};
+  CSIM_CHECK(request.quantity > 0 && request.ttl_us > 0, "the saga queues a valid reserve");
+  auto found = co_await ports_.warehouse.ReserveWithTtl(request);
+  // Refused (no stock, unknown warehouse): no reservation exists under this reference.
+  if (found.code() == Code::kInsufficient || found.code() == Code::kNotFound) {
+    co_return Status::Ok();
+  }
+  if (!found.ok()) co_return found.status();
+  co_return co_await ports_.warehouse.Release(found.value());
+}
+
 // completeCartAfterOrderCreation again: the cart (subject) completed for its order, with the
 // finalize events.
 Task<Status> CheckoutWorker::RetryCartCleanup(FailedCompensation row, TimeUs now) {
@@ -276,19 +303,34 @@ Task<Status> CheckoutWorker::RetryCartCleanup(FailedCompensation row, TimeUs now
 
 Task<bool> CheckoutWorker::RecordOutcome(FailedCompensation row, Status outcome, TimeUs now) {
   CSIM_CHECK(row.max_attempts > 0, "a compensation has a retry budget");
-  CSIM_CHECK(row.attempts < row.max_attempts, "an exhausted row is never retried");
+  // SIM-10: as reviewed a row is given up (exhausted) with its alert after max_attempts tries
+  // compensation_backoff_seconds apart, so an outage longer than that budget leaves the effect in
+  // place for good. Fixed: the alert goes out at max_attempts as before, and the row stays pending
+  // for kAttemptsPastAlertMax more tries whose backoff doubles up to kBackoffPastAlertMaxUs.
+  const std::int32_t give_up_at = profile_.Fixed(FindingId("SIM-10"))
+                                      ? row.max_attempts + kAttemptsPastAlertMax
+                                      : row.max_attempts;
+  CSIM_CHECK(row.attempts < give_up_at, "an exhausted row is never retried");
   bool alert = false;
   if (outcome.ok()) {
     row.status = CompensationStatus::kDone;
   } else {
     row.attempts += 1;
-    row.next_attempt_at = now + config_.checkout.compensation_backoff_seconds * kSecondUs;
-    if (row.attempts >= row.max_attempts) {
-      row.status = CompensationStatus::kExhausted;
-      alert = !row.alert_sent;  // AlertSent: one alert per row, however often it is seen
+    const DurationUs base_us = config_.checkout.compensation_backoff_seconds * kSecondUs;
+    DurationUs backoff_us = base_us;
+    for (std::int32_t past = row.attempts - row.max_attempts; past > 0; --past) {
+      backoff_us = std::min(2 * backoff_us, std::max(kBackoffPastAlertMaxUs, base_us));
+    }
+    CSIM_CHECK(backoff_us >= base_us, "a retry never comes sooner than the configured backoff");
+    row.next_attempt_at = now + backoff_us;
+    if (row.attempts >= row.max_attempts && !row.alert_sent) {
+      alert = true;  // AlertSent: one alert per row, however often it is seen
       row.alert_sent = true;
     }
+    if (row.attempts >= give_up_at) row.status = CompensationStatus::kExhausted;
   }
+  CSIM_CHECK(row.status != CompensationStatus::kExhausted || row.alert_sent,
+             "a row is never given up without its alert");
   CheckoutWrite write;
   write.compensations.push_back(row);
   Status committed = co_await ports_.store.Commit(write);

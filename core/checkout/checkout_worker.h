@@ -10,6 +10,8 @@
 //     releases the reservations of the order created from it, even while that order is live.
 //   as reviewed, a cart whose completion failed stays in `checkout` forever; fixed, the
 //     cleanup completes it when its order exists.
+//   SIM-10: as reviewed, a compensation is given up after its retry budget whatever the outage;
+//     fixed, it keeps retrying past its alert, backing off to hourly, for about a day.
 
 #include <cstddef>
 #include <cstdint>
@@ -56,8 +58,9 @@ class CheckoutWorker {
 
   // FailedCompensationWorker, one pass: retries every due pending compensation once. Success
   // marks it done; failure counts an attempt and backs off compensation_backoff_seconds; the
-  // attempt that reaches max_attempts marks it exhausted and raises one compensation.exhausted
-  // alert. Returns the number of rows processed (retried, whatever the outcome).
+  // attempt that reaches max_attempts raises one compensation.exhausted alert and, as reviewed
+  // (SIM-10), gives the row up. Returns the number of rows processed (retried, whatever the
+  // outcome).
   Task<std::int32_t> RunFailedCompensationsOnce();
 
   // FailedCompensationsCleanupJob, one pass: deletes, in one commit, up to
@@ -80,6 +83,7 @@ class CheckoutWorker {
   Task<Status> RetryCompensation(FailedCompensation row, TimeUs now);
   Task<Status> RetryCartCleanup(FailedCompensation row, TimeUs now);
   Task<Status> VoidByKey(const std::string& idempotency_key);
+  Task<Status> ReleaseByReference(const FailedCompensation& row);
   Task<bool> CompensateAbandonedAttempt(const Cart& cart);
   Task<bool> RecordOutcome(FailedCompensation row, Status outcome, TimeUs now);
 

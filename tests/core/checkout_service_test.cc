@@ -105,7 +105,15 @@ class FlakyWarehouse final : public WarehouseInventory {
  public:
   explicit FlakyWarehouse(WarehouseInventory& inner) : inner_(inner) {}
   Task<Result<std::string>> ReserveWithTtl(const ReserveRequest& request) override {
-    co_return co_await inner_.ReserveWithTtl(request);
+    if (reserve_down_after_timeout_ && timed_out_once_) {
+      co_return Status{Code::kUnavailable, "warehouse down"};
+    }
+    auto reserved = co_await inner_.ReserveWithTtl(request);
+    if (reserve_down_after_timeout_ && reserved.ok()) {
+      timed_out_once_ = true;
+      co_return Status{Code::kTimeout, "deadline exceeded after the reservation was made"};
+    }
+    co_return reserved;
   }
   Task<Status> Confirm(const std::string& reservation_id) override {
     co_return co_await inner_.Confirm(reservation_id);
@@ -122,10 +130,18 @@ class FlakyWarehouse final : public WarehouseInventory {
     co_return co_await inner_.Available(sku);
   }
   void FailReleases(bool fail) { fail_releases_ = fail; }
+  // The next reserve takes effect but times out; every reserve after it finds the warehouse down.
+  void TimeOutReserveThenGoDown() {
+    reserve_down_after_timeout_ = true;
+    timed_out_once_ = false;
+  }
+  void ComeBack() { reserve_down_after_timeout_ = false; }
 
  private:
   WarehouseInventory& inner_;
   bool fail_releases_ = false;
+  bool reserve_down_after_timeout_ = false;
+  bool timed_out_once_ = false;
 };
 
 // The gateway whose Void can be made to fail (kUnavailable, before any effect).
@@ -711,6 +727,39 @@ TEST_F(PartialReservationTest, FailedRollbackReleaseIsQueuedWhenFixed) {
   EXPECT_EQ(CartOf("c1").status, CartStatus::kActive);
   EXPECT_EQ(CartOf("c1").version, previewed_version_ + 2);
   EXPECT_TRUE(order_store_.Orders().empty());
+}
+
+// ---- SIM-11: a reservation the saga never heard, its lookups all failing ----
+
+TEST_F(CheckoutServiceTest, UnheardReservationIsQueuedForReleaseByReferenceWhenFixedSim11) {
+  for (bool fixed : {true, false}) {
+    const std::string cart_id = fixed ? "c-fixed" : "c-reviewed";
+    profile_ = Profile::AllFixed();
+    if (!fixed) profile_.SetAsReviewed(FindingId("SIM-11"));
+    StandardCart(cart_id);
+    const std::size_t reservations_before = warehouse_.Reservations().size();
+    const std::size_t rows_before = CompensationRows().size();
+    flaky_warehouse_.TimeOutReserveThenGoDown();
+    auto result = Checkout(cart_id, Card());
+    flaky_warehouse_.ComeBack();
+    EXPECT_EQ(result.code(), Code::kTimeout);
+    EXPECT_EQ(CartOf(cart_id).status, CartStatus::kActive);
+    // The first reserve landed: 2 x sku-1 held, under a reference the saga never heard back.
+    ASSERT_EQ(warehouse_.Reservations().size(), reservations_before + 1);
+    const fakes::Reservation& made = warehouse_.Reservations().back();
+    EXPECT_EQ(made.status, fakes::ReservationStatus::kActive);
+    auto rows = CompensationRows(CompensationKind::kReleaseReservationByReference);
+    if (!fixed) {
+      EXPECT_EQ(CompensationRows().size(), rows_before);  // nothing will release it before its TTL
+      continue;
+    }
+    ASSERT_EQ(rows.size(), 1U);
+    EXPECT_EQ(rows[0].subject, made.reference);
+    EXPECT_EQ(rows[0].fields.at("sku"), made.sku);
+    EXPECT_EQ(rows[0].fields.at("warehouse_id"), made.warehouse_id);
+    EXPECT_EQ(rows[0].fields.at("quantity"), std::to_string(made.quantity));
+    EXPECT_EQ(rows[0].max_attempts, config_.checkout.release_max_retries);
+  }
 }
 
 // ---- P2-CC-03 / EC-12: loyalty points ----

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_checkout_store.h"
@@ -328,7 +329,9 @@ TEST_F(OnceFailingVoidTest, VoidRetrySucceedsAfterFirstFailure) {
   EXPECT_EQ(alerts_.Count("compensation.exhausted"), 0);
 }
 
-TEST_F(FailingVoidTest, ExhaustionRaisesExactlyOneAlert) {
+// SIM-10 as reviewed: the review's worker gives a row up at max_attempts, backoff 30 s apart.
+TEST_F(FailingVoidTest, AsReviewedSim10ExhaustsAtMaxAttemptsWithExactlyOneAlert) {
+  profile_.SetAsReviewed(FindingId("SIM-10"));
   constexpr std::int32_t kMaxAttempts = 3;
   std::int64_t id = InsertCompensation(VoidRow("auth-unknown", kMaxAttempts));
   for (std::int32_t pass = 0; pass < 2 * kMaxAttempts; ++pass) {
@@ -342,6 +345,100 @@ TEST_F(FailingVoidTest, ExhaustionRaisesExactlyOneAlert) {
   EXPECT_EQ(alerts_.CountByKind().at("compensation.exhausted"), 1);
   EXPECT_EQ(CompensationPass(), 0);
   EXPECT_EQ(alerts_.Count("compensation.exhausted"), 1);
+}
+
+// SIM-10 fixed: the alert goes out at max_attempts, the row keeps retrying with a backoff that
+// doubles up to an hour, and is given up 30 attempts later (about a day).
+TEST_F(FailingVoidTest, FixedSim10KeepsRetryingPastTheAlertBackingOffToHourly) {
+  constexpr std::int32_t kMaxAttempts = 3;
+  const DurationUs base = config_.checkout.compensation_backoff_seconds * kSecondUs;
+  std::int64_t id = InsertCompensation(VoidRow("auth-unknown", kMaxAttempts));
+  std::vector<DurationUs> backoffs;
+  for (std::int32_t pass = 0; pass < 100; ++pass) {
+    const TimeUs before = Now();
+    if (CompensationPass() == 0) break;
+    const FailedCompensation& row = store_.Compensations().at(id);
+    backoffs.push_back(row.next_attempt_at - before);
+    clock_.Advance(row.next_attempt_at - before);
+  }
+  const FailedCompensation& row = store_.Compensations().at(id);
+  EXPECT_EQ(row.status, CompensationStatus::kExhausted);
+  EXPECT_EQ(row.attempts, kMaxAttempts + 30);
+  ASSERT_EQ(backoffs.size(), static_cast<std::size_t>(kMaxAttempts + 30));
+  EXPECT_EQ(backoffs[0], base);
+  EXPECT_EQ(backoffs[kMaxAttempts - 1], base);  // the alert's attempt, still 30 s
+  EXPECT_EQ(backoffs[kMaxAttempts], 2 * base);  // then doubling ...
+  EXPECT_EQ(backoffs[kMaxAttempts + 1], 4 * base);
+  EXPECT_EQ(backoffs.back(), kHourUs);  // ... up to an hour
+  DurationUs total = 0;
+  for (DurationUs b : backoffs) total += b;
+  EXPECT_GT(total, 20 * kHourUs);
+  EXPECT_EQ(alerts_.Count("compensation.exhausted"), 1) << "one alert, at max_attempts";
+}
+
+// SIM-10 fixed: a void that finds the gateway back after the alert still voids the hold.
+class GatewayDownForEightVoidsTest : public CheckoutWorkerTest {
+ protected:
+  GatewayDownForEightVoidsTest() : CheckoutWorkerTest(8) {}
+  // A void row (5 attempts) for a real hold, then 20 hourly worker passes; the row's id.
+  std::int64_t VoidThroughTheOutage() {
+    auto authorization = RunSync(gateway_.Authorize("auth:s1", "customer-1", 100 * kVnd));
+    EXPECT_TRUE(authorization.ok());
+    authorization_id_ = authorization.value();
+    std::int64_t id = InsertCompensation(VoidRow(authorization_id_, 5));
+    for (std::int32_t pass = 0; pass < 20; ++pass) {
+      (void)CompensationPass();
+      clock_.Advance(kHourUs);
+    }
+    return id;
+  }
+  fakes::AuthStatus HoldStatus() const {
+    return gateway_.FindAuthorization(authorization_id_)->status;
+  }
+  std::string authorization_id_;
+};
+
+TEST_F(GatewayDownForEightVoidsTest, FixedSim10VoidsAfterAnOutageLongerThanTheBudget) {
+  const std::int64_t id = VoidThroughTheOutage();
+  EXPECT_EQ(store_.Compensations().at(id).status, CompensationStatus::kDone);
+  EXPECT_EQ(store_.Compensations().at(id).attempts, 8);
+  EXPECT_EQ(HoldStatus(), fakes::AuthStatus::kVoided);
+  EXPECT_EQ(alerts_.Count("compensation.exhausted"), 1);
+}
+
+TEST_F(GatewayDownForEightVoidsTest, AsReviewedSim10GivesTheVoidUpAndTheHoldStays) {
+  profile_.SetAsReviewed(FindingId("SIM-10"));
+  const std::int64_t id = VoidThroughTheOutage();
+  EXPECT_EQ(store_.Compensations().at(id).status, CompensationStatus::kExhausted);
+  EXPECT_EQ(store_.Compensations().at(id).attempts, 5);
+  EXPECT_EQ(HoldStatus(), fakes::AuthStatus::kAuthorized);
+  EXPECT_EQ(alerts_.Count("compensation.exhausted"), 1);
+}
+
+// SIM-11 fixed: a reservation known only by its reference is looked up and released.
+TEST_F(CheckoutWorkerTest, ReleaseByReferenceFreesTheReservationTheSagaNeverHeard) {
+  ASSERT_TRUE(RunSync(warehouse_.ReserveWithTtl(
+                          ReserveRequest{"sku-1", "wh-1", 3, kHourUs, "session-9:v1:0"}))
+                  .ok());
+  ASSERT_EQ(ActiveReserved(), 3);
+  FailedCompensation row;
+  row.kind = CompensationKind::kReleaseReservationByReference;
+  row.subject = "session-9:v1:0";
+  row.max_attempts = 10;
+  row.fields = {{"sku", "sku-1"},
+                {"warehouse_id", "wh-1"},
+                {"quantity", "3"},
+                {"ttl_us", std::to_string(kHourUs)}};
+  std::int64_t id = InsertCompensation(row);
+  // And one whose reserve never landed: the lookup makes the reservation and releases it.
+  row.subject = "session-9:v1:1";
+  std::int64_t never = InsertCompensation(row);
+
+  EXPECT_EQ(CompensationPass(), 2);
+  EXPECT_EQ(store_.Compensations().at(id).status, CompensationStatus::kDone);
+  EXPECT_EQ(store_.Compensations().at(never).status, CompensationStatus::kDone);
+  EXPECT_EQ(ActiveReserved(), 0);
+  EXPECT_EQ(warehouse_.Reservations().size(), 2u);
 }
 
 TEST_F(CheckoutWorkerTest, ApplyPromotionRetryClaimsUsage) {
