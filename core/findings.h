@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 28> kFindings{{
+inline constexpr std::array<FindingInfo, 30> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -113,6 +113,16 @@ inline constexpr std::array<FindingInfo, 28> kFindings{{
      "a confirm that reserved a lapsed order's stock again (SIM-05's fix) and then lost its commit "
      "to a concurrent cancellation leaves the new reservation committed for a cancelled order",
      "STOCK-NO-LEAK"},
+    {"SIM-13", "",
+     "the cleanup that undoes an attempt left without an order (SIM-07's fix) leaves its "
+     "reservations to their TTL: an operator's reservation TTL longer than auto_cancel_minutes "
+     "keeps the stock held after the cart is reopened",
+     "STOCK-NO-LEAK"},
+    {"SIM-14", "",
+     "a reservation confirm that fails for a passing reason goes to the confirm DLQ and the order "
+     "is committed confirmed; a warehouse outage longer than the reservation's remaining TTL makes "
+     "every DLQ retry meet a lapsed reservation: the order ships with no stock held",
+     "ORDER-SETTLES"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

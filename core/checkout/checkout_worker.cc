@@ -233,21 +233,41 @@ Task<Status> CheckoutWorker::RetryCompensation(FailedCompensation row, TimeUs no
     case CompensationKind::kGiveBackPoints:
       co_return co_await ports_.loyalty.GiveBack(row.subject, Field(row, "reference"));
     case CompensationKind::kReleaseReservationByReference:
-      co_return co_await ReleaseByReference(row);
+      co_return co_await ReleaseByReference(
+          ReserveRequest{Field(row, "sku"), Field(row, "warehouse_id"),
+                         static_cast<std::int32_t>(ParseCount(Field(row, "quantity"))),
+                         ParseCount(Field(row, "ttl_us")), row.subject});
   }
   CSIM_CHECK(false, "unknown compensation kind");
   co_return Fail(Code::kInvalidArgument, "unknown compensation kind");
 }
 
 // SIM-07: a saga whose compensation could not be recorded (its void failed and both commits of
-// the compensation rows failed, or its process stopped mid-saga) leaves the cart in checkout and
-// its side effects behind. As reviewed the cleanup only moves the cart on, and the authorization
-// holds the customer's money for days. Fixed: the cleanup undoes the attempt from durable keys
-// alone before it moves the cart (every call is idempotent and Ok when there is nothing to undo;
-// reservations need nothing: by now their TTL has lapsed). Returns true when all of it is undone.
+// the compensation rows failed, its process stopped mid-saga, or SIM-08's fix left an order
+// creation of unknown outcome) leaves the cart in checkout and its side effects behind. As reviewed
+// the cleanup only moves the cart on, and the authorization holds the customer's money for days.
+// Fixed: the cleanup undoes the attempt from durable keys alone before it moves the cart (every
+// call is idempotent and Ok when there is nothing to undo). Returns true when all of it is undone.
+// SIM-13: SIM-07's fix leaves reservations to their TTL, which has lapsed by now only while the TTL
+// is shorter than auto_cancel_minutes; an operator's longer order.reservation_timeout_minutes
+// (read when P1-CC-02 is fixed) keeps the stock held. Fixed: each item's reservation is released
+// by the reference the saga reserved it under.
 Task<bool> CheckoutWorker::CompensateAbandonedAttempt(const Cart& cart) {
   const std::string attempt = AttemptInProgress(cart);
-  bool undone = (co_await VoidByKey(AuthorizationKey(attempt))).ok();
+  CSIM_CHECK(cart.items.size() <= kOrderItemsMax, "a cart has at most 100 items");
+  bool undone = true;
+  if (profile_.Fixed(FindingId("SIM-13"))) {
+    for (std::size_t i = 0; i < cart.items.size(); ++i) {
+      const CartItem& item = cart.items[i];
+      // The phantom pool of EC-08 holds no stock, and a reserve there would only make one.
+      if (!item.warehouse_id || item.warehouse_id->empty()) continue;
+      ReserveRequest request{item.sku, item.warehouse_id.value_or(""), item.quantity,
+                             config_.checkout.reservation_payment_ttl_minutes * kMinuteUs,
+                             attempt + ":" + std::to_string(i)};
+      undone = (co_await ReleaseByReference(std::move(request))).ok() && undone;
+    }
+  }
+  undone = (co_await VoidByKey(AuthorizationKey(attempt))).ok() && undone;
   for (const std::string& code : cart.checkout_promo_codes) {
     undone = (co_await ports_.promotions.ReleaseUsage(code, attempt)).ok() && undone;
   }
@@ -265,15 +285,12 @@ Task<Status> CheckoutWorker::VoidByKey(const std::string& idempotency_key) {
   co_return co_await ports_.payment.Void(found.value());
 }
 
-// SIM-11 fixed: the reservation a timed-out reserve may have made. Reserving again with the same
-// reference returns it whatever its state (or makes one, if the first never landed), and releasing
-// that is Ok for a reservation already released or lapsed.
-Task<Status> CheckoutWorker::ReleaseByReference(const FailedCompensation& row) {
-  CSIM_CHECK(row.kind == CompensationKind::kReleaseReservationByReference);
-  ReserveRequest request{Field(row, "sku"), Field(row, "warehouse_id"),
-                         static_cast<std::int32_t>(ParseCount(Field(row, "quantity"))),
-                         ParseCount(Field(row, "ttl_us")), row.subject};
-  CSIM_CHECK(request.quantity > 0 && request.ttl_us > 0, "the saga queues a valid reserve");
+// SIM-11 and SIM-13 fixed: the reservation made (or maybe made) under `request.reference`.
+// Reserving again with the same reference returns it whatever its state (or makes one, if the
+// first never landed), and releasing that is Ok for a reservation already released or lapsed.
+Task<Status> CheckoutWorker::ReleaseByReference(ReserveRequest request) {
+  CSIM_CHECK(!request.reference.empty(), "a reservation is found by its reference");
+  CSIM_CHECK(request.quantity > 0 && request.ttl_us > 0, "the saga reserved a valid request");
   auto found = co_await ports_.warehouse.ReserveWithTtl(request);
   // Refused (no stock, unknown warehouse): no reservation exists under this reference.
   if (found.code() == Code::kInsufficient || found.code() == Code::kNotFound) {

@@ -10,6 +10,8 @@
 //     releases the reservations of the order created from it, even while that order is live.
 //   as reviewed, a cart whose completion failed stays in `checkout` forever; fixed, the
 //     cleanup completes it when its order exists.
+//   SIM-13: as reviewed, an abandoned attempt's reservations are left to their TTL; fixed, they
+//     are released by reference (the TTL may outlast auto_cancel_minutes).
 //   SIM-10: as reviewed, a compensation is given up after its retry budget whatever the outage;
 //     fixed, it keeps retrying past its alert, backing off to hourly, for about a day.
 
@@ -83,7 +85,7 @@ class CheckoutWorker {
   Task<Status> RetryCompensation(FailedCompensation row, TimeUs now);
   Task<Status> RetryCartCleanup(FailedCompensation row, TimeUs now);
   Task<Status> VoidByKey(const std::string& idempotency_key);
-  Task<Status> ReleaseByReference(const FailedCompensation& row);
+  Task<Status> ReleaseByReference(ReserveRequest request);
   Task<bool> CompensateAbandonedAttempt(const Cart& cart);
   Task<bool> RecordOutcome(FailedCompensation row, Status outcome, TimeUs now);
 

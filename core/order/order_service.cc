@@ -271,6 +271,18 @@ Task<Status> OrderService::ApplyConfirm(const Order& order, Order& updated, Orde
     const OrderItem& item = order.items[i];
     Status confirmed = co_await ConfirmReservationWithRetry(item.reservation_id);
     if (confirmed.ok()) continue;
+    // SIM-14: as the review has it, a confirm that still fails after its retries goes to the
+    // confirm DLQ and the order is committed `confirmed` ahead of its stock. When the warehouse is
+    // down longer than the reservation has left, the DLQ's retries meet a lapsed reservation and
+    // can never confirm it: the order ships with no stock held. Fixed: a passing failure leaves the
+    // whole confirmation uncommitted, to be tried again once the warehouse answers (a lapsed
+    // reservation then takes SIM-05's path); confirming is idempotent.
+    const bool passing =
+        confirmed.code() == Code::kUnavailable || confirmed.code() == Code::kTimeout;
+    if (passing && profile_.Fixed(FindingId("SIM-14"))) {
+      co_return Status{Code::kUnavailable, "confirming reservation " + item.reservation_id + ": " +
+                                               confirmed.ToString()};
+    }
     // As the services do it (SIM-05), a reservation that lapsed before the payment arrived goes to
     // the confirm DLQ, whose retries fail the same way: the order is confirmed with no stock
     // held for it. Fixed: the stock is reserved again, and without stock the order is cancelled.
@@ -289,8 +301,9 @@ Task<Status> OrderService::ApplyConfirm(const Order& order, Order& updated, Orde
       // order is confirmed with no stock. Fixed: a passing failure (the warehouse unavailable, a
       // timeout) leaves the whole confirmation uncommitted, to be tried again; the new
       // reservation's reference makes a repeat return the reservation already made.
-      const bool passing = again.code() == Code::kUnavailable || again.code() == Code::kTimeout;
-      if (passing && profile_.Fixed(FindingId("SIM-09"))) {
+      const bool again_passing =
+          again.code() == Code::kUnavailable || again.code() == Code::kTimeout;
+      if (again_passing && profile_.Fixed(FindingId("SIM-09"))) {
         co_return Status{Code::kUnavailable,
                          "reserving a lapsed item again: " + again.status().ToString()};
       }
