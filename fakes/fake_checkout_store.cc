@@ -184,7 +184,10 @@ Status FakeCheckoutStore::ValidateCompensations(
 }
 
 void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
-  for (const CartWrite& cart_write : write.carts) carts_[cart_write.cart.id] = cart_write.cart;
+  for (const CartWrite& cart_write : write.carts) {
+    auto [written, inserted] = carts_.insert_or_assign(cart_write.cart.id, cart_write.cart);
+    cart_changes_.Note(&written->first);
+  }
   outbox_.Append(write.outbox, clock_.Now());
   for (FailedCompensation compensation : write.compensations) {
     if (compensation.id == 0) compensation.id = ++last_compensation_id_;

@@ -11,6 +11,7 @@
 
 #include "core/ports/checkout_store.h"
 #include "core/ports/clock.h"
+#include "fakes/change_journal.h"
 #include "fakes/outbox_rows.h"
 
 namespace csim::fakes {
@@ -46,6 +47,8 @@ class FakeCheckoutStore final : public CheckoutStore {
 
   // ---- Truth ----
   const std::map<std::string, Cart>& Carts() const { return carts_; }
+  // The id (the key in Carts()) of every cart a commit wrote.
+  const ChangeJournal<const std::string*>& CartChanges() const { return cart_changes_; }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
   const std::map<std::int64_t, FailedCompensation>& Compensations() const { return compensations_; }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
@@ -67,6 +70,7 @@ class FakeCheckoutStore final : public CheckoutStore {
 
   const Clock& clock_;
   std::map<std::string, Cart> carts_;
+  ChangeJournal<const std::string*> cart_changes_;
   OutboxRows outbox_;
   std::map<std::int64_t, FailedCompensation> compensations_;
   std::set<std::int64_t> pending_compensation_ids_;

@@ -165,12 +165,16 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
   if (write.insert) {
     const Order& order = *write.insert;
     const bool session_inserted = by_session_.emplace(order.cart_session_id, order.id).second;
-    const bool order_inserted = orders_.emplace(order.id, order).second;
+    const auto [inserted, order_inserted] = orders_.emplace(order.id, order);
     CSIM_CHECK(session_inserted, "Apply without Validate");
     CSIM_CHECK(order_inserted, "Apply without Validate");
+    order_changes_.Note(&inserted->first);
   }
   if (write.update) {
-    Order& stored = orders_.at(write.update->id);
+    auto updated = orders_.find(write.update->id);
+    CSIM_CHECK(updated != orders_.end(), "Apply without Validate");
+    Order& stored = updated->second;
+    order_changes_.Note(&updated->first);
     CSIM_CHECK(stored.version + 1 == write.update->version, "Apply without Validate");
     if (stored.status != write.update->status) {
       CSIM_CHECK(status_changes_.size() < kStatusChangesMax, "kStatusChangesMax");

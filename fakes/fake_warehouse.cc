@@ -142,6 +142,7 @@ Status FakeWarehouse::RestockNow(const std::string& sku, const std::string& ware
     return Status{Code::kFailedPrecondition, "restock of more units than committed"};
   }
   CSIM_CHECK(restocks_.size() < kRestocksMax, "kRestocksMax");
+  stock_changes_.Note(&it->first);
   row.committed -= quantity;
   row.restocked += quantity;
   restocks_[reference] = RestockRecord{sku, warehouse_id, key.second, quantity};
@@ -192,6 +193,7 @@ std::int32_t FakeWarehouse::SellElsewhere(const std::string& sku, const std::str
   const TimeUs now = clock_.Now();
   const std::int64_t available = std::max<std::int64_t>(0, AvailableAt(key, now));
   const std::int32_t sold = static_cast<std::int32_t>(std::min<std::int64_t>(quantity, available));
+  stock_changes_.Note(&it->first);
   it->second.committed += sold;
   it->second.sold_elsewhere += sold;
   CSIM_CHECK(sold >= 0);
@@ -301,6 +303,7 @@ std::string FakeWarehouse::AddReservation(const ReserveRequest& request, TimeUs 
   active_by_expiry_.insert({reservation.expires_at, index});
   active_by_row_[{reservation.sku, reservation.warehouse_id}].insert(index);
   reservations_.push_back(std::move(reservation));
+  reservation_changes_.Note(index);
   return reservations_.back().id;
 }
 
@@ -315,12 +318,14 @@ void FakeWarehouse::Deactivate(std::size_t index, ReservationStatus status) {
   row->second.erase(index);
   if (row->second.empty()) active_by_row_.erase(row);
   reservation.status = status;
+  reservation_changes_.Note(index);
 }
 
 StockRow& FakeWarehouse::RowForUpdate(const StockKey& key) {
-  StockRow& row = stock_[key];
+  auto [it, inserted] = stock_.try_emplace(key);
   CSIM_CHECK(stock_.size() <= kStockRowsMax, "kStockRowsMax");
-  return row;
+  stock_changes_.Note(&it->first);  // every caller changes it
+  return it->second;
 }
 
 void FakeWarehouse::CheckRow(const StockKey& key, TimeUs now) const {

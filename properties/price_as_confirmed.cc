@@ -3,25 +3,45 @@
 #include <fmt/format.h>
 
 #include "fakes/fake_order_store.h"
+#include "properties/change_tracker.h"
 #include "properties/invariant.h"
 
 namespace csim::properties {
+namespace {
+
+void CheckOrder(const sim::World& world, const std::string& id, const Order& order,
+                std::vector<Violation>& out) {
+  const auto& confirmed = world.confirmed_totals();
+  auto seen = confirmed.find(order.checkout_attempt);
+  if (seen == confirmed.end()) return;  // no customer of this world sent it (unit worlds)
+  CSIM_CHECK(!seen->second.empty(), "a recorded attempt has a confirmed total");
+  bool as_confirmed = false;
+  for (const Money total : seen->second) {
+    const Money difference = order.total > total ? order.total - total : total - order.total;
+    as_confirmed = as_confirmed || difference <= kTotalToleranceMoney;
+  }
+  if (as_confirmed) return;
+  out.push_back({"PRICE-AS-CONFIRMED", "order=" + id,
+                 fmt::format("total {} as confirmed", fmt::join(seen->second, " or ")),
+                 fmt::format("total {}", order.total), world.kernel().now()});
+}
+
+}  // namespace
 
 void CheckPriceAsConfirmed(const sim::World& world, bool, std::vector<Violation>& out) {
-  const auto& confirmed = world.confirmed_totals();
-  for (const auto& [id, order] : world.order_db().Orders()) {
-    auto seen = confirmed.find(order.checkout_attempt);
-    if (seen == confirmed.end()) continue;  // no customer of this world sent it (unit worlds)
-    CSIM_CHECK(!seen->second.empty(), "a recorded attempt has a confirmed total");
-    bool as_confirmed = false;
-    for (const Money total : seen->second) {
-      const Money difference = order.total > total ? order.total - total : total - order.total;
-      as_confirmed = as_confirmed || difference <= kTotalToleranceMoney;
+  for (const auto& [id, order] : world.order_db().Orders()) CheckOrder(world, id, order, out);
+}
+
+void CheckPriceAsConfirmedChanged(const sim::World& world, const ChangeTracker&,
+                                  const Changes& changes, std::vector<Violation>& out) {
+  // A total confirmed later for a known attempt only adds a way to match; an attempt's first one
+  // after its order is named by the tracker.
+  const auto& orders = world.order_db().Orders();
+  for (std::string_view id : changes.orders) {
+    const std::string order_id{id};
+    if (auto it = orders.find(order_id); it != orders.end()) {
+      CheckOrder(world, order_id, it->second, out);
     }
-    if (as_confirmed) continue;
-    out.push_back({"PRICE-AS-CONFIRMED", "order=" + id,
-                   fmt::format("total {} as confirmed", fmt::join(seen->second, " or ")),
-                   fmt::format("total {}", order.total), world.kernel().now()});
   }
 }
 

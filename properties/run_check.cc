@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "properties/change_tracker.h"
 #include "properties/situations.h"
 #include "sim/trace.h"
 
@@ -26,7 +27,7 @@ std::int64_t CheckedRun::violations_found() const {
   return total;
 }
 
-CheckedRun RunChecked(sim::World& world, bool check_every_event) {
+CheckedRun RunChecked(sim::World& world, bool check_every_event, CheckMode mode) {
   CheckedRun run;
   run.seed = world.options().seed;
   run.profile = world.options().profile.Name();
@@ -48,7 +49,10 @@ CheckedRun RunChecked(sim::World& world, bool check_every_event) {
       run.violations.push_back(std::move(v));
     }
   };
-  if (check_every_event) {
+  if (check_every_event && mode == CheckMode::kIncremental) {
+    ChangeTracker tracker;
+    world.Run([&] { keep(CheckChangedInvariants(world, tracker), true); });
+  } else if (check_every_event) {
     world.Run([&] { keep(CheckInvariants(world, false), true); });
   } else {
     world.Run();

@@ -33,7 +33,7 @@ struct CheckedRun {
   std::int64_t customers = 0;  // the workload's size (--orders)
   sim::RunCounts counts;
   CheckoutOutcomes checkout_outcomes;
-  std::map<std::string, std::uint64_t> crashes;  // by process name; restarted every time
+  std::map<std::string, std::uint64_t> crashes;    // by process name; restarted every time
   std::map<std::string, std::int64_t> situations;  // properties/situations.h, every name
   // Kept violations (at most kViolationsKeptMax), by time_us, then in the order they were found.
   std::vector<Violation> violations;
@@ -48,9 +48,15 @@ struct CheckedRun {
   std::int64_t violations_found() const;
 };
 
+// How the "always" invariants are checked after each event: over the rows the event changed
+// (properties/change_tracker.h), or over the whole world (the reference; its cost grows with the
+// world, so a run's with the square of its orders). Both find the same violations.
+enum class CheckMode { kIncremental, kFullRescan };
+
 // Runs `world` to the end. `check_every_event` false checks always-invariants only at the end
-// (faster; for benchmarks and large sweeps).
-CheckedRun RunChecked(sim::World& world, bool check_every_event = true);
+// (for benchmarks of the world alone).
+CheckedRun RunChecked(sim::World& world, bool check_every_event = true,
+                      CheckMode mode = CheckMode::kIncremental);
 
 // The customers' checkout outcomes as the trace recorded them.
 CheckoutOutcomes ReadCheckoutOutcomes(const sim::World& world);
