@@ -166,7 +166,10 @@ class FakeWarehouse final : public WarehouseInventory {
   std::map<std::string, std::size_t> by_reference_;            // reference -> index
   std::set<std::pair<TimeUs, std::size_t>> active_by_expiry_;  // status kActive only
   std::map<StockKey, std::set<std::size_t>> active_by_row_;    // status kActive only
-  std::map<std::string, RestockRecord> restocks_;              // by reference
+  // Units of the status kActive reservations per row, lapsed or not: ActiveReserved subtracts the
+  // few lapsed ones (the front of active_by_expiry_) instead of summing the row's every one.
+  std::map<StockKey, std::int64_t> active_units_by_row_;
+  std::map<std::string, RestockRecord> restocks_;  // by reference
 };
 
 }  // namespace csim::fakes

@@ -4,6 +4,7 @@
 // violation; every one is counted, the first kViolationsKeptMax are kept, sorted by time.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -57,6 +58,30 @@ enum class CheckMode { kIncremental, kFullRescan };
 // (for benchmarks of the world alone).
 CheckedRun RunChecked(sim::World& world, bool check_every_event = true,
                       CheckMode mode = CheckMode::kIncremental);
+
+// Told every kProgressEveryEvents trace events how far the run is: the simulated time reached,
+// the time it ends (sim::World::EndTimeUs) and the trace events so far.
+inline constexpr std::size_t kProgressEveryEvents = 16'384;
+using RunProgress = std::function<void(TimeUs now_us, TimeUs end_us, std::size_t events)>;
+CheckedRun RunChecked(sim::World& world, bool check_every_event, CheckMode mode,
+                      const RunProgress& progress);
+
+// What a run of `customers` customers needs, estimated before it starts (a run keeps its whole
+// trace and world in memory): trace events, and heap bytes at kRunBytesPerEvent each.
+// scaling_bench measures the bytes per event (README, "Speed").
+inline constexpr std::int64_t kRunBytesPerEvent = 400;
+struct RunEstimate {
+  std::int64_t events = 0;
+  std::int64_t bytes = 0;
+};
+RunEstimate EstimateRun(std::int64_t customers);
+// Why a run of `customers` cannot fit (`available_bytes` of memory, the trace's limit of
+// `trace_events_max` events), or "" if it can.
+std::string RunTooBig(std::int64_t customers, std::int64_t available_bytes,
+                      std::size_t trace_events_max);
+// The memory this machine has available now (Linux: MemAvailable), or -1 if unknown. Read by the
+// command line before a run, never inside one.
+std::int64_t AvailableMemoryBytes();
 
 // The customers' checkout outcomes as the trace recorded them.
 CheckoutOutcomes ReadCheckoutOutcomes(const sim::World& world);
