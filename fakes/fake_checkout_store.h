@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/ports/checkout_store.h"
@@ -70,6 +71,8 @@ class FakeCheckoutStore final : public CheckoutStore {
 
   const Clock& clock_;
   std::map<std::string, Cart> carts_;
+  // Cart ids by status, so a worker's query reads the carts in that status, not every cart.
+  std::map<CartStatus, std::set<std::string_view>> carts_by_status_;
   ChangeJournal<const std::string*> cart_changes_;
   OutboxRows outbox_;
   std::map<std::int64_t, FailedCompensation> compensations_;

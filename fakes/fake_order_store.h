@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/ports/clock.h"
@@ -74,6 +75,8 @@ class FakeOrderStore final : public OrderStore {
 
   const Clock& clock_;
   std::map<std::string, Order> orders_;
+  // Order ids by status, so a worker's query reads the orders in its statuses, not every order.
+  std::map<OrderStatus, std::set<std::string_view>> orders_by_status_;
   ChangeJournal<const std::string*> order_changes_;
   std::vector<StatusChange> status_changes_;
   std::map<std::string, std::string> by_session_;  // cart_session_id -> order id (unique)
