@@ -11,14 +11,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <limits>
-#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -284,15 +282,11 @@ void WriteOutputs(const std::vector<Output>& outputs) {
   }
 }
 
-// A run's progress on standard error, only on a terminal: the simulated time reached, redrawn at
-// most four times a second of wall time (read here, outside the simulation).
+// A run's progress on standard error, only on a terminal: the simulated time reached, redrawn
+// every properties::kProgressEveryEvents trace events (no wall clock outside adapters/).
 properties::RunProgress ProgressOnTerminal() {
   if (isatty(STDERR_FILENO) != 1) return {};
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
-  return [last](TimeUs now_us, TimeUs end_us, std::size_t events) {
-    const auto wall = std::chrono::steady_clock::now();
-    if (wall - *last < std::chrono::milliseconds(250)) return;
-    *last = wall;
+  return [](TimeUs now_us, TimeUs end_us, std::size_t events) {
     std::cerr << fmt::format("\rrun: simulated {} of {} min ({} %), {} events ", now_us / kMinuteUs,
                              end_us / kMinuteUs, end_us > 0 ? 100 * now_us / end_us : 100, events)
               << std::flush;
