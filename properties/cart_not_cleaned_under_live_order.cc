@@ -62,11 +62,9 @@ void CheckCartNotCleanedUnderLiveOrderChanged(const sim::World& world, const Cha
   // The tracker names orders whose status or reservations changed and carts whose status or
   // session's order changed.
   const auto& orders = world.order_db().Orders();
-  for (std::string_view id : changes.orders) {
-    if (auto order = orders.find(std::string{id}); order != orders.end()) {
-      CheckOrder(world, order->second, changes.now, out);
-    }
-  }
+  ForEachHeld(changes.orders, orders, [&](const std::string&, const Order& order) {
+    CheckOrder(world, order, changes.now, out);
+  });
   const auto& carts = world.checkout_db().Carts();
   const auto& by_session = world.order_db().OrderIdBySession();  // unique per session
   for (std::string_view id : changes.carts) {

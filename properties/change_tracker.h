@@ -87,6 +87,16 @@ class ChangeTracker {
   std::map<std::string, std::set<std::size_t>> candidates_by_session_;
 };
 
+// Calls fn(id, row) for each id of `ids` that `rows` holds, in the ids' order (a full scan's).
+template <class Row, class Fn>
+void ForEachHeld(const std::set<std::string_view>& ids, const std::map<std::string, Row>& rows,
+                 Fn fn) {
+  for (std::string_view id : ids) {
+    const std::string key{id};
+    if (auto it = rows.find(key); it != rows.end()) fn(key, it->second);
+  }
+}
+
 // STOCK-NO-LEAK's timely rule (stock_no_leak.cc), shared with the tracker:
 // "<session>:v<version>" of a checkout reservation's reference, or "" for another shape.
 std::string AttemptOfReference(const std::string& reference);

@@ -64,13 +64,10 @@ void CheckOrderMoney(const std::string& order_id, const fakes::OrderMoney& money
 void CheckMoneyConservedChanged(const sim::World& world, const ChangeTracker&,
                                 const Changes& changes, std::vector<Violation>& out) {
   // An order's money and its total are the only inputs: the tracker names both changes.
-  const auto& money = world.payment().Orders();
-  for (std::string_view id : changes.orders) {
-    const std::string order_id{id};
-    if (auto it = money.find(order_id); it != money.end()) {
-      CheckOrderMoney(order_id, it->second, world.order_db().Orders(), changes.now, out);
-    }
-  }
+  ForEachHeld(changes.orders, world.payment().Orders(),
+              [&](const std::string& order_id, const fakes::OrderMoney& money) {
+                CheckOrderMoney(order_id, money, world.order_db().Orders(), changes.now, out);
+              });
 }
 
 void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Violation>& out) {

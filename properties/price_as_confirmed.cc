@@ -36,13 +36,9 @@ void CheckPriceAsConfirmedChanged(const sim::World& world, const ChangeTracker&,
                                   const Changes& changes, std::vector<Violation>& out) {
   // A total confirmed later for a known attempt only adds a way to match; an attempt's first one
   // after its order is named by the tracker.
-  const auto& orders = world.order_db().Orders();
-  for (std::string_view id : changes.orders) {
-    const std::string order_id{id};
-    if (auto it = orders.find(order_id); it != orders.end()) {
-      CheckOrder(world, order_id, it->second, out);
-    }
-  }
+  ForEachHeld(
+      changes.orders, world.order_db().Orders(),
+      [&](const std::string& id, const Order& order) { CheckOrder(world, id, order, out); });
 }
 
 }  // namespace csim::properties
