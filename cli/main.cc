@@ -282,6 +282,17 @@ void WriteOutputs(const std::vector<Output>& outputs) {
   }
 }
 
+// A run's progress on standard error, only on a terminal: the simulated time reached, redrawn
+// every properties::kProgressEveryEvents trace events (no wall clock outside adapters/).
+properties::RunProgress ProgressOnTerminal() {
+  if (isatty(STDERR_FILENO) != 1) return {};
+  return [](TimeUs now_us, TimeUs end_us, std::size_t events) {
+    std::cerr << fmt::format("\rrun: simulated {} of {} min ({} %), {} events ", now_us / kMinuteUs,
+                             end_us / kMinuteUs, end_us > 0 ? 100 * now_us / end_us : 100, events)
+              << std::flush;
+  };
+}
+
 int Run(RunFlags& flags) {
   // Everything that can be wrong with the input is checked before anything runs or is written.
   sim::WorldOptions options;
@@ -299,11 +310,18 @@ int Run(RunFlags& flags) {
   CheckOutputPath(flags.json_file, "--json");
   CheckOutputsDistinct(flags);
   const std::string reproduce = ReproduceLine(flags);
+  if (const std::string too_big = properties::RunTooBig(
+          flags.orders, properties::AvailableMemoryBytes(), options.limits.trace_events_max);
+      !too_big.empty()) {
+    throw BadInput{"--orders: " + too_big};
+  }
 
   sim::World world(options, sim::GenerateWorkload(flags.seed, workload_options));
   properties::CheckedRun run;
   try {
-    run = properties::RunChecked(world);
+    const properties::RunProgress progress = ProgressOnTerminal();
+    run = properties::RunChecked(world, true, properties::CheckMode::kIncremental, progress);
+    if (progress) std::cerr << "\r\033[K" << std::flush;  // the summary replaces the line
   } catch (const CheckFailure& failure) {
     std::cerr << "internal check failed: " << failure.what() << "\nreproduce: " << reproduce
               << "\n";

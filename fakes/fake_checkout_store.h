@@ -7,10 +7,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/ports/checkout_store.h"
 #include "core/ports/clock.h"
+#include "fakes/change_journal.h"
 #include "fakes/outbox_rows.h"
 
 namespace csim::fakes {
@@ -46,6 +48,8 @@ class FakeCheckoutStore final : public CheckoutStore {
 
   // ---- Truth ----
   const std::map<std::string, Cart>& Carts() const { return carts_; }
+  // The id (the key in Carts()) of every cart a commit wrote.
+  const ChangeJournal<const std::string*>& CartChanges() const { return cart_changes_; }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
   const std::map<std::int64_t, FailedCompensation>& Compensations() const { return compensations_; }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
@@ -67,6 +71,9 @@ class FakeCheckoutStore final : public CheckoutStore {
 
   const Clock& clock_;
   std::map<std::string, Cart> carts_;
+  // Cart ids by status, so a worker's query reads the carts in that status, not every cart.
+  std::map<CartStatus, std::set<std::string_view>> carts_by_status_;
+  ChangeJournal<const std::string*> cart_changes_;
   OutboxRows outbox_;
   std::map<std::int64_t, FailedCompensation> compensations_;
   std::set<std::int64_t> pending_compensation_ids_;

@@ -92,8 +92,10 @@ std::int64_t FakeLoyalty::RedeemedActive(const std::string& reference) const {
 }
 
 std::int64_t& FakeLoyalty::BalanceFor(const std::string& customer_id) {
-  std::int64_t& balance = balances_[customer_id];
+  auto [it, inserted] = balances_.try_emplace(customer_id, 0);
   CSIM_CHECK(balances_.size() <= kCustomersMax, "kCustomersMax");
+  balance_changes_.Note(&it->first);  // every caller changes it
+  std::int64_t& balance = it->second;
   return balance;
 }
 

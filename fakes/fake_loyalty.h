@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/ports/loyalty.h"
+#include "fakes/change_journal.h"
 
 namespace csim::fakes {
 
@@ -47,6 +48,8 @@ class FakeLoyalty final : public Loyalty {
 
   // Truth.
   const std::map<std::string, std::int64_t>& Balances() const { return balances_; }
+  // The customer (the key in Balances()) of every balance changed.
+  const ChangeJournal<const std::string*>& BalanceChanges() const { return balance_changes_; }
   std::int64_t BalanceOf(const std::string& customer_id) const;
   const std::map<std::string, Redemption>& Redemptions() const { return redemptions_; }
   const std::map<std::string, Earning>& Earnings() const { return earnings_; }
@@ -64,6 +67,7 @@ class FakeLoyalty final : public Loyalty {
   std::int64_t& BalanceFor(const std::string& customer_id);
 
   std::map<std::string, std::int64_t> balances_;
+  ChangeJournal<const std::string*> balance_changes_;
   std::map<std::string, Redemption> redemptions_;  // by reference
   std::map<std::string, Earning> earnings_;        // by reference
   std::int64_t total_redeemed_ = 0;

@@ -67,9 +67,24 @@ Result<std::vector<Order>> FakeOrderStore::FindOrdersNow(const OrderQuery& query
   if (query.limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
   if (query.limit > kQueryLimitMax) return Status{Code::kInvalidArgument, "limit too large"};
   std::vector<Order> found;
-  for (const auto& [id, order] : orders_) {
-    if (found.size() >= static_cast<std::size_t>(query.limit)) break;
-    if (Matches(query, order)) found.push_back(order);
+  if (query.statuses.empty()) {
+    for (const auto& [id, order] : orders_) {
+      if (found.size() >= static_cast<std::size_t>(query.limit)) break;
+      if (Matches(query, order)) found.push_back(order);
+    }
+  } else {
+    // The ids in the asked statuses, by id as a scan of orders_ would visit them.
+    std::set<std::string_view> ids;
+    for (OrderStatus status : query.statuses) {
+      if (auto in_status = orders_by_status_.find(status); in_status != orders_by_status_.end()) {
+        ids.insert(in_status->second.begin(), in_status->second.end());
+      }
+    }
+    for (std::string_view id : ids) {
+      if (found.size() >= static_cast<std::size_t>(query.limit)) break;
+      const Order& order = orders_.at(std::string{id});
+      if (Matches(query, order)) found.push_back(order);
+    }
   }
   CSIM_CHECK(found.size() <= static_cast<std::size_t>(query.limit), "a query is bounded");
   CSIM_CHECK(found.size() <= orders_.size());
@@ -165,12 +180,17 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
   if (write.insert) {
     const Order& order = *write.insert;
     const bool session_inserted = by_session_.emplace(order.cart_session_id, order.id).second;
-    const bool order_inserted = orders_.emplace(order.id, order).second;
+    const auto [inserted, order_inserted] = orders_.emplace(order.id, order);
     CSIM_CHECK(session_inserted, "Apply without Validate");
     CSIM_CHECK(order_inserted, "Apply without Validate");
+    order_changes_.Note(&inserted->first);
+    orders_by_status_[inserted->second.status].insert(inserted->first);
   }
   if (write.update) {
-    Order& stored = orders_.at(write.update->id);
+    auto updated = orders_.find(write.update->id);
+    CSIM_CHECK(updated != orders_.end(), "Apply without Validate");
+    Order& stored = updated->second;
+    order_changes_.Note(&updated->first);
     CSIM_CHECK(stored.version + 1 == write.update->version, "Apply without Validate");
     if (stored.status != write.update->status) {
       CSIM_CHECK(status_changes_.size() < kStatusChangesMax, "kStatusChangesMax");
@@ -178,7 +198,9 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
                  "the log is in time order");
       status_changes_.push_back({stored.id, stored.status, write.update->status, clock_.Now()});
     }
+    orders_by_status_[stored.status].erase(updated->first);
     stored = *write.update;
+    orders_by_status_[stored.status].insert(updated->first);
   }
   outbox_.Append(write.outbox, clock_.Now());
   if (!write.processed_event_id.empty()) processed_.insert(write.processed_event_id);

@@ -7,10 +7,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/ports/clock.h"
 #include "core/ports/order_store.h"
+#include "fakes/change_journal.h"
 #include "fakes/outbox_rows.h"
 
 namespace csim::fakes {
@@ -51,6 +53,8 @@ class FakeOrderStore final : public OrderStore {
 
   // ---- Truth ----
   const std::map<std::string, Order>& Orders() const { return orders_; }
+  // The id (the key in Orders()) of every order inserted or updated, once per commit touching it.
+  const ChangeJournal<const std::string*>& OrderChanges() const { return order_changes_; }
   // Every committed status change, in commit order (an insert is not a change).
   const std::vector<StatusChange>& StatusChanges() const { return status_changes_; }
   const std::map<std::string, std::string>& OrderIdBySession() const { return by_session_; }
@@ -71,6 +75,9 @@ class FakeOrderStore final : public OrderStore {
 
   const Clock& clock_;
   std::map<std::string, Order> orders_;
+  // Order ids by status, so a worker's query reads the orders in its statuses, not every order.
+  std::map<OrderStatus, std::set<std::string_view>> orders_by_status_;
+  ChangeJournal<const std::string*> order_changes_;
   std::vector<StatusChange> status_changes_;
   std::map<std::string, std::string> by_session_;  // cart_session_id -> order id (unique)
   OutboxRows outbox_;

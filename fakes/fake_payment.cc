@@ -199,6 +199,7 @@ Status FakePaymentGateway::RefundCashNow(const std::string& order_id, Money amou
   }
   OrderMoney& money = it->second;
   if (money.refund_count > 0) return Status::Ok();
+  money_changes_.Note(&it->first);
   if (amount > money.captured - money.refunded) {
     return Status{Code::kInvalidArgument, "refund above the collected amount"};
   }
@@ -290,8 +291,10 @@ Authorization* FakePaymentGateway::Find(const std::string& authorization_id) {
 }
 
 OrderMoney& FakePaymentGateway::OrderFor(const std::string& order_id) {
-  OrderMoney& money = orders_[order_id];
+  auto [it, inserted] = orders_.try_emplace(order_id);
   CSIM_CHECK(orders_.size() <= kOrdersMax, "kOrdersMax");
+  money_changes_.Note(&it->first);  // every caller changes it (or finds it already collected)
+  OrderMoney& money = it->second;
   return money;
 }
 

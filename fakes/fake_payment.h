@@ -21,6 +21,7 @@
 #include "core/model.h"
 #include "core/ports/clock.h"
 #include "core/ports/payment.h"
+#include "fakes/change_journal.h"
 
 namespace csim::fakes {
 
@@ -100,6 +101,8 @@ class FakePaymentGateway final : public PaymentGateway {
   // One authorization with its status at the clock's now; nullopt if unknown.
   std::optional<Authorization> FindAuthorization(const std::string& authorization_id) const;
   const std::map<std::string, OrderMoney>& Orders() const { return orders_; }
+  // The order id (the key in Orders()) of every change to an order's money.
+  const ChangeJournal<const std::string*>& OrderMoneyChanges() const { return money_changes_; }
   Money TotalCaptured() const { return total_captured_; }  // card captures + cash collected
   Money TotalRefunded() const { return total_refunded_; }
   std::size_t QueuedWebhookCount() const { return webhooks_.size(); }
@@ -129,6 +132,7 @@ class FakePaymentGateway final : public PaymentGateway {
   std::map<std::string, std::size_t> by_id_;
   std::map<std::string, std::size_t> by_key_;
   std::map<std::string, OrderMoney> orders_;
+  ChangeJournal<const std::string*> money_changes_;
   std::set<std::string> declined_authorizations_;
   std::set<std::string> declined_captures_;
   std::set<std::string> never_approving_;  // customers whose captures wait forever

@@ -55,6 +55,7 @@ Status FakePromotions::ClaimNow(const std::string& code, const std::string& refe
   }
   CSIM_CHECK(promotion.usages.size() < kUsagesPerPromotionMax, "kUsagesPerPromotionMax");
   promotion.usages[reference] = discount;
+  usage_changes_.Note(&it->first);
   promotion.discount_granted += discount;
   CSIM_CHECK(promotion.budget_money == 0 || promotion.discount_granted <= promotion.budget_money);
   CSIM_CHECK(!promotion.single_use || promotion.usages.size() == 1);
@@ -71,6 +72,7 @@ Status FakePromotions::ReleaseNow(const std::string& code, const std::string& re
   promotion.released_money += usage->second;
   promotion.discount_granted -= usage->second;
   promotion.usages.erase(usage);
+  usage_changes_.Note(&it->first);
   CSIM_CHECK(promotion.discount_granted >= 0);
   return Status::Ok();
 }
@@ -92,7 +94,9 @@ void FakePromotions::AddPromotion(const Promotion& promotion) {
   CSIM_CHECK(promotion.discount_granted == 0);
   CSIM_CHECK(promotion.released_count == 0);
   CSIM_CHECK(promotions_.size() < kPromotionsMax, "kPromotionsMax");
-  promotions_[promotion.code] = promotion;
+  auto [added, inserted] = promotions_.emplace(promotion.code, promotion);
+  CSIM_CHECK(inserted);
+  usage_changes_.Note(&added->first);
 }
 
 void FakePromotions::ExpireNow(const std::string& code) {

@@ -9,6 +9,7 @@
 
 #include "core/ports/clock.h"
 #include "core/ports/promotions.h"
+#include "fakes/change_journal.h"
 
 namespace csim::fakes {
 
@@ -56,6 +57,8 @@ class FakePromotions final : public Promotions {
 
   // ---- Truth ----
   const std::map<std::string, Promotion>& PromotionsByCode() const { return promotions_; }
+  // The code (the key in PromotionsByCode()) of every promotion added or whose usages changed.
+  const ChangeJournal<const std::string*>& UsageChanges() const { return usage_changes_; }
   const Promotion& Get(const std::string& code) const;  // REQUIRES: known code
   std::int64_t UsageCount(const std::string& code) const;
   Money DiscountGranted(const std::string& code) const;
@@ -71,6 +74,7 @@ class FakePromotions final : public Promotions {
 
   const Clock& clock_;
   std::map<std::string, Promotion> promotions_;
+  ChangeJournal<const std::string*> usage_changes_;
 };
 
 }  // namespace csim::fakes

@@ -142,6 +142,7 @@ Status FakeWarehouse::RestockNow(const std::string& sku, const std::string& ware
     return Status{Code::kFailedPrecondition, "restock of more units than committed"};
   }
   CSIM_CHECK(restocks_.size() < kRestocksMax, "kRestocksMax");
+  stock_changes_.Note(&it->first);
   row.committed -= quantity;
   row.restocked += quantity;
   restocks_[reference] = RestockRecord{sku, warehouse_id, key.second, quantity};
@@ -192,6 +193,7 @@ std::int32_t FakeWarehouse::SellElsewhere(const std::string& sku, const std::str
   const TimeUs now = clock_.Now();
   const std::int64_t available = std::max<std::int64_t>(0, AvailableAt(key, now));
   const std::int32_t sold = static_cast<std::int32_t>(std::min<std::int64_t>(quantity, available));
+  stock_changes_.Note(&it->first);
   it->second.committed += sold;
   it->second.sold_elsewhere += sold;
   CSIM_CHECK(sold >= 0);
@@ -225,14 +227,20 @@ bool FakeWarehouse::HoldsStock(const Reservation& reservation, TimeUs now) {
 
 std::int64_t FakeWarehouse::ActiveReserved(const std::string& sku, const std::string& warehouse_id,
                                            TimeUs now) const {
-  auto it = active_by_row_.find({sku, warehouse_id});
-  if (it == active_by_row_.end()) return 0;
-  std::int64_t reserved = 0;
-  for (std::size_t index : it->second) {
-    const Reservation& reservation = reservations_[index];
+  auto it = active_units_by_row_.find({sku, warehouse_id});
+  if (it == active_units_by_row_.end()) return 0;
+  std::int64_t reserved = it->second;
+  // Lapsed ones stay active until swept (each minute) or released: few, at the expiry index's
+  // front. Bounded by that index's size.
+  for (auto lapsed = active_by_expiry_.begin();
+       lapsed != active_by_expiry_.end() && lapsed->first <= now; ++lapsed) {
+    const Reservation& reservation = reservations_[lapsed->second];
     CSIM_CHECK(reservation.status == ReservationStatus::kActive);
-    if (HoldsStock(reservation, now)) reserved += reservation.quantity;
+    if (reservation.sku == sku && reservation.warehouse_id == warehouse_id) {
+      reserved -= reservation.quantity;
+    }
   }
+  CSIM_CHECK(reserved >= 0, "reserved units never below zero");
   return reserved;
 }
 
@@ -300,7 +308,9 @@ std::string FakeWarehouse::AddReservation(const ReserveRequest& request, TimeUs 
   by_reference_[reservation.reference] = index;
   active_by_expiry_.insert({reservation.expires_at, index});
   active_by_row_[{reservation.sku, reservation.warehouse_id}].insert(index);
+  active_units_by_row_[{reservation.sku, reservation.warehouse_id}] += reservation.quantity;
   reservations_.push_back(std::move(reservation));
+  reservation_changes_.Note(index);
   return reservations_.back().id;
 }
 
@@ -314,13 +324,20 @@ void FakeWarehouse::Deactivate(std::size_t index, ReservationStatus status) {
   CSIM_CHECK(row != active_by_row_.end(), "active reservation missing from the row index");
   row->second.erase(index);
   if (row->second.empty()) active_by_row_.erase(row);
+  auto units = active_units_by_row_.find({reservation.sku, reservation.warehouse_id});
+  CSIM_CHECK(units != active_units_by_row_.end() && units->second >= reservation.quantity,
+             "active units counted per row");
+  units->second -= reservation.quantity;
+  if (units->second == 0) active_units_by_row_.erase(units);
   reservation.status = status;
+  reservation_changes_.Note(index);
 }
 
 StockRow& FakeWarehouse::RowForUpdate(const StockKey& key) {
-  StockRow& row = stock_[key];
+  auto [it, inserted] = stock_.try_emplace(key);
   CSIM_CHECK(stock_.size() <= kStockRowsMax, "kStockRowsMax");
-  return row;
+  stock_changes_.Note(&it->first);  // every caller changes it
+  return it->second;
 }
 
 void FakeWarehouse::CheckRow(const StockKey& key, TimeUs now) const {

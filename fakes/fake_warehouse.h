@@ -23,6 +23,7 @@
 
 #include "core/ports/clock.h"
 #include "core/ports/warehouse.h"
+#include "fakes/change_journal.h"
 
 namespace csim::fakes {
 
@@ -119,6 +120,11 @@ class FakeWarehouse final : public WarehouseInventory {
   const std::vector<Reservation>& Reservations() const { return reservations_; }  // by creation
   const std::map<std::string, RestockRecord>& Restocks() const { return restocks_; }
   const std::set<std::string>& Warehouses() const { return warehouses_; }
+  // The key (in StockRows()) of every stock row changed: on hand, committed or restocked.
+  const ChangeJournal<const StockKey*>& StockChanges() const { return stock_changes_; }
+  // The index in Reservations() of every reservation made or whose status changed. (A lapse is
+  // no change: it only lowers what is reserved.)
+  const ChangeJournal<std::size_t>& ReservationChanges() const { return reservation_changes_; }
   const Reservation* FindReservation(const std::string& reservation_id) const;
   // Whether `reservation` holds stock at `now` (active and now < expires_at).
   static bool HoldsStock(const Reservation& reservation, TimeUs now);
@@ -152,13 +158,18 @@ class FakeWarehouse final : public WarehouseInventory {
 
   const Clock& clock_;
   std::map<StockKey, StockRow> stock_;
+  ChangeJournal<const StockKey*> stock_changes_;
+  ChangeJournal<std::size_t> reservation_changes_;
   std::set<std::string> warehouses_;
   std::vector<Reservation> reservations_;                      // index = number - 1
   std::map<std::string, std::size_t> by_id_;                   // id -> index
   std::map<std::string, std::size_t> by_reference_;            // reference -> index
   std::set<std::pair<TimeUs, std::size_t>> active_by_expiry_;  // status kActive only
   std::map<StockKey, std::set<std::size_t>> active_by_row_;    // status kActive only
-  std::map<std::string, RestockRecord> restocks_;              // by reference
+  // Units of the status kActive reservations per row, lapsed or not: ActiveReserved subtracts the
+  // few lapsed ones (the front of active_by_expiry_) instead of summing the row's every one.
+  std::map<StockKey, std::int64_t> active_units_by_row_;
+  std::map<std::string, RestockRecord> restocks_;  // by reference
 };
 
 }  // namespace csim::fakes

@@ -8,27 +8,43 @@
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_warehouse.h"
+#include "properties/change_tracker.h"
 #include "properties/invariant.h"
 #include "properties/live_orders.h"
 
 namespace csim::properties {
+namespace {
+
+// An order is never cancelled before its release commits (SIM-01's fix), so a released
+// reservation on a live order was released by someone who must not have (the warehouse marks a
+// reservation released only while it held stock: releasing a lapsed one changes nothing).
+void CheckOrder(const sim::World& world, const Order& order, TimeUs now,
+                std::vector<Violation>& out) {
+  if (!IsLive(order.status)) return;
+  for (const OrderItem& item : order.items) {
+    const fakes::Reservation* r = world.warehouse().FindReservation(item.reservation_id);
+    if (r == nullptr || r->status != fakes::ReservationStatus::kReleased) continue;
+    out.push_back({"CART-NOT-CLEANED-UNDER-LIVE-ORDER", "order=" + order.id,
+                   "its reservations kept while it is live", "reservation " + r->id + " released",
+                   now});
+  }
+}
+
+// The cart `id`, with its session's order (nullptr if none).
+void CheckCart(const std::string& id, const Cart& cart, const Order* order, TimeUs now,
+               std::vector<Violation>& out) {
+  if (cart.status != CartStatus::kAbandoned) return;
+  if (order == nullptr || !IsLive(order->status)) return;
+  out.push_back({"CART-NOT-CLEANED-UNDER-LIVE-ORDER", "cart=" + id,
+                 "not abandoned while " + order->id + " is live", "abandoned", now});
+}
+
+}  // namespace
 
 void CheckCartNotCleanedUnderLiveOrder(const sim::World& world, bool, std::vector<Violation>& out) {
   const TimeUs now = world.kernel().now();
   const auto& orders = world.order_db().Orders();
-  // An order is never cancelled before its release commits (SIM-01's fix), so a released
-  // reservation on a live order was released by someone who must not have (the warehouse marks a
-  // reservation released only while it held stock: releasing a lapsed one changes nothing).
-  for (const auto& [id, order] : orders) {
-    if (!IsLive(order.status)) continue;
-    for (const OrderItem& item : order.items) {
-      const fakes::Reservation* r = world.warehouse().FindReservation(item.reservation_id);
-      if (r == nullptr || r->status != fakes::ReservationStatus::kReleased) continue;
-      out.push_back({"CART-NOT-CLEANED-UNDER-LIVE-ORDER", "order=" + order.id,
-                     "its reservations kept while it is live", "reservation " + r->id + " released",
-                     now});
-    }
-  }
+  for (const auto& [id, order] : orders) CheckOrder(world, order, now, out);
   bool any_abandoned = false;
   for (const auto& [id, cart] : world.checkout_db().Carts()) {
     any_abandoned = any_abandoned || cart.status == CartStatus::kAbandoned;
@@ -36,11 +52,27 @@ void CheckCartNotCleanedUnderLiveOrder(const sim::World& world, bool, std::vecto
   if (!any_abandoned) return;
   const auto by_session = OrdersBySession(orders);
   for (const auto& [id, cart] : world.checkout_db().Carts()) {
-    if (cart.status != CartStatus::kAbandoned) continue;
     auto order = by_session.find(cart.session_id);
-    if (order == by_session.end() || !IsLive(order->second->status)) continue;
-    out.push_back({"CART-NOT-CLEANED-UNDER-LIVE-ORDER", "cart=" + id,
-                   "not abandoned while " + order->second->id + " is live", "abandoned", now});
+    CheckCart(id, cart, order == by_session.end() ? nullptr : order->second, now, out);
+  }
+}
+
+void CheckCartNotCleanedUnderLiveOrderChanged(const sim::World& world, const ChangeTracker&,
+                                              const Changes& changes, std::vector<Violation>& out) {
+  // The tracker names orders whose status or reservations changed and carts whose status or
+  // session's order changed.
+  const auto& orders = world.order_db().Orders();
+  ForEachHeld(changes.orders, orders, [&](const std::string&, const Order& order) {
+    CheckOrder(world, order, changes.now, out);
+  });
+  const auto& carts = world.checkout_db().Carts();
+  const auto& by_session = world.order_db().OrderIdBySession();  // unique per session
+  for (std::string_view id : changes.carts) {
+    const std::string cart_id{id};
+    const Cart& cart = carts.at(cart_id);
+    auto order_id = by_session.find(cart.session_id);
+    CheckCart(cart_id, cart, order_id == by_session.end() ? nullptr : &orders.at(order_id->second),
+              changes.now, out);
   }
 }
 

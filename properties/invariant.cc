@@ -1,29 +1,35 @@
 #include "properties/invariant.h"
 
+#include "properties/change_tracker.h"
+
 namespace csim::properties {
 
 const std::vector<Invariant>& AllInvariants() {
   static const std::vector<Invariant> kAll{
-      {"NO-OVERSELL", InvariantKind::kAlways, &CheckNoOversell},
-      {"NO-PHANTOM-WAREHOUSE", InvariantKind::kAlways, &CheckNoPhantomWarehouse},
-      {"STOCK-NO-LEAK", InvariantKind::kBoth, &CheckStockNoLeak},
-      {"PROMO-NO-BUDGET-LEAK", InvariantKind::kBoth, &CheckPromoNoBudgetLeak},
-      {"MONEY-CONSERVED", InvariantKind::kBoth, &CheckMoneyConserved},
+      {"NO-OVERSELL", InvariantKind::kAlways, &CheckNoOversell, &CheckNoOversellChanged},
+      {"NO-PHANTOM-WAREHOUSE", InvariantKind::kAlways, &CheckNoPhantomWarehouse,
+       &CheckNoPhantomWarehouseChanged},
+      {"STOCK-NO-LEAK", InvariantKind::kBoth, &CheckStockNoLeak, &CheckStockNoLeakChanged},
+      {"PROMO-NO-BUDGET-LEAK", InvariantKind::kBoth, &CheckPromoNoBudgetLeak,
+       &CheckPromoNoBudgetLeakChanged},
+      {"MONEY-CONSERVED", InvariantKind::kBoth, &CheckMoneyConserved, &CheckMoneyConservedChanged},
       // Read from the order database's append-only log of status changes: one check after the
       // drain sees every change ever committed, each reported at the time it was made.
       // (ONE-ORDER-PER-SESSION is not here: the order database's unique constraint on
       // cart_session_id, which the review names and the fake enforces, guarantees it, so checking
       // it would test the fake, not the services.)
       {"VALID-TRANSITIONS", InvariantKind::kSettled, &CheckValidTransitions},
-      {"PRICE-AS-CONFIRMED", InvariantKind::kAlways, &CheckPriceAsConfirmed},
+      {"PRICE-AS-CONFIRMED", InvariantKind::kAlways, &CheckPriceAsConfirmed,
+       &CheckPriceAsConfirmedChanged},
       {"EFFECT-ONCE", InvariantKind::kSettled, &CheckEffectOnce},  // the bus keeps every event
       {"NO-SILENT-EVENT-LOSS", InvariantKind::kSettled, &CheckNoSilentEventLoss},
       {"EVENT-SETTLES", InvariantKind::kSettled, &CheckEventSettles},  // the bus's deliveries
       {"ORDER-SETTLES", InvariantKind::kSettled, &CheckOrderSettles},
       {"CART-NOT-CLEANED-UNDER-LIVE-ORDER", InvariantKind::kAlways,
-       &CheckCartNotCleanedUnderLiveOrder},
+       &CheckCartNotCleanedUnderLiveOrder, &CheckCartNotCleanedUnderLiveOrderChanged},
       {"SAGA-SETTLES", InvariantKind::kSettled, &CheckSagaSettles},
-      {"LOYALTY-CONSERVED", InvariantKind::kBoth, &CheckLoyaltyConserved},
+      {"LOYALTY-CONSERVED", InvariantKind::kBoth, &CheckLoyaltyConserved,
+       &CheckLoyaltyConservedChanged},
   };
   return kAll;
 }
@@ -33,6 +39,17 @@ std::vector<Violation> CheckInvariants(const sim::World& world, bool settled) {
   for (const Invariant& invariant : AllInvariants()) {
     if (invariant.kind == InvariantKind::kSettled && !settled) continue;
     invariant.check(world, settled, found);
+  }
+  return found;
+}
+
+std::vector<Violation> CheckChangedInvariants(const sim::World& world, ChangeTracker& tracker) {
+  const Changes& changes = tracker.Step(world);
+  std::vector<Violation> found;
+  for (const Invariant& invariant : AllInvariants()) {
+    if (invariant.kind == InvariantKind::kSettled) continue;
+    CSIM_CHECK(invariant.check_changed != nullptr, "an always invariant checks changes");
+    invariant.check_changed(world, tracker, changes, found);
   }
   return found;
 }

@@ -23,18 +23,31 @@ struct Violation {
 
 enum class InvariantKind { kAlways, kSettled, kBoth };
 
+class ChangeTracker;
+struct Changes;
+
 struct Invariant {
   std::string_view name;
   InvariantKind kind;
   // Appends what is broken now. `settled` is true once the world has drained.
   void (*check)(const sim::World& world, bool settled, std::vector<Violation>& out);
+  // For an "always" invariant (nullptr for settled ones): appends what `check` would append now
+  // (settled = false), looking only at the rows `changes` names; whatever it leaves out was
+  // already reported by an earlier step (properties/change_tracker.h).
+  void (*check_changed)(const sim::World& world, const ChangeTracker& tracker,
+                        const Changes& changes, std::vector<Violation>& out) = nullptr;
 };
 
 // Every invariant implemented so far, in invariants.md order.
 const std::vector<Invariant>& AllInvariants();
 
-// Runs the invariants that apply (always ones at every step; settled ones when settled).
+// Runs the invariants that apply (always ones at every step; settled ones when settled), each
+// over the whole world: the reference the incremental checks are compared with.
 std::vector<Violation> CheckInvariants(const sim::World& world, bool settled);
+
+// Runs the "always" invariants over the rows changed since the tracker's last step (everything on
+// its first): the violations CheckInvariants(world, false) finds that no earlier step found.
+std::vector<Violation> CheckChangedInvariants(const sim::World& world, ChangeTracker& tracker);
 
 // Checkers, one per file.
 void CheckNoOversell(const sim::World& world, bool settled, std::vector<Violation>& out);
@@ -52,5 +65,17 @@ void CheckEventSettles(const sim::World& world, bool settled, std::vector<Violat
 void CheckEffectOnce(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckPriceAsConfirmed(const sim::World& world, bool settled, std::vector<Violation>& out);
 void CheckSagaSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
+
+// Incremental forms of the "always" checkers, in the same files.
+using ChangedChecker = void(const sim::World& world, const ChangeTracker& tracker,
+                            const Changes& changes, std::vector<Violation>& out);
+ChangedChecker CheckNoOversellChanged;
+ChangedChecker CheckNoPhantomWarehouseChanged;
+ChangedChecker CheckStockNoLeakChanged;
+ChangedChecker CheckPromoNoBudgetLeakChanged;
+ChangedChecker CheckMoneyConservedChanged;
+ChangedChecker CheckPriceAsConfirmedChanged;
+ChangedChecker CheckCartNotCleanedUnderLiveOrderChanged;
+ChangedChecker CheckLoyaltyConservedChanged;
 
 }  // namespace csim::properties

@@ -5,17 +5,35 @@
 #include "core/order/transitions.h"
 #include "fakes/fake_loyalty.h"
 #include "fakes/fake_order_store.h"
+#include "properties/change_tracker.h"
 #include "properties/invariant.h"
 #include "properties/live_orders.h"
 
 namespace csim::properties {
 
+namespace {
+
+void CheckBalance(const std::string& customer, std::int64_t balance, TimeUs now,
+                  std::vector<Violation>& out) {
+  if (balance >= 0) return;
+  out.push_back({"LOYALTY-CONSERVED", "customer=" + customer, "balance >= 0",
+                 fmt::format("{}", balance), now});
+}
+
+}  // namespace
+
+void CheckLoyaltyConservedChanged(const sim::World& world, const ChangeTracker&,
+                                  const Changes& changes, std::vector<Violation>& out) {
+  for (std::string_view customer : changes.customers) {
+    const std::string key{customer};
+    CheckBalance(key, world.loyalty().Balances().at(key), changes.now, out);
+  }
+}
+
 void CheckLoyaltyConserved(const sim::World& world, bool settled, std::vector<Violation>& out) {
   const TimeUs now = world.kernel().now();
   for (const auto& [customer, balance] : world.loyalty().Balances()) {
-    if (balance >= 0) continue;
-    out.push_back({"LOYALTY-CONSERVED", "customer=" + customer, "balance >= 0",
-                   fmt::format("{}", balance), now});
+    CheckBalance(customer, balance, now, out);
   }
   if (!settled) return;
   const auto by_attempt = OrdersByAttempt(world.order_db().Orders());

@@ -6,6 +6,7 @@
 #include "core/order/transitions.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
+#include "properties/change_tracker.h"
 #include "properties/invariant.h"
 
 namespace csim::properties {
@@ -32,28 +33,48 @@ bool Paid(const Order& order) {
 
 }  // namespace
 
+namespace {
+
+// The always half for the money of one order.
+void CheckOrderMoney(const std::string& order_id, const fakes::OrderMoney& money,
+                     const std::map<std::string, Order>& orders, TimeUs now,
+                     std::vector<Violation>& out) {
+  const std::string entity = "order=" + order_id;
+  if (money.capture_count > 1) {
+    out.push_back({"MONEY-CONSERVED", entity, "captured once",
+                   fmt::format("captured {} times", money.capture_count), now});
+  }
+  if (money.refund_count > 1 || money.refunded > money.captured) {
+    out.push_back({"MONEY-CONSERVED", entity, "refunded at most once, at most what was captured",
+                   fmt::format("refunded {} in {} refunds of {} captured", money.refunded,
+                               money.refund_count, money.captured),
+                   now});
+  }
+  auto order = orders.find(order_id);
+  if (money.captured > 0 && (order == orders.end() || order->second.total != money.captured)) {
+    out.push_back({"MONEY-CONSERVED", entity,
+                   order == orders.end() ? std::string{"an order for the capture"}
+                                         : fmt::format("capture = total {}", order->second.total),
+                   fmt::format("captured {}", money.captured), now});
+  }
+}
+
+}  // namespace
+
+void CheckMoneyConservedChanged(const sim::World& world, const ChangeTracker&,
+                                const Changes& changes, std::vector<Violation>& out) {
+  // An order's money and its total are the only inputs: the tracker names both changes.
+  ForEachHeld(changes.orders, world.payment().Orders(),
+              [&](const std::string& order_id, const fakes::OrderMoney& money) {
+                CheckOrderMoney(order_id, money, world.order_db().Orders(), changes.now, out);
+              });
+}
+
 void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Violation>& out) {
   const TimeUs now = world.kernel().now();
   const auto& orders = world.order_db().Orders();
   for (const auto& [order_id, money] : world.payment().Orders()) {
-    const std::string entity = "order=" + order_id;
-    if (money.capture_count > 1) {
-      out.push_back({"MONEY-CONSERVED", entity, "captured once",
-                     fmt::format("captured {} times", money.capture_count), now});
-    }
-    if (money.refund_count > 1 || money.refunded > money.captured) {
-      out.push_back({"MONEY-CONSERVED", entity, "refunded at most once, at most what was captured",
-                     fmt::format("refunded {} in {} refunds of {} captured", money.refunded,
-                                 money.refund_count, money.captured),
-                     now});
-    }
-    auto order = orders.find(order_id);
-    if (money.captured > 0 && (order == orders.end() || order->second.total != money.captured)) {
-      out.push_back({"MONEY-CONSERVED", entity,
-                     order == orders.end() ? std::string{"an order for the capture"}
-                                           : fmt::format("capture = total {}", order->second.total),
-                     fmt::format("captured {}", money.captured), now});
-    }
+    CheckOrderMoney(order_id, money, orders, now, out);
   }
   if (!settled) return;
   Money held = world.payment().TotalCaptured() - world.payment().TotalRefunded();

@@ -3,26 +3,42 @@
 #include <fmt/format.h>
 
 #include "fakes/fake_order_store.h"
+#include "properties/change_tracker.h"
 #include "properties/invariant.h"
 
 namespace csim::properties {
+namespace {
+
+void CheckOrder(const sim::World& world, const std::string& id, const Order& order,
+                std::vector<Violation>& out) {
+  const auto& confirmed = world.confirmed_totals();
+  auto seen = confirmed.find(order.checkout_attempt);
+  if (seen == confirmed.end()) return;  // no customer of this world sent it (unit worlds)
+  CSIM_CHECK(!seen->second.empty(), "a recorded attempt has a confirmed total");
+  bool as_confirmed = false;
+  for (const Money total : seen->second) {
+    const Money difference = order.total > total ? order.total - total : total - order.total;
+    as_confirmed = as_confirmed || difference <= kTotalToleranceMoney;
+  }
+  if (as_confirmed) return;
+  out.push_back({"PRICE-AS-CONFIRMED", "order=" + id,
+                 fmt::format("total {} as confirmed", fmt::join(seen->second, " or ")),
+                 fmt::format("total {}", order.total), world.kernel().now()});
+}
+
+}  // namespace
 
 void CheckPriceAsConfirmed(const sim::World& world, bool, std::vector<Violation>& out) {
-  const auto& confirmed = world.confirmed_totals();
-  for (const auto& [id, order] : world.order_db().Orders()) {
-    auto seen = confirmed.find(order.checkout_attempt);
-    if (seen == confirmed.end()) continue;  // no customer of this world sent it (unit worlds)
-    CSIM_CHECK(!seen->second.empty(), "a recorded attempt has a confirmed total");
-    bool as_confirmed = false;
-    for (const Money total : seen->second) {
-      const Money difference = order.total > total ? order.total - total : total - order.total;
-      as_confirmed = as_confirmed || difference <= kTotalToleranceMoney;
-    }
-    if (as_confirmed) continue;
-    out.push_back({"PRICE-AS-CONFIRMED", "order=" + id,
-                   fmt::format("total {} as confirmed", fmt::join(seen->second, " or ")),
-                   fmt::format("total {}", order.total), world.kernel().now()});
-  }
+  for (const auto& [id, order] : world.order_db().Orders()) CheckOrder(world, id, order, out);
+}
+
+void CheckPriceAsConfirmedChanged(const sim::World& world, const ChangeTracker&,
+                                  const Changes& changes, std::vector<Violation>& out) {
+  // A total confirmed later for a known attempt only adds a way to match; an attempt's first one
+  // after its order is named by the tracker.
+  ForEachHeld(
+      changes.orders, world.order_db().Orders(),
+      [&](const std::string& id, const Order& order) { CheckOrder(world, id, order, out); });
 }
 
 }  // namespace csim::properties

@@ -1,11 +1,15 @@
 #include "properties/run_check.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <fstream>
 #include <set>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
+#include "properties/change_tracker.h"
 #include "properties/situations.h"
 #include "sim/trace.h"
 
@@ -26,7 +30,53 @@ std::int64_t CheckedRun::violations_found() const {
   return total;
 }
 
-CheckedRun RunChecked(sim::World& world, bool check_every_event) {
+CheckedRun RunChecked(sim::World& world, bool check_every_event, CheckMode mode) {
+  return RunChecked(world, check_every_event, mode, {});
+}
+
+RunEstimate EstimateRun(std::int64_t customers) {
+  CSIM_CHECK(customers >= 0);
+  // Measured (seed 1, light and heavy faults): about 32 k events for the drain's polling whatever
+  // the size, and 70 to 85 per customer.
+  constexpr std::int64_t kFixedEvents = 40'000;
+  constexpr std::int64_t kEventsPerCustomer = 90;
+  RunEstimate estimate;
+  estimate.events = kFixedEvents + kEventsPerCustomer * customers;
+  estimate.bytes = estimate.events * kRunBytesPerEvent;
+  CSIM_CHECK(estimate.bytes > 0);
+  return estimate;
+}
+
+std::string RunTooBig(std::int64_t customers, std::int64_t available_bytes,
+                      std::size_t trace_events_max) {
+  const RunEstimate estimate = EstimateRun(customers);
+  if (static_cast<std::uint64_t>(estimate.events) > trace_events_max) {
+    return fmt::format("{} customers make about {} trace events, over the trace's limit of {}",
+                       customers, estimate.events, trace_events_max);
+  }
+  if (available_bytes >= 0 && estimate.bytes > available_bytes) {
+    return fmt::format(
+        "{} customers need about {} MB of memory ({} trace events at {} bytes each, the whole "
+        "trace and world are kept), and {} MB are available",
+        customers, estimate.bytes >> 20, estimate.events, kRunBytesPerEvent, available_bytes >> 20);
+  }
+  return "";
+}
+
+std::int64_t AvailableMemoryBytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::int64_t kilobytes = 0;
+  std::string unit;
+  // Bounded by the file's few dozen lines.
+  while (meminfo >> key >> kilobytes >> unit) {
+    if (key == "MemAvailable:") return kilobytes * 1024;
+  }
+  return -1;
+}
+
+CheckedRun RunChecked(sim::World& world, bool check_every_event, CheckMode mode,
+                      const RunProgress& progress) {
   CheckedRun run;
   run.seed = world.options().seed;
   run.profile = world.options().profile.Name();
@@ -48,10 +98,26 @@ CheckedRun RunChecked(sim::World& world, bool check_every_event) {
       run.violations.push_back(std::move(v));
     }
   };
-  if (check_every_event) {
-    world.Run([&] { keep(CheckInvariants(world, false), true); });
+  const TimeUs end_us = world.EndTimeUs();
+  std::size_t next_progress = kProgressEveryEvents;
+  auto tell = [&] {
+    if (!progress || world.kernel().trace().size() < next_progress) return;
+    next_progress = world.kernel().trace().size() + kProgressEveryEvents;
+    progress(world.kernel().now(), end_us, world.kernel().trace().size());
+  };
+  if (check_every_event && mode == CheckMode::kIncremental) {
+    ChangeTracker tracker;
+    world.Run([&] {
+      keep(CheckChangedInvariants(world, tracker), true);
+      tell();
+    });
+  } else if (check_every_event) {
+    world.Run([&] {
+      keep(CheckInvariants(world, false), true);
+      tell();
+    });
   } else {
-    world.Run();
+    world.Run(tell);
   }
   keep(CheckInvariants(world, true), false);
   // Found order is time order for "always" checks; settled ones may report an earlier time (when

@@ -12,6 +12,7 @@
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_warehouse.h"
+#include "properties/change_tracker.h"
 #include "properties/invariant.h"
 #include "properties/live_orders.h"
 
@@ -26,34 +27,38 @@ namespace {
 // an outage. The TTL still ends such a hold.
 constexpr DurationUs kReleaseBoundUs = 5 * kMinuteUs;
 
-// How long a release could have happened since `from`: time outside the windows on the ports it
-// needs.
-DurationUs ReleasableTime(const sim::World& world, TimeUs from, TimeUs now) {
-  return now - from - world.faults().DisturbedTime({"warehouse.", "checkout_db."}, from, now);
+// Whether reservation `r` is old enough to be late at `now` and still holds stock: the test every
+// event applies first (most reservations fail it, whatever their owner).
+bool MayBeLate(const fakes::Reservation& r, TimeUs now) {
+  return r.status == fakes::ReservationStatus::kActive && now - r.created_at > kReleaseBoundUs &&
+         fakes::FakeWarehouse::HoldsStock(r, now);
 }
 
-// "<session>:v<version>" of a checkout reservation's reference "<session>:v<version>:<item>", or
-// "" for a reference of another shape (the order side's reservations made again).
-std::string AttemptOf(const std::string& reference) {
-  const std::size_t first = reference.find(':');
-  if (first == std::string::npos || reference.compare(first + 1, 1, "v") != 0) return "";
-  const std::size_t second = reference.find(':', first + 1);
-  return second == std::string::npos ? "" : reference.substr(0, second);
+// The timely rule for one reservation that MayBeLate, of checkout attempt `attempt` (non-empty):
+// `has_order` says an order owns the attempt, `owner` is its session's cart (nullptr if none).
+void CheckLate(const sim::World& world, const fakes::Reservation& r, const std::string& attempt,
+               bool has_order, const Cart* owner, TimeUs now, std::vector<Violation>& out) {
+  if (has_order || owner == nullptr) return;
+  // The attempt's saga runs while its cart sits in checkout at the version StartSession wrote.
+  const std::int64_t attempt_version = std::stoll(attempt.substr(attempt.find(":v") + 2));
+  if (owner->status == CartStatus::kCheckout && owner->version == attempt_version + 1) return;
+  if (now <= LateReleaseDueUs(world.faults(), r, owner)) return;
+  out.push_back({"STOCK-NO-LEAK", "reservation=" + r.id,
+                 fmt::format("released within {} min of attempt {} ending without an order",
+                             kReleaseBoundUs / kMinuteUs, attempt),
+                 fmt::format("still active, {} x {} at {}", r.quantity, r.sku, r.warehouse_id),
+                 now});
 }
 
 void CheckReleasedInTime(const sim::World& world, std::vector<Violation>& out) {
   const TimeUs now = world.kernel().now();
-  // Runs after every event: the maps of orders and carts are built only once a reservation is old
-  // enough to be late (a younger one can never be, whatever its owner), which most events lack.
+  // The maps of orders and carts are built only once a reservation is old enough to be late.
   std::map<std::string, const Order*> by_attempt;
   std::map<std::string, const Cart*> cart_of_session;
   bool indexed = false;
   for (const fakes::Reservation& r : world.warehouse().Reservations()) {
-    if (r.status != fakes::ReservationStatus::kActive || now - r.created_at <= kReleaseBoundUs ||
-        !fakes::FakeWarehouse::HoldsStock(r, now)) {
-      continue;
-    }
-    const std::string attempt = AttemptOf(r.reference);
+    if (!MayBeLate(r, now)) continue;
+    const std::string attempt = AttemptOfReference(r.reference);
     if (attempt.empty()) continue;
     if (!indexed) {
       by_attempt = OrdersByAttempt(world.order_db().Orders());
@@ -62,25 +67,40 @@ void CheckReleasedInTime(const sim::World& world, std::vector<Violation>& out) {
       }
       indexed = true;
     }
-    if (by_attempt.contains(attempt)) continue;  // an order owns it
     auto cart = cart_of_session.find(attempt.substr(0, attempt.find(':')));
-    if (cart == cart_of_session.end()) continue;
-    // The attempt's saga runs while its cart sits in checkout at the version StartSession wrote.
-    const std::int64_t attempt_version = std::stoll(attempt.substr(attempt.find(":v") + 2));
-    const Cart& owner = *cart->second;
-    if (owner.status == CartStatus::kCheckout && owner.version == attempt_version + 1) continue;
-    if (ReleasableTime(world, std::max(owner.updated_at, r.created_at), now) <= kReleaseBoundUs) {
-      continue;
-    }
-    out.push_back({"STOCK-NO-LEAK", "reservation=" + r.id,
-                   fmt::format("released within {} min of attempt {} ending without an order",
-                               kReleaseBoundUs / kMinuteUs, attempt),
-                   fmt::format("still active, {} x {} at {}", r.quantity, r.sku, r.warehouse_id),
-                   now});
+    CheckLate(world, r, attempt, by_attempt.contains(attempt),
+              cart == cart_of_session.end() ? nullptr : cart->second, now, out);
   }
 }
 
 }  // namespace
+
+std::string AttemptOfReference(const std::string& reference) {
+  const std::size_t first = reference.find(':');
+  if (first == std::string::npos || reference.compare(first + 1, 1, "v") != 0) return "";
+  const std::size_t second = reference.find(':', first + 1);
+  return second == std::string::npos ? "" : reference.substr(0, second);
+}
+
+TimeUs LateReleaseDueUs(const sim::FaultLayer& faults, const fakes::Reservation& r,
+                        const Cart* owner) {
+  const TimeUs since = owner == nullptr ? r.created_at : std::max(owner->updated_at, r.created_at);
+  return faults.UndisturbedDeadline({"warehouse.", "checkout_db."}, since, kReleaseBoundUs);
+}
+
+void CheckStockNoLeakChanged(const sim::World& world, const ChangeTracker& tracker,
+                             const Changes& changes, std::vector<Violation>& out) {
+  // The tracker times each candidate to its bound and hands it back whenever its cart or order
+  // changed since: those are the only reservations that can have become late.
+  for (std::size_t index : changes.late_reservations) {
+    const fakes::Reservation& r = world.warehouse().Reservations().at(index);
+    if (!MayBeLate(r, changes.now)) continue;
+    const std::string attempt = AttemptOfReference(r.reference);
+    CSIM_CHECK(!attempt.empty(), "a candidate belongs to a checkout attempt");
+    CheckLate(world, r, attempt, tracker.HasOrderFor(world, attempt),
+              tracker.CartOfSession(world, attempt.substr(0, attempt.find(':'))), changes.now, out);
+  }
+}
 
 void CheckStockNoLeak(const sim::World& world, bool settled, std::vector<Violation>& out) {
   if (!settled) {

@@ -182,8 +182,8 @@ FaultPoint* FaultLayer::Point(const std::string& name, bool polling) {
   return &it->second;
 }
 
-DurationUs FaultLayer::DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
-                                     TimeUs to_us) const {
+std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::DisturbedSpans(
+    std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us) const {
   CSIM_CHECK(from_us <= to_us, "an interval ends after it starts");
   std::vector<std::pair<TimeUs, TimeUs>> spans;
   spans.reserve(windows_.size());
@@ -199,15 +199,39 @@ DurationUs FaultLayer::DisturbedTime(std::initializer_list<std::string_view> por
     if (begin < end) spans.emplace_back(begin, end);
   }
   std::sort(spans.begin(), spans.end());
-  DurationUs disturbed = 0;
-  TimeUs covered_until = from_us;
-  for (const auto& [begin, end] : spans) {
-    const TimeUs start = std::max(begin, covered_until);
-    if (end > start) disturbed += end - start;
-    covered_until = std::max(covered_until, end);
+  std::vector<std::pair<TimeUs, TimeUs>> merged;  // disjoint, not touching, in time order
+  for (const auto& span : spans) {
+    if (!merged.empty() && span.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, span.second);
+    } else {
+      merged.push_back(span);
+    }
   }
+  return merged;
+}
+
+DurationUs FaultLayer::DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
+                                     TimeUs to_us) const {
+  DurationUs disturbed = 0;
+  for (const auto& [begin, end] : DisturbedSpans(ports, from_us, to_us)) disturbed += end - begin;
   CSIM_CHECK(disturbed >= 0 && disturbed <= to_us - from_us, "disturbed time lies in the interval");
   return disturbed;
+}
+
+TimeUs FaultLayer::UndisturbedDeadline(std::initializer_list<std::string_view> ports,
+                                       TimeUs from_us, DurationUs duration) const {
+  CSIM_CHECK(duration >= 0, "a duration is never negative");
+  TimeUs at = from_us;
+  DurationUs remaining = duration;
+  for (const auto& [begin, end] :
+       DisturbedSpans(ports, from_us, std::numeric_limits<TimeUs>::max())) {
+    // Used up exactly where a window begins: more than `duration` passes only after it.
+    if (begin - at > remaining) return at + remaining;
+    remaining -= begin - at;
+    at = end;
+  }
+  CSIM_CHECK(remaining >= 0 && at >= from_us, "the deadline lies after its start");
+  return at + remaining;
 }
 
 FaultLayer::WindowEffect FaultLayer::Windows(FaultPoint& point) {

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -162,6 +163,10 @@ class FaultLayer {
   // are switched off.
   DurationUs DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
                            TimeUs to_us) const;
+  // The first time after which more than `duration` of undisturbed time (in the sense of
+  // DisturbedTime) has passed since `from_us`.
+  TimeUs UndisturbedDeadline(std::initializer_list<std::string_view> ports, TimeUs from_us,
+                             DurationUs duration) const;
   // Which processes a crash may hit, and what to do once one has crashed (the world restarts it).
   void SetCrashPolicy(std::function<bool(ProcessId)> crashable,
                       std::function<void(ProcessId)> on_crash);
@@ -181,6 +186,9 @@ class FaultLayer {
     bool fail = false;
   };
   WindowEffect Windows(FaultPoint& point);
+  // The windows on `ports` within [from_us, to_us), merged: disjoint spans in time order.
+  std::vector<std::pair<TimeUs, TimeUs>> DisturbedSpans(
+      std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us) const;
   DurationUs Latency(const FaultPoint& point);
   bool CanCrashHere() const;
   void CrashCaller(FaultPoint& point);

@@ -89,6 +89,12 @@ TEST(FaultLayer, DisturbedTimeIsTheUnionOfTheWindowsOnThePortsAsked) {
             70 * kSecondUs);
   EXPECT_EQ(layer.DisturbedTime({"warehouse."}, 20 * kSecondUs, 35 * kSecondUs), 15 * kSecondUs);
   EXPECT_EQ(layer.DisturbedTime({"loyalty."}, 0, 200 * kSecondUs), 20 * kSecondUs);
+  // 5 s undisturbed from 0 on the warehouse: 0-10 s is free, so 5 s; from 8 s: 8-10, then 50-53.
+  EXPECT_EQ(layer.UndisturbedDeadline({"warehouse."}, 0, 5 * kSecondUs), 5 * kSecondUs);
+  EXPECT_EQ(layer.UndisturbedDeadline({"warehouse."}, 8 * kSecondUs, 5 * kSecondUs),
+            53 * kSecondUs);
+  // 10 s from 0 end where the warehouse window begins: the deadline moves past the window.
+  EXPECT_EQ(layer.UndisturbedDeadline({"warehouse."}, 0, 10 * kSecondUs), 50 * kSecondUs);
   // Switched off at 110 s: the checkout_db window counts only up to then.
   h.kernel.RunUntil(110 * kSecondUs);
   layer.Quiesce();

@@ -117,12 +117,23 @@ Task<void> World::RunJob(ScheduledJob job) {
 }
 
 void World::PumpBusSoon() {
-  if (impl_->bus_pump_scheduled) return;
-  impl_->bus_pump_scheduled = true;
-  kernel_.At(bus_process_, kernel_.now() + kBusLatencyUs, [this] {
-    impl_->bus_pump_scheduled = false;
+  PumpBusAt(kernel_.now() + kBusLatencyUs);
+}
+
+void World::PumpBusAt(TimeUs at_us) {
+  // A pump reschedules itself at the bus's next due delivery, so a second pending pump would only
+  // fire for nothing; they used to pile up, one more per publish while anything was queued, and
+  // the world's cost grew with the square of its traffic. An earlier request supersedes the
+  // pending one, whose timer then finds its token stale.
+  if (impl_->bus_pump_at && *impl_->bus_pump_at <= at_us) return;
+  impl_->bus_pump_at = at_us;
+  const std::uint64_t token = ++impl_->bus_pump_token;
+  kernel_.At(bus_process_, at_us, [this, token] {
+    if (token != impl_->bus_pump_token) return;
+    impl_->bus_pump_at.reset();
     PumpBus();
   });
+  CSIM_CHECK(impl_->bus_pump_at == at_us, "one pump pending, at the earliest time asked");
 }
 
 void World::PumpBus() {
@@ -141,9 +152,7 @@ void World::PumpBus() {
     }
     kernel_.Spawn(target, Deliver(delivery->id, bus_->Handler(*delivery), delivery->event));
   }
-  if (auto next = bus_->NextDueTime()) {
-    kernel_.At(bus_process_, std::max(*next, kernel_.now()), [this] { PumpBus(); });
-  }
+  if (auto next = bus_->NextDueTime()) PumpBusAt(std::max(*next, kernel_.now()));
 }
 
 Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler, Event event) {
@@ -354,6 +363,14 @@ void World::SweepExpired() {
   kernel_.Spawn(warehouse_process_, publish_expired(this));
 }
 
+TimeUs World::EndTimeUs() const {
+  TimeUs last_start = 0;
+  for (const CustomerScript& customer : workload_.customers) {
+    last_start = std::max(last_start, customer.start_us);
+  }
+  return last_start + kHourUs + options_.drain_us;
+}
+
 void World::Run(const std::function<void()>& after_event) {
   CSIM_CHECK(!settled_, "a world runs once");
   StartCheckoutWorker();
@@ -365,9 +382,7 @@ void World::Run(const std::function<void()>& after_event) {
   for (const CustomerScript& customer : workload_.customers) {
     if (faults_->Fires(decline)) payment_->DeclineCaptures(customer.customer_id);
   }
-  TimeUs last_start = 0;
   for (std::size_t i = 0; i < workload_.customers.size(); ++i) {
-    last_start = std::max(last_start, workload_.customers[i].start_us);
     kernel_.Spawn(customers_, Customer(workload_.customers[i], i));
   }
   // Webhooks and TTL sweeps run on the gateway's and warehouse's own schedules.
@@ -380,8 +395,8 @@ void World::Run(const std::function<void()>& after_event) {
   kernel_.Spawn(gateway_, every(this, kWebhookDelayUs, &World::PumpWebhooks));
   kernel_.Spawn(warehouse_process_, every(this, kMinuteUs, &World::SweepExpired));
 
-  const TimeUs end_us = last_start + kHourUs + options_.drain_us;
-  const TimeUs faults_end_us = last_start + kHourUs;
+  const TimeUs end_us = EndTimeUs();
+  const TimeUs faults_end_us = end_us - options_.drain_us;
   DrawFaultWindows(faults_end_us);
   std::size_t seen = kernel_.trace().size();
   while (kernel_.RunOne(end_us)) {

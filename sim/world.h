@@ -82,6 +82,8 @@ class World {
   void Run(const std::function<void()>& after_event = {});
   // True once Run has drained the world.
   bool settled() const { return settled_; }
+  // When Run ends: an hour after the last customer starts (faults stop then), plus the drain.
+  TimeUs EndTimeUs() const;
 
   Kernel& kernel() { return kernel_; }
   const Kernel& kernel() const { return kernel_; }
@@ -129,6 +131,8 @@ class World {
   void StartOrderWorker();
   void PumpBus();
   void PumpBusSoon();
+  // Pumps the bus at `at_us` unless a pump is already due by then: one pump pending at a time.
+  void PumpBusAt(TimeUs at_us);
   void PumpWebhooks();
   void SweepExpired();
   // The outside world (sim/world_actors.cc): fulfillment and shipping, the loyalty and

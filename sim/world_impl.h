@@ -2,6 +2,7 @@
 // World's private parts, shared by sim/world.cc and sim/world_actors.cc only.
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -133,7 +134,9 @@ struct World::Impl {
   CheckoutService checkout_service;
   CheckoutWorker checkout_worker;
   CheckoutApi checkout_api;  // what customers call
-  bool bus_pump_scheduled = false;
+  // The one pending pump of the bus (World::PumpBusAt): when, and the token of its timer.
+  std::optional<TimeUs> bus_pump_at;
+  std::uint64_t bus_pump_token = 0;
   bool webhook_pump_scheduled = false;
   // Decided by the gateway, not yet accepted by the bus, by (when due, order decided).
   std::map<std::pair<TimeUs, std::int64_t>, Event> webhooks;

@@ -1,0 +1,199 @@
+#include "properties/change_tracker.h"
+
+#include <algorithm>
+
+#include "core/check.h"
+#include "fakes/fake_checkout_store.h"
+#include "fakes/fake_loyalty.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_payment.h"
+#include "fakes/fake_promotions.h"
+
+namespace csim::properties {
+namespace {
+
+// The session of a checkout attempt "<session>:v<version>" (the whole text if it has no ':').
+std::string SessionOfAttempt(const std::string& attempt) {
+  return attempt.substr(0, attempt.find(':'));
+}
+
+}  // namespace
+
+const Changes& ChangeTracker::Step(const sim::World& world) {
+  changes_ = Changes{};
+  changes_.now = world.kernel().now();
+  // Orders and carts first: the reservations' candidates are rescheduled against them.
+  ReadOrders(world);
+  ReadCarts(world);
+  ReadReservations(world);
+  ReadRest(world);
+  TakeLateCandidates(world);
+  return changes_;
+}
+
+void ChangeTracker::ReadOrders(const sim::World& world) {
+  const auto& journal = world.order_db().OrderChanges();
+  const auto& orders = world.order_db().Orders();
+  std::set<std::string> sessions;  // whose carts and candidates depend on these orders
+  for (; orders_read_ < journal.size(); ++orders_read_) {
+    const std::string& id = *journal.at(orders_read_);
+    const Order& order = orders.at(id);
+    changes_.orders.insert(id);
+    for (const OrderItem& item : order.items)
+      orders_by_reservation_[item.reservation_id].insert(id);
+    orders_by_attempt_[order.checkout_attempt].insert(id);
+    sessions.insert(order.cart_session_id);
+    sessions.insert(SessionOfAttempt(order.checkout_attempt));
+    if (world.confirmed_totals().contains(order.checkout_attempt)) {
+      unconfirmed_orders_.erase(id);
+    } else {
+      unconfirmed_orders_.insert(id);
+    }
+  }
+  // PRICE-AS-CONFIRMED: an attempt's first confirmed total may arrive after its order (never in
+  // the world, whose customers note it before confirming; kept exact anyway).
+  if (world.confirmed_totals().size() != confirmed_attempts_seen_) {
+    confirmed_attempts_seen_ = world.confirmed_totals().size();
+    for (auto it = unconfirmed_orders_.begin(); it != unconfirmed_orders_.end();) {
+      const Order& order = orders.at(std::string{*it});
+      if (!world.confirmed_totals().contains(order.checkout_attempt)) {
+        ++it;
+        continue;
+      }
+      changes_.orders.insert(*it);
+      it = unconfirmed_orders_.erase(it);
+    }
+  }
+  for (const std::string& session : sessions) {
+    if (auto carts = carts_by_session_.find(session); carts != carts_by_session_.end()) {
+      changes_.carts.insert(carts->second.begin(), carts->second.end());
+    }
+    RescheduleSession(world, session);
+  }
+}
+
+void ChangeTracker::ReadCarts(const sim::World& world) {
+  const auto& journal = world.checkout_db().CartChanges();
+  std::set<std::string> sessions;
+  for (; carts_read_ < journal.size(); ++carts_read_) {
+    const std::string& id = *journal.at(carts_read_);
+    const Cart& cart = world.checkout_db().Carts().at(id);
+    changes_.carts.insert(id);
+    carts_by_session_[cart.session_id].insert(id);
+    sessions.insert(cart.session_id);
+  }
+  for (const std::string& session : sessions) RescheduleSession(world, session);
+}
+
+void ChangeTracker::ReadReservations(const sim::World& world) {
+  const auto& warehouse = world.warehouse();
+  const auto& journal = warehouse.ReservationChanges();
+  std::set<std::size_t> changed;
+  for (; reservations_read_ < journal.size(); ++reservations_read_) {
+    changed.insert(journal.at(reservations_read_));
+  }
+  for (std::size_t index : changed) {
+    const fakes::Reservation& r = warehouse.Reservations().at(index);
+    changes_.reservations.push_back(index);
+    changes_.stock_rows.insert({r.sku, r.warehouse_id});
+    if (auto holders = orders_by_reservation_.find(r.id); holders != orders_by_reservation_.end()) {
+      changes_.orders.insert(holders->second.begin(), holders->second.end());
+    }
+    if (r.status != fakes::ReservationStatus::kActive) {
+      DropCandidate(index);  // a reservation never becomes active again
+      continue;
+    }
+    if (candidates_.contains(index)) continue;
+    const std::string attempt = AttemptOfReference(r.reference);
+    if (attempt.empty()) continue;
+    const std::string session = SessionOfAttempt(attempt);
+    candidates_[index] = Candidate{session, std::nullopt};
+    candidates_by_session_[session].insert(index);
+    Reschedule(world, index);
+  }
+}
+
+void ChangeTracker::ReadRest(const sim::World& world) {
+  const auto& stock = world.warehouse().StockChanges();
+  for (; stock_read_ < stock.size(); ++stock_read_)
+    changes_.stock_rows.insert(*stock.at(stock_read_));
+  const auto& money = world.payment().OrderMoneyChanges();
+  for (; money_read_ < money.size(); ++money_read_) changes_.orders.insert(*money.at(money_read_));
+  const auto& usages = world.promotions().UsageChanges();
+  for (; promotions_read_ < usages.size(); ++promotions_read_) {
+    changes_.promotions.insert(*usages.at(promotions_read_));
+  }
+  const auto& balances = world.loyalty().BalanceChanges();
+  for (; balances_read_ < balances.size(); ++balances_read_) {
+    changes_.customers.insert(*balances.at(balances_read_));
+  }
+}
+
+void ChangeTracker::Reschedule(const sim::World& world, std::size_t index) {
+  auto candidate = candidates_.find(index);
+  CSIM_CHECK(candidate != candidates_.end(), "only a candidate is scheduled");
+  if (candidate->second.due_us) waiting_.erase({*candidate->second.due_us, index});
+  const fakes::Reservation& r = world.warehouse().Reservations().at(index);
+  const TimeUs due_us =
+      LateReleaseDueUs(world.faults(), r, CartOfSession(world, candidate->second.session));
+  CSIM_CHECK(due_us >= r.created_at, "a reservation is never late before it is made");
+  candidate->second.due_us = due_us;
+  waiting_.insert({due_us, index});
+}
+
+void ChangeTracker::RescheduleSession(const sim::World& world, const std::string& session) {
+  auto indices = candidates_by_session_.find(session);
+  if (indices == candidates_by_session_.end()) return;
+  for (std::size_t index : indices->second) Reschedule(world, index);
+}
+
+void ChangeTracker::DropCandidate(std::size_t index) {
+  auto candidate = candidates_.find(index);
+  if (candidate == candidates_.end()) return;
+  if (candidate->second.due_us) waiting_.erase({*candidate->second.due_us, index});
+  auto session = candidates_by_session_.find(candidate->second.session);
+  CSIM_CHECK(session != candidates_by_session_.end(), "a candidate is indexed by its session");
+  session->second.erase(index);
+  if (session->second.empty()) candidates_by_session_.erase(session);
+  candidates_.erase(candidate);
+}
+
+void ChangeTracker::TakeLateCandidates(const sim::World& world) {
+  const TimeUs now = changes_.now;
+  std::vector<std::size_t> lapsed;
+  // Bounded: each pass takes one entry out of waiting_.
+  while (!waiting_.empty() && waiting_.begin()->first < now) {
+    const std::size_t index = waiting_.begin()->second;
+    waiting_.erase(waiting_.begin());
+    candidates_.at(index).due_us.reset();  // parked until its session changes
+    const fakes::Reservation& r = world.warehouse().Reservations().at(index);
+    // A lapsed reservation holds nothing, now or ever again.
+    if (!fakes::FakeWarehouse::HoldsStock(r, now)) lapsed.push_back(index);
+    changes_.late_reservations.push_back(index);
+  }
+  for (std::size_t index : lapsed) DropCandidate(index);
+  std::sort(changes_.late_reservations.begin(), changes_.late_reservations.end());
+}
+
+bool ChangeTracker::HasOrderFor(const sim::World& world, const std::string& attempt) const {
+  auto ids = orders_by_attempt_.find(attempt);
+  if (ids == orders_by_attempt_.end()) return false;
+  const auto& orders = world.order_db().Orders();
+  return std::any_of(ids->second.begin(), ids->second.end(), [&](std::string_view id) {
+    return orders.at(std::string{id}).checkout_attempt == attempt;
+  });
+}
+
+const Cart* ChangeTracker::CartOfSession(const sim::World& world,
+                                         const std::string& session) const {
+  auto ids = carts_by_session_.find(session);
+  if (ids == carts_by_session_.end()) return nullptr;
+  const auto& carts = world.checkout_db().Carts();
+  for (auto it = ids->second.rbegin(); it != ids->second.rend(); ++it) {
+    const Cart& cart = carts.at(std::string{*it});
+    if (cart.session_id == session) return &cart;
+  }
+  return nullptr;
+}
+
+}  // namespace csim::properties

@@ -1,0 +1,109 @@
+#pragma once
+// Incremental checking of the "always" invariants. After each event, ChangeTracker reads the fakes'
+// change journals (fakes/change_journal.h) and says which rows of the ground truth each invariant
+// must look at again; each invariant's `check_changed` looks at those rows only, in the order its
+// full scan visits them, with the same per-row test. A row nobody changed cannot start breaking an
+// invariant by itself, with one exception, timed by the tracker: a reservation that STOCK-NO-LEAK
+// finds late only once its bound has passed. So the violations found first are the full scan's,
+// at the same event (properties/incremental_test.cc compares both on faulty sweeps); the full
+// scan stays as the reference (CheckMode::kFullRescan).
+//
+// What the tracker keeps grows with the rows of the world, never with the events: a step costs
+// what the event changed (and a logarithm of the world's size).
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/model.h"
+#include "fakes/fake_warehouse.h"
+#include "properties/invariant.h"
+#include "sim/faults.h"
+#include "sim/world.h"
+
+namespace csim::properties {
+
+// The rows to look at again after one event, each set in its full scan's order.
+struct Changes {
+  TimeUs now = 0;
+  std::set<fakes::FakeWarehouse::StockKey> stock_rows;  // units on hand, committed or reserved
+  std::vector<std::size_t> reservations;                // made or changed, by index (ascending)
+  // STOCK-NO-LEAK's candidates whose release bound passed since they were last looked at.
+  std::vector<std::size_t> late_reservations;
+  // Orders changed, with money changed, holding a changed reservation, or whose attempt's
+  // confirmed total appeared.
+  std::set<std::string_view> orders;
+  std::set<std::string_view> carts;  // changed, or their session's order changed
+  std::set<std::string_view> promotions;
+  std::set<std::string_view> customers;  // loyalty balances changed
+};
+
+class ChangeTracker {
+ public:
+  // Reads every change since the last call (since the world was built, on the first) and returns
+  // the rows to look at again at the kernel's now. The reference stays valid until the next call.
+  const Changes& Step(const sim::World& world);
+
+  // ---- lookups for the invariants, from the tracker's indices (kept current by Step) ----
+  // Whether some order was created by checkout attempt `attempt`.
+  bool HasOrderFor(const sim::World& world, const std::string& attempt) const;
+  // The cart of session `session` (the last by id, as a full scan's map would keep), or nullptr.
+  const Cart* CartOfSession(const sim::World& world, const std::string& session) const;
+
+ private:
+  void ReadOrders(const sim::World& world);
+  void ReadCarts(const sim::World& world);
+  void ReadReservations(const sim::World& world);
+  void ReadRest(const sim::World& world);
+  // STOCK-NO-LEAK's clock: (re)schedules candidate `index` at its release bound, given its cart.
+  void Reschedule(const sim::World& world, std::size_t index);
+  void RescheduleSession(const sim::World& world, const std::string& session);
+  void DropCandidate(std::size_t index);
+  void TakeLateCandidates(const sim::World& world);
+
+  Changes changes_;
+  // How far each journal has been read.
+  std::size_t orders_read_ = 0, carts_read_ = 0, stock_read_ = 0, reservations_read_ = 0,
+              money_read_ = 0, promotions_read_ = 0, balances_read_ = 0;
+  std::size_t confirmed_attempts_seen_ = 0;
+  // Indices over the ground truth. Order and cart ids are the fakes' own map keys (stable); an
+  // index entry may be stale (a row that changed its session): lookups check the row itself.
+  std::map<std::string, std::set<std::string_view>> orders_by_reservation_;
+  std::map<std::string, std::set<std::string_view>> orders_by_attempt_;
+  std::map<std::string, std::set<std::string_view>> carts_by_session_;
+  std::set<std::string_view> unconfirmed_orders_;  // no confirmed total for their attempt yet
+  // STOCK-NO-LEAK's candidates: active reservations of a checkout attempt. Each is either waiting
+  // for its bound (in `waiting_`) or parked until its session's cart or order changes.
+  struct Candidate {
+    std::string session;
+    std::optional<TimeUs> due_us;  // set while waiting
+  };
+  std::map<std::size_t, Candidate> candidates_;
+  std::set<std::pair<TimeUs, std::size_t>> waiting_;
+  std::map<std::string, std::set<std::size_t>> candidates_by_session_;
+};
+
+// Calls fn(id, row) for each id of `ids` that `rows` holds, in the ids' order (a full scan's).
+template <class Row, class Fn>
+void ForEachHeld(const std::set<std::string_view>& ids, const std::map<std::string, Row>& rows,
+                 Fn fn) {
+  for (std::string_view id : ids) {
+    const std::string key{id};
+    if (auto it = rows.find(key); it != rows.end()) fn(key, it->second);
+  }
+}
+
+// STOCK-NO-LEAK's timely rule (stock_no_leak.cc), shared with the tracker:
+// "<session>:v<version>" of a checkout reservation's reference, or "" for another shape.
+std::string AttemptOfReference(const std::string& reference);
+// The first time at which the active reservation `r` could be late, given its session's cart
+// (nullptr if none): past this, a check must look at it.
+TimeUs LateReleaseDueUs(const sim::FaultLayer& faults, const fakes::Reservation& r,
+                        const Cart* owner);
+
+}  // namespace csim::properties
