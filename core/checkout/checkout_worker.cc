@@ -232,11 +232,13 @@ Task<Status> CheckoutWorker::RetryCompensation(FailedCompensation row, TimeUs no
       co_return co_await VoidByKey(row.subject);
     case CompensationKind::kGiveBackPoints:
       co_return co_await ports_.loyalty.GiveBack(row.subject, Field(row, "reference"));
-    case CompensationKind::kReleaseReservationByReference:
-      co_return co_await ReleaseByReference(
-          ReserveRequest{Field(row, "sku"), Field(row, "warehouse_id"),
-                         static_cast<std::int32_t>(ParseCount(Field(row, "quantity"))),
-                         ParseCount(Field(row, "ttl_us")), row.subject});
+    case CompensationKind::kReleaseReservationByReference: {
+      // A named request: GCC 12 frees a temporary aggregate passed by value to a coroutine twice.
+      ReserveRequest request{Field(row, "sku"), Field(row, "warehouse_id"),
+                             static_cast<std::int32_t>(ParseCount(Field(row, "quantity"))),
+                             ParseCount(Field(row, "ttl_us")), row.subject};
+      co_return co_await ReleaseByReference(std::move(request));
+    }
   }
   CSIM_CHECK(false, "unknown compensation kind");
   co_return Fail(Code::kInvalidArgument, "unknown compensation kind");
