@@ -13,8 +13,8 @@
 
 namespace csim::properties {
 
-void CheckCartNotCleanedUnderLiveOrder(const sim::World& world, bool, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckCartNotCleanedUnderLiveOrder(const Truth& world, bool, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   const auto& orders = world.order_db().Orders();
   // An order is never cancelled before its release commits (SIM-01's fix), so a released
   // reservation on a live order was released by someone who must not have (the warehouse marks a

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/time.h"
-#include "sim/world.h"
+#include "properties/truth.h"
 
 namespace csim::properties {
 
@@ -27,30 +27,30 @@ struct Invariant {
   std::string_view name;
   InvariantKind kind;
   // Appends what is broken now. `settled` is true once the world has drained.
-  void (*check)(const sim::World& world, bool settled, std::vector<Violation>& out);
+  void (*check)(const Truth& world, bool settled, std::vector<Violation>& out);
 };
 
 // Every invariant implemented so far, in invariants.md order.
 const std::vector<Invariant>& AllInvariants();
 
 // Runs the invariants that apply (always ones at every step; settled ones when settled).
-std::vector<Violation> CheckInvariants(const sim::World& world, bool settled);
+std::vector<Violation> CheckInvariants(const Truth& world, bool settled);
 
 // Checkers, one per file.
-void CheckNoOversell(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckNoPhantomWarehouse(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckValidTransitions(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckOrderSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckPromoNoBudgetLeak(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckLoyaltyConserved(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckStockNoLeak(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckCartNotCleanedUnderLiveOrder(const sim::World& world, bool settled,
+void CheckNoOversell(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckNoPhantomWarehouse(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckMoneyConserved(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckValidTransitions(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckOrderSettles(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckPromoNoBudgetLeak(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckLoyaltyConserved(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckStockNoLeak(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckCartNotCleanedUnderLiveOrder(const Truth& world, bool settled,
                                        std::vector<Violation>& out);
-void CheckNoSilentEventLoss(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckEventSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckEffectOnce(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckPriceAsConfirmed(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckSagaSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckNoSilentEventLoss(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckEventSettles(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckEffectOnce(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckPriceAsConfirmed(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckSagaSettles(const Truth& world, bool settled, std::vector<Violation>& out);
 
 }  // namespace csim::properties

@@ -10,8 +10,8 @@
 
 namespace csim::properties {
 
-void CheckLoyaltyConserved(const sim::World& world, bool settled, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckLoyaltyConserved(const Truth& world, bool settled, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   for (const auto& [customer, balance] : world.loyalty().Balances()) {
     if (balance >= 0) continue;
     out.push_back({"LOYALTY-CONSERVED", "customer=" + customer, "balance >= 0",

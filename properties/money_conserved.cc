@@ -32,8 +32,8 @@ bool Paid(const Order& order) {
 
 }  // namespace
 
-void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckMoneyConserved(const Truth& world, bool settled, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   const auto& orders = world.order_db().Orders();
   for (const auto& [order_id, money] : world.payment().Orders()) {
     const std::string entity = "order=" + order_id;

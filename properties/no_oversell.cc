@@ -6,8 +6,8 @@
 
 namespace csim::properties {
 
-void CheckNoOversell(const sim::World& world, bool, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckNoOversell(const Truth& world, bool, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   for (const fakes::StockView& row : world.warehouse().StockViews(now)) {
     if (row.warehouse_id.empty()) continue;  // the phantom pool: NO-PHANTOM-WAREHOUSE's business
     const std::int64_t promised = row.committed + row.active_reserved;

@@ -6,12 +6,12 @@
 
 namespace csim::properties {
 
-void CheckNoPhantomWarehouse(const sim::World& world, bool, std::vector<Violation>& out) {
+void CheckNoPhantomWarehouse(const Truth& world, bool, std::vector<Violation>& out) {
   for (const fakes::Reservation& r : world.warehouse().Reservations()) {
     if (!r.warehouse_id.empty()) continue;
     out.push_back({"NO-PHANTOM-WAREHOUSE", fmt::format("reservation={} sku={}", r.id, r.sku),
                    "a named warehouse", fmt::format("warehouse_id=\"\" qty={}", r.quantity),
-                   world.kernel().now()});
+                   world.now()});
   }
 }
 

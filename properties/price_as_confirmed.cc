@@ -7,7 +7,7 @@
 
 namespace csim::properties {
 
-void CheckPriceAsConfirmed(const sim::World& world, bool, std::vector<Violation>& out) {
+void CheckPriceAsConfirmed(const Truth& world, bool, std::vector<Violation>& out) {
   const auto& confirmed = world.confirmed_totals();
   for (const auto& [id, order] : world.order_db().Orders()) {
     auto seen = confirmed.find(order.checkout_attempt);
@@ -21,7 +21,7 @@ void CheckPriceAsConfirmed(const sim::World& world, bool, std::vector<Violation>
     if (as_confirmed) continue;
     out.push_back({"PRICE-AS-CONFIRMED", "order=" + id,
                    fmt::format("total {} as confirmed", fmt::join(seen->second, " or ")),
-                   fmt::format("total {}", order.total), world.kernel().now()});
+                   fmt::format("total {}", order.total), world.now()});
   }
 }
 

@@ -32,8 +32,8 @@ std::string AttemptOf(const std::string& reference) {
   return second == std::string::npos ? "" : reference.substr(0, second);
 }
 
-void CheckReleasedInTime(const sim::World& world, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckReleasedInTime(const Truth& world, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   // Runs after every event: the maps of orders and carts are built only once a reservation is old
   // enough to be late (a younger one can never be, whatever its owner), which most events lack.
   std::map<std::string, const Order*> by_attempt;
@@ -71,12 +71,12 @@ void CheckReleasedInTime(const sim::World& world, std::vector<Violation>& out) {
 
 }  // namespace
 
-void CheckStockNoLeak(const sim::World& world, bool settled, std::vector<Violation>& out) {
+void CheckStockNoLeak(const Truth& world, bool settled, std::vector<Violation>& out) {
   if (!settled) {
     CheckReleasedInTime(world, out);
     return;
   }
-  const TimeUs now = world.kernel().now();
+  const TimeUs now = world.now();
   std::map<std::string, const Order*> order_of_reservation;
   for (const auto& [id, order] : world.order_db().Orders()) {
     for (const OrderItem& item : order.items) order_of_reservation[item.reservation_id] = &order;
