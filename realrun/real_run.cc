@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <deque>
 #include <memory>
 #include <set>
@@ -58,8 +57,8 @@ bool Transient(const Status& status) {
   return status.code() == Code::kUnavailable || status.code() == Code::kTimeout;
 }
 
-double Seconds(std::chrono::steady_clock::time_point from) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+double SecondsBetween(TimeUs from, TimeUs to) {
+  return static_cast<double>(to - from) / static_cast<double>(kSecondUs);
 }
 
 // A server that cannot be reached any more, named; ends the run with exit 2 (never a violation).
@@ -435,14 +434,14 @@ void Backend::Customer(const sim::CustomerScript& script, std::size_t index) {
 RealRunResult Backend::Run() {
   RealRunResult result;
   result.customers = static_cast<std::int64_t>(workload_.customers.size());
-  const auto workload_start = std::chrono::steady_clock::now();
+  const TimeUs workload_start = clock_.Now();
   for (std::size_t i = 0; i < workload_.customers.size(); ++i) {
     Customer(workload_.customers[i], i);
     if (options_.after_customer) options_.after_customer(static_cast<std::int32_t>(i));
     (void)Pass();
   }
-  result.workload_seconds = Seconds(workload_start);
-  const auto drain_start = std::chrono::steady_clock::now();
+  result.workload_seconds = SecondsBetween(workload_start, clock_.Now());
+  const TimeUs drain_start = clock_.Now();
   TimeUs quiet_since = clock_.Now();
   for (std::int64_t pass = 0; pass < kDrainPassesMax; ++pass) {
     const TimeUs now = clock_.Now();
@@ -451,10 +450,10 @@ RealRunResult Backend::Run() {
       result.drained = true;
       break;
     }
-    if (Seconds(drain_start) * kSecondUs >= static_cast<double>(options_.drain_max_us)) break;
+    if (now - drain_start >= options_.drain_max_us) break;
     RunBlocking(clock_.Sleep(kDrainPauseUs));
   }
-  result.drain_seconds = Seconds(drain_start);
+  result.drain_seconds = SecondsBetween(drain_start, clock_.Now());
   result.counts = counts_;
   result.checkouts_confirmed = confirmed_;
   result.failed_by_code = failed_by_code_;
