@@ -2,6 +2,8 @@
 // iteration is one whole run of 20 customers (seed 1, the "fixed" profile, no injected faults):
 //   BM_SimulatedCheckouts  sim::World: generated, run to the end of its drain, every invariant
 //                          checked after every event (what `checkout-sim run --faults none` does)
+//   BM_SimulatedCheckoutsCheckedAtEnd  the same, invariants checked once after the drain (as the
+//                          real run checks them)
 //   BM_RealCheckouts       realrun::RunReal on throwaway redis-server and PostgreSQL instances
 //                          that this binary starts on free loopback ports (tests/contract's
 //                          harness) and stops at exit: both databases emptied, the customers one
@@ -40,7 +42,7 @@ void Report(benchmark::State& state, std::int64_t checkouts, std::int64_t orders
   state.counters["violations"] = static_cast<double>(violations);
 }
 
-void BM_SimulatedCheckouts(benchmark::State& state) {
+void SimulatedCheckouts(benchmark::State& state, bool check_every_event) {
   std::int64_t checkouts = 0, orders = 0, violations = 0;
   for (auto _ : state) {
     csim::sim::WorldOptions options;
@@ -49,14 +51,26 @@ void BM_SimulatedCheckouts(benchmark::State& state) {
     csim::sim::WorkloadOptions workload;
     workload.orders = kOrdersPerRun;
     csim::sim::World world(options, csim::sim::GenerateWorkload(kSeed, workload));
-    const csim::properties::CheckedRun run = csim::properties::RunChecked(world, true);
+    const csim::properties::CheckedRun run = csim::properties::RunChecked(world, check_every_event);
     checkouts += run.counts.checkouts_started;
     orders += run.counts.orders_placed;
     violations += run.violations_found();
   }
   Report(state, checkouts, orders, violations);
 }
-BENCHMARK(BM_SimulatedCheckouts)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_SimulatedCheckouts(benchmark::State& state) {
+  SimulatedCheckouts(state, true);
+}
+BENCHMARK(BM_SimulatedCheckouts)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+
+void BM_SimulatedCheckoutsCheckedAtEnd(benchmark::State& state) {
+  SimulatedCheckouts(state, false);
+}
+BENCHMARK(BM_SimulatedCheckoutsCheckedAtEnd)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3.0);
 
 void BM_RealCheckouts(benchmark::State& state) {
   csim::contract::Servers& servers = csim::contract::SharedServers();
