@@ -539,11 +539,14 @@ const std::vector<std::pair<std::string, std::string>>& RealRunLimits() {
       {"always-invariants",
        "checked once on the state after the drain, not after every step: the states in between "
        "are not observed"},
+      {"ORDER-SETTLES, STOCK-NO-LEAK",
+       "bounds in minutes (an order pending past its expiry, a release late by 5 min) cannot "
+       "lapse in a run of seconds: an order still pending at the end is counted above, not judged"},
       {"EVENT-SETTLES",
-       "a delivery's refusals are not counted by Redis (an unacked entry reads as refused 0 "
-       "times)"},
+       "Redis does not count a subscriber's refusals: an unacked delivery reads as refused 0 "
+       "times"},
       {"PRICE-AS-CONFIRMED",
-       "checks the confirms of this run's customers (one worker loop, no second tab)"},
+       "covers the totals this run's customers confirmed (one worker loop: no second tab)"},
   };
   return kLimits;
 }
