@@ -9,6 +9,7 @@
 
 #include "adapters/blocking.h"
 #include "adapters/pg_checkout_store.h"
+#include "adapters/pg_connection.h"
 #include "adapters/pg_order_store.h"
 #include "adapters/real_state.h"
 #include "adapters/redis_connection.h"
@@ -131,6 +132,9 @@ Status Backend::Open() {
   // Bad URLs first, before anything connects, so a typo is kInvalidArgument, not a refusal.
   if (auto address = adapters::RedisAddress::Parse(options_.redis_url); !address.ok()) {
     return Status{Code::kInvalidArgument, "--redis: " + address.status().message()};
+  }
+  if (auto postgres = adapters::PgConnection::Create(options_.postgres_url); !postgres.ok()) {
+    return Status{Code::kInvalidArgument, "--postgres: " + postgres.status().message()};
   }
   if (options_.reset) {
     if (Status status = adapters::ResetKeys(options_.redis_url, kKeyPrefix); !status.ok()) {
