@@ -292,7 +292,9 @@ std::int64_t Backend::PollBus() {
 
 std::int64_t Backend::AdvanceFulfillment() {
   std::int64_t acted = 0;
-  for (auto& [order_id, stage] : fulfilling_) {
+  for (auto& entry : fulfilling_) {
+    const std::string& order_id = entry.first;  // (clang 14 cannot capture a structured binding)
+    Stage& stage = entry.second;
     if (stage == Stage::kDone) continue;
     if (called_off_.contains(order_id)) {
       stage = Stage::kDone;
