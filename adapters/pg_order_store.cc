@@ -10,10 +10,6 @@
 namespace csim::adapters {
 namespace {
 
-// A consistent snapshot across the orders and order_items queries of one read.
-using SnapshotRead =
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
-
 Status ValidateShape(const OrderWrite& write) {
   if (write.insert && write.update && write.insert->id == write.update->id) {
     return Status{Code::kInvalidArgument, "insert and update of the same order in one commit"};
@@ -93,23 +89,6 @@ Status CheckUpdate(pqxx::work& tx, const Order& order, TimeUs now) {
 }
 
 // The orders of `result` with their items from `items` (both by id).
-Result<std::vector<Order>> Assemble(const pqxx::result& result, const pqxx::result& items) {
-  std::vector<Order> orders;
-  std::map<std::string, std::size_t> index;
-  for (const pqxx::row& row : result) {
-    Result<Order> order = OrderFromRow(row);
-    if (!order.ok()) return order.status();
-    index[order->id] = orders.size();
-    orders.push_back(std::move(order).value());
-  }
-  for (const pqxx::row& row : items) {
-    auto it = index.find(row["order_id"].as<std::string>());
-    CSIM_CHECK(it != index.end(), "items of the orders read");
-    orders[it->second].items.push_back(OrderItemFromRow(row));
-  }
-  return orders;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<PgOrderStore>> PgOrderStore::Open(const std::string& url,
@@ -185,7 +164,7 @@ Result<Order> PgOrderStore::GetOneNow(const std::string& column, const std::stri
             tx.exec_params(std::string{"SELECT "} + kOrderItemColumns +
                                " FROM orders.order_items WHERE order_id = $1 ORDER BY position",
                            result[0]["id"].as<std::string>());
-        Result<std::vector<Order>> orders = Assemble(result, items);
+        Result<std::vector<Order>> orders = OrdersFromRows(result, items);
         if (!orders.ok()) return orders.status();
         return std::move(orders->front());
       });
@@ -216,7 +195,7 @@ Result<std::vector<Order>> PgOrderStore::FindOrdersNow(const OrderQuery& query) 
     const pqxx::result items = tx.exec(std::string{"SELECT "} + kOrderItemColumns +
                                        " FROM orders.order_items WHERE order_id IN (" + selected +
                                        ") ORDER BY order_id, position");
-    Result<std::vector<Order>> orders = Assemble(result, items);
+    Result<std::vector<Order>> orders = OrdersFromRows(result, items);
     if (orders.ok()) CSIM_CHECK(orders->size() <= static_cast<std::size_t>(query.limit));
     return orders;
   });

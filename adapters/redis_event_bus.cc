@@ -17,8 +17,9 @@ std::string ReplyString(const redisReply& reply) {
   return std::string{reply.str, reply.len};
 }
 
-// The Event of one stream entry ([id, [field, value, ...]]), or nullopt if malformed.
-std::optional<std::pair<std::string, Event>> DecodeEntry(const redisReply& entry) {
+}  // namespace
+
+std::optional<std::pair<std::string, Event>> DecodeStreamEntry(const redisReply& entry) {
   if (entry.type != REDIS_REPLY_ARRAY || entry.elements != 2) return std::nullopt;
   const redisReply& id = *entry.element[0];
   const redisReply& pairs = *entry.element[1];
@@ -36,8 +37,6 @@ std::optional<std::pair<std::string, Event>> DecodeEntry(const redisReply& entry
   }
   return std::pair{ReplyString(id), std::move(event)};
 }
-
-}  // namespace
 
 Result<std::unique_ptr<RedisEventBus>> RedisEventBus::Open(const std::string& url,
                                                            RedisBusOptions options) {
@@ -176,7 +175,7 @@ Result<std::int64_t> RedisEventBus::Deliver(Subscription& subscription, const re
       malformed_count_++;  // not even an id to ack
       continue;
     }
-    std::optional<std::pair<std::string, Event>> decoded = DecodeEntry(entry);
+    std::optional<std::pair<std::string, Event>> decoded = DecodeStreamEntry(entry);
     bool ack = true;
     if (!decoded) {
       malformed_count_++;

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ports/event_bus.h"
@@ -26,6 +28,10 @@ struct RedisBusOptions {
   std::int32_t batch_max = 50;                 // entries per subscription per poll, each kind
   std::int64_t stream_length_max = 1'000'000;  // approximate trim of every stream (XADD MAXLEN ~)
 };
+
+// The entry id and Event of one stream entry ([id, [field, value, ...]]) as Publish wrote it, or
+// nullopt if malformed.
+std::optional<std::pair<std::string, Event>> DecodeStreamEntry(const redisReply& entry);
 
 class RedisEventBus final : public EventBus {
  public:

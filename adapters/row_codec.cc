@@ -2,6 +2,8 @@
 
 #include "adapters/json_codec.h"
 
+#include <map>
+
 namespace csim::adapters {
 namespace {
 
@@ -111,8 +113,7 @@ Result<Order> OrderFromRow(const pqxx::row& row) {
   if (!method.ok()) return method.status();
   order.payment_method = method.value();
   order.authorization_id = row["authorization_id"].as<std::string>();
-  Result<OrderStatus> status =
-      EnumFrom<OrderStatus>(row["status"].as<int>(), kOrderStatusCount, "order status");
+  Result<OrderStatus> status = OrderStatusFromValue(row["status"].as<int>());
   if (!status.ok()) return status.status();
   order.status = status.value();
   order.expiry_at = OptionalTime(row["expiry_at"]);
@@ -135,6 +136,27 @@ OrderItem OrderItemFromRow(const pqxx::row& row) {
   item.unit_price = row["unit_price"].as<Money>();
   item.reservation_id = row["reservation_id"].as<std::string>();
   return item;
+}
+
+Result<OrderStatus> OrderStatusFromValue(int value) {
+  return EnumFrom<OrderStatus>(value, kOrderStatusCount, "order status");
+}
+
+Result<std::vector<Order>> OrdersFromRows(const pqxx::result& result, const pqxx::result& items) {
+  std::vector<Order> orders;
+  std::map<std::string, std::size_t> index;
+  for (const pqxx::row& row : result) {
+    Result<Order> order = OrderFromRow(row);
+    if (!order.ok()) return order.status();
+    index[order->id] = orders.size();
+    orders.push_back(std::move(order).value());
+  }
+  for (const pqxx::row& row : items) {
+    auto it = index.find(row["order_id"].as<std::string>());
+    CSIM_CHECK(it != index.end(), "items of the orders read");
+    orders[it->second].items.push_back(OrderItemFromRow(row));
+  }
+  return orders;
 }
 
 }  // namespace csim::adapters

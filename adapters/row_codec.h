@@ -32,6 +32,15 @@ Result<FailedCompensation> CompensationFromRow(const pqxx::row& row);
 // The order without its items (they live in order_items).
 Result<Order> OrderFromRow(const pqxx::row& row);
 OrderItem OrderItemFromRow(const pqxx::row& row);
+// The order status stored as `value` (orders.status, order_status_changes' columns).
+Result<OrderStatus> OrderStatusFromValue(int value);
+// The orders of `result` (kOrderColumns) with their items from `items` (kOrderItemColumns, by
+// position), in the order of `result`.
+Result<std::vector<Order>> OrdersFromRows(const pqxx::result& result, const pqxx::result& items);
+
+// A consistent snapshot across the queries of one read (orders and their items, a whole database).
+using SnapshotRead =
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
 
 // The integer stored for an enumerator.
 template <class E>

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/real_command.h"
 #include "cli/sweep_command.h"
 #include "core/check.h"
 #include "core/config.h"
@@ -58,6 +59,7 @@ struct RunFlags {
   std::string json_file;
   bool legacy_warehouse = false;
   bool deprecated_http = false;  // the deployment re-enables the deprecated HTTP path
+  cli::RealBackendFlags real;    // --backend and what only --backend real takes
 };
 
 Profile MakeProfile(const RunFlags& flags) {
@@ -298,6 +300,13 @@ int Run(RunFlags& flags) {
   sim::WorldOptions options;
   flags.seed = ParseSeed(flags.seed_text);
   flags.orders = ParseOrders(flags.orders_text);
+  if (std::string problem = cli::CheckBackendFlags(flags.real); !problem.empty()) {
+    throw BadInput{problem};
+  }
+  if (flags.real.backend == "real") {
+    return cli::RunRealCommand(flags.real, flags.seed, flags.orders, MakeProfile(flags),
+                               MakeConfig(flags), flags.legacy_warehouse);
+  }
   options.seed = flags.seed;
   options.profile = MakeProfile(flags);
   options.config = MakeConfig(flags);
@@ -427,6 +436,7 @@ int main(int argc, char** argv) {
   run->add_option("--trace", flags.trace_file,
                   "write the JSON-lines trace here ('-': standard output)");
   run->add_option("--json", flags.json_file, "write the JSON result here ('-': standard output)");
+  cli::AddBackendFlags(*run, flags.real);
   RunFlags sweep_flags;
   std::string seeds_text = "1..100";
   std::int32_t jobs = static_cast<std::int32_t>(std::max(1u, std::thread::hardware_concurrency()));
@@ -469,7 +479,10 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitHeld : kExitBadInput;
   }
   try {
-    if (run->parsed()) return Run(flags);
+    if (run->parsed()) {
+      cli::NoteSimOnlyFlags(*run, flags.real);
+      return Run(flags);
+    }
     if (sweep->parsed()) {
       if (swarm) {
         if (sweep->count("--faults") > 0 && sweep_flags.faults != "swarm") {

@@ -1,5 +1,7 @@
 #include "fakes/fake_checkout_store.h"
 
+#include <algorithm>
+
 #include "core/check.h"
 #include "fakes/deferred.h"
 #include "fakes/storable_text.h"
@@ -212,6 +214,28 @@ void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
     ++deleted_compensation_count_;
   }
   CSIM_CHECK(pending_compensation_ids_.size() <= compensations_.size());
+}
+
+void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
+                                const std::vector<OutboxRow>& outbox,
+                                const std::vector<FailedCompensation>& compensations) {
+  CSIM_CHECK(carts.size() <= kCartsMax, "kCartsMax");
+  CSIM_CHECK(compensations.size() <= kCompensationsMax, "kCompensationsMax");
+  carts_.clear();
+  compensations_.clear();
+  pending_compensation_ids_.clear();
+  for (const Cart& cart : carts) {
+    const bool inserted = carts_.emplace(cart.id, cart).second;
+    CSIM_CHECK(inserted, "restored carts have unique ids");
+  }
+  for (const FailedCompensation& row : compensations) {
+    const bool inserted = row.id > 0 && compensations_.emplace(row.id, row).second;
+    CSIM_CHECK(inserted, "restored compensation rows have ids, each once");
+    if (row.status == CompensationStatus::kPending) pending_compensation_ids_.insert(row.id);
+    last_compensation_id_ = std::max(last_compensation_id_, row.id);
+  }
+  outbox_.Restore(outbox);
+  CSIM_CHECK(carts_.size() == carts.size());
 }
 
 }  // namespace csim::fakes

@@ -57,6 +57,12 @@ class FakeCheckoutStore final : public CheckoutStore {
   std::int64_t DeletedCompensationCount() const { return deleted_compensation_count_; }
   std::int64_t FailedCommitCount() const { return failed_commit_count_; }
 
+  // Replaces the whole content by what another database holds (carts, outbox rows, compensation
+  // rows): a snapshot of the real checkout database for the invariants to read (realrun/).
+  // REQUIRES: unique ids.
+  void Restore(const std::vector<Cart>& carts, const std::vector<OutboxRow>& outbox,
+               const std::vector<FailedCompensation>& compensations);
+
  private:
   Result<std::vector<Cart>> FindCartsNow(const CartQuery& query) const;
   Status CommitNow(const CheckoutWrite& write);

@@ -163,3 +163,35 @@ TEST_F(FakeCheckoutStoreTest, CompensationsGetIncreasingIdsAndComeDueInOrder) {
 
 }  // namespace
 }  // namespace csim::fakes
+
+namespace csim::fakes {
+namespace {
+
+TEST_F(FakeCheckoutStoreTest, RestoreReplacesEverythingWithAnotherDatabasesRows) {
+  ASSERT_TRUE(Commit({{{MakeCart("cart-old", 1, 0), 0}}, {MakeEvent("ev-old")}, {}}).ok());
+  FailedCompensation pending;
+  pending.id = 4;
+  pending.subject = "auth-1";
+  pending.max_attempts = 3;
+  pending.next_attempt_at = 50;
+  FailedCompensation done = pending;
+  done.id = 6;
+  done.status = CompensationStatus::kDone;
+  store.Restore({MakeCart("cart-1", 3, 10), MakeCart("cart-2", 1, 20, CartStatus::kCompleted)},
+                {OutboxRow{5, MakeEvent("ev-5"), OutboxStatus::kPending, 0, 50, 40}},
+                {pending, done});
+  EXPECT_EQ(store.Carts().size(), 2u);
+  EXPECT_FALSE(store.Carts().contains("cart-old"));
+  EXPECT_EQ(RunSync(store.GetCart("cart-1"))->version, 3);
+  EXPECT_EQ(RunSync(store.DueOutbox(100, 10))->size(), 1u);
+  auto due = RunSync(store.DueCompensations(100, 10));
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u) << "only the pending compensation row is due";
+  EXPECT_EQ(due->front().id, 4);
+  // The restored version is the one a stale write conflicts with.
+  EXPECT_EQ(Commit({{{MakeCart("cart-1", 2, 30), 1}}, {}, {}}).code(), Code::kConflict);
+  EXPECT_TRUE(Commit({{{MakeCart("cart-1", 4, 30), 3}}, {}, {}}).ok());
+}
+
+}  // namespace
+}  // namespace csim::fakes

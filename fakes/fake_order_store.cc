@@ -207,4 +207,23 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
   CSIM_CHECK(by_session_.size() == orders_.size(), "one session per order");
 }
 
+void FakeOrderStore::Restore(const std::vector<Order>& orders,
+                             std::vector<StatusChange> status_changes,
+                             const std::vector<OutboxRow>& outbox,
+                             std::set<std::string> processed) {
+  CSIM_CHECK(orders.size() <= kOrdersMax, "kOrdersMax");
+  CSIM_CHECK(status_changes.size() <= kStatusChangesMax, "kStatusChangesMax");
+  orders_.clear();
+  by_session_.clear();
+  for (const Order& order : orders) {
+    const bool session_inserted = by_session_.emplace(order.cart_session_id, order.id).second;
+    const bool order_inserted = orders_.emplace(order.id, order).second;
+    CSIM_CHECK(session_inserted && order_inserted, "restored orders have unique ids and sessions");
+  }
+  status_changes_ = std::move(status_changes);
+  outbox_.Restore(outbox);
+  processed_ = std::move(processed);
+  CSIM_CHECK(orders_.size() == orders.size());
+}
+
 }  // namespace csim::fakes

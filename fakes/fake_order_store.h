@@ -63,6 +63,12 @@ class FakeOrderStore final : public OrderStore {
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
   std::int64_t FailedCommitCount() const { return failed_commit_count_; }
 
+  // Replaces the whole content by what another database holds (orders with their items, its log
+  // of status changes in commit order, outbox rows, processed event ids): a snapshot of the real
+  // order database for the invariants to read (realrun/). REQUIRES: unique ids and sessions.
+  void Restore(const std::vector<Order>& orders, std::vector<StatusChange> status_changes,
+               const std::vector<OutboxRow>& outbox, std::set<std::string> processed);
+
  private:
   Result<Order> FindBySessionNow(const std::string& cart_session_id) const;
   Result<std::vector<Order>> FindOrdersNow(const OrderQuery& query) const;

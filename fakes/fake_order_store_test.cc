@@ -142,3 +142,33 @@ TEST_F(FakeOrderStoreTest, OutboxIdsIncreaseAcrossCommits) {
 
 }  // namespace
 }  // namespace csim::fakes
+
+namespace csim::fakes {
+namespace {
+
+TEST_F(FakeOrderStoreTest, RestoreReplacesEverythingWithAnotherDatabasesRows) {
+  ASSERT_TRUE(Commit({MakeOrder("ord-old", "s-old"), {}, {MakeEvent("ev-old")}, ""}).ok());
+  OutboxRow pending{7, MakeEvent("ev-7"), OutboxStatus::kPending, 0, 50, 40};
+  OutboxRow failed{9, MakeEvent("ev-9"), OutboxStatus::kFailed, 3, 60, 40};
+  OutboxRow sent{8, MakeEvent("ev-8"), OutboxStatus::kPublished, 1, 60, 40};
+  store.Restore({MakeOrder("ord-1", "s1", OrderStatus::kConfirmed), MakeOrder("ord-2", "s2")},
+                {{"ord-1", OrderStatus::kPending, OrderStatus::kConfirmed, 90}},
+                {pending, sent, failed}, {"ev-x"});
+  EXPECT_EQ(store.Orders().size(), 2u);
+  EXPECT_FALSE(store.Orders().contains("ord-old"));
+  EXPECT_EQ(RunSync(store.FindBySession("s2"))->id, "ord-2");
+  EXPECT_EQ(store.StatusChanges().size(), 1u);
+  EXPECT_EQ(store.Outbox().size(), 3u);
+  auto due = RunSync(store.DueOutbox(100, 10));
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->front().id, 7);
+  EXPECT_EQ(RunSync(store.FailedOutbox(10))->front().id, 9);
+  EXPECT_TRUE(RunSync(store.IsProcessed("ev-x")).value());
+  // A later commit appends after the highest restored id.
+  ASSERT_TRUE(Commit({MakeOrder("ord-3", "s3"), {}, {MakeEvent("ev-10")}, ""}).ok());
+  EXPECT_EQ(store.Outbox().rbegin()->first, 10);
+}
+
+}  // namespace
+}  // namespace csim::fakes

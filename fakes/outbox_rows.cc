@@ -1,5 +1,7 @@
 #include "fakes/outbox_rows.h"
 
+#include <algorithm>
+
 #include "core/check.h"
 #include "fakes/storable_text.h"
 
@@ -31,6 +33,22 @@ void OutboxRows::Append(const std::vector<Event>& events, TimeUs now) {
     rows_.emplace_hint(rows_.end(), row.id, std::move(row));
   }
   CSIM_CHECK(rows_.size() <= kRowsMax, "kRowsMax");
+}
+
+void OutboxRows::Restore(const std::vector<OutboxRow>& rows) {
+  CSIM_CHECK(rows.size() <= kRowsMax, "kRowsMax");
+  rows_.clear();
+  pending_ids_.clear();
+  failed_ids_.clear();
+  for (const OutboxRow& row : rows) {
+    CSIM_CHECK(row.id > 0, "a stored outbox row has an id");
+    const bool inserted = rows_.emplace(row.id, row).second;
+    CSIM_CHECK(inserted, "outbox row ids are unique");
+    if (row.status == OutboxStatus::kPending) pending_ids_.insert(row.id);
+    if (row.status == OutboxStatus::kFailed) failed_ids_.insert(row.id);
+    last_id_ = std::max(last_id_, row.id);
+  }
+  CSIM_CHECK(rows_.size() == rows.size());
 }
 
 Result<std::vector<OutboxRow>> OutboxRows::Due(TimeUs now, std::int32_t limit) const {

@@ -33,6 +33,9 @@ class OutboxRows {
   Status Update(const OutboxRow& row);
 
   const std::map<std::int64_t, OutboxRow>& Rows() const { return rows_; }
+  // Replaces every row by `rows` as another database holds them (ids and statuses kept): a
+  // snapshot of a real outbox table, for the invariants to read (realrun/).
+  void Restore(const std::vector<OutboxRow>& rows);
 
  private:
   std::map<std::int64_t, OutboxRow> rows_;

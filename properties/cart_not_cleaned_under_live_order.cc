@@ -18,8 +18,7 @@ namespace {
 // An order is never cancelled before its release commits (SIM-01's fix), so a released
 // reservation on a live order was released by someone who must not have (the warehouse marks a
 // reservation released only while it held stock: releasing a lapsed one changes nothing).
-void CheckOrder(const sim::World& world, const Order& order, TimeUs now,
-                std::vector<Violation>& out) {
+void CheckOrder(const Truth& world, const Order& order, TimeUs now, std::vector<Violation>& out) {
   if (!IsLive(order.status)) return;
   for (const OrderItem& item : order.items) {
     const fakes::Reservation* r = world.warehouse().FindReservation(item.reservation_id);
@@ -41,8 +40,8 @@ void CheckCart(const std::string& id, const Cart& cart, const Order* order, Time
 
 }  // namespace
 
-void CheckCartNotCleanedUnderLiveOrder(const sim::World& world, bool, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckCartNotCleanedUnderLiveOrder(const Truth& world, bool, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   const auto& orders = world.order_db().Orders();
   for (const auto& [id, order] : orders) CheckOrder(world, order, now, out);
   bool any_abandoned = false;

@@ -103,7 +103,7 @@ void ForEachHeld(const std::set<std::string_view>& ids, const std::map<std::stri
 std::string AttemptOfReference(const std::string& reference);
 // The first time at which the active reservation `r` could be late, given its session's cart
 // (nullptr if none): past this, a check must look at it.
-TimeUs LateReleaseDueUs(const sim::FaultLayer& faults, const fakes::Reservation& r,
+TimeUs LateReleaseDueUs(const sim::FaultLayer* faults, const fakes::Reservation& r,
                         const Cart* owner);
 
 }  // namespace csim::properties

@@ -14,7 +14,7 @@
 
 namespace csim::properties {
 
-void CheckEffectOnce(const sim::World& world, bool, std::vector<Violation>& out) {
+void CheckEffectOnce(const Truth& world, bool, std::vector<Violation>& out) {
   std::map<std::string, std::set<std::string>> event_ids_of_effect;
   for (const Event& event : world.bus().Published()) {
     std::string effect;
@@ -27,7 +27,7 @@ void CheckEffectOnce(const sim::World& world, bool, std::vector<Violation>& out)
     }
     event_ids_of_effect[effect].insert(event.id);
   }
-  const TimeUs now = world.kernel().now();
+  const TimeUs now = world.now();
   for (const auto& [effect, ids] : event_ids_of_effect) {
     if (ids.size() <= 1) continue;
     out.push_back({"EFFECT-ONCE", effect, "applied once",

@@ -39,9 +39,9 @@ bool ConsumedOutside(const std::string& topic) {
 
 }  // namespace
 
-void CheckEventSettles(const sim::World& world, bool settled, std::vector<Violation>& out) {
+void CheckEventSettles(const Truth& world, bool settled, std::vector<Violation>& out) {
   if (!settled) return;
-  const TimeUs now = world.kernel().now();
+  const TimeUs now = world.now();
   const fakes::FakeEventBus& bus = world.bus();
   for (const auto& [delivery_id, record] : bus.Deliveries()) {
     if (record.acked) continue;

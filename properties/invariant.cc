@@ -34,7 +34,7 @@ const std::vector<Invariant>& AllInvariants() {
   return kAll;
 }
 
-std::vector<Violation> CheckInvariants(const sim::World& world, bool settled) {
+std::vector<Violation> CheckInvariants(const Truth& world, bool settled) {
   std::vector<Violation> found;
   for (const Invariant& invariant : AllInvariants()) {
     if (invariant.kind == InvariantKind::kSettled && !settled) continue;

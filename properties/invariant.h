@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/time.h"
-#include "sim/world.h"
+#include "properties/truth.h"
 
 namespace csim::properties {
 
@@ -30,7 +30,7 @@ struct Invariant {
   std::string_view name;
   InvariantKind kind;
   // Appends what is broken now. `settled` is true once the world has drained.
-  void (*check)(const sim::World& world, bool settled, std::vector<Violation>& out);
+  void (*check)(const Truth& world, bool settled, std::vector<Violation>& out);
   // For an "always" invariant (nullptr for settled ones): appends what `check` would append now
   // (settled = false), looking only at the rows `changes` names; whatever it leaves out was
   // already reported by an earlier step (properties/change_tracker.h).
@@ -43,28 +43,28 @@ const std::vector<Invariant>& AllInvariants();
 
 // Runs the invariants that apply (always ones at every step; settled ones when settled), each
 // over the whole world: the reference the incremental checks are compared with.
-std::vector<Violation> CheckInvariants(const sim::World& world, bool settled);
+std::vector<Violation> CheckInvariants(const Truth& world, bool settled);
 
 // Runs the "always" invariants over the rows changed since the tracker's last step (everything on
 // its first): the violations CheckInvariants(world, false) finds that no earlier step found.
 std::vector<Violation> CheckChangedInvariants(const sim::World& world, ChangeTracker& tracker);
 
 // Checkers, one per file.
-void CheckNoOversell(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckNoPhantomWarehouse(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckValidTransitions(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckOrderSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckPromoNoBudgetLeak(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckLoyaltyConserved(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckStockNoLeak(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckCartNotCleanedUnderLiveOrder(const sim::World& world, bool settled,
+void CheckNoOversell(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckNoPhantomWarehouse(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckMoneyConserved(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckValidTransitions(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckOrderSettles(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckPromoNoBudgetLeak(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckLoyaltyConserved(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckStockNoLeak(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckCartNotCleanedUnderLiveOrder(const Truth& world, bool settled,
                                        std::vector<Violation>& out);
-void CheckNoSilentEventLoss(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckEventSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckEffectOnce(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckPriceAsConfirmed(const sim::World& world, bool settled, std::vector<Violation>& out);
-void CheckSagaSettles(const sim::World& world, bool settled, std::vector<Violation>& out);
+void CheckNoSilentEventLoss(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckEventSettles(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckEffectOnce(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckPriceAsConfirmed(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckSagaSettles(const Truth& world, bool settled, std::vector<Violation>& out);
 
 // Incremental forms of the "always" checkers, in the same files.
 using ChangedChecker = void(const sim::World& world, const ChangeTracker& tracker,

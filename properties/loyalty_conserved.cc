@@ -30,8 +30,8 @@ void CheckLoyaltyConservedChanged(const sim::World& world, const ChangeTracker&,
   }
 }
 
-void CheckLoyaltyConserved(const sim::World& world, bool settled, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckLoyaltyConserved(const Truth& world, bool settled, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   for (const auto& [customer, balance] : world.loyalty().Balances()) {
     CheckBalance(customer, balance, now, out);
   }

@@ -70,8 +70,8 @@ void CheckMoneyConservedChanged(const sim::World& world, const ChangeTracker&,
               });
 }
 
-void CheckMoneyConserved(const sim::World& world, bool settled, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckMoneyConserved(const Truth& world, bool settled, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   const auto& orders = world.order_db().Orders();
   for (const auto& [order_id, money] : world.payment().Orders()) {
     CheckOrderMoney(order_id, money, orders, now, out);

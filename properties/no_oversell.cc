@@ -21,8 +21,8 @@ void CheckRow(const fakes::StockView& row, TimeUs now, std::vector<Violation>& o
 
 }  // namespace
 
-void CheckNoOversell(const sim::World& world, bool, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckNoOversell(const Truth& world, bool, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   for (const fakes::StockView& row : world.warehouse().StockViews(now)) CheckRow(row, now, out);
 }
 

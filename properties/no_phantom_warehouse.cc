@@ -16,9 +16,9 @@ void CheckReservation(const fakes::Reservation& r, TimeUs now, std::vector<Viola
 
 }  // namespace
 
-void CheckNoPhantomWarehouse(const sim::World& world, bool, std::vector<Violation>& out) {
+void CheckNoPhantomWarehouse(const Truth& world, bool, std::vector<Violation>& out) {
   for (const fakes::Reservation& r : world.warehouse().Reservations()) {
-    CheckReservation(r, world.kernel().now(), out);
+    CheckReservation(r, world.now(), out);
   }
 }
 

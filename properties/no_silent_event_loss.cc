@@ -29,7 +29,7 @@ bool IsCompensation(const std::string& topic) {
 
 // Whether the warehouse shows the compensation's action done: the reservation confirmed; released
 // (or lapsed, holding nothing); or its units restocked under the row's reference.
-bool CompensationDone(const sim::World& world, const Event& event, TimeUs now) {
+bool CompensationDone(const Truth& world, const Event& event, TimeUs now) {
   const fakes::FakeWarehouse& warehouse = world.warehouse();
   const bool restocked = warehouse.Restocks().contains(event.Get("reference"));
   if (event.topic == topics::kRefundRestockDlq) return restocked;
@@ -43,10 +43,10 @@ bool CompensationDone(const sim::World& world, const Event& event, TimeUs now) {
   return !fakes::FakeWarehouse::HoldsStock(*r, now);
 }
 
-void CheckTable(const sim::World& world, const std::string& service,
+void CheckTable(const Truth& world, const std::string& service,
                 const std::map<std::int64_t, OutboxRow>& rows, const std::set<std::string>& alerted,
                 std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+  const TimeUs now = world.now();
   for (const auto& [id, row] : rows) {
     const Event& event = row.event;
     if (alerted.contains(event.id)) continue;
@@ -66,7 +66,7 @@ void CheckTable(const sim::World& world, const std::string& service,
 
 }  // namespace
 
-void CheckNoSilentEventLoss(const sim::World& world, bool settled, std::vector<Violation>& out) {
+void CheckNoSilentEventLoss(const Truth& world, bool settled, std::vector<Violation>& out) {
   if (!settled) return;
   std::set<std::string> alerted;
   for (const Alert& alert : world.alerts().Raised()) alerted.insert(alert.subject);

@@ -27,7 +27,7 @@ constexpr DurationUs kPendingAfterLapseBoundUs = kHourUs;
 
 // When the last of `order`'s reservations lapsed at the warehouse (its TTL ran out while it was
 // still active); nullopt if any of them is confirmed, released, unknown or still holds stock.
-std::optional<TimeUs> AllLapsedAt(const sim::World& world, const Order& order, TimeUs now) {
+std::optional<TimeUs> AllLapsedAt(const Truth& world, const Order& order, TimeUs now) {
   TimeUs last = 0;
   for (const OrderItem& item : order.items) {
     const fakes::Reservation* r = world.warehouse().FindReservation(item.reservation_id);
@@ -43,10 +43,10 @@ std::optional<TimeUs> AllLapsedAt(const sim::World& world, const Order& order, T
 
 }  // namespace
 
-void CheckOrderSettles(const sim::World& world, bool settled, std::vector<Violation>& out) {
+void CheckOrderSettles(const Truth& world, bool settled, std::vector<Violation>& out) {
   if (!settled) return;
-  const TimeUs now = world.kernel().now();
-  const DurationUs timeout_us = world.options().config.order.order_timeout_minutes * kMinuteUs;
+  const TimeUs now = world.now();
+  const DurationUs timeout_us = world.config().order.order_timeout_minutes * kMinuteUs;
   const auto& orders = world.order_db().Orders();
   for (const auto& [id, order] : orders) {
     const TimeUs due = order.expiry_at.value_or(order.created_at + timeout_us);

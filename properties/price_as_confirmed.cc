@@ -9,7 +9,7 @@
 namespace csim::properties {
 namespace {
 
-void CheckOrder(const sim::World& world, const std::string& id, const Order& order,
+void CheckOrder(const Truth& world, const std::string& id, const Order& order,
                 std::vector<Violation>& out) {
   const auto& confirmed = world.confirmed_totals();
   auto seen = confirmed.find(order.checkout_attempt);
@@ -23,12 +23,12 @@ void CheckOrder(const sim::World& world, const std::string& id, const Order& ord
   if (as_confirmed) return;
   out.push_back({"PRICE-AS-CONFIRMED", "order=" + id,
                  fmt::format("total {} as confirmed", fmt::join(seen->second, " or ")),
-                 fmt::format("total {}", order.total), world.kernel().now()});
+                 fmt::format("total {}", order.total), world.now()});
 }
 
 }  // namespace
 
-void CheckPriceAsConfirmed(const sim::World& world, bool, std::vector<Violation>& out) {
+void CheckPriceAsConfirmed(const Truth& world, bool, std::vector<Violation>& out) {
   for (const auto& [id, order] : world.order_db().Orders()) CheckOrder(world, id, order, out);
 }
 

@@ -30,8 +30,8 @@ void CheckBudget(const std::string& code, const fakes::Promotion& promo, TimeUs 
 
 }  // namespace
 
-void CheckPromoNoBudgetLeak(const sim::World& world, bool settled, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckPromoNoBudgetLeak(const Truth& world, bool settled, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   std::map<std::string, std::int64_t> live_orders_with;
   for (const auto& [id, order] : world.order_db().Orders()) {
     if (!IsLive(order.status)) continue;

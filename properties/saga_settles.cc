@@ -14,9 +14,9 @@
 
 namespace csim::properties {
 
-void CheckSagaSettles(const sim::World& world, bool settled, std::vector<Violation>& out) {
+void CheckSagaSettles(const Truth& world, bool settled, std::vector<Violation>& out) {
   if (!settled) return;
-  const TimeUs now = world.kernel().now();
+  const TimeUs now = world.now();
   const auto by_attempt = OrdersByAttempt(world.order_db().Orders());
   auto live = [&](const std::string& attempt) {
     auto order = by_attempt.find(attempt);

@@ -36,7 +36,7 @@ bool MayBeLate(const fakes::Reservation& r, TimeUs now) {
 
 // The timely rule for one reservation that MayBeLate, of checkout attempt `attempt` (non-empty):
 // `has_order` says an order owns the attempt, `owner` is its session's cart (nullptr if none).
-void CheckLate(const sim::World& world, const fakes::Reservation& r, const std::string& attempt,
+void CheckLate(const Truth& world, const fakes::Reservation& r, const std::string& attempt,
                bool has_order, const Cart* owner, TimeUs now, std::vector<Violation>& out) {
   if (has_order || owner == nullptr) return;
   // The attempt's saga runs while its cart sits in checkout at the version StartSession wrote.
@@ -50,8 +50,8 @@ void CheckLate(const sim::World& world, const fakes::Reservation& r, const std::
                  now});
 }
 
-void CheckReleasedInTime(const sim::World& world, std::vector<Violation>& out) {
-  const TimeUs now = world.kernel().now();
+void CheckReleasedInTime(const Truth& world, std::vector<Violation>& out) {
+  const TimeUs now = world.now();
   // The maps of orders and carts are built only once a reservation is old enough to be late.
   std::map<std::string, const Order*> by_attempt;
   std::map<std::string, const Cart*> cart_of_session;
@@ -82,10 +82,12 @@ std::string AttemptOfReference(const std::string& reference) {
   return second == std::string::npos ? "" : reference.substr(0, second);
 }
 
-TimeUs LateReleaseDueUs(const sim::FaultLayer& faults, const fakes::Reservation& r,
+TimeUs LateReleaseDueUs(const sim::FaultLayer* faults, const fakes::Reservation& r,
                         const Cart* owner) {
   const TimeUs since = owner == nullptr ? r.created_at : std::max(owner->updated_at, r.created_at);
-  return faults.UndisturbedDeadline({"warehouse.", "checkout_db."}, since, kReleaseBoundUs);
+  // A real backend has no fault windows.
+  if (faults == nullptr) return since + kReleaseBoundUs;
+  return faults->UndisturbedDeadline({"warehouse.", "checkout_db."}, since, kReleaseBoundUs);
 }
 
 void CheckStockNoLeakChanged(const sim::World& world, const ChangeTracker& tracker,
@@ -102,12 +104,12 @@ void CheckStockNoLeakChanged(const sim::World& world, const ChangeTracker& track
   }
 }
 
-void CheckStockNoLeak(const sim::World& world, bool settled, std::vector<Violation>& out) {
+void CheckStockNoLeak(const Truth& world, bool settled, std::vector<Violation>& out) {
   if (!settled) {
     CheckReleasedInTime(world, out);
     return;
   }
-  const TimeUs now = world.kernel().now();
+  const TimeUs now = world.now();
   std::map<std::string, const Order*> order_of_reservation;
   for (const auto& [id, order] : world.order_db().Orders()) {
     for (const OrderItem& item : order.items) order_of_reservation[item.reservation_id] = &order;

@@ -9,7 +9,7 @@
 
 namespace csim::properties {
 
-void CheckValidTransitions(const sim::World& world, bool, std::vector<Violation>& out) {
+void CheckValidTransitions(const Truth& world, bool, std::vector<Violation>& out) {
   for (const auto& change : world.order_db().StatusChanges()) {
     if (CanTransition(change.from, change.to)) continue;
     out.push_back({"VALID-TRANSITIONS", "order=" + change.order_id, "an allowed transition",

@@ -170,12 +170,16 @@ Status RedisServer::Launch() {
 }
 
 Status RedisServer::Restart() {
+  Kill();
+  return Launch();
+}
+
+void RedisServer::Kill() {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
-  return Launch();
 }
 
 void RedisServer::Stop() {

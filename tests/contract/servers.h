@@ -28,6 +28,8 @@ class RedisServer {
   void Stop();
   // Kills and starts it again on the same port (a server restart).
   Status Restart();
+  // SIGKILL, keeping the port and folder: the server is gone until Restart.
+  void Kill();
   const std::string& url() const { return url_; }
   int port() const { return port_; }
 

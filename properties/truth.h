@@ -1,0 +1,74 @@
+#pragma once
+// Truth: what an invariant may read, and nothing else. The ground-truth views of the fakes, the
+// time of the check, the config in force and the totals customers confirmed. A simulation's truth
+// is its sim::World (the implicit conversion below, so every caller passes a World as before); the
+// real backend (realrun/) builds one from the fakes it kept for the services without a real
+// counterpart and from snapshots of what PostgreSQL and Redis hold, loaded into fakes' views.
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "core/check.h"
+#include "core/config.h"
+#include "core/money.h"
+#include "core/time.h"
+#include "sim/world.h"
+
+namespace csim::properties {
+
+class Truth {
+ public:
+  // Every view a checker reads; each must outlive the Truth.
+  struct Views {
+    TimeUs now = 0;
+    const Config* config = nullptr;
+    const std::map<std::string, std::set<Money>>* confirmed_totals = nullptr;
+    const fakes::FakeWarehouse* warehouse = nullptr;
+    const fakes::FakePaymentGateway* payment = nullptr;
+    const fakes::FakeCheckoutStore* checkout_db = nullptr;
+    const fakes::FakeOrderStore* order_db = nullptr;
+    const fakes::FakePromotions* promotions = nullptr;
+    const fakes::FakeLoyalty* loyalty = nullptr;
+    const fakes::FakeEventBus* bus = nullptr;
+    const fakes::FakeAlerts* alerts = nullptr;
+    const sim::FaultLayer* faults = nullptr;  // the fault windows; nullptr where there are none
+  };
+
+  // The simulation's truth at the kernel's current time. Implicit on purpose: a World is a Truth.
+  Truth(const sim::World& world)  // NOLINT(google-explicit-constructor)
+      : Truth(Views{world.kernel().now(), &world.options().config, &world.confirmed_totals(),
+                    &world.warehouse(), &world.payment(), &world.checkout_db(), &world.order_db(),
+                    &world.promotions(), &world.loyalty(), &world.bus(), &world.alerts(),
+                    &world.faults()}) {}
+  // REQUIRES: every pointer of `views` is set.
+  explicit Truth(const Views& views) : v_(views) {
+    CSIM_CHECK(v_.config && v_.confirmed_totals && v_.warehouse && v_.payment && v_.checkout_db,
+               "a truth has every view");
+    CSIM_CHECK(v_.order_db && v_.promotions && v_.loyalty && v_.bus && v_.alerts,
+               "a truth has every view");
+  }
+
+  // When the check runs (the kernel's time, or the wall clock of a real run).
+  TimeUs now() const { return v_.now; }
+  const Config& config() const { return *v_.config; }
+  // checkout attempt -> every total its customer confirmed (PRICE-AS-CONFIRMED).
+  const std::map<std::string, std::set<Money>>& confirmed_totals() const {
+    return *v_.confirmed_totals;
+  }
+  const fakes::FakeWarehouse& warehouse() const { return *v_.warehouse; }
+  const fakes::FakePaymentGateway& payment() const { return *v_.payment; }
+  const fakes::FakeCheckoutStore& checkout_db() const { return *v_.checkout_db; }
+  const fakes::FakeOrderStore& order_db() const { return *v_.order_db; }
+  const fakes::FakePromotions& promotions() const { return *v_.promotions; }
+  const fakes::FakeLoyalty& loyalty() const { return *v_.loyalty; }
+  const fakes::FakeEventBus& bus() const { return *v_.bus; }
+  const fakes::FakeAlerts& alerts() const { return *v_.alerts; }
+  // The simulation's fault windows (STOCK-NO-LEAK's undisturbed bound); nullptr in a real run.
+  const sim::FaultLayer* faults() const { return v_.faults; }
+
+ private:
+  Views v_;
+};
+
+}  // namespace csim::properties
