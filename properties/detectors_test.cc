@@ -37,6 +37,8 @@ struct Hunt {
   bool legacy_warehouse = false;
   std::uint64_t first_seed = 1;
   bool deprecated_http_subscription = false;
+  // An operator's order.reservation_timeout_minutes (0: the default config's).
+  std::int32_t reservation_timeout_minutes = 0;
 };
 
 Detection Detect(const Hunt& hunt) {
@@ -48,6 +50,9 @@ Detection Detect(const Hunt& hunt) {
   options.world.faults = *sim::FaultPlan::Named(hunt.faults);
   options.world.order_uses_legacy_warehouse = hunt.legacy_warehouse;
   options.world.deprecated_http_subscription = hunt.deprecated_http_subscription;
+  if (hunt.reservation_timeout_minutes > 0) {
+    options.world.config.order.reservation_timeout_minutes = hunt.reservation_timeout_minutes;
+  }
   SweepOptions reviewed = options;
   auto finding = LookupFinding(hunt.finding);
   EXPECT_TRUE(finding.has_value()) << hunt.finding;
@@ -130,11 +135,11 @@ TEST(Detectors, SIM_03_UnheardAuthorization) {
 TEST(Detectors, SIM_04_RefundedBeforeStockReleased) {
   ExpectDetected({"SIM-04", "STOCK-NO-LEAK", 300, 100, "heavy"});
 }
-// Found by the first 1000-seed sweep at 200 orders under the heavy plan (seed 223). Disabled: since
-// the webhook latency changed every run's timing, no seed of 1-450 at 200 orders or 1-400 at 100
-// orders (heavy plan) reached it; it needs a longer search (see docs/findings.md, SIM-08).
-TEST(Detectors, DISABLED_SIM_08_AmbiguousCreateCompensated) {
-  ExpectDetected({"SIM-08", "STOCK-NO-LEAK", 400, 200, "heavy"});
+// Found by the first 1000-seed sweep at 200 orders under the heavy plan (seed 223). Since the
+// webhook latency changed every run's timing the heavy plan no longer reaches it within 450 seeds;
+// the swarm plan does (seed 131 of 1-300 at 50 orders, 2026-11-29).
+TEST(Detectors, SIM_08_AmbiguousCreateCompensated) {
+  ExpectDetected({"SIM-08", "STOCK-NO-LEAK", 300, 50, "swarm"});
 }
 // Reached through realistic timing, not a shorter TTL: a payment that waits minutes on the
 // customer (3-D Secure, a bank app) or a webhook minutes late, and a reservation_expired event
@@ -169,6 +174,19 @@ TEST(Detectors, SIM_10_CompensationBudgetSpentInOneOutage) {
 // lookups of a reservation whose reserve timed out all fell in a warehouse outage.
 TEST(Detectors, SIM_11_UnheardReservationLookupsFailInAnOutage) {
   ExpectDetected({"SIM-11", "STOCK-NO-LEAK", 300, 50, "swarm"});
+}
+// Found by a swarm sweep of fixed with an operator's 60-minute reservation TTL (seeds 28, 35, 43
+// and 45 of 25-50 at 50 orders): the cleanup reopened an attempt left without an order and trusted
+// a TTL that outlasts auto_cancel_minutes to free its stock.
+TEST(Detectors, SIM_13_AbandonedAttemptsReservationsLeftToALongTtl) {
+  Hunt hunt{"SIM-13", "STOCK-NO-LEAK", 300, 50, "swarm"};
+  hunt.reservation_timeout_minutes = 60;
+  ExpectDetected(hunt);
+}
+// Found by the 1000-seed swarm sweep of fixed at 50 orders (seeds 202, 328, 415, 622, 779): a
+// warehouse outage outlasted the reservations' remaining TTL while the confirm DLQ retried.
+TEST(Detectors, SIM_14_ConfirmDlqOutlivedByTheReservation) {
+  ExpectDetected({"SIM-14", "ORDER-SETTLES", 400, 50, "swarm"});
 }
 // Found by the 300-seed sweep of fixed at 50 orders under the heavy plan (seed 30), its only
 // failure: a COD order's reservation lapsed; CODAutoConfirmWorker reserved it again and confirmed

@@ -249,6 +249,27 @@ TEST_F(CheckoutWorkerTest, CheckoutCartWithoutOrderGoesBackToActiveFixedAbandone
   EXPECT_EQ(StatusOf("reviewed"), CartStatus::kAbandoned);
 }
 
+// SIM-13: an attempt left without an order whose reservation outlives auto_cancel_minutes (an
+// operator's 2-hour TTL): fixed, the cleanup releases it by reference before reopening the cart.
+TEST_F(CheckoutWorkerTest, AbandonedAttemptsLongLivedReservationIsReleasedWhenFixedSim13) {
+  for (bool fixed : {true, false}) {
+    const std::string cart_id = fixed ? "fixed" : "reviewed";
+    profile_ = Profile::AllFixed();
+    if (!fixed) profile_.SetAsReviewed(FindingId("SIM-13"));
+    PutCart(cart_id, false, CartStatus::kCheckout);
+    const std::string attempt = AttemptInProgress(store_.Carts().at(cart_id));
+    ASSERT_TRUE(RunSync(warehouse_.ReserveWithTtl(
+                            ReserveRequest{"sku-1", "wh-1", 2, 2 * kHourUs, attempt + ":0"}))
+                    .ok());
+    ASSERT_EQ(ActiveReserved(), 2);
+    PastAutoCancel();
+    EXPECT_EQ(CleanupPass(), 1);
+    EXPECT_EQ(StatusOf(cart_id), CartStatus::kActive);
+    EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2) << cart_id;
+    EXPECT_EQ(warehouse_.Reservations().size(), fixed ? 1u : 2u) << "found, not made again";
+  }
+}
+
 TEST_F(CheckoutWorkerTest, CheckoutCartWithinAutoCancelIsLeftAlone) {
   profile_ = Profile::AsReviewed();
   PutCart("c1", false, CartStatus::kCheckout);
