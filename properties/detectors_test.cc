@@ -175,6 +175,16 @@ TEST(Detectors, SIM_10_CompensationBudgetSpentInOneOutage) {
 TEST(Detectors, SIM_11_UnheardReservationLookupsFailInAnOutage) {
   ExpectDetected({"SIM-11", "STOCK-NO-LEAK", 300, 50, "swarm"});
 }
+// P1-CC-04 / EC-05: the cleanup can only take stock from under a live order whose reservation still
+// holds stock auto_cancel_minutes (30) after its checkout began, so it needs an operator's TTL
+// longer than that (60 minutes, which P1-CC-02's fix honours) and a payment delayed past it by an
+// outage or a crash: the swarm plan has both. 5 of seeds 1-1000 at 50 orders break
+// CART-NOT-CLEANED-UNDER-LIVE-ORDER (the first is 186); fixed breaks none of the 1000.
+TEST(Detectors, P1_CC_04_CleanupReleasesUnderALiveOrder) {
+  Hunt hunt{"P1-CC-04", "CART-NOT-CLEANED-UNDER-LIVE-ORDER", 300, 50, "swarm"};
+  hunt.reservation_timeout_minutes = 60;
+  ExpectDetected(hunt);
+}
 // Found by a swarm sweep of fixed with an operator's 60-minute reservation TTL (seeds 28, 35, 43
 // and 45 of 25-50 at 50 orders): the cleanup reopened an attempt left without an order and trusted
 // a TTL that outlasts auto_cancel_minutes to free its stock.

@@ -97,6 +97,10 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       {"SIM-07", "SAGA-SETTLES"},
       {"SIM-10", "SAGA-SETTLES"},
       {"SIM-11", "STOCK-NO-LEAK"},
+      {"P2-CC-04", "PROMO-NO-BUDGET-LEAK"},
+      {"SIM-04", "STOCK-NO-LEAK"},
+      {"SIM-05", "ORDER-SETTLES"},
+      {"SIM-08", "STOCK-NO-LEAK"},
   };
   for (const Hunt& hunt : hunts) ExpectFoundBlind(hunt);
 }
