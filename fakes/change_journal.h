@@ -24,6 +24,9 @@ class ChangeJournal {
     CSIM_CHECK(entries_.size() < kEntriesMax, "ChangeJournal::kEntriesMax");
     entries_.push_back(entry);
   }
+  // Forgets every entry: a store whose rows were all replaced (Restore) starts a new history, and
+  // entries naming its old rows would dangle. No reader may keep a position across it.
+  void Clear() { entries_.clear(); }
   // Entries noted so far.
   std::size_t size() const { return entries_.size(); }
   // The `index`th entry noted (0-based). REQUIRES: index < size().

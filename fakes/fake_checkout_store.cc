@@ -221,12 +221,17 @@ void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
                                 const std::vector<FailedCompensation>& compensations) {
   CSIM_CHECK(carts.size() <= kCartsMax, "kCartsMax");
   CSIM_CHECK(compensations.size() <= kCompensationsMax, "kCompensationsMax");
+  // The index and the journal name the old rows' keys: both start again from the restored rows.
+  carts_by_status_.clear();
+  cart_changes_.Clear();
   carts_.clear();
   compensations_.clear();
   pending_compensation_ids_.clear();
   for (const Cart& cart : carts) {
-    const bool inserted = carts_.emplace(cart.id, cart).second;
+    auto [it, inserted] = carts_.emplace(cart.id, cart);
     CSIM_CHECK(inserted, "restored carts have unique ids");
+    carts_by_status_[cart.status].insert(it->first);
+    cart_changes_.Note(&it->first);
   }
   for (const FailedCompensation& row : compensations) {
     const bool inserted = row.id > 0 && compensations_.emplace(row.id, row).second;

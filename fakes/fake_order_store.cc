@@ -213,12 +213,17 @@ void FakeOrderStore::Restore(const std::vector<Order>& orders,
                              std::set<std::string> processed) {
   CSIM_CHECK(orders.size() <= kOrdersMax, "kOrdersMax");
   CSIM_CHECK(status_changes.size() <= kStatusChangesMax, "kStatusChangesMax");
+  // The index and the journal name the old rows' keys: both start again from the restored rows.
+  orders_by_status_.clear();
+  order_changes_.Clear();
   orders_.clear();
   by_session_.clear();
   for (const Order& order : orders) {
     const bool session_inserted = by_session_.emplace(order.cart_session_id, order.id).second;
-    const bool order_inserted = orders_.emplace(order.id, order).second;
+    auto [it, order_inserted] = orders_.emplace(order.id, order);
     CSIM_CHECK(session_inserted && order_inserted, "restored orders have unique ids and sessions");
+    orders_by_status_[order.status].insert(it->first);
+    order_changes_.Note(&it->first);
   }
   status_changes_ = std::move(status_changes);
   outbox_.Restore(outbox);
