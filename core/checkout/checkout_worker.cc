@@ -38,6 +38,14 @@ std::int64_t ParseCount(const std::string& text) {
   return value;
 }
 
+// The TTL the saga reserved with (ConfirmSaga::ReservationTtl): a lookup that makes the reservation
+// makes it as the saga would have, so a fixed world holds one TTL only (P1-CC-02).
+DurationUs SagaReservationTtl(const Config& config, const Profile& profile) {
+  if (profile.Fixed(FindingId("P1-CC-02")))
+    return config.order.reservation_timeout_minutes * kMinuteUs;
+  return config.checkout.reservation_payment_ttl_minutes * kMinuteUs;
+}
+
 // SIM-10 fixed: retries a row keeps after its alert, backing off to hourly: about a day, well
 // inside the days an authorization hold lasts, and far past any outage the fault model draws.
 constexpr std::int32_t kAttemptsPastAlertMax = 30;
@@ -264,7 +272,7 @@ Task<bool> CheckoutWorker::CompensateAbandonedAttempt(const Cart& cart) {
       // The phantom pool of EC-08 holds no stock, and a reserve there would only make one.
       if (!item.warehouse_id || item.warehouse_id->empty()) continue;
       ReserveRequest request{item.sku, item.warehouse_id.value_or(""), item.quantity,
-                             config_.checkout.reservation_payment_ttl_minutes * kMinuteUs,
+                             SagaReservationTtl(config_, profile_),
                              attempt + ":" + std::to_string(i)};
       undone = (co_await ReleaseByReference(std::move(request))).ok() && undone;
     }
