@@ -302,8 +302,10 @@ Task<Status> CheckoutWorker::ReleaseByReference(ReserveRequest request) {
   CSIM_CHECK(!request.reference.empty(), "a reservation is found by its reference");
   CSIM_CHECK(request.quantity > 0 && request.ttl_us > 0, "the saga reserved a valid request");
   auto found = co_await ports_.warehouse.ReserveWithTtl(request);
-  // Refused (no stock, unknown warehouse): no reservation exists under this reference.
-  if (found.code() == Code::kInsufficient || found.code() == Code::kNotFound) {
+  // Refused (no stock, unknown warehouse, a TTL the warehouse does not take): the saga's reserve
+  // was refused the same way, so no reservation exists under this reference.
+  if (found.code() == Code::kInsufficient || found.code() == Code::kNotFound ||
+      found.code() == Code::kInvalidArgument) {
     co_return Status::Ok();
   }
   if (!found.ok()) co_return found.status();
