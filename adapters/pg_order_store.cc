@@ -39,10 +39,10 @@ void WriteOrderRow(pqxx::work& tx, const Order& order, bool insert) {
       "cart_session_id, checkout_attempt, customer_id, subtotal, shipping_fee, discount, "
       "points_redeemed, points_value, total, promo_codes, payment_method, authorization_id, "
       "status, expiry_at, created_at, version, captured, refunded, reservations_confirmed, "
-      "stock_released, cancelled_at";
+      "stock_released, cancelled_at, reserving_again, hold_voided";
   const std::string values = "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, " +
                              SqlTime(order.expiry_at) + ", $15, $16, $17, $18, $19, $20, " +
-                             SqlTime(order.cancelled_at);
+                             SqlTime(order.cancelled_at) + ", $21, $22";
   const std::string sql =
       insert ? "INSERT INTO orders.orders (id, " + columns + ") VALUES ($1, " + values + ")"
              : "UPDATE orders.orders SET (" + columns + ") = ROW(" + values + ") WHERE id = $1";
@@ -52,7 +52,7 @@ void WriteOrderRow(pqxx::work& tx, const Order& order, bool insert) {
       order.points_redeemed, order.points_value, order.total, EncodeStrings(order.promo_codes),
       EnumValue(order.payment_method), Text(order.authorization_id), EnumValue(order.status),
       order.created_at, order.version, order.captured, order.refunded, order.reservations_confirmed,
-      order.stock_released);
+      order.stock_released, order.reserving_again, order.hold_voided);
   CSIM_CHECK(written.affected_rows() == 1, "one order row per write");
   if (!insert) tx.exec_params("DELETE FROM orders.order_items WHERE order_id = $1", order.id);
   for (std::size_t i = 0; i < order.items.size(); ++i) {

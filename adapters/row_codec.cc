@@ -124,6 +124,8 @@ Result<Order> OrderFromRow(const pqxx::row& row) {
   order.reservations_confirmed = row["reservations_confirmed"].as<bool>();
   order.stock_released = row["stock_released"].as<bool>();
   order.cancelled_at = OptionalTime(row["cancelled_at"]);
+  order.reserving_again = row["reserving_again"].as<bool>();
+  order.hold_voided = row["hold_voided"].as<bool>();
   CSIM_CHECK(!order.id.empty(), "a stored order has an id");
   return order;
 }

@@ -22,7 +22,7 @@ inline constexpr const char* kOrderColumns =
     "id, cart_session_id, checkout_attempt, customer_id, subtotal, shipping_fee, discount, "
     "points_redeemed, points_value, total, promo_codes, payment_method, authorization_id, status, "
     "expiry_at, created_at, version, captured, refunded, reservations_confirmed, stock_released, "
-    "cancelled_at";
+    "cancelled_at, reserving_again, hold_voided";
 inline constexpr const char* kOrderItemColumns =
     "order_id, position, sku, warehouse_id, quantity, unit_price, reservation_id";
 

@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 30> kFindings{{
+inline constexpr std::array<FindingInfo, 32> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -123,6 +123,16 @@ inline constexpr std::array<FindingInfo, 30> kFindings{{
      "is committed confirmed; a warehouse outage longer than the reservation's remaining TTL makes "
      "every DLQ retry meet a lapsed reservation: the order ships with no stock held",
      "ORDER-SETTLES"},
+    {"SIM-15", "",
+     "a lapsed item reserved and committed again (SIM-05's fix) before the confirmation failed or "
+     "lost its commit is named by no order: a cancellation that comes before the retry releases "
+     "only the lapsed reservation, and the new one's units stay committed for nothing",
+     "STOCK-NO-LEAK"},
+    {"SIM-16", "",
+     "PaymentCompensationWorker records no void: every pass spends its batch of 100 on the same "
+     "first cancelled orders, and with more cancelled unpaid orders than that the later holds are "
+     "never voided",
+     "SAGA-SETTLES"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

@@ -92,6 +92,10 @@ struct Order {
   bool reservations_confirmed = false;
   bool stock_released = false;
   std::optional<TimeUs> cancelled_at;  // set by the cancellation; kept when refunded after it
+  // SIM-15 fixed: committed before a lapsed item is reserved again, so a cancellation knows to
+  // look for the new reservation by its reference.
+  bool reserving_again = false;
+  bool hold_voided = false;  // SIM-16 fixed: PaymentCompensationWorker's void of the hold succeeded
   bool operator==(const Order&) const = default;
 };
 

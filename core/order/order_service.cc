@@ -151,9 +151,9 @@ Task<Status> OrderService::ConfirmReservationWithRetry(const std::string& reserv
   }
 }
 
-Task<Result<std::string>> OrderService::ReserveAgainAndConfirm(const Order& order,
-                                                               const OrderItem& item) {
-  CSIM_CHECK(profile_.Fixed(FindingId("SIM-05")));
+ReserveRequest OrderService::ReserveAgainRequest(const Order& order, const OrderItem& item) const {
+  CSIM_CHECK(!order.cart_session_id.empty(), "an order has its cart session");
+  CSIM_CHECK(!item.reservation_id.empty(), "an order item has a reservation");
   ReserveRequest again;
   again.sku = item.sku;
   again.warehouse_id = item.warehouse_id;
@@ -161,6 +161,13 @@ Task<Result<std::string>> OrderService::ReserveAgainAndConfirm(const Order& orde
   again.ttl_us = config_.order.reservation_timeout_minutes * kMinuteUs;
   // Starts with the session, as every reservation reference does (ConsumeReservationExpired).
   again.reference = order.cart_session_id + ":again:" + item.reservation_id;
+  return again;
+}
+
+Task<Result<std::string>> OrderService::ReserveAgainAndConfirm(const Order& order,
+                                                               const OrderItem& item) {
+  CSIM_CHECK(profile_.Fixed(FindingId("SIM-05")));
+  const ReserveRequest again = ReserveAgainRequest(order, item);
   auto reserved = co_await ConfirmWarehouse().ReserveWithTtl(again);
   if (!reserved.ok()) co_return reserved.status();
   CSIM_CHECK(!reserved->empty(), "a reservation has an id");
@@ -168,6 +175,43 @@ Task<Result<std::string>> OrderService::ReserveAgainAndConfirm(const Order& orde
   Status confirmed = co_await ConfirmReservationWithRetry(reserved.value());
   if (!confirmed.ok()) co_return confirmed;
   co_return reserved;
+}
+
+Task<Status> OrderService::RecordReservingAgain(const Order& order) {
+  CSIM_CHECK(order.status == OrderStatus::kPending, "only a pending order is confirmed");
+  CSIM_CHECK(!order.reserving_again, "recorded once");
+  OrderWrite write;
+  Order marked = order;
+  marked.version = order.version + 1;
+  marked.reserving_again = true;
+  write.update = marked;
+  const Status committed = co_await ports_.store.Commit(write);
+  // Nothing is reserved yet: the retry reloads the order and, once the flag is there, goes on.
+  co_return Status{Code::kUnavailable, committed.ok()
+                                           ? std::string{"recorded reserving again; retry"}
+                                           : "recording reserving again: " + committed.ToString()};
+}
+
+Task<bool> OrderService::GiveBackReservedAgainByReference(const Order& order,
+                                                          const OrderItem& item) {
+  CSIM_CHECK(order.reserving_again, "only an order that recorded it may have reserved again");
+  WarehouseInventory* warehouse = RollbackWarehouse();
+  CSIM_CHECK(warehouse == &ConfirmWarehouse(), "released where it was reserved");
+  // Reserving with the same reference returns what was reserved under it, whatever its state, or
+  // makes a reservation if none landed: released (or restocked once committed), nothing stays held.
+  auto found = co_await warehouse->ReserveWithTtl(ReserveAgainRequest(order, item));
+  if (found.code() == Code::kInsufficient || found.code() == Code::kNotFound ||
+      found.code() == Code::kInvalidArgument) {
+    co_return true;  // refused, so nothing was ever reserved under this reference
+  }
+  if (!found.ok()) co_return false;
+  const Status released = co_await ReleaseReservationWithRetry(found.value());
+  if (released.code() != Code::kFailedPrecondition) co_return released.ok();
+  // Committed by a confirmation that then failed or lost its commit: the restock reference is
+  // GiveBackReservedAgain's, so the two never put the same units back twice.
+  const Status restocked = co_await warehouse->Restock(item.sku, item.warehouse_id, item.quantity,
+                                                       order.id + ":restock:" + found.value());
+  co_return restocked.ok();
 }
 
 Task<Status> OrderService::ReleaseReservationWithRetry(const std::string& reservation_id) {
@@ -287,6 +331,15 @@ Task<Status> OrderService::ApplyConfirm(const Order& order, Order& updated, Orde
     // the confirm DLQ, whose retries fail the same way: the order is confirmed with no stock
     // held for it. Fixed: the stock is reserved again, and without stock the order is cancelled.
     if (confirmed.code() == Code::kFailedPrecondition && profile_.Fixed(FindingId("SIM-05"))) {
+      // SIM-15: as SIM-05's fix was first written, the new reservation is made and committed
+      // before any order names it. When this confirmation then returns early (SIM-09, SIM-14) or
+      // loses its commit while the order is still pending, and a cancellation comes before the
+      // retry, the cancellation releases only the lapsed reservation: the new units stay
+      // committed for nothing. Fixed: the order first records that it is reserving again, so
+      // every cancellation also looks the new reservation up by its reference.
+      if (profile_.Fixed(FindingId("SIM-15")) && !order.reserving_again) {
+        co_return co_await RecordReservingAgain(order);
+      }
       auto again = co_await ReserveAgainAndConfirm(order, item);
       if (again.ok()) {
         updated.items[i].reservation_id = std::move(again).value();
@@ -367,6 +420,10 @@ Task<bool> OrderService::ReleaseStock(const Order& order, OrderWrite& write) {
       dlq.fields["quantity"] = std::to_string(item.quantity);
       dlq.fields["reference"] = order.id + ":restock:" + item.reservation_id;
       write.outbox.push_back(std::move(dlq));
+    } else if (order.reserving_again) {
+      // SIM-15 fixed: the lapsed reservation is gone; what was reserved in its place may not be.
+      // A failure leaves the order to ReservationCleanupJob, which tries the whole again.
+      all_released = co_await GiveBackReservedAgainByReference(order, item) && all_released;
     }
   }
   co_return all_released;

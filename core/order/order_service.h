@@ -195,6 +195,14 @@ class OrderService final : public OrderClient {
   // SIM-05 fixed: a reservation that lapsed before the payment was confirmed is made again and
   // confirmed. Returns the new reservation's id, kInsufficient if the stock is gone, or an error.
   Task<Result<std::string>> ReserveAgainAndConfirm(const Order& order, const OrderItem& item);
+  // The request ReserveAgainAndConfirm makes for `item`; its reference finds the reservation again.
+  ReserveRequest ReserveAgainRequest(const Order& order, const OrderItem& item) const;
+  // SIM-15 fixed: commits `order` with reserving_again set, before anything is reserved again.
+  // Returns kUnavailable either way: the caller's confirmation is tried again on the new version.
+  Task<Status> RecordReservingAgain(const Order& order);
+  // SIM-15 fixed: releases (or, once committed, restocks) what ReserveAgainAndConfirm may have
+  // reserved for `item` of an order that records reserving_again. False if that failed.
+  Task<bool> GiveBackReservedAgainByReference(const Order& order, const OrderItem& item);
   Task<Status> ReleaseReservationWithRetry(const std::string& reservation_id);
   // Confirms every reservation of `order` into `updated`/`write`: status confirmed, DLQ rows for
   // reservations that could not be confirmed, stock.committed if all were. SIM-05 fixed: if a

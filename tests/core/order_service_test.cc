@@ -70,9 +70,21 @@ class OrderServiceTest : public ::testing::Test {
   Order CaptureAndConfirm(const Order& order) {
     EXPECT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
     for (const Event& webhook : payment.TakeWebhooks()) {
-      EXPECT_TRUE(RunSync(Service().ConsumePaymentConfirmed(webhook)).ok());
+      EXPECT_TRUE(Redeliver(Service(), webhook).ok());
     }
     return Stored(order.id);
+  }
+
+  // Delivers payments.payment.confirmed again while the consumer asks for it, as the bus does.
+  // Twice at most: SIM-15 fixed records reserving_again on the first delivery of a lapsed order.
+  static Status Redeliver(OrderService& orders, const Event& webhook) {
+    constexpr int kDeliveriesMax = 2;
+    Status status;
+    for (int i = 0; i < kDeliveriesMax; ++i) {
+      status = RunSync(orders.ConsumePaymentConfirmed(webhook));
+      if (status.code() != Code::kUnavailable) break;
+    }
+    return status;
   }
 
   // The reservations' TTL passes before the payment is confirmed (the 15 minute hold lapses).
@@ -239,7 +251,8 @@ TEST_F(OrderServiceTest, ConfirmOfALapsedReservationReservesAgain) {
   EXPECT_EQ(OutboxCount(topics::kStockCommitted), 1);
 }
 
-// A warehouse whose new reservations fail (kUnavailable, before any effect) while it is down.
+// A warehouse whose new reservations (`down`) or confirmations (`confirms_down`) fail with
+// kUnavailable, before any effect, while it is down.
 class ReservationsDown final : public WarehouseInventory {
  public:
   explicit ReservationsDown(WarehouseInventory& inner) : inner_(inner) {}
@@ -248,6 +261,7 @@ class ReservationsDown final : public WarehouseInventory {
     co_return co_await inner_.ReserveWithTtl(request);
   }
   Task<Status> Confirm(const std::string& reservation_id) override {
+    if (confirms_down) co_return Status{Code::kUnavailable, "warehouse down"};
     co_return co_await inner_.Confirm(reservation_id);
   }
   Task<Status> Release(const std::string& reservation_id) override {
@@ -261,6 +275,7 @@ class ReservationsDown final : public WarehouseInventory {
     co_return co_await inner_.Available(sku);
   }
   bool down = false;
+  bool confirms_down = false;
 
  private:
   WarehouseInventory& inner_;
@@ -284,6 +299,9 @@ TEST_F(OrderServiceTest, PassingFailureOfTheReReservationIsRetriedNotSentToTheDl
     ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
     const std::vector<Event> webhooks = payment.TakeWebhooks();
     ASSERT_EQ(webhooks.size(), 1u);
+    // SIM-15 fixed (both runs): the first delivery records reserving_again, reserves nothing.
+    ASSERT_EQ(RunSync(orders.ConsumePaymentConfirmed(webhooks[0])).code(), Code::kUnavailable);
+    ASSERT_TRUE(Stored(order.id).reserving_again);
     flaky.down = true;
     Status first = RunSync(orders.ConsumePaymentConfirmed(webhooks[0]));
     flaky.down = false;
@@ -302,6 +320,43 @@ TEST_F(OrderServiceTest, PassingFailureOfTheReReservationIsRetriedNotSentToTheDl
     }
   }
   EXPECT_EQ(OutboxCount(topics::kReservationConfirmDlq), 1);  // the as-reviewed run's only
+}
+
+// SIM-14: the warehouse is down when the payment is confirmed, and stays down past the
+// reservation's TTL. As reviewed the order is committed confirmed with a confirm-DLQ row whose
+// retry meets the lapsed reservation: confirmed with no stock. Fixed, nothing is committed until
+// the warehouse answers; the lapsed reservation then takes SIM-05's path and the order holds its
+// stock.
+TEST_F(OrderServiceTest, ConfirmDuringAnOutageWaitsForTheWarehouseWhenFixed) {
+  for (bool fixed : {true, false}) {
+    Profile local = Profile::AllFixed();
+    if (!fixed) local.SetAsReviewed(FindingId("SIM-14"));
+    ReservationsDown flaky(warehouse);
+    OrderService orders(OrderPorts{clock, store, flaky, payment, nullptr, true, &alerts}, config,
+                        local);
+    Order order = RunSync(orders.CreateOrder(Request(fixed ? "s-fixed" : "s-reviewed", 2))).value();
+    const std::int64_t committed_before = Stock().committed;
+    ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+    const std::vector<Event> webhooks = payment.TakeWebhooks();
+    ASSERT_EQ(webhooks.size(), 1u);
+    flaky.confirms_down = true;
+    const Status during = RunSync(orders.ConsumePaymentConfirmed(webhooks[0]));
+    EXPECT_EQ(during.code(), fixed ? Code::kUnavailable : Code::kOk);
+    EXPECT_EQ(Stored(order.id).status, fixed ? OrderStatus::kPending : OrderStatus::kConfirmed);
+    EXPECT_EQ(OutboxCount(topics::kReservationConfirmDlq), fixed ? 0 : 1);
+    LapseReservations();  // the outage outlasts the reservation
+    flaky.confirms_down = false;
+    if (fixed) {
+      EXPECT_TRUE(Redeliver(orders, webhooks[0]).ok());
+      EXPECT_TRUE(Stored(order.id).reservations_confirmed);
+      EXPECT_EQ(Stock().committed, committed_before + 2);
+    } else {
+      EXPECT_EQ(RunSync(orders.RunDlqRetryOnce()), 0);  // the row meets a lapsed reservation
+      EXPECT_FALSE(Stored(order.id).reservations_confirmed);
+      EXPECT_EQ(Stock().committed, committed_before);  // confirmed with nothing held
+    }
+    EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+  }
 }
 
 // SIM-05 fixed: with the stock gone meanwhile, the paid order is cancelled (and so refunded by the

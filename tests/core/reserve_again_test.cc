@@ -1,0 +1,137 @@
+// SIM-15, found by the simulator: a lapsed item that SIM-05's fix reserved and committed again,
+// while the confirmation that did it lost its commit, and the order cancelled before the retry.
+#include <gtest/gtest.h>
+
+#include "core/order/order_service.h"
+#include "core/topics.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_payment.h"
+#include "fakes/fake_warehouse.h"
+#include "fakes/instant_clock.h"
+#include "fakes/run_sync.h"
+#include "tests/core/commit_fails_once.h"
+
+namespace csim {
+namespace {
+
+using fakes::RunSync;
+using test_ports::CommitFailsOnce;
+
+constexpr std::int32_t kOnHand = 5;
+constexpr std::int32_t kOrdered = 2;
+
+class ReserveAgainTest : public ::testing::TestWithParam<bool> {
+ protected:
+  ReserveAgainTest() {
+    warehouse_.SetStock("sku-1", "wh-1", kOnHand);
+    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-15"));
+  }
+
+  // A pending card order of kOrdered units whose reservation lapsed before the payment arrived;
+  // the gateway captured it and its payments.payment.confirmed webhook is returned.
+  Event LapsedOrderPaid() {
+    ReserveRequest reserve{"sku-1", "wh-1", kOrdered, 15 * kMinuteUs, "sess-1:v1:0"};
+    CreateOrderRequest r;
+    r.cart_session_id = "sess-1";
+    r.checkout_attempt = "sess-1:v1";
+    r.customer_id = "cust-1";
+    r.items = {OrderItem{"sku-1", "wh-1", kOrdered, 100 * kVnd,
+                         RunSync(warehouse_.ReserveWithTtl(reserve)).value()}};
+    r.subtotal = r.total = kOrdered * 100 * kVnd;
+    r.authorization_id = RunSync(payment_.Authorize("auth:sess-1:v1", "cust-1", r.total)).value();
+    order_ = RunSync(service_.CreateOrder(r)).value();
+    clock_.Advance(16 * kMinuteUs);
+    (void)warehouse_.TakeExpired(clock_.Now());
+    EXPECT_TRUE(RunSync(payment_.Capture(order_.authorization_id, order_.id, order_.total)).ok());
+    std::vector<Event> webhooks = payment_.TakeWebhooks();
+    EXPECT_EQ(webhooks.size(), 1u);
+    return webhooks.at(0);
+  }
+
+  fakes::StockView Stock() const {
+    for (const fakes::StockView& view : warehouse_.StockViews(clock_.Now())) {
+      if (view.sku == "sku-1" && view.warehouse_id == "wh-1") return view;
+    }
+    ADD_FAILURE() << "no stock view of sku-1 at wh-1";
+    return {};
+  }
+
+  Order Stored() const { return store_.Orders().at(order_.id); }
+
+  fakes::InstantClock clock_{kHourUs};
+  fakes::FakeOrderStore store_{clock_};
+  CommitFailsOnce flaky_store_{store_};
+  fakes::FakeWarehouse warehouse_{clock_};
+  fakes::FakePaymentGateway payment_{clock_};
+  Config config_ = DefaultConfig();
+  Profile profile_ = Profile::AllFixed();
+  OrderService service_{OrderPorts{clock_, flaky_store_, warehouse_, payment_}, config_, profile_};
+  Order order_;
+};
+
+TEST_P(ReserveAgainTest, ACancellationBeforeTheRetryGivesBackWhatWasReservedAgain) {
+  const bool fixed = GetParam();
+  const Event webhook = LapsedOrderPaid();
+  ASSERT_EQ(Stock().committed, 0);
+  ASSERT_EQ(Stock().active_reserved, 0);
+  if (fixed) {
+    // The order records that it reserves again before anything is reserved, then asks for the
+    // redelivery that does it.
+    EXPECT_EQ(RunSync(service_.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
+    EXPECT_TRUE(Stored().reserving_again);
+    EXPECT_EQ(Stored().status, OrderStatus::kPending);
+    EXPECT_EQ(Stock().committed, 0);
+    EXPECT_EQ(Stock().active_reserved, 0);
+  }
+  // The delivery that reserves again and confirms loses its commit: the order stays pending.
+  flaky_store_.FailNextCommit();
+  EXPECT_EQ(RunSync(service_.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
+  EXPECT_EQ(Stored().status, OrderStatus::kPending);
+  EXPECT_EQ(Stock().committed, kOrdered);  // the new reservation, named by no order
+  EXPECT_EQ(Stored().items[0].reservation_id, order_.items[0].reservation_id);
+
+  // The cancellation (say the cleanup's, the order expired) comes before the redelivery.
+  ASSERT_TRUE(RunSync(service_.CancelOrder(order_.id, "expired")).ok());
+  EXPECT_EQ(Stored().status, OrderStatus::kCancelled);
+  EXPECT_TRUE(Stored().stock_released);
+  // As first written the units stay committed for a cancelled order; fixed they are put back.
+  EXPECT_EQ(Stock().committed, fixed ? 0 : kOrdered);
+  EXPECT_EQ(Stock().on_hand, kOnHand);
+  EXPECT_EQ(Stock().active_reserved, 0);
+
+  // The redelivery meets a cancelled order and changes nothing.
+  EXPECT_TRUE(RunSync(service_.ConsumePaymentConfirmed(webhook)).ok());
+  EXPECT_EQ(Stored().status, OrderStatus::kCancelled);
+  EXPECT_EQ(Stock().committed, fixed ? 0 : kOrdered);
+}
+
+// Cancelled right after the first delivery. Fixed, that delivery only recorded the intent and the
+// cancellation's lookup by reference makes a reservation just to release it; as first written the
+// order was confirmed on the new reservation and the cancellation restocks it. Either way nothing
+// stays held or committed.
+TEST_P(ReserveAgainTest, ACancellationRightAfterTheFirstDeliveryLeavesNothingHeld) {
+  const bool fixed = GetParam();
+  const Event webhook = LapsedOrderPaid();
+  const Status first = RunSync(service_.ConsumePaymentConfirmed(webhook));
+  EXPECT_EQ(first.code(), fixed ? Code::kUnavailable : Code::kOk);
+  EXPECT_EQ(Stored().reserving_again, fixed);
+  EXPECT_EQ(Stored().status, fixed ? OrderStatus::kPending : OrderStatus::kConfirmed);
+  ASSERT_TRUE(RunSync(service_.CancelOrder(order_.id, "customer")).ok());
+  EXPECT_TRUE(Stored().stock_released);
+  EXPECT_EQ(Stock().committed, 0);
+  EXPECT_EQ(Stock().active_reserved, 0);
+  EXPECT_EQ(Stock().on_hand, kOnHand);
+  EXPECT_EQ(warehouse_.Restocks().size(), fixed ? 0u : 1u);
+  // The redelivery then finds the order cancelled: it reserves nothing.
+  EXPECT_TRUE(RunSync(service_.ConsumePaymentConfirmed(webhook)).ok());
+  EXPECT_EQ(Stock().active_reserved, 0);
+  EXPECT_EQ(Stock().committed, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim15, ReserveAgainTest, ::testing::Values(true, false),
+                         [](const auto& param_info) {
+                           return param_info.param ? "Fixed" : "AsReviewed";
+                         });
+
+}  // namespace
+}  // namespace csim
