@@ -9,13 +9,13 @@
 #include "fakes/fake_warehouse.h"
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
-#include "tests/core/commit_fails_once.h"
+#include "tests/core/scripted_order_store.h"
 
 namespace csim {
 namespace {
 
 using fakes::RunSync;
-using test_ports::CommitFailsOnce;
+using test_ports::ScriptedOrderStore;
 
 class CancelOrderTest : public ::testing::TestWithParam<bool> {
  protected:
@@ -54,7 +54,7 @@ class CancelOrderTest : public ::testing::TestWithParam<bool> {
 
   fakes::InstantClock clock_{kHourUs};
   fakes::FakeOrderStore store_{clock_};
-  CommitFailsOnce flaky_store_{store_};
+  ScriptedOrderStore flaky_store_{store_};
   fakes::FakeWarehouse warehouse_{clock_};
   fakes::FakePaymentGateway payment_{clock_};
   Config config_ = DefaultConfig();

@@ -1,6 +1,11 @@
-// SIM-15, found by the simulator: a lapsed item that SIM-05's fix reserved and committed again,
-// while the confirmation that did it lost its commit, and the order cancelled before the retry.
+// SIM-12 and SIM-15, found by the simulator: a lapsed item that SIM-05's fix reserved and
+// committed again, while the confirmation that did it lost its commit, and an order cancelled
+// meanwhile (SIM-12) or before the retry (SIM-15). Each test runs fixed and with its finding as
+// reviewed (the parameter).
 #include <gtest/gtest.h>
+
+#include <optional>
+#include <string_view>
 
 #include "core/order/order_service.h"
 #include "core/topics.h"
@@ -9,22 +14,28 @@
 #include "fakes/fake_warehouse.h"
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
-#include "tests/core/commit_fails_once.h"
+#include "tests/core/scripted_order_store.h"
 
 namespace csim {
 namespace {
 
 using fakes::RunSync;
-using test_ports::CommitFailsOnce;
+using test_ports::ScriptedOrderStore;
 
 constexpr std::int32_t kOnHand = 5;
 constexpr std::int32_t kOrdered = 2;
 
 class ReserveAgainTest : public ::testing::TestWithParam<bool> {
  protected:
-  ReserveAgainTest() {
-    warehouse_.SetStock("sku-1", "wh-1", kOnHand);
-    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-15"));
+  ReserveAgainTest() { warehouse_.SetStock("sku-1", "wh-1", kOnHand); }
+
+  // The service under test, with `finding` as reviewed when the parameter says so.
+  OrderService& Service(std::string_view finding) {
+    if (!service_) {
+      if (!GetParam()) profile_.SetAsReviewed(*LookupFinding(finding));
+      service_.emplace(OrderPorts{clock_, flaky_store_, warehouse_, payment_}, config_, profile_);
+    }
+    return *service_;
   }
 
   // A pending card order of kOrdered units whose reservation lapsed before the payment arrived;
@@ -39,7 +50,7 @@ class ReserveAgainTest : public ::testing::TestWithParam<bool> {
                          RunSync(warehouse_.ReserveWithTtl(reserve)).value()}};
     r.subtotal = r.total = kOrdered * 100 * kVnd;
     r.authorization_id = RunSync(payment_.Authorize("auth:sess-1:v1", "cust-1", r.total)).value();
-    order_ = RunSync(service_.CreateOrder(r)).value();
+    order_ = RunSync(service_->CreateOrder(r)).value();
     clock_.Advance(16 * kMinuteUs);
     (void)warehouse_.TakeExpired(clock_.Now());
     EXPECT_TRUE(RunSync(payment_.Capture(order_.authorization_id, order_.id, order_.total)).ok());
@@ -60,24 +71,25 @@ class ReserveAgainTest : public ::testing::TestWithParam<bool> {
 
   fakes::InstantClock clock_{kHourUs};
   fakes::FakeOrderStore store_{clock_};
-  CommitFailsOnce flaky_store_{store_};
+  ScriptedOrderStore flaky_store_{store_};
   fakes::FakeWarehouse warehouse_{clock_};
   fakes::FakePaymentGateway payment_{clock_};
   Config config_ = DefaultConfig();
   Profile profile_ = Profile::AllFixed();
-  OrderService service_{OrderPorts{clock_, flaky_store_, warehouse_, payment_}, config_, profile_};
+  std::optional<OrderService> service_;
   Order order_;
 };
 
 TEST_P(ReserveAgainTest, ACancellationBeforeTheRetryGivesBackWhatWasReservedAgain) {
   const bool fixed = GetParam();
+  OrderService& service = Service("SIM-15");
   const Event webhook = LapsedOrderPaid();
   ASSERT_EQ(Stock().committed, 0);
   ASSERT_EQ(Stock().active_reserved, 0);
   if (fixed) {
     // The order records that it reserves again before anything is reserved, then asks for the
     // redelivery that does it.
-    EXPECT_EQ(RunSync(service_.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
+    EXPECT_EQ(RunSync(service.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
     EXPECT_TRUE(Stored().reserving_again);
     EXPECT_EQ(Stored().status, OrderStatus::kPending);
     EXPECT_EQ(Stock().committed, 0);
@@ -85,13 +97,13 @@ TEST_P(ReserveAgainTest, ACancellationBeforeTheRetryGivesBackWhatWasReservedAgai
   }
   // The delivery that reserves again and confirms loses its commit: the order stays pending.
   flaky_store_.FailNextCommit();
-  EXPECT_EQ(RunSync(service_.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
+  EXPECT_EQ(RunSync(service.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
   EXPECT_EQ(Stored().status, OrderStatus::kPending);
   EXPECT_EQ(Stock().committed, kOrdered);  // the new reservation, named by no order
   EXPECT_EQ(Stored().items[0].reservation_id, order_.items[0].reservation_id);
 
   // The cancellation (say the cleanup's, the order expired) comes before the redelivery.
-  ASSERT_TRUE(RunSync(service_.CancelOrder(order_.id, "expired")).ok());
+  ASSERT_TRUE(RunSync(service.CancelOrder(order_.id, "expired")).ok());
   EXPECT_EQ(Stored().status, OrderStatus::kCancelled);
   EXPECT_TRUE(Stored().stock_released);
   // As first written the units stay committed for a cancelled order; fixed they are put back.
@@ -100,7 +112,7 @@ TEST_P(ReserveAgainTest, ACancellationBeforeTheRetryGivesBackWhatWasReservedAgai
   EXPECT_EQ(Stock().active_reserved, 0);
 
   // The redelivery meets a cancelled order and changes nothing.
-  EXPECT_TRUE(RunSync(service_.ConsumePaymentConfirmed(webhook)).ok());
+  EXPECT_TRUE(RunSync(service.ConsumePaymentConfirmed(webhook)).ok());
   EXPECT_EQ(Stored().status, OrderStatus::kCancelled);
   EXPECT_EQ(Stock().committed, fixed ? 0 : kOrdered);
 }
@@ -111,24 +123,57 @@ TEST_P(ReserveAgainTest, ACancellationBeforeTheRetryGivesBackWhatWasReservedAgai
 // stays held or committed.
 TEST_P(ReserveAgainTest, ACancellationRightAfterTheFirstDeliveryLeavesNothingHeld) {
   const bool fixed = GetParam();
+  OrderService& service = Service("SIM-15");
   const Event webhook = LapsedOrderPaid();
-  const Status first = RunSync(service_.ConsumePaymentConfirmed(webhook));
+  const Status first = RunSync(service.ConsumePaymentConfirmed(webhook));
   EXPECT_EQ(first.code(), fixed ? Code::kUnavailable : Code::kOk);
   EXPECT_EQ(Stored().reserving_again, fixed);
   EXPECT_EQ(Stored().status, fixed ? OrderStatus::kPending : OrderStatus::kConfirmed);
-  ASSERT_TRUE(RunSync(service_.CancelOrder(order_.id, "customer")).ok());
+  ASSERT_TRUE(RunSync(service.CancelOrder(order_.id, "customer")).ok());
   EXPECT_TRUE(Stored().stock_released);
   EXPECT_EQ(Stock().committed, 0);
   EXPECT_EQ(Stock().active_reserved, 0);
   EXPECT_EQ(Stock().on_hand, kOnHand);
   EXPECT_EQ(warehouse_.Restocks().size(), fixed ? 0u : 1u);
   // The redelivery then finds the order cancelled: it reserves nothing.
-  EXPECT_TRUE(RunSync(service_.ConsumePaymentConfirmed(webhook)).ok());
+  EXPECT_TRUE(RunSync(service.ConsumePaymentConfirmed(webhook)).ok());
   EXPECT_EQ(Stock().active_reserved, 0);
   EXPECT_EQ(Stock().committed, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim15, ReserveAgainTest, ::testing::Values(true, false),
+// SIM-12: the confirmation reserved the lapsed item again and committed it, and a cancellation
+// (the reservation_expired consumer's) committed just before the confirmation's own commit, which
+// then conflicts. The cancellation released only the lapsed reservation. As reviewed the new units
+// stay committed for the cancelled order; fixed, GiveBackReservedAgain restocks them.
+TEST_P(ReserveAgainTest, AConfirmationThatLostItsCommitToACancellationGivesBack) {
+  const bool fixed = GetParam();
+  OrderService& service = Service("SIM-12");
+  const Event webhook = LapsedOrderPaid();
+  // SIM-15 fixed: the first delivery records reserving_again and asks for a redelivery.
+  ASSERT_EQ(RunSync(service.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
+  flaky_store_.BeforeNextCommit([this] {
+    Order cancelled = Stored();
+    ASSERT_EQ(cancelled.status, OrderStatus::kPending);
+    cancelled.version += 1;
+    cancelled.status = OrderStatus::kCancelled;
+    cancelled.cancelled_at = clock_.Now();
+    cancelled.stock_released = true;  // its lapsed reservation: nothing left to release
+    OrderWrite write;
+    write.update = cancelled;
+    ASSERT_TRUE(RunSync(store_.Commit(write)).ok());
+  });
+  EXPECT_EQ(RunSync(service.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
+  EXPECT_EQ(Stored().status, OrderStatus::kCancelled);
+  EXPECT_EQ(Stored().items[0].reservation_id, order_.items[0].reservation_id);
+  EXPECT_EQ(Stock().committed, fixed ? 0 : kOrdered);
+  EXPECT_EQ(warehouse_.Restocks().size(), fixed ? 1u : 0u);
+  EXPECT_EQ(Stock().active_reserved, 0);
+  // The redelivery finds the order cancelled and changes nothing.
+  EXPECT_TRUE(RunSync(service.ConsumePaymentConfirmed(webhook)).ok());
+  EXPECT_EQ(Stock().committed, fixed ? 0 : kOrdered);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim12AndSim15, ReserveAgainTest, ::testing::Values(true, false),
                          [](const auto& param_info) {
                            return param_info.param ? "Fixed" : "AsReviewed";
                          });

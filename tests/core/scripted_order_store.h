@@ -1,18 +1,23 @@
 #pragma once
-// Test double: the order DB with one Commit that fails before its effect.
+// Test double: the order DB whose next Commit fails before its effect, or lets a concurrent
+// writer in first.
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ports/order_store.h"
 
 namespace csim::test_ports {
 
-// The order DB with one Commit that fails before its effect, as a lost connection would.
-class CommitFailsOnce final : public OrderStore {
+class ScriptedOrderStore final : public OrderStore {
  public:
-  explicit CommitFailsOnce(OrderStore& inner) : inner_(inner) {}
+  explicit ScriptedOrderStore(OrderStore& inner) : inner_(inner) {}
+  // The next Commit fails before its effect, as a lost connection would.
   void FailNextCommit() { fail_next_ = true; }
+  // `writer` runs just before the next Commit reaches the store: a concurrent writer that won.
+  void BeforeNextCommit(std::function<void()> writer) { before_next_ = std::move(writer); }
 
   Task<Result<Order>> GetOrder(const std::string& id) override { return inner_.GetOrder(id); }
   Task<Result<Order>> FindBySession(const std::string& s) override {
@@ -27,6 +32,7 @@ class CommitFailsOnce final : public OrderStore {
       fail_next_ = false;
       return Failed();
     }
+    if (before_next_) std::exchange(before_next_, nullptr)();
     return inner_.Commit(write);
   }
   Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override {
@@ -41,6 +47,7 @@ class CommitFailsOnce final : public OrderStore {
   static Task<Status> Failed() { co_return Status{Code::kUnavailable, "connection lost"}; }
   OrderStore& inner_;
   bool fail_next_ = false;
+  std::function<void()> before_next_;
 };
 
 }  // namespace csim::test_ports
