@@ -192,8 +192,8 @@ Task<Status> OrderService::RecordReservingAgain(const Order& order) {
                                            : "recording reserving again: " + committed.ToString()};
 }
 
-Task<bool> OrderService::GiveBackReservedAgainByReference(const Order& order,
-                                                          const OrderItem& item) {
+Task<bool> OrderService::GiveBackReservedAgainByReference(const Order& order, const OrderItem& item,
+                                                          OrderWrite& write) {
   CSIM_CHECK(order.reserving_again, "only an order that recorded it may have reserved again");
   WarehouseInventory* warehouse = RollbackWarehouse();
   CSIM_CHECK(warehouse == &ConfirmWarehouse(), "released where it was reserved");
@@ -204,14 +204,14 @@ Task<bool> OrderService::GiveBackReservedAgainByReference(const Order& order,
       found.code() == Code::kInvalidArgument) {
     co_return true;  // refused, so nothing was ever reserved under this reference
   }
+  // No id, so no DLQ row: the order's stock_released stays false and ReservationCleanupJob
+  // looks again.
   if (!found.ok()) co_return false;
   const Status released = co_await ReleaseReservationWithRetry(found.value());
-  if (released.code() != Code::kFailedPrecondition) co_return released.ok();
-  // Committed by a confirmation that then failed or lost its commit: the restock reference is
+  if (released.ok()) co_return true;
+  // Committed by a confirmation that then stopped or lost its commit: its restock reference is
   // GiveBackReservedAgain's, so the two never put the same units back twice.
-  const Status restocked = co_await warehouse->Restock(item.sku, item.warehouse_id, item.quantity,
-                                                       order.id + ":restock:" + found.value());
-  co_return restocked.ok();
+  co_return co_await RestockOrDeadLetter(order, item, found.value(), released, write);
 }
 
 Task<Status> OrderService::ReleaseReservationWithRetry(const std::string& reservation_id) {
@@ -388,45 +388,49 @@ Task<Status> OrderService::ApplyConfirm(const Order& order, Order& updated, Orde
 }
 
 Task<bool> OrderService::ReleaseStock(const Order& order, OrderWrite& write) {
-  WarehouseInventory* warehouse = RollbackWarehouse();
   // EC-14 as reviewed: `if warehouseInventoryService != nil { release }`, nothing else.
-  if (warehouse == nullptr) co_return true;
+  if (RollbackWarehouse() == nullptr) co_return true;
   bool all_released = true;
   for (const OrderItem& item : order.items) {
     Status released = co_await ReleaseReservationWithRetry(item.reservation_id);
-    if (released.code() == Code::kFailedPrecondition) {
-      // Already committed (EC-10): put the units back on hand instead.
-      const std::string reference = order.id + ":restock:" + item.reservation_id;
-      Status restocked =
-          co_await warehouse->Restock(item.sku, item.warehouse_id, item.quantity, reference);
-      if (!restocked.ok()) {
-        all_released = false;
-        Event dlq = OrderOutboxEvent(reference, topics::kRefundRestockDlq, order);
-        dlq.fields["reservation_id"] = item.reservation_id;
-        dlq.fields["sku"] = item.sku;
-        dlq.fields["warehouse_id"] = item.warehouse_id;
-        dlq.fields["quantity"] = std::to_string(item.quantity);
-        dlq.fields["reference"] = reference;
-        write.outbox.push_back(std::move(dlq));
-      }
-    } else if (!released.ok()) {
-      all_released = false;
-      Event dlq = OrderOutboxEvent(order.id + ":release:" + item.reservation_id,
-                                   topics::kReservationReleaseDlq, order);
-      dlq.fields["reservation_id"] = item.reservation_id;
-      // What a restock needs if the reservation turns out committed by the time of the retry.
-      dlq.fields["sku"] = item.sku;
-      dlq.fields["warehouse_id"] = item.warehouse_id;
-      dlq.fields["quantity"] = std::to_string(item.quantity);
-      dlq.fields["reference"] = order.id + ":restock:" + item.reservation_id;
-      write.outbox.push_back(std::move(dlq));
+    if (!released.ok()) {
+      all_released =
+          co_await RestockOrDeadLetter(order, item, item.reservation_id, released, write) &&
+          all_released;
     } else if (order.reserving_again) {
       // SIM-15 fixed: the lapsed reservation is gone; what was reserved in its place may not be.
-      // A failure leaves the order to ReservationCleanupJob, which tries the whole again.
-      all_released = co_await GiveBackReservedAgainByReference(order, item) && all_released;
+      all_released = co_await GiveBackReservedAgainByReference(order, item, write) && all_released;
     }
   }
   co_return all_released;
+}
+
+Task<bool> OrderService::RestockOrDeadLetter(const Order& order, const OrderItem& item,
+                                             const std::string& reservation_id,
+                                             const Status& released, OrderWrite& write) {
+  CSIM_CHECK(!released.ok(), "only a release that failed");
+  WarehouseInventory* warehouse = RollbackWarehouse();
+  CSIM_CHECK(warehouse != nullptr, "ReleaseStock skips releases without an interface");
+  const std::string reference = order.id + ":restock:" + reservation_id;
+  Event dlq;
+  if (released.code() == Code::kFailedPrecondition) {
+    // Already committed (EC-10): put the units back on hand instead.
+    Status restocked =
+        co_await warehouse->Restock(item.sku, item.warehouse_id, item.quantity, reference);
+    if (restocked.ok()) co_return true;
+    dlq = OrderOutboxEvent(reference, topics::kRefundRestockDlq, order);
+  } else {
+    dlq = OrderOutboxEvent(order.id + ":release:" + reservation_id, topics::kReservationReleaseDlq,
+                           order);
+  }
+  dlq.fields["reservation_id"] = reservation_id;
+  // What a restock needs (a release row's reservation may turn out committed by its retry).
+  dlq.fields["sku"] = item.sku;
+  dlq.fields["warehouse_id"] = item.warehouse_id;
+  dlq.fields["quantity"] = std::to_string(item.quantity);
+  dlq.fields["reference"] = reference;
+  write.outbox.push_back(std::move(dlq));
+  co_return false;
 }
 
 Task<Status> OrderService::CancelOrder(const std::string& order_id, const std::string& reason) {
@@ -497,11 +501,13 @@ Task<Status> OrderService::CancelThenCompensate(Order order, const std::string& 
   if (!committed.ok()) co_return committed;
 
   OrderWrite released;
-  (void)co_await ReleaseStock(order, released);
+  const bool all_released = co_await ReleaseStock(order, released);
   co_await ReturnPayment(order);
   Order after = cancelled;
   after.version = cancelled.version + 1;
-  after.stock_released = true;
+  // Failures wrote DLQ rows; a partial release also leaves the flag false, so ReservationCleanupJob
+  // tries the whole again, which also covers the SIM-15 lookups that had no id to write a row for.
+  after.stock_released = all_released;
   released.update = after;
   // A lost write here is only a flag: the cleanup job releases again (idempotent).
   (void)co_await ports_.store.Commit(released);

@@ -201,8 +201,15 @@ class OrderService final : public OrderClient {
   // Returns kUnavailable either way: the caller's confirmation is tried again on the new version.
   Task<Status> RecordReservingAgain(const Order& order);
   // SIM-15 fixed: releases (or, once committed, restocks) what ReserveAgainAndConfirm may have
-  // reserved for `item` of an order that records reserving_again. False if that failed.
-  Task<bool> GiveBackReservedAgainByReference(const Order& order, const OrderItem& item);
+  // reserved for `item` of an order that records reserving_again. False if that failed (with a
+  // DLQ row in `write` when the reservation was found).
+  Task<bool> GiveBackReservedAgainByReference(const Order& order, const OrderItem& item,
+                                              OrderWrite& write);
+  // After the release of `reservation_id` (holding `item`'s units) failed with `released`: a
+  // committed one is restocked; a failed restock or release writes its DLQ row. True if restocked.
+  Task<bool> RestockOrDeadLetter(const Order& order, const OrderItem& item,
+                                 const std::string& reservation_id, const Status& released,
+                                 OrderWrite& write);
   Task<Status> ReleaseReservationWithRetry(const std::string& reservation_id);
   // Confirms every reservation of `order` into `updated`/`write`: status confirmed, DLQ rows for
   // reservations that could not be confirmed, stock.committed if all were. SIM-05 fixed: if a
