@@ -254,7 +254,6 @@ class ConfirmSaga {
   Task<void> Compensate();
   Task<void> VoidUnheardAuthorization(TimeUs now);
   Task<void> FindUnheardReservation();
-  DurationUs ReservationTtl() const;
 
   CheckoutPorts& ports_;
   const Config& config_;
@@ -279,11 +278,11 @@ class ConfirmSaga {
   std::vector<FailedCompensation> queued_;  // written with the cart's compensation commit
 };
 
-DurationUs ConfirmSaga::ReservationTtl() const {
-  if (profile_.Fixed(FindingId("P1-CC-02"))) {
-    return config_.order.reservation_timeout_minutes * kMinuteUs;  // the one configured value
+DurationUs SagaReservationTtl(const Config& config, const Profile& profile) {
+  if (profile.Fixed(FindingId("P1-CC-02"))) {
+    return config.order.reservation_timeout_minutes * kMinuteUs;  // the one configured value
   }
-  return config_.checkout.reservation_payment_ttl_minutes * kMinuteUs;  // the checkout constant
+  return config.checkout.reservation_payment_ttl_minutes * kMinuteUs;  // the checkout constant
 }
 
 Task<Status> ConfirmSaga::StartSession() {
@@ -363,7 +362,7 @@ Task<Status> ConfirmSaga::ReserveStock() {
     reserve.sku = item.sku;
     reserve.warehouse_id = item.warehouse_id.value_or("");  // as reviewed: "" when nil (EC-08)
     reserve.quantity = item.quantity;
-    reserve.ttl_us = ReservationTtl();
+    reserve.ttl_us = SagaReservationTtl(config_, profile_);
     reserve.reference = attempt_ + ":" + std::to_string(i);
     auto reservation = co_await ports_.warehouse.ReserveWithTtl(reserve);
     if (reservation.code() == Code::kTimeout) reserve_timed_out_ = reserve;

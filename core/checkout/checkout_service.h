@@ -126,6 +126,9 @@ class CheckoutService {
 std::string IdempotencyLockKey(const Cart& cart);
 std::string IdempotencyResultKey(const std::string& session_id);
 std::string CouponLockKey(const std::string& code);
+// The TTL the saga reserves stock with. A lookup that may make a reservation the saga lost makes it
+// the same way, so a fixed world holds one TTL only (P1-CC-02).
+DurationUs SagaReservationTtl(const Config& config, const Profile& profile);
 // The key of one ConfirmCheckout attempt's side effects: "<session>:v<cart version>" of the cart
 // as the customer confirmed it. Authorizations ("auth:<attempt>"), reservations
 // ("<attempt>:<item>"), promotion usages and point redemptions are keyed by it.

@@ -38,14 +38,6 @@ std::int64_t ParseCount(const std::string& text) {
   return value;
 }
 
-// The TTL the saga reserved with (ConfirmSaga::ReservationTtl): a lookup that makes the reservation
-// makes it as the saga would have, so a fixed world holds one TTL only (P1-CC-02).
-DurationUs SagaReservationTtl(const Config& config, const Profile& profile) {
-  if (profile.Fixed(FindingId("P1-CC-02")))
-    return config.order.reservation_timeout_minutes * kMinuteUs;
-  return config.checkout.reservation_payment_ttl_minutes * kMinuteUs;
-}
-
 // SIM-10 fixed: retries a row keeps after its alert, backing off to hourly: about a day, well
 // inside the days an authorization hold lasts, and far past any outage the fault model draws.
 constexpr std::int32_t kAttemptsPastAlertMax = 30;
