@@ -103,7 +103,7 @@ inline constexpr std::array<FindingInfo, 32> kFindings{{
      "a failed compensation is given up after its retry budget (5 voids 30 s apart), however "
      "long the service it needs is down: an outage that outlasts the budget leaves the customer's "
      "authorization held until the hold lapses, days later",
-     "SAGA-SETTLES"},
+     "SAGA-SETTLES STOCK-NO-LEAK"},
     {"SIM-11", "",
      "a reserve that timed out after it took effect, whose reservation the compensation could not "
      "look up because the warehouse was unreachable, is never queued for release: its stock is "

@@ -51,6 +51,8 @@ class FakeCheckoutStore final : public CheckoutStore {
   // The id (the key in Carts()) of every cart a commit wrote.
   const ChangeJournal<const std::string*>& CartChanges() const { return cart_changes_; }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
+  // Whether DueOutbox(now, ...) would return a row (the simulator skips idle polls by it).
+  bool HasDueOutbox(TimeUs now) const { return outbox_.AnyDue(now); }
   const std::map<std::int64_t, FailedCompensation>& Compensations() const { return compensations_; }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
   // Compensation rows deleted by commits so far (they are no longer in Compensations()).

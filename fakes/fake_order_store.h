@@ -59,6 +59,8 @@ class FakeOrderStore final : public OrderStore {
   const std::vector<StatusChange>& StatusChanges() const { return status_changes_; }
   const std::map<std::string, std::string>& OrderIdBySession() const { return by_session_; }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
+  // Whether DueOutbox(now, ...) would return a row (the simulator skips idle polls by it).
+  bool HasDueOutbox(TimeUs now) const { return outbox_.AnyDue(now); }
   const std::set<std::string>& ProcessedEventIds() const { return processed_; }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
   std::int64_t FailedCommitCount() const { return failed_commit_count_; }

@@ -64,6 +64,13 @@ Result<std::vector<OutboxRow>> OutboxRows::Due(TimeUs now, std::int32_t limit) c
   return due;
 }
 
+bool OutboxRows::AnyDue(TimeUs now) const {
+  for (std::int64_t id : pending_ids_) {  // pending rows only: few, except during an outage
+    if (rows_.at(id).next_attempt_at <= now) return true;
+  }
+  return false;
+}
+
 Result<std::vector<OutboxRow>> OutboxRows::Failed(std::int32_t limit) const {
   if (limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
   if (limit > kDueLimitMax) return Status{Code::kInvalidArgument, "limit too large"};

@@ -26,6 +26,8 @@ class OutboxRows {
   // Up to `limit` pending rows with next_attempt_at <= now, by id. kInvalidArgument for limit
   // outside (0, kDueLimitMax].
   Result<std::vector<OutboxRow>> Due(TimeUs now, std::int32_t limit) const;
+  // Whether Due(now, 1) would return a row: whether a poller's pass would find anything.
+  bool AnyDue(TimeUs now) const;
   // Up to `limit` failed rows, by id. kInvalidArgument for limit outside (0, kDueLimitMax].
   Result<std::vector<OutboxRow>> Failed(std::int32_t limit) const;
   // Stores status, attempts and next_attempt_at of row.id; the event and created_at stay.

@@ -36,9 +36,9 @@ CheckedRun RunChecked(sim::World& world, bool check_every_event, CheckMode mode)
 
 RunEstimate EstimateRun(std::int64_t customers) {
   CSIM_CHECK(customers >= 0);
-  // Measured (seed 1, light and heavy faults): about 32 k events for the drain's polling whatever
-  // the size, and 70 to 85 per customer.
-  constexpr std::int64_t kFixedEvents = 40'000;
+  // Measured (seed 1, light and heavy faults, since idle polls are skipped): about 1.5 k events
+  // whatever the size (the cron passes of the drain), and 60 to 80 per customer.
+  constexpr std::int64_t kFixedEvents = 5'000;
   constexpr std::int64_t kEventsPerCustomer = 90;
   RunEstimate estimate;
   estimate.events = kFixedEvents + kEventsPerCustomer * customers;

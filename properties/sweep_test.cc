@@ -86,11 +86,11 @@ namespace {
 // A run keeps its trace and world in memory: one that cannot fit is refused before it starts.
 TEST(RunBudget, ARunThatCannotFitIsRefusedWithItsFigures) {
   const RunEstimate estimate = EstimateRun(100'000);
-  EXPECT_EQ(estimate.events, 40'000 + 90 * 100'000);
+  EXPECT_EQ(estimate.events, 5'000 + 90 * 100'000);
   EXPECT_EQ(estimate.bytes, estimate.events * kRunBytesPerEvent);
   EXPECT_EQ(RunTooBig(100'000, estimate.bytes, 20'000'000), "");  // exactly enough memory
   const std::string short_of_memory = RunTooBig(100'000, estimate.bytes - 1, 20'000'000);
-  EXPECT_NE(short_of_memory.find("100000 customers need about 3448 MB"), std::string::npos)
+  EXPECT_NE(short_of_memory.find("100000 customers need about 3435 MB"), std::string::npos)
       << short_of_memory;
   const std::string over_trace = RunTooBig(100'000, -1, 1'000'000);  // memory unknown
   EXPECT_NE(over_trace.find("over the trace's limit of 1000000"), std::string::npos) << over_trace;

@@ -9,10 +9,12 @@
 // table is made from these lines).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "properties/sweep.h"
 
@@ -34,10 +36,21 @@ SweepOptions Swarm(std::uint64_t last_seed) {
 
 struct Hunt {
   std::string finding;
-  std::string invariant;
+  std::string invariant;  // the detecting invariants it looks for, space separated: any one counts
   bool legacy_warehouse = false;
   bool deprecated_http_subscription = false;
 };
+
+// Whether the space-separated `list` has `name` as one of its words.
+bool ListNames(std::string_view list, std::string_view name) {
+  CSIM_CHECK(!name.empty(), "an invariant has a name");
+  for (std::size_t start = 0; start <= list.size();) {
+    const std::size_t end = std::min(list.find(' ', start), list.size());
+    if (list.substr(start, end - start) == name) return true;
+    start = end + 1;
+  }
+  return false;
+}
 
 void ExpectFoundBlind(const Hunt& hunt) {
   SweepOptions options = Swarm(kSeedsMax);
@@ -53,7 +66,7 @@ void ExpectFoundBlind(const Hunt& hunt) {
       options,
       [&](const SeedOutcome& outcome) {
         for (const std::string& name : outcome.invariants) {
-          if (name != hunt.invariant) continue;
+          if (!ListNames(hunt.invariant, name)) continue;
           std::lock_guard lock(mutex);
           if (first_seed == 0 || outcome.seed < first_seed) first_seed = outcome.seed;
           found = true;
@@ -95,7 +108,9 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       {"SIM-03", "SAGA-SETTLES"},
       {"SIM-06", "STOCK-NO-LEAK"},
       {"SIM-07", "SAGA-SETTLES"},
-      {"SIM-10", "SAGA-SETTLES"},
+      // A spent budget leaves a void's hold (SAGA-SETTLES) or a release's reservation held
+      // (STOCK-NO-LEAK, timely half), whichever compensation the outage met.
+      {"SIM-10", "SAGA-SETTLES STOCK-NO-LEAK"},
       {"SIM-11", "STOCK-NO-LEAK"},
       {"P2-CC-04", "PROMO-NO-BUDGET-LEAK"},
       {"SIM-04", "STOCK-NO-LEAK"},

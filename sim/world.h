@@ -126,7 +126,14 @@ class World {
   // The customer's path or tab is done: the last one to finish counts a failed checkout.
   void FinishTab(CustomerTabs& tabs);
   // One of core's scheduled jobs, pass after pass, for as long as its process is up.
-  Task<void> RunJob(ScheduledJob job);
+  // Runs `job`'s passes on its period. A pass is skipped when `finds_nothing` (if set) says it
+  // would find nothing to do: an idle poll has no effect, and costing nothing it leaves the
+  // run's time to what happens in it.
+  Task<void> RunJob(ScheduledJob job, std::function<bool()> finds_nothing);
+  // The idle test of core's pollers of `store`'s outbox (OutboxWorker, DLQRetryWorker); else
+  // nullptr.
+  template <typename Store>
+  std::function<bool()> IdlePoll(const ScheduledJob& job, const Store& store);
   void StartCheckoutWorker();
   void StartOrderWorker();
   void PumpBus();
