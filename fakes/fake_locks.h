@@ -37,6 +37,12 @@ class FakeLockStore final : public LockStore {
   std::optional<LockEntry> LiveEntry(const std::string& key, TimeUs now) const;
   std::int64_t AcquiredCount() const { return acquired_count_; }
   std::int64_t ContendedCount() const { return contended_count_; }
+  // Truth: releases that found their own lock (same key and value) already lapsed: its holder was
+  // still at work when the TTL ran out (a crashed holder never releases).
+  std::int64_t ReleasedAfterLapseCount() const { return released_after_lapse_count_; }
+  // Truth: acquisitions that took a key whose previous holder's TTL lapsed before any release (a
+  // crashed, paused or slow holder).
+  std::int64_t RetakenAfterLapseCount() const { return retaken_after_lapse_count_; }
 
  private:
   Result<bool> TryAcquireNow(const std::string& key, const std::string& value, DurationUs ttl_us);
@@ -50,6 +56,8 @@ class FakeLockStore final : public LockStore {
   std::map<std::string, LockEntry> entries_;  // may hold lapsed keys until DropLapsed
   std::int64_t acquired_count_ = 0;
   std::int64_t contended_count_ = 0;
+  std::int64_t released_after_lapse_count_ = 0;
+  std::int64_t retaken_after_lapse_count_ = 0;
 };
 
 }  // namespace csim::fakes

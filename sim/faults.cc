@@ -116,6 +116,18 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   Rng rng = SwarmRng(seed, "windows");
   plan.random_windows.count = static_cast<std::int32_t>(rng.Between(0, 8));
   plan.random_windows.duration_max_us = rng.Between(1, 20) * kMinuteUs;
+  // Pauses and the deployment draw from streams of their own, so the draws above stay as they were.
+  Rng pause_rng = SwarmRng(seed, "pauses");
+  plan.pauses.ppm = pause_rng.ChancePpm(500'000) ? LogUniformPpm(pause_rng, 500, 5'000) : 0;
+  Rng deploy_rng = SwarmRng(seed, "deployment");
+  Deployment& d = plan.deployment;
+  d.checkout_api_replicas = deploy_rng.ChancePpm(500'000) ? 2 : 1;
+  d.checkout_worker_replicas = deploy_rng.ChancePpm(400'000) ? 2 : 1;
+  d.order_worker_replicas = deploy_rng.ChancePpm(400'000) ? 2 : 1;
+  d.fixed_rate_passes = deploy_rng.ChancePpm(300'000);
+  d.late_pass_ppm = deploy_rng.ChancePpm(500'000) ? LogUniformPpm(deploy_rng, 10'000, 200'000) : 0;
+  d.late_pass_max_us = deploy_rng.Between(1, 10) * kMinuteUs;
+  CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;
 }
@@ -130,7 +142,7 @@ std::optional<FaultPlan> FaultPlan::Named(std::string_view name) {
 }
 
 FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
-    : kernel_(kernel), rng_(rng), plan_(std::move(plan)) {
+    : kernel_(kernel), rng_(rng), pause_rng_(rng.Fork(0x50415553)), plan_(std::move(plan)) {
   for (int code = 0; code < kCodeCount; ++code) {
     code_outcomes_[static_cast<std::size_t>(code)] =
         kernel_.trace().Intern(CodeName(static_cast<Code>(code)));
@@ -141,6 +153,13 @@ FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
   fault_window_ = kernel_.trace().Intern("fault.window");
   CSIM_CHECK(plan_.windows.size() <= kFaultWindowsMax, "too many fault windows");
   CSIM_CHECK(plan_.triggers.size() <= kFaultTriggersMax, "too many fault triggers");
+  CSIM_CHECK(plan_.pauses.ppm <= 1'000'000 && plan_.pauses.count_max >= 0, "a pause plan");
+  const Deployment& d = plan_.deployment;
+  for (std::int32_t replicas :
+       {d.checkout_api_replicas, d.checkout_worker_replicas, d.order_worker_replicas}) {
+    CSIM_CHECK(replicas >= 1 && replicas <= kReplicasMax, "1 to kReplicasMax replicas");
+  }
+  CSIM_CHECK(d.late_pass_ppm <= 1'000'000 && d.late_pass_max_us >= 0, "a late-pass plan");
   for (const FaultWindow& window : plan_.windows) AddWindow(window);
   for (const FaultTrigger& trigger : plan_.triggers) {
     CSIM_CHECK(trigger.call >= 1, "a trigger names a call from 1");
@@ -280,6 +299,28 @@ void FaultLayer::CrashCaller(FaultPoint& point) {
   kernel_.Crash(process);
   CSIM_CHECK(!kernel_.IsUp(process), "a crashed process is down");
   on_crash_(process);
+}
+
+void FaultLayer::MaybePauseCaller(FaultPoint& point) {
+  if (quiet_ || point.polling || plan_.pauses.ppm == 0) return;
+  if (pauses_ >= plan_.pauses.count_max || !CanCrashHere()) return;
+  if (!pause_rng_.ChancePpm(plan_.pauses.ppm)) return;
+  ++pauses_;
+  ++point.paused;
+  kernel_.Pause(kernel_.current(), kernel_.now() + PauseDuration());
+  CSIM_CHECK(kernel_.IsPaused(kernel_.current()), "the caller is paused");
+}
+
+DurationUs FaultLayer::PauseDuration() {
+  // Most stalls are short; a few last minutes; the rare long ones (an evicted VM, a stop-the-world
+  // collection of a huge heap, SIGSTOP by an operator) outlast a 15-minute lock.
+  const std::uint64_t tier = pause_rng_.Below(100);
+  const DurationUs duration = tier < 40   ? pause_rng_.Between(kPauseMinUs, 10 * kSecondUs)
+                              : tier < 70 ? pause_rng_.Between(10 * kSecondUs, kMinuteUs)
+                              : tier < 88 ? pause_rng_.Between(kMinuteUs, 5 * kMinuteUs)
+                                          : pause_rng_.Between(5 * kMinuteUs, kPauseMaxUs);
+  CSIM_CHECK(duration >= kPauseMinUs && duration <= kPauseMaxUs, "a pause within its bounds");
+  return duration;
 }
 
 FaultLayer::Decision FaultLayer::Decide(FaultPoint& point) {
