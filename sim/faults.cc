@@ -126,7 +126,9 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   d.order_worker_replicas = deploy_rng.ChancePpm(400'000) ? 2 : 1;
   d.fixed_rate_passes = deploy_rng.ChancePpm(300'000);
   d.late_pass_ppm = deploy_rng.ChancePpm(500'000) ? LogUniformPpm(deploy_rng, 10'000, 200'000) : 0;
-  d.late_pass_max_us = deploy_rng.Between(1, 10) * kMinuteUs;
+  // Late by seconds to two minutes (a busy node, a scheduler catching up), never by so much that a
+  // 30-second retry job misses the 5-minute bounds the invariants give a release.
+  d.late_pass_max_us = deploy_rng.Between(10, 120) * kSecondUs;
   CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;
@@ -201,11 +203,61 @@ FaultPoint* FaultLayer::Point(const std::string& name, bool polling) {
   return &it->second;
 }
 
+std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::AllPausedSpans(std::string_view service,
+                                                                  TimeUs from_us,
+                                                                  TimeUs to_us) const {
+  std::vector<std::pair<TimeUs, TimeUs>> together;  // disjoint, in time order
+  bool first = true;
+  const auto& names = kernel_.ProcessNames();
+  for (ProcessId id = 0; id < names.size(); ++id) {
+    const std::string_view name = names[id];
+    const bool replica =
+        name == service ||
+        (name.starts_with(service) && name.size() > service.size() + 1 &&
+         name[service.size()] == '-' &&
+         name.find_first_not_of("0123456789", service.size() + 1) == std::string_view::npos);
+    if (!replica) continue;
+    std::vector<std::pair<TimeUs, TimeUs>> mine;
+    for (const PauseSpan& pause : pause_spans_) {
+      if (pause.process != id) continue;
+      const TimeUs begin = std::max(pause.from_us, from_us);
+      const TimeUs end = std::min(pause.until_us, to_us);
+      if (begin < end) mine.emplace_back(begin, end);
+    }
+    std::sort(mine.begin(), mine.end());
+    std::vector<std::pair<TimeUs, TimeUs>> merged;
+    for (const auto& span : mine) {
+      if (!merged.empty() && span.first <= merged.back().second) {
+        merged.back().second = std::max(merged.back().second, span.second);
+      } else {
+        merged.push_back(span);
+      }
+    }
+    if (first) {
+      together = std::move(merged);
+      first = false;
+      continue;
+    }
+    std::vector<std::pair<TimeUs, TimeUs>> both;  // the intersection of two disjoint lists
+    for (std::size_t i = 0, j = 0; i < together.size() && j < merged.size();) {
+      const TimeUs begin = std::max(together[i].first, merged[j].first);
+      const TimeUs end = std::min(together[i].second, merged[j].second);
+      if (begin < end) both.emplace_back(begin, end);
+      (together[i].second < merged[j].second ? i : j)++;
+    }
+    together = std::move(both);
+  }
+  CSIM_CHECK(!first, "a service with a process");
+  return together;
+}
+
 std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::DisturbedSpans(
-    std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us) const {
+    std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us,
+    std::string_view stalled_service) const {
   CSIM_CHECK(from_us <= to_us, "an interval ends after it starts");
   std::vector<std::pair<TimeUs, TimeUs>> spans;
-  spans.reserve(windows_.size());
+  if (!stalled_service.empty()) spans = AllPausedSpans(stalled_service, from_us, to_us);
+  spans.reserve(spans.size() + windows_.size());
   for (const FaultWindow& window : windows_) {
     const bool touches =
         window.points == "*" || std::any_of(ports.begin(), ports.end(), [&](std::string_view port) {
@@ -230,20 +282,23 @@ std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::DisturbedSpans(
 }
 
 DurationUs FaultLayer::DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
-                                     TimeUs to_us) const {
+                                     TimeUs to_us, std::string_view stalled_service) const {
   DurationUs disturbed = 0;
-  for (const auto& [begin, end] : DisturbedSpans(ports, from_us, to_us)) disturbed += end - begin;
+  for (const auto& [begin, end] : DisturbedSpans(ports, from_us, to_us, stalled_service)) {
+    disturbed += end - begin;
+  }
   CSIM_CHECK(disturbed >= 0 && disturbed <= to_us - from_us, "disturbed time lies in the interval");
   return disturbed;
 }
 
 TimeUs FaultLayer::UndisturbedDeadline(std::initializer_list<std::string_view> ports,
-                                       TimeUs from_us, DurationUs duration) const {
+                                       TimeUs from_us, DurationUs duration,
+                                       std::string_view stalled_service) const {
   CSIM_CHECK(duration >= 0, "a duration is never negative");
   TimeUs at = from_us;
   DurationUs remaining = duration;
   for (const auto& [begin, end] :
-       DisturbedSpans(ports, from_us, std::numeric_limits<TimeUs>::max())) {
+       DisturbedSpans(ports, from_us, std::numeric_limits<TimeUs>::max(), stalled_service)) {
     // Used up exactly where a window begins: more than `duration` passes only after it.
     if (begin - at > remaining) return at + remaining;
     remaining -= begin - at;
@@ -307,7 +362,9 @@ void FaultLayer::MaybePauseCaller(FaultPoint& point) {
   if (!pause_rng_.ChancePpm(plan_.pauses.ppm)) return;
   ++pauses_;
   ++point.paused;
-  kernel_.Pause(kernel_.current(), kernel_.now() + PauseDuration());
+  const TimeUs until_us = kernel_.now() + PauseDuration();
+  pause_spans_.push_back(PauseSpan{kernel_.current(), kernel_.now(), until_us});
+  kernel_.Pause(kernel_.current(), until_us);
   CSIM_CHECK(kernel_.IsPaused(kernel_.current()), "the caller is paused");
 }
 

@@ -193,14 +193,15 @@ class FaultLayer {
   void AddWindow(FaultWindow window);
   const std::vector<FaultWindow>& windows() const { return windows_; }
   // How long, within [from_us, to_us), some window touched a point of one of `ports` (prefixes
-  // such as "warehouse."): time in which no caller could count on them. Windows end when faults
-  // are switched off.
+  // such as "warehouse."), or every replica of process `stalled_service` ("checkout-worker",
+  // "checkout-worker-2", ...) was paused: time in which no caller could count on them. Windows end
+  // when faults are switched off.
   DurationUs DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
-                           TimeUs to_us) const;
+                           TimeUs to_us, std::string_view stalled_service = {}) const;
   // The first time after which more than `duration` of undisturbed time (in the sense of
   // DisturbedTime) has passed since `from_us`.
   TimeUs UndisturbedDeadline(std::initializer_list<std::string_view> ports, TimeUs from_us,
-                             DurationUs duration) const;
+                             DurationUs duration, std::string_view stalled_service = {}) const;
   // Which processes a crash or a pause may hit, and what to do once one has crashed (the world
   // restarts it).
   void SetCrashPolicy(std::function<bool(ProcessId)> crashable,
@@ -223,7 +224,16 @@ class FaultLayer {
   WindowEffect Windows(FaultPoint& point);
   // The windows on `ports` within [from_us, to_us), merged: disjoint spans in time order.
   std::vector<std::pair<TimeUs, TimeUs>> DisturbedSpans(
-      std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us) const;
+      std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us,
+      std::string_view stalled_service) const;
+  // The spans within [from_us, to_us) in which every replica of `service` was paused.
+  std::vector<std::pair<TimeUs, TimeUs>> AllPausedSpans(std::string_view service, TimeUs from_us,
+                                                        TimeUs to_us) const;
+  struct PauseSpan {
+    ProcessId process = kNoProcess;
+    TimeUs from_us = 0;
+    TimeUs until_us = 0;
+  };
   DurationUs Latency(const FaultPoint& point);
   bool CanCrashHere() const;
   void CrashCaller(FaultPoint& point);
@@ -246,6 +256,7 @@ class FaultLayer {
   Rng pause_rng_;  // its own stream: plans without pauses draw exactly as before
   FaultPlan plan_;
   std::int32_t pauses_ = 0;
+  std::vector<PauseSpan> pause_spans_;  // every pause injected, in the order drawn
   bool quiet_ = false;
   TimeUs quiet_since_ = std::numeric_limits<TimeUs>::max();
   std::map<std::string, FaultPoint> points_;

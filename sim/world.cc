@@ -114,7 +114,8 @@ void World::AddReplicas() {
   add(order_worker_replicas_, order_worker_, deployment.order_worker_replicas);
 }
 
-void World::StartJobs(Schedule jobs, ProcessId process, std::size_t replica) {
+void World::StartJobs(Schedule jobs, std::string_view service, ProcessId process,
+                      std::size_t replica) {
   for (ScheduledJob& job : jobs) {
     CSIM_CHECK(job.period_us > 0, "a scheduled job has a period");
     // A second replica was started at some other moment: its passes fall anywhere in the period.
@@ -122,19 +123,20 @@ void World::StartJobs(Schedule jobs, ProcessId process, std::size_t replica) {
                                               : static_cast<DurationUs>(impl_->cron_rng.Below(
                                                     static_cast<std::uint64_t>(job.period_us)));
     kernel_.Spawn(process,
-                  RunJob(std::make_shared<const ScheduledJob>(std::move(job)), process, offset_us));
+                  RunJob(std::string{service}, std::make_shared<const ScheduledJob>(std::move(job)),
+                         process, offset_us));
   }
 }
 
 void World::StartCheckoutWorker(std::size_t replica) {
   // The jobs, their periods and which of them exist are core's (from the config and profile).
-  StartJobs(impl_->checkout_worker.Jobs(impl_->fw_bus), checkout_worker_replicas_.at(replica),
-            replica);
+  StartJobs(impl_->checkout_worker.Jobs(impl_->fw_bus), "checkout-worker",
+            checkout_worker_replicas_.at(replica), replica);
 }
 
 void World::StartOrderWorker(std::size_t replica) {
-  StartJobs(impl_->order_service.Jobs(impl_->fw_bus, *alerts_), order_worker_replicas_.at(replica),
-            replica);
+  StartJobs(impl_->order_service.Jobs(impl_->fw_bus, *alerts_), "order-worker",
+            order_worker_replicas_.at(replica), replica);
 }
 
 DurationUs World::LatePass() {
@@ -146,8 +148,8 @@ DurationUs World::LatePass() {
   return impl_->cron_rng.Between(1, std::max<DurationUs>(1, deployment.late_pass_max_us));
 }
 
-Task<void> World::RunPass(std::shared_ptr<const ScheduledJob> job, DurationUs late_us,
-                          std::shared_ptr<std::int32_t> loop_in_flight) {
+Task<void> World::RunPass(std::string service, std::shared_ptr<const ScheduledJob> job,
+                          DurationUs late_us, std::shared_ptr<std::int32_t> loop_in_flight) {
   // The guard's destructor runs when the pass ends or when a crash (or the world's end) destroys
   // this frame, so it holds its counters itself rather than reaching into the world.
   struct InFlight {
@@ -164,7 +166,7 @@ Task<void> World::RunPass(std::shared_ptr<const ScheduledJob> job, DurationUs la
     ++cron_.passes_late;
     co_await kernel_.Sleep(late_us);
   }
-  auto& in_flight = passes_in_flight_[std::string{job->name}];
+  auto& in_flight = passes_in_flight_[fmt::format("{} {}", service, job->name)];
   if (!in_flight) in_flight = std::make_shared<std::int32_t>(0);
   ++cron_.passes_started;
   if (*in_flight > 0) ++cron_.passes_overlapped;
@@ -175,8 +177,8 @@ Task<void> World::RunPass(std::shared_ptr<const ScheduledJob> job, DurationUs la
   CSIM_CHECK(*guard.job >= 1, "this pass is in flight");
 }
 
-Task<void> World::RunJob(std::shared_ptr<const ScheduledJob> job, ProcessId process,
-                         DurationUs offset_us) {
+Task<void> World::RunJob(std::string service, std::shared_ptr<const ScheduledJob> job,
+                         ProcessId process, DurationUs offset_us) {
   CSIM_CHECK(job->period_us > 0, "a scheduled job has a period");
   CSIM_CHECK(static_cast<bool>(job->pass), "a scheduled job has a pass");
   const bool fixed_rate = options_.faults.deployment.fixed_rate_passes;
@@ -186,9 +188,9 @@ Task<void> World::RunJob(std::shared_ptr<const ScheduledJob> job, ProcessId proc
   for (;;) {  // bounded by the kernel's dispatch budget and the run's end time
     const DurationUs late_us = LatePass();
     if (!fixed_rate) {
-      co_await RunPass(job, late_us, nullptr);  // the next pass waits for this one
+      co_await RunPass(service, job, late_us, nullptr);  // the next pass waits for this one
     } else if (*loop_in_flight < kPassesInFlightMax) {
-      kernel_.Spawn(process, RunPass(job, late_us, loop_in_flight));
+      kernel_.Spawn(process, RunPass(service, job, late_us, loop_in_flight));
     } else {
       ++cron_.ticks_skipped;
     }

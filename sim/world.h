@@ -142,15 +142,17 @@ class World {
   void FinishTab(CustomerTabs& tabs);
   // One of core's scheduled jobs in `process` (one replica of a worker), first after `offset_us`,
   // then pass after pass (or, fixed-rate, a pass every period), for as long as its process is up.
-  Task<void> RunJob(std::shared_ptr<const ScheduledJob> job, ProcessId process,
+  // `service` names the worker ("order-worker") whatever the replica: passes of one job of one
+  // service overlap across replicas.
+  Task<void> RunJob(std::string service, std::shared_ptr<const ScheduledJob> job, ProcessId process,
                     DurationUs offset_us);
   // One pass of `job`, after `late_us`, counted in cron_ while it runs (or until a crash ends it).
-  Task<void> RunPass(std::shared_ptr<const ScheduledJob> job, DurationUs late_us,
-                     std::shared_ptr<std::int32_t> loop_in_flight);
+  Task<void> RunPass(std::string service, std::shared_ptr<const ScheduledJob> job,
+                     DurationUs late_us, std::shared_ptr<std::int32_t> loop_in_flight);
   // How late the next pass starts (0 unless the deployment has late passes).
   DurationUs LatePass();
   // Spawns every job of a worker into replica `replica` (0: the first) of its process.
-  void StartJobs(Schedule jobs, ProcessId process, std::size_t replica);
+  void StartJobs(Schedule jobs, std::string_view service, ProcessId process, std::size_t replica);
   void StartCheckoutWorker(std::size_t replica);
   void StartOrderWorker(std::size_t replica);
   // Adds the second replicas the deployment asks for, after every other process.
