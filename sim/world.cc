@@ -171,7 +171,7 @@ Task<void> World::RunPass(std::string service, std::shared_ptr<const ScheduledJo
   ++cron_.passes_started;
   if (*in_flight > 0) ++cron_.passes_overlapped;
   guard.job = in_flight;
-  ++*guard.job;
+  cron_.in_flight_max = std::max(cron_.in_flight_max, ++*guard.job);
   const std::int32_t acted_on = co_await job->pass();
   CSIM_CHECK(acted_on >= 0, "a pass counts what it acted on");
   CSIM_CHECK(*guard.job >= 1, "this pass is in flight");

@@ -68,6 +68,7 @@ struct CronCounts {
   std::int64_t passes_overlapped = 0;
   std::int64_t passes_late = 0;
   std::int64_t ticks_skipped = 0;
+  std::int32_t in_flight_max = 0;  // the most passes of one job of one service in progress at once
 };
 
 // What happened to the customers, counted by the world as it ran.
