@@ -38,7 +38,7 @@ Result<bool> FakeLockStore::TryAcquireNow(const std::string& key, const std::str
     return false;
   }
   // Still stored yet not live: its holder never released it before the TTL ran out.
-  if (entries_.contains(key)) retaken_after_lapse_count_++;
+  if (entries_.contains(key)) retaken_after_lapse_.push_back(key);
   Store(key, value, ttl_us);
   acquired_count_++;
   return true;
@@ -57,7 +57,7 @@ Status FakeLockStore::ReleaseNow(const std::string& key, const std::string& valu
   if (it->second.value != value) return Status::Ok();
   if (clock_.Now() >= it->second.expires_at) {
     // Its holder comes back after the TTL ran out; the key was absent meanwhile either way.
-    released_after_lapse_count_++;
+    released_after_lapse_.push_back(key);
   }
   entries_.erase(it);
   return Status::Ok();

@@ -37,10 +37,11 @@ struct Hunt {
   std::string invariant;
   bool legacy_warehouse = false;
   bool deprecated_http_subscription = false;
+  std::uint64_t seeds_max = kSeedsMax;  // this hunt's budget of swarm seeds
 };
 
 void ExpectFoundBlind(const Hunt& hunt) {
-  SweepOptions options = Swarm(kSeedsMax);
+  SweepOptions options = Swarm(hunt.seeds_max);
   options.world.order_uses_legacy_warehouse = hunt.legacy_warehouse;
   options.world.deprecated_http_subscription = hunt.deprecated_http_subscription;
   auto finding = LookupFinding(hunt.finding);
@@ -90,12 +91,15 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       {"R-1.5", "PRICE-AS-CONFIRMED"},
       {"R-3.3", "EFFECT-ONCE", false, true},
       {"EC-14", "STOCK-NO-LEAK", true},
-      {"SIM-01", "ORDER-SETTLES"},
+      // Swarm seeds also draw pauses and deployments (replicas, fixed-rate and late passes) since
+      // the explorer-pauses branch, which moved these first seeds: SIM-01 first breaks
+      // ORDER-SETTLES on seed 228, SIM-10 SAGA-SETTLES on seed 209 (measured, 1..1000).
+      {"SIM-01", "ORDER-SETTLES", false, false, 250},
       {"SIM-02", "SAGA-SETTLES"},
       {"SIM-03", "SAGA-SETTLES"},
       {"SIM-06", "STOCK-NO-LEAK"},
       {"SIM-07", "SAGA-SETTLES"},
-      {"SIM-10", "SAGA-SETTLES"},
+      {"SIM-10", "SAGA-SETTLES", false, false, 250},
       {"SIM-11", "STOCK-NO-LEAK"},
       {"P2-CC-04", "PROMO-NO-BUDGET-LEAK"},
       {"SIM-04", "STOCK-NO-LEAK"},
