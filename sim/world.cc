@@ -152,6 +152,7 @@ void World::PumpBus() {
   for (std::size_t n = 0; n < fakes::FakeEventBus::kQueuedDeliveriesMax; ++n) {
     auto delivery = bus_->NextDue(kernel_.now());
     if (!delivery) break;
+    CSIM_CHECK(delivery->deliver_at <= kernel_.now(), "NextDue returns only what is due");
     const ProcessId target = ProcessOfSubscriber(delivery->subscriber);
     if (!kernel_.IsUp(target)) {
       bus_->Nack(delivery->id, kernel_.now() + kBusRedeliveryUs);
@@ -168,6 +169,8 @@ void World::PumpBus() {
 }
 
 Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler, Event event) {
+  CSIM_CHECK(delivery_id > 0, "a delivery the bus numbered");
+  CSIM_CHECK(static_cast<bool>(handler) && !event.id.empty(), "a subscriber's handler, an event");
   ++counts_.deliveries;
   Status handled = co_await handler(event);
   kernel_.Record(impl_->deliver_action, faults_->OutcomeOf(handled.code()),
@@ -376,8 +379,10 @@ void World::SweepExpired() {
 }
 
 TimeUs World::EndTimeUs() const {
+  CSIM_CHECK(options_.drain_us >= 0, "a drain does not run backwards");
   TimeUs last_start = 0;
   for (const CustomerScript& customer : workload_.customers) {
+    CSIM_CHECK(customer.start_us >= 0, "a customer starts after time 0");
     last_start = std::max(last_start, customer.start_us);
   }
   return last_start + kHourUs + options_.drain_us;
