@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 32> kFindings{{
+inline constexpr std::array<FindingInfo, 33> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -133,6 +133,11 @@ inline constexpr std::array<FindingInfo, 32> kFindings{{
      "first cancelled orders, and with more cancelled unpaid orders than that the later holds are "
      "never voided",
      "SAGA-SETTLES"},
+    {"SIM-17", "",
+     "a checkout saga stalled past its lock's TTL and auto_cancel_minutes goes on after the cart "
+     "cleanup undid its attempt: a reserve by the same reference returns the released "
+     "reservation and a live order is created on it",
+     "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

@@ -244,6 +244,9 @@ class ConfirmSaga {
 
  private:
   Task<Status> StartSession();
+  // SIM-17 fixed: Ok while the idempotency lock cannot have lapsed (half its TTL since it was
+  // asked for); else kConflict, and the saga stops before its next effect.
+  Status LeaseHolds() const;
   Task<Status> Authorize();
   Task<Status> ReserveStock();
   Task<Status> ClaimPromotionsAndPoints();
@@ -276,7 +279,23 @@ class ConfirmSaga {
   std::vector<std::string> claimed_promos_;
   bool points_redeemed_ = false;
   std::vector<FailedCompensation> queued_;  // written with the cart's compensation commit
+  TimeUs lease_from_ = 0;                   // when the idempotency lock was asked for
 };
+
+Status ConfirmSaga::LeaseHolds() const {
+  CSIM_CHECK(!lock_key_.empty(), "asked only once the saga took its lock");
+  // SIM-17: as the services do it, the saga never asks whether it still holds the idempotency
+  // lock. A checkout-api stalled (a GC or VM pause) past the lock's TTL and past
+  // auto_cancel_minutes finds its attempt undone by CartCleanupWorker (SIM-07's fix) and goes on:
+  // a reserve by the same reference returns the released reservation and the order is created on
+  // it. Fixed: the lock is a lease; past half its TTL the saga stops and compensates, which leaves
+  // a margin of 22.5 minutes of stall before any cleanup may act.
+  if (profile_.AsReviewedOn(FindingId("SIM-17"))) return Status::Ok();
+  const DurationUs held_us = ports_.clock.Now() - lease_from_;
+  CSIM_CHECK(held_us >= 0, "time runs forward");
+  if (held_us <= config_.checkout.idempotency_lock_minutes * kMinuteUs / 2) return Status::Ok();
+  return Fail(Code::kConflict, "the checkout lock may have lapsed: the attempt stops");
+}
 
 DurationUs SagaReservationTtl(const Config& config, const Profile& profile) {
   if (profile.Fixed(FindingId("P1-CC-02"))) {
@@ -302,6 +321,7 @@ Task<Status> ConfirmSaga::StartSession() {
   }
   lock_key_ = IdempotencyLockKey(cart_);
   attempt_ = CheckoutAttempt(cart_);
+  lease_from_ = ports_.clock.Now();  // the lock's TTL counts from no earlier than this
   auto locked = co_await ports_.locks.TryAcquire(
       lock_key_, cart_.session_id, config_.checkout.idempotency_lock_minutes * kMinuteUs);
   if (!locked.ok()) co_return locked.status();
@@ -357,6 +377,7 @@ Task<Status> ConfirmSaga::ReserveStock() {
     }
   }
   for (std::size_t i = 0; i < cart_.items.size(); ++i) {
+    if (Status lease = LeaseHolds(); !lease.ok()) co_return lease;
     const CartItem& item = cart_.items[i];
     ReserveRequest reserve;
     reserve.sku = item.sku;
@@ -632,6 +653,7 @@ Task<Result<ConfirmResult>> ConfirmSaga::Run() {
   if (!fraud.ok()) co_return co_await fail(fraud);
 
   // Step 4: authorize payment (cash on delivery skips it, EC-07).
+  if (Status lease = LeaseHolds(); !lease.ok()) co_return co_await fail(lease);
   Status authorized = co_await Authorize();
   if (!authorized.ok()) co_return co_await fail(authorized);
 
@@ -639,10 +661,12 @@ Task<Result<ConfirmResult>> ConfirmSaga::Run() {
   Status reserved = co_await ReserveStock();
   if (!reserved.ok()) co_return co_await fail(reserved);
 
+  if (Status lease = LeaseHolds(); !lease.ok()) co_return co_await fail(lease);
   Status claimed = co_await ClaimPromotionsAndPoints();
   if (!claimed.ok()) co_return co_await fail(claimed);
 
   // Step 6: create the order; on failure roll back reservations and void the authorization.
+  if (Status lease = LeaseHolds(); !lease.ok()) co_return co_await fail(lease);
   auto order = co_await CreateOrder();
   // SIM-08: a create that timed out and could not be looked up may have made the order. As the
   // review's step 6 has it, any failure rolls back reservations and the authorization, so an

@@ -492,6 +492,36 @@ TEST_F(CheckoutServiceTest, AddItemIsRefusedWhileTheCartIsInCheckout) {  // EC-0
   EXPECT_EQ(ActiveReserved("sku-2", "wh-1"), 1);
 }
 
+// SIM-17: checkout-api stalls (a GC or VM pause) for 31 minutes at the fraud pre-check, past the
+// 15-minute lock and auto_cancel_minutes, so CartCleanupWorker may already have undone the
+// attempt. Fixed, the saga stops before its first effect outside checkout (no hold, no
+// reservation, no order) and reopens the cart; as reviewed it goes on and creates the order.
+TEST_F(CheckoutServiceTest, SagaStalledPastHalfItsLockStopsBeforeItsNextEffectWhenFixedSim17) {
+  StandardCart("c1");
+  const Preview preview = PreviewOf("c1", Card());
+  hooked_fraud_.SetBefore([&] { clock_.Advance(31 * kMinuteUs); });
+  auto result = Confirm("c1", preview, Card());
+  EXPECT_EQ(result.code(), Code::kConflict);
+  EXPECT_TRUE(Auths().empty());
+  EXPECT_TRUE(warehouse_.Reservations().empty());
+  EXPECT_TRUE(order_store_.Orders().empty());
+  EXPECT_EQ(CartOf("c1").status, CartStatus::kActive);
+  EXPECT_EQ(CartOf("c1").version, preview.cart_version + 2);
+  EXPECT_TRUE(LiveLockKeys().empty());
+}
+
+TEST_F(CheckoutServiceTest, SagaStalledPastItsLockGoesOnAsReviewedSim17) {
+  profile_.SetAsReviewed(FindingId("SIM-17"));
+  StandardCart("c1");
+  const Preview preview = PreviewOf("c1", Card());
+  hooked_fraud_.SetBefore([&] { clock_.Advance(31 * kMinuteUs); });
+  auto result = Confirm("c1", preview, Card());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(order_store_.Orders().size(), 1U);
+  EXPECT_EQ(Auths().size(), 1U);
+  EXPECT_EQ(ActiveReserved(), 3);  // sku-1 x2 and sku-2 x1, held for the order
+}
+
 TEST_F(CheckoutServiceTest, MoreThanFivePromoCodesIsInvalidBeforeAnySideEffect) {
   StandardCart("c1");
   CheckoutChoice choice;
