@@ -37,6 +37,8 @@ Result<bool> FakeLockStore::TryAcquireNow(const std::string& key, const std::str
     contended_count_++;
     return false;
   }
+  // Still stored yet not live: its holder never released it before the TTL ran out.
+  if (entries_.contains(key)) retaken_after_lapse_.push_back(key);
   Store(key, value, ttl_us);
   acquired_count_++;
   return true;
@@ -51,8 +53,13 @@ Status FakeLockStore::PutNow(const std::string& key, const std::string& value, D
 Status FakeLockStore::ReleaseNow(const std::string& key, const std::string& value) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return Status::Ok();
-  // A lapsed key is absent: whoever holds the value now is not its owner any more.
-  if (it->second.value == value && clock_.Now() < it->second.expires_at) entries_.erase(it);
+  // Held under another value: a lapsed key retaken by someone else, theirs now.
+  if (it->second.value != value) return Status::Ok();
+  if (clock_.Now() >= it->second.expires_at) {
+    // Its holder comes back after the TTL ran out; the key was absent meanwhile either way.
+    released_after_lapse_.push_back(key);
+  }
+  entries_.erase(it);
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/ports/clock.h"
 #include "core/ports/locks.h"
@@ -37,6 +38,21 @@ class FakeLockStore final : public LockStore {
   std::optional<LockEntry> LiveEntry(const std::string& key, TimeUs now) const;
   std::int64_t AcquiredCount() const { return acquired_count_; }
   std::int64_t ContendedCount() const { return contended_count_; }
+  // Truth: releases that found their own lock (same key and value) already lapsed: its holder was
+  // still at work when the TTL ran out (a crashed holder never releases).
+  std::int64_t ReleasedAfterLapseCount() const {
+    return static_cast<std::int64_t>(released_after_lapse_.size());
+  }
+  // The keys of those releases, in the order they came.
+  const std::vector<std::string>& ReleasedAfterLapse() const { return released_after_lapse_; }
+  // Truth: acquisitions that took a key whose previous holder's TTL lapsed before any release (a
+  // crashed, paused or slow holder).
+  std::int64_t RetakenAfterLapseCount() const {
+    return static_cast<std::int64_t>(retaken_after_lapse_.size());
+  }
+  // The keys of those acquisitions, in the order they came (a lock some code leaves to its TTL on
+  // purpose shows here too: which keys matter is the reader's call).
+  const std::vector<std::string>& RetakenAfterLapse() const { return retaken_after_lapse_; }
 
  private:
   Result<bool> TryAcquireNow(const std::string& key, const std::string& value, DurationUs ttl_us);
@@ -50,6 +66,8 @@ class FakeLockStore final : public LockStore {
   std::map<std::string, LockEntry> entries_;  // may hold lapsed keys until DropLapsed
   std::int64_t acquired_count_ = 0;
   std::int64_t contended_count_ = 0;
+  std::vector<std::string> released_after_lapse_;
+  std::vector<std::string> retaken_after_lapse_;
 };
 
 }  // namespace csim::fakes

@@ -35,6 +35,28 @@ TEST(FakeLockStore, TryAcquireHonoursTtl) {
   EXPECT_EQ(RunSync(locks.TryAcquire("lock:s2", "x", 0)).code(), Code::kInvalidArgument);
 }
 
+TEST(FakeLockStore, CountsLocksThatLapsedWhileTheirHolderStillHeldThem) {
+  ManualClock clock{0};
+  FakeLockStore locks{clock};
+  // a's holder comes back after its TTL: released late, nobody took it meanwhile.
+  EXPECT_TRUE(RunSync(locks.TryAcquire("lock:a", "s1", kLockTtlUs)).value());
+  // b's holder never comes back; someone else takes it after the TTL.
+  EXPECT_TRUE(RunSync(locks.TryAcquire("lock:b", "s2", kLockTtlUs)).value());
+  // c is released in time and taken again: neither count moves.
+  EXPECT_TRUE(RunSync(locks.TryAcquire("lock:c", "s3", kLockTtlUs)).value());
+  EXPECT_TRUE(RunSync(locks.Release("lock:c", "s3")).ok());
+  clock.Set(kLockTtlUs + kMinuteUs);
+  EXPECT_TRUE(RunSync(locks.TryAcquire("lock:c", "s3", kLockTtlUs)).value());
+  EXPECT_TRUE(RunSync(locks.Release("lock:a", "s1")).ok());
+  EXPECT_TRUE(RunSync(locks.TryAcquire("lock:b", "s4", kLockTtlUs)).value());
+  EXPECT_EQ(locks.ReleasedAfterLapseCount(), 1);
+  EXPECT_EQ(locks.RetakenAfterLapseCount(), 1);
+  // The late release left nothing behind: taking a again is no retake.
+  EXPECT_TRUE(RunSync(locks.TryAcquire("lock:a", "s5", kLockTtlUs)).value());
+  EXPECT_EQ(locks.RetakenAfterLapseCount(), 1);
+  EXPECT_EQ(locks.AcquiredCount(), 6);
+}
+
 TEST(FakeLockStore, PutOverwritesWhoeverHeldIt) {
   ManualClock clock{0};
   FakeLockStore locks{clock};

@@ -161,10 +161,12 @@ void ChangeTracker::DropCandidate(std::size_t index) {
 void ChangeTracker::TakeLateCandidates(const sim::World& world) {
   const TimeUs now = changes_.now;
   std::vector<std::size_t> lapsed;
-  // Bounded: each pass takes one entry out of waiting_.
+  // Bounded: each pass moves one entry out of waiting_ or past `now`.
   while (!waiting_.empty() && waiting_.begin()->first < now) {
     const std::size_t index = waiting_.begin()->second;
-    waiting_.erase(waiting_.begin());
+    Reschedule(world, index);  // a process pause that began since its timing moves its due time
+    if (candidates_.at(index).due_us >= now) continue;
+    waiting_.erase({*candidates_.at(index).due_us, index});
     candidates_.at(index).due_us.reset();  // parked until its session changes
     const fakes::Reservation& r = world.warehouse().Reservations().at(index);
     // A lapsed reservation holds nothing, now or ever again.

@@ -209,6 +209,12 @@ TEST(Detectors, SIM_14_ConfirmDlqOutlivedByTheReservation) {
 TEST(Detectors, SIM_15_ReservedAgainForACancelledOrder) {
   ExpectDetected({"SIM-15", "STOCK-NO-LEAK", 2000, 50, "chaos"});
 }
+// Found by the first swarm sweep with process pauses (seed 42, its only failure of 1-2000): a
+// checkout-api paused twice mid-saga for 35 minutes in all; the cart cleanup undid the attempt,
+// and the saga, resumed, created an order on the reservation the cleanup had released.
+TEST(Detectors, SIM_17_SagaOutlivesItsLease) {
+  ExpectDetected({"SIM-17", "CART-NOT-CLEANED-UNDER-LIVE-ORDER", 300, 50, "swarm"});
+}
 // Found by the 300-seed sweep of fixed at 50 orders under the heavy plan (seed 30), its only
 // failure: a COD order's reservation lapsed; CODAutoConfirmWorker reserved it again and confirmed
 // while the reservation_expired consumer cancelled the order, so the confirm's commit conflicted.

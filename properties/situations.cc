@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "fakes/fake_checkout_store.h"
+#include "fakes/fake_locks.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_warehouse.h"
 #include "sim/trace.h"
@@ -43,7 +44,24 @@ constexpr Named kNamed[] = {
     {"process.crash:checkout-api", "checkout-api crashed and was restarted"},
     {"process.crash:checkout-worker", "the checkout worker crashed and was restarted"},
     {"process.crash:order-worker", "the order worker crashed and was restarted"},
+    {"process.paused:checkout-api", "checkout-api froze for a while and resumed, memory intact"},
+    {"process.paused:checkout-worker", "the checkout worker froze for a while and resumed"},
+    {"process.paused:order-worker", "the order worker froze for a while and resumed"},
+    {"lock.lapsed_while_held",
+     "a lock's holder released it after its TTL had lapsed (still at work past the TTL)"},
+    {"lock.retaken_after_lapse",
+     "a checkout lock was taken again after its holder's TTL lapsed unreleased"},
+    {"cron.passes_overlapped", "a cron pass started while another pass of its job was running"},
+    {"cron.pass_late", "a cron pass started late"},
 };
+
+// The service a process belongs to: a second replica ("order-worker-2") counts as its service.
+std::string ServiceOf(const std::string& process) {
+  const std::size_t dash = process.rfind('-');
+  const bool replica = dash != std::string::npos && dash + 1 < process.size() &&
+                       process.find_first_not_of("0123456789", dash + 1) == std::string::npos;
+  return replica ? process.substr(0, dash) : process;
+}
 
 // Counts of trace records by (action, outcome) name, and the few details a situation needs.
 struct TraceCounts {
@@ -166,10 +184,22 @@ std::map<std::string, std::int64_t> CountSituations(const sim::World& world) {
   counts["outbox.row_failed"] = FailedOutboxRows(world);
   counts["capture.declined"] = trace.Of("payment.capture", "rejected");
   for (const auto& [process, crashes] : world.CrashCounts()) {
-    const std::string name = "process.crash:" + process;
+    const std::string name = "process.crash:" + ServiceOf(process);
     CSIM_CHECK(counts.contains(name), "a crashable process has its situation");
-    counts[name] = static_cast<std::int64_t>(crashes);
+    counts[name] += static_cast<std::int64_t>(crashes);
   }
+  for (const auto& [process, pauses] : world.PauseCounts()) {
+    const std::string name = "process.paused:" + ServiceOf(process);
+    CSIM_CHECK(counts.contains(name), "a pausable process has its situation");
+    counts[name] += static_cast<std::int64_t>(pauses);
+  }
+  counts["lock.lapsed_while_held"] = world.locks().ReleasedAfterLapseCount();
+  // Only the checkout lock: a coupon lock is left to its TTL on purpose once its order exists.
+  for (const std::string& key : world.locks().RetakenAfterLapse()) {
+    counts["lock.retaken_after_lapse"] += key.starts_with("checkout:lock:");
+  }
+  counts["cron.passes_overlapped"] = world.cron_counts().passes_overlapped;
+  counts["cron.pass_late"] = world.cron_counts().passes_late;
   const auto& points = world.faults().points();
   for (std::string_view step : SagaSteps()) {
     auto point = points.find(std::string{step});

@@ -24,7 +24,8 @@ namespace {
 // 30 s (FailedCompensationWorker), so a release that is still missing after this is not coming.
 // Counted in time the release could happen: time in which a fault window touched the warehouse or
 // the checkout DB (whose rows drive the retries) does not count, since no code can release through
-// an outage. The TTL still ends such a hold.
+// an outage, nor time in which every replica of the checkout worker was paused. The TTL still ends
+// such a hold.
 constexpr DurationUs kReleaseBoundUs = 5 * kMinuteUs;
 
 // Whether reservation `r` is old enough to be late at `now` and still holds stock: the test every
@@ -87,7 +88,9 @@ TimeUs LateReleaseDueUs(const sim::FaultLayer* faults, const fakes::Reservation&
   const TimeUs since = owner == nullptr ? r.created_at : std::max(owner->updated_at, r.created_at);
   // A real backend has no fault windows.
   if (faults == nullptr) return since + kReleaseBoundUs;
-  return faults->UndisturbedDeadline({"warehouse.", "checkout_db."}, since, kReleaseBoundUs);
+  // Nor does time in which every checkout worker was paused: no pass could retry the release.
+  return faults->UndisturbedDeadline({"warehouse.", "checkout_db."}, since, kReleaseBoundUs,
+                                     "checkout-worker");
 }
 
 void CheckStockNoLeakChanged(const sim::World& world, const ChangeTracker& tracker,

@@ -39,6 +39,7 @@ struct Hunt {
   std::string invariant;  // the detecting invariants it looks for, space separated: any one counts
   bool legacy_warehouse = false;
   bool deprecated_http_subscription = false;
+  std::uint64_t seeds_max = kSeedsMax;  // this hunt's budget of swarm seeds
 };
 
 // Whether the space-separated `list` has `name` as one of its words.
@@ -53,7 +54,7 @@ bool ListNames(std::string_view list, std::string_view name) {
 }
 
 void ExpectFoundBlind(const Hunt& hunt) {
-  SweepOptions options = Swarm(kSeedsMax);
+  SweepOptions options = Swarm(hunt.seeds_max);
   options.world.order_uses_legacy_warehouse = hunt.legacy_warehouse;
   options.world.deprecated_http_subscription = hunt.deprecated_http_subscription;
   auto finding = LookupFinding(hunt.finding);

@@ -36,17 +36,28 @@ Task<void> Serve(Kernel* kernel, ProcessId caller, std::shared_ptr<Reply<R>> rep
 
 }  // namespace
 
+ProcessId CheckoutApi::NextServer() {
+  for (std::size_t tried = 0; tried < servers_.size(); ++tried) {
+    const ProcessId server = servers_[next_server_];
+    next_server_ = (next_server_ + 1) % servers_.size();
+    if (kernel_.IsUp(server)) return server;
+  }
+  return kNoProcess;
+}
+
 template <class R>
 Task<R> CheckoutApi::Call(std::function<Task<R>()> request) {
   const ProcessId caller = kernel_.current();
-  CSIM_CHECK(caller != kNoProcess && caller != server_, "a customer calls from its own process");
-  if (!kernel_.IsUp(server_)) {
+  CSIM_CHECK(caller != kNoProcess, "a customer calls from its own process");
+  const ProcessId server = NextServer();
+  CSIM_CHECK(server != caller, "a customer calls from its own process");
+  if (server == kNoProcess) {
     co_await kernel_.Sleep(kConnectionRefusedUs);
     co_return R{Status{Code::kUnavailable, "checkout-api: connection refused (process down)"}};
   }
   auto reply = std::make_shared<Reply<R>>();
   reply->request = std::move(request);
-  kernel_.Spawn(server_, Serve<R>(&kernel_, caller, reply));
+  kernel_.Spawn(server, Serve<R>(&kernel_, caller, reply));
   kernel_.At(caller, kernel_.now() + kCustomerPatienceUs, [this, reply, caller] {
     if (reply->woken) return;
     reply->woken = true;

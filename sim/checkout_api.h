@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/checkout/checkout_service.h"
 #include "core/order/order_service.h"
@@ -22,9 +23,13 @@ inline constexpr DurationUs kConnectionRefusedUs = 50 * kMillisecondUs;
 
 class CheckoutApi {
  public:
-  // REQUIRES: `server` is a process of `kernel`; `checkout` and `orders` outlive this client.
-  CheckoutApi(Kernel& kernel, ProcessId server, CheckoutService& checkout, OrderClient& orders)
-      : kernel_(kernel), server_(server), checkout_(checkout), orders_(orders) {}
+  // REQUIRES: `servers` (the replicas of checkout-api, at least one) are processes of `kernel`;
+  // `checkout` and `orders` outlive this client.
+  CheckoutApi(Kernel& kernel, std::vector<ProcessId> servers, CheckoutService& checkout,
+              OrderClient& orders)
+      : kernel_(kernel), servers_(std::move(servers)), checkout_(checkout), orders_(orders) {
+    CSIM_CHECK(!servers_.empty(), "checkout-api has a replica");
+  }
 
   Task<Status> CreateCart(std::string cart_id, std::string session_id, std::string customer_id,
                           bool guest);
@@ -35,13 +40,18 @@ class CheckoutApi {
   Task<Status> CancelOrder(std::string order_id);
 
  private:
-  // Runs `request` in the server process; the caller (a process of its own) waits for its reply
+  // Runs `request` in a server process; the caller (a process of its own) waits for its reply
   // at most kCustomerPatienceUs.
   template <class R>
   Task<R> Call(std::function<Task<R>()> request);
+  // The replica the load balancer hands the next request: round robin over the replicas that are
+  // up (a crashed pod leaves the pool; a paused one still looks healthy and gets its share).
+  // kNoProcess if none is up.
+  ProcessId NextServer();
 
   Kernel& kernel_;
-  ProcessId server_;
+  std::vector<ProcessId> servers_;
+  std::size_t next_server_ = 0;
   CheckoutService& checkout_;
   OrderClient& orders_;
 };

@@ -116,6 +116,20 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   Rng rng = SwarmRng(seed, "windows");
   plan.random_windows.count = static_cast<std::int32_t>(rng.Between(0, 8));
   plan.random_windows.duration_max_us = rng.Between(1, 20) * kMinuteUs;
+  // Pauses and the deployment draw from streams of their own, so the draws above stay as they were.
+  Rng pause_rng = SwarmRng(seed, "pauses");
+  plan.pauses.ppm = pause_rng.ChancePpm(500'000) ? LogUniformPpm(pause_rng, 500, 5'000) : 0;
+  Rng deploy_rng = SwarmRng(seed, "deployment");
+  Deployment& d = plan.deployment;
+  d.checkout_api_replicas = deploy_rng.ChancePpm(500'000) ? 2 : 1;
+  d.checkout_worker_replicas = deploy_rng.ChancePpm(400'000) ? 2 : 1;
+  d.order_worker_replicas = deploy_rng.ChancePpm(400'000) ? 2 : 1;
+  d.fixed_rate_passes = deploy_rng.ChancePpm(300'000);
+  d.late_pass_ppm = deploy_rng.ChancePpm(500'000) ? LogUniformPpm(deploy_rng, 10'000, 200'000) : 0;
+  // Late by seconds to two minutes (a busy node, a scheduler catching up), never by so much that a
+  // 30-second retry job misses the 5-minute bounds the invariants give a release.
+  d.late_pass_max_us = deploy_rng.Between(10, 120) * kSecondUs;
+  CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;
 }
@@ -130,7 +144,7 @@ std::optional<FaultPlan> FaultPlan::Named(std::string_view name) {
 }
 
 FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
-    : kernel_(kernel), rng_(rng), plan_(std::move(plan)) {
+    : kernel_(kernel), rng_(rng), pause_rng_(rng.Fork(0x50415553)), plan_(std::move(plan)) {
   for (int code = 0; code < kCodeCount; ++code) {
     code_outcomes_[static_cast<std::size_t>(code)] =
         kernel_.trace().Intern(CodeName(static_cast<Code>(code)));
@@ -141,6 +155,13 @@ FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
   fault_window_ = kernel_.trace().Intern("fault.window");
   CSIM_CHECK(plan_.windows.size() <= kFaultWindowsMax, "too many fault windows");
   CSIM_CHECK(plan_.triggers.size() <= kFaultTriggersMax, "too many fault triggers");
+  CSIM_CHECK(plan_.pauses.ppm <= 1'000'000 && plan_.pauses.count_max >= 0, "a pause plan");
+  const Deployment& d = plan_.deployment;
+  for (std::int32_t replicas :
+       {d.checkout_api_replicas, d.checkout_worker_replicas, d.order_worker_replicas}) {
+    CSIM_CHECK(replicas >= 1 && replicas <= kReplicasMax, "1 to kReplicasMax replicas");
+  }
+  CSIM_CHECK(d.late_pass_ppm <= 1'000'000 && d.late_pass_max_us >= 0, "a late-pass plan");
   for (const FaultWindow& window : plan_.windows) AddWindow(window);
   for (const FaultTrigger& trigger : plan_.triggers) {
     CSIM_CHECK(trigger.call >= 1, "a trigger names a call from 1");
@@ -182,11 +203,61 @@ FaultPoint* FaultLayer::Point(const std::string& name, bool polling) {
   return &it->second;
 }
 
+std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::AllPausedSpans(std::string_view service,
+                                                                  TimeUs from_us,
+                                                                  TimeUs to_us) const {
+  std::vector<std::pair<TimeUs, TimeUs>> together;  // disjoint, in time order
+  bool first = true;
+  const auto& names = kernel_.ProcessNames();
+  for (ProcessId id = 0; id < names.size(); ++id) {
+    const std::string_view name = names[id];
+    const bool replica =
+        name == service ||
+        (name.starts_with(service) && name.size() > service.size() + 1 &&
+         name[service.size()] == '-' &&
+         name.find_first_not_of("0123456789", service.size() + 1) == std::string_view::npos);
+    if (!replica) continue;
+    std::vector<std::pair<TimeUs, TimeUs>> mine;
+    for (const PauseSpan& pause : pause_spans_) {
+      if (pause.process != id) continue;
+      const TimeUs begin = std::max(pause.from_us, from_us);
+      const TimeUs end = std::min(pause.until_us, to_us);
+      if (begin < end) mine.emplace_back(begin, end);
+    }
+    std::sort(mine.begin(), mine.end());
+    std::vector<std::pair<TimeUs, TimeUs>> merged;
+    for (const auto& span : mine) {
+      if (!merged.empty() && span.first <= merged.back().second) {
+        merged.back().second = std::max(merged.back().second, span.second);
+      } else {
+        merged.push_back(span);
+      }
+    }
+    if (first) {
+      together = std::move(merged);
+      first = false;
+      continue;
+    }
+    std::vector<std::pair<TimeUs, TimeUs>> both;  // the intersection of two disjoint lists
+    for (std::size_t i = 0, j = 0; i < together.size() && j < merged.size();) {
+      const TimeUs begin = std::max(together[i].first, merged[j].first);
+      const TimeUs end = std::min(together[i].second, merged[j].second);
+      if (begin < end) both.emplace_back(begin, end);
+      (together[i].second < merged[j].second ? i : j)++;
+    }
+    together = std::move(both);
+  }
+  CSIM_CHECK(!first, "a service with a process");
+  return together;
+}
+
 std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::DisturbedSpans(
-    std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us) const {
+    std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us,
+    std::string_view stalled_service) const {
   CSIM_CHECK(from_us <= to_us, "an interval ends after it starts");
   std::vector<std::pair<TimeUs, TimeUs>> spans;
-  spans.reserve(windows_.size());
+  if (!stalled_service.empty()) spans = AllPausedSpans(stalled_service, from_us, to_us);
+  spans.reserve(spans.size() + windows_.size());
   for (const FaultWindow& window : windows_) {
     const bool touches =
         window.points == "*" || std::any_of(ports.begin(), ports.end(), [&](std::string_view port) {
@@ -211,20 +282,23 @@ std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::DisturbedSpans(
 }
 
 DurationUs FaultLayer::DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
-                                     TimeUs to_us) const {
+                                     TimeUs to_us, std::string_view stalled_service) const {
   DurationUs disturbed = 0;
-  for (const auto& [begin, end] : DisturbedSpans(ports, from_us, to_us)) disturbed += end - begin;
+  for (const auto& [begin, end] : DisturbedSpans(ports, from_us, to_us, stalled_service)) {
+    disturbed += end - begin;
+  }
   CSIM_CHECK(disturbed >= 0 && disturbed <= to_us - from_us, "disturbed time lies in the interval");
   return disturbed;
 }
 
 TimeUs FaultLayer::UndisturbedDeadline(std::initializer_list<std::string_view> ports,
-                                       TimeUs from_us, DurationUs duration) const {
+                                       TimeUs from_us, DurationUs duration,
+                                       std::string_view stalled_service) const {
   CSIM_CHECK(duration >= 0, "a duration is never negative");
   TimeUs at = from_us;
   DurationUs remaining = duration;
   for (const auto& [begin, end] :
-       DisturbedSpans(ports, from_us, std::numeric_limits<TimeUs>::max())) {
+       DisturbedSpans(ports, from_us, std::numeric_limits<TimeUs>::max(), stalled_service)) {
     // Used up exactly where a window begins: more than `duration` passes only after it.
     if (begin - at > remaining) return at + remaining;
     remaining -= begin - at;
@@ -280,6 +354,30 @@ void FaultLayer::CrashCaller(FaultPoint& point) {
   kernel_.Crash(process);
   CSIM_CHECK(!kernel_.IsUp(process), "a crashed process is down");
   on_crash_(process);
+}
+
+void FaultLayer::MaybePauseCaller(FaultPoint& point) {
+  if (quiet_ || point.polling || plan_.pauses.ppm == 0) return;
+  if (pauses_ >= plan_.pauses.count_max || !CanCrashHere()) return;
+  if (!pause_rng_.ChancePpm(plan_.pauses.ppm)) return;
+  ++pauses_;
+  ++point.paused;
+  const TimeUs until_us = kernel_.now() + PauseDuration();
+  pause_spans_.push_back(PauseSpan{kernel_.current(), kernel_.now(), until_us});
+  kernel_.Pause(kernel_.current(), until_us);
+  CSIM_CHECK(kernel_.IsPaused(kernel_.current()), "the caller is paused");
+}
+
+DurationUs FaultLayer::PauseDuration() {
+  // Most stalls are short; a few last minutes; the rare long ones (an evicted VM, a stop-the-world
+  // collection of a huge heap, SIGSTOP by an operator) outlast a 15-minute lock.
+  const std::uint64_t tier = pause_rng_.Below(100);
+  const DurationUs duration = tier < 40   ? pause_rng_.Between(kPauseMinUs, 10 * kSecondUs)
+                              : tier < 70 ? pause_rng_.Between(10 * kSecondUs, kMinuteUs)
+                              : tier < 88 ? pause_rng_.Between(kMinuteUs, 5 * kMinuteUs)
+                                          : pause_rng_.Between(5 * kMinuteUs, kPauseMaxUs);
+  CSIM_CHECK(duration >= kPauseMinUs && duration <= kPauseMaxUs, "a pause within its bounds");
+  return duration;
 }
 
 FaultLayer::Decision FaultLayer::Decide(FaultPoint& point) {

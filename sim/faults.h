@@ -79,6 +79,37 @@ struct WindowDraws {
   bool operator==(const WindowDraws&) const = default;
 };
 
+// Process pauses (Jepsen's SIGSTOP, a VM or garbage-collection stall): at a business call of one of
+// the services' processes, with chance `ppm`, the process freezes (before the call goes out or
+// after its answer came back) for a drawn while and then resumes with its memory intact. Most
+// pauses last seconds, a few last minutes, and the rare long ones (up to kPauseMaxUs) outlast a
+// lock's TTL. At most `count_max` pauses per run.
+struct PauseDraws {
+  std::uint32_t ppm = 0;
+  std::int32_t count_max = 8;
+  bool operator==(const PauseDraws&) const = default;
+};
+inline constexpr DurationUs kPauseMinUs = 1 * kSecondUs;
+inline constexpr DurationUs kPauseMaxUs = 20 * kMinuteUs;
+
+// How the services are deployed, as far as faults go: how many replicas each service process has
+// (every worker replica runs every cron job; customers' requests are spread over the API's
+// replicas), and how cron passes are scheduled. The default is today's single deployment whose
+// passes run one after another, on time.
+struct Deployment {
+  std::int32_t checkout_api_replicas = 1;
+  std::int32_t checkout_worker_replicas = 1;
+  std::int32_t order_worker_replicas = 1;
+  // A pass starts every period whether or not the previous one ended (a fixed-rate scheduler with
+  // a pool), so passes of one job overlap; else the next pass waits a period after the last.
+  bool fixed_rate_passes = false;
+  // Passes that start late (the scheduler or the node under load), and by how much at most.
+  std::uint32_t late_pass_ppm = 0;
+  DurationUs late_pass_max_us = 0;
+  bool operator==(const Deployment&) const = default;
+};
+inline constexpr std::int32_t kReplicasMax = 2;
+
 inline constexpr std::size_t kFaultWindowsMax = 256;
 // A client's deadline on one port call (gRPC's, the database driver's): a call slowed past it
 // still takes effect, but its caller sees kTimeout.
@@ -91,6 +122,8 @@ struct FaultPlan {
   std::vector<FaultWindow> windows;        // explicit windows
   WindowDraws random_windows;              // and windows drawn per seed (World::Run)
   std::vector<FaultTrigger> triggers;
+  PauseDraws pauses;      // process pauses at business calls (off unless ppm > 0)
+  Deployment deployment;  // replicas and cron scheduling
   // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and
   // so are the kinds of windows drawn. nullopt: no swarm.
   std::optional<std::uint64_t> swarm_seed;
@@ -131,6 +164,7 @@ struct FaultPoint {
   std::uint64_t fired_after = 0;
   std::uint64_t crashed = 0;    // callers crashed here
   std::uint64_t in_window = 0;  // calls that met a window (outage, slow or burst)
+  std::uint64_t paused = 0;     // callers paused here
 };
 
 // Owns the fault points of one simulation and applies the plan at each call.
@@ -159,15 +193,17 @@ class FaultLayer {
   void AddWindow(FaultWindow window);
   const std::vector<FaultWindow>& windows() const { return windows_; }
   // How long, within [from_us, to_us), some window touched a point of one of `ports` (prefixes
-  // such as "warehouse."): time in which no caller could count on them. Windows end when faults
-  // are switched off.
+  // such as "warehouse."), or every replica of process `stalled_service` ("checkout-worker",
+  // "checkout-worker-2", ...) was paused: time in which no caller could count on them. Windows end
+  // when faults are switched off.
   DurationUs DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
-                           TimeUs to_us) const;
+                           TimeUs to_us, std::string_view stalled_service = {}) const;
   // The first time after which more than `duration` of undisturbed time (in the sense of
   // DisturbedTime) has passed since `from_us`.
   TimeUs UndisturbedDeadline(std::initializer_list<std::string_view> ports, TimeUs from_us,
-                             DurationUs duration) const;
-  // Which processes a crash may hit, and what to do once one has crashed (the world restarts it).
+                             DurationUs duration, std::string_view stalled_service = {}) const;
+  // Which processes a crash or a pause may hit, and what to do once one has crashed (the world
+  // restarts it).
   void SetCrashPolicy(std::function<bool(ProcessId)> crashable,
                       std::function<void(ProcessId)> on_crash);
 
@@ -188,10 +224,23 @@ class FaultLayer {
   WindowEffect Windows(FaultPoint& point);
   // The windows on `ports` within [from_us, to_us), merged: disjoint spans in time order.
   std::vector<std::pair<TimeUs, TimeUs>> DisturbedSpans(
-      std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us) const;
+      std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us,
+      std::string_view stalled_service) const;
+  // The spans within [from_us, to_us) in which every replica of `service` was paused.
+  std::vector<std::pair<TimeUs, TimeUs>> AllPausedSpans(std::string_view service, TimeUs from_us,
+                                                        TimeUs to_us) const;
+  struct PauseSpan {
+    ProcessId process = kNoProcess;
+    TimeUs from_us = 0;
+    TimeUs until_us = 0;
+  };
   DurationUs Latency(const FaultPoint& point);
   bool CanCrashHere() const;
   void CrashCaller(FaultPoint& point);
+  // Flips the pause coin at a business call of a pausable process; on heads freezes the caller
+  // for a drawn while (its next wait resumes after the pause).
+  void MaybePauseCaller(FaultPoint& point);
+  DurationUs PauseDuration();
   template <class R>
   static Status StatusOf(const R& r) {
     if constexpr (std::is_same_v<R, Status>) {
@@ -204,7 +253,10 @@ class FaultLayer {
 
   Kernel& kernel_;
   Rng rng_;
+  Rng pause_rng_;  // its own stream: plans without pauses draw exactly as before
   FaultPlan plan_;
+  std::int32_t pauses_ = 0;
+  std::vector<PauseSpan> pause_spans_;  // every pause injected, in the order drawn
   bool quiet_ = false;
   TimeUs quiet_since_ = std::numeric_limits<TimeUs>::max();
   std::map<std::string, FaultPoint> points_;
@@ -226,6 +278,8 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   const WindowEffect window = Windows(*point);
   const bool past_deadline = window.extra_latency_us >= kCallDeadlineUs;
   co_await kernel_.Sleep(Latency(*point) + std::min(window.extra_latency_us, kCallDeadlineUs));
+  const bool pause_after = plan_.pauses.ppm > 0 && pause_rng_.ChancePpm(500'000);
+  if (!pause_after) MaybePauseCaller(*point);
   if (window.fail) {
     ++point->fired_before;
     RecordOutcome(*point, fault_window_, detail);
@@ -249,6 +303,7 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
     co_return R{Status{Code::kUnavailable, "crashed"}};
   }
   R result = co_await effect();
+  if (pause_after) MaybePauseCaller(*point);
   co_await kernel_.Sleep(Latency(*point));
   if (decision == Decision::kAfter) {
     ++point->fired_after;

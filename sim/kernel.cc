@@ -10,6 +10,8 @@ namespace csim::sim {
 
 Kernel::Kernel(KernelLimits limits) : limits_(limits), trace_(limits.trace_events_max) {
   queue_.reserve(1024);
+  pause_action_ = trace_.Intern("process.pause");
+  pause_outcome_ = trace_.Intern("frozen");
 }
 
 Kernel::~Kernel() {
@@ -70,7 +72,8 @@ void Kernel::Crash(ProcessId process) {
   if (!p.up) return;
   p.up = false;
   ++p.crashes;
-  ++p.generation;  // every pending wake-up of the old incarnation is now stale
+  p.paused_until_us = 0;  // a killed process is no longer frozen: it is gone
+  ++p.generation;         // every pending wake-up of the old incarnation is now stale
   if (process == current_) {
     deferred_crashes_.push_back(process);  // its frame is running: destroy it after the step
   } else {
@@ -90,6 +93,18 @@ void Kernel::Restart(ProcessId process) {
   p.up = true;
   p.reap_mark = 64;
   if (p.start) p.start();
+}
+
+void Kernel::Pause(ProcessId process, TimeUs until_us) {
+  CSIM_CHECK(process < processes_.size(), "a known process");
+  CSIM_CHECK(until_us > now_us_, "a pause ends in the future");
+  Process& p = processes_[process];
+  if (!p.up) return;  // nothing to freeze
+  ++p.pauses;
+  p.paused_until_us = std::max(p.paused_until_us, until_us);
+  trace_.Record(now_us_, process, pause_action_, pause_outcome_,
+                fmt::format("until_us={}", p.paused_until_us));
+  CSIM_CHECK(IsPaused(process), "a paused process is paused");
 }
 
 void Kernel::SetStartFunction(ProcessId process, std::function<void()> start) {
@@ -124,6 +139,15 @@ bool Kernel::DispatchOne() {
   CSIM_CHECK(entry.time_us >= now_us_, "time never goes backwards");
   now_us_ = entry.time_us;
   if (processes_[entry.process].generation != entry.generation) return false;  // crashed since
+  if (const TimeUs resume_us = processes_[entry.process].paused_until_us;
+      entry.time_us < resume_us) {
+    // Due while its process is frozen: held until the pause ends. Entries leave the heap in
+    // (time, seq) order and are pushed again in that order, so held work keeps its order.
+    CSIM_CHECK(queue_.size() < limits_.queue_max, "scheduler queue over its limit");
+    queue_.push_back(Entry{resume_us, seq_++, entry.handle, entry.process, entry.generation});
+    std::push_heap(queue_.begin(), queue_.end(), Later{});
+    return false;
+  }
   CSIM_CHECK(++dispatches_ <= limits_.dispatches_max, "dispatch budget of the run exhausted");
   current_ = entry.process;
   entry.handle.resume();

@@ -6,6 +6,8 @@
 // Work is C++20 coroutines (csim::Task). A process owns its root tasks; Crash destroys them, and
 // with them every frame they were suspended in, so only durable state (the fakes) survives.
 // Wake-ups carry the process's generation: a wake-up for a crashed incarnation is dropped.
+// A paused process (SIGSTOP, a VM or GC stall) keeps its memory: wake-ups that fall due while it is
+// paused are held and dispatched, in their order, when the pause ends.
 
 #include <coroutine>
 #include <cstdint>
@@ -63,6 +65,17 @@ class Kernel {
   // Brings a crashed process back and runs its start function (which spawns its workers anew).
   void Restart(ProcessId process);
   void SetStartFunction(ProcessId process, std::function<void()> start);
+  // Freezes `process` until `until_us` (> now): none of its work runs before then, and every
+  // wake-up due meanwhile runs after it, in order; its memory stays. A later pause extends an
+  // earlier one. Called from inside `process` (a stall at one of its calls), it takes effect when
+  // the running step yields. A crash ends the pause (the process is gone). Recorded as
+  // `process.pause` in the trace.
+  void Pause(ProcessId process, TimeUs until_us);
+  // True while `process` is paused.
+  bool IsPaused(ProcessId process) const {
+    return processes_.at(process).paused_until_us > now_us_;
+  }
+  std::uint64_t PauseCount(ProcessId process) const { return processes_.at(process).pauses; }
 
   // ---- waiting (only from inside a process) ----
   struct SleepAwaiter {
@@ -110,6 +123,8 @@ class Kernel {
     std::uint32_t generation = 0;
     bool up = true;
     std::uint64_t crashes = 0;
+    std::uint64_t pauses = 0;
+    TimeUs paused_until_us = 0;  // paused while now < paused_until_us
     std::vector<Task<void>> roots;
     std::size_t reap_mark = 64;
     std::function<void()> start;
@@ -132,6 +147,8 @@ class Kernel {
   std::vector<ProcessId> deferred_crashes_;
   std::exception_ptr failure_;
   Trace trace_;
+  NameId pause_action_ = 0;
+  NameId pause_outcome_ = 0;
 };
 
 }  // namespace csim::sim

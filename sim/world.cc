@@ -53,6 +53,7 @@ World::World(WorldOptions options, Workload workload)
   services_ = kernel_.AddProcess("outside-services");
   customers_ = kernel_.AddProcess("customers");
   supervisor_ = kernel_.AddProcess("supervisor");
+  AddReplicas();
   impl_ = std::make_unique<Impl>(*this);
   faults_->SetCrashPolicy([this](ProcessId p) { return Crashable(p); },
                           [this](ProcessId p) { OnCrash(p); });
@@ -86,24 +87,46 @@ World::World(WorldOptions options, Workload workload)
   if (options_.deprecated_http_subscription) {
     impl_->order_service.RegisterDeprecatedHttpHandlers(impl_->fw_bus);  // what it does is core's
   }
-  kernel_.SetStartFunction(checkout_worker_, [this] { StartCheckoutWorker(); });
-  kernel_.SetStartFunction(order_worker_, [this] { StartOrderWorker(); });
+  for (std::size_t replica = 0; replica < checkout_worker_replicas_.size(); ++replica) {
+    kernel_.SetStartFunction(checkout_worker_replicas_[replica],
+                             [this, replica] { StartCheckoutWorker(replica); });
+  }
+  for (std::size_t replica = 0; replica < order_worker_replicas_.size(); ++replica) {
+    kernel_.SetStartFunction(order_worker_replicas_[replica],
+                             [this, replica] { StartOrderWorker(replica); });
+  }
 }
 
 World::~World() = default;
 
-void World::StartCheckoutWorker() {
-  // The jobs, their periods and which of them exist are core's (from the config and profile).
-  for (ScheduledJob& job : impl_->checkout_worker.Jobs(impl_->fw_bus)) {
-    std::function<bool()> idle = IdlePoll(job, *checkout_db_);
-    kernel_.Spawn(checkout_worker_, RunJob(std::move(job), std::move(idle)));
-  }
+void World::AddReplicas() {
+  const Deployment& deployment = options_.faults.deployment;
+  auto add = [this](std::vector<ProcessId>& replicas, ProcessId first, std::int32_t count) {
+    CSIM_CHECK(count >= 1 && count <= kReplicasMax, "1 to kReplicasMax replicas");
+    replicas = {first};
+    for (std::int32_t n = 2; n <= count; ++n) {
+      replicas.push_back(kernel_.AddProcess(fmt::format("{}-{}", kernel_.ProcessName(first), n)));
+    }
+    CSIM_CHECK(replicas.size() == static_cast<std::size_t>(count));
+  };
+  add(api_replicas_, checkout_api_, deployment.checkout_api_replicas);
+  add(checkout_worker_replicas_, checkout_worker_, deployment.checkout_worker_replicas);
+  add(order_worker_replicas_, order_worker_, deployment.order_worker_replicas);
 }
 
-void World::StartOrderWorker() {
-  for (ScheduledJob& job : impl_->order_service.Jobs(impl_->fw_bus, *alerts_)) {
-    std::function<bool()> idle = IdlePoll(job, *order_db_);
-    kernel_.Spawn(order_worker_, RunJob(std::move(job), std::move(idle)));
+void World::StartJobs(Schedule jobs, std::string_view service, ProcessId process,
+                      std::size_t replica,
+                      const std::function<std::function<bool()>(const ScheduledJob&)>& idle_poll) {
+  for (ScheduledJob& job : jobs) {
+    CSIM_CHECK(job.period_us > 0, "a scheduled job has a period");
+    // A second replica was started at some other moment: its passes fall anywhere in the period.
+    const DurationUs offset_us = replica == 0 ? 0
+                                              : static_cast<DurationUs>(impl_->cron_rng.Below(
+                                                    static_cast<std::uint64_t>(job.period_us)));
+    std::function<bool()> finds_nothing = idle_poll(job);
+    kernel_.Spawn(process,
+                  RunJob(std::string{service}, std::make_shared<const ScheduledJob>(std::move(job)),
+                         process, offset_us, std::move(finds_nothing)));
   }
 }
 
@@ -115,16 +138,78 @@ std::function<bool()> World::IdlePoll(const ScheduledJob& job, const Store& stor
   return [this, &store] { return !store.HasDueOutbox(kernel_.now()); };
 }
 
-Task<void> World::RunJob(ScheduledJob job, std::function<bool()> finds_nothing) {
-  CSIM_CHECK(job.period_us > 0, "a scheduled job has a period");
-  CSIM_CHECK(static_cast<bool>(job.pass), "a scheduled job has a pass");
-  if (!job.run_at_start) co_await kernel_.Sleep(job.period_us);
-  for (;;) {  // bounded by the kernel's dispatch budget and the run's end time
-    if (!finds_nothing || !finds_nothing()) {
-      const std::int32_t acted_on = co_await job.pass();
-      CSIM_CHECK(acted_on >= 0, "a pass counts what it acted on");
+void World::StartCheckoutWorker(std::size_t replica) {
+  // The jobs, their periods and which of them exist are core's (from the config and profile).
+  StartJobs(impl_->checkout_worker.Jobs(impl_->fw_bus), "checkout-worker",
+            checkout_worker_replicas_.at(replica), replica,
+            [this](const ScheduledJob& job) { return IdlePoll(job, *checkout_db_); });
+}
+
+void World::StartOrderWorker(std::size_t replica) {
+  StartJobs(impl_->order_service.Jobs(impl_->fw_bus, *alerts_), "order-worker",
+            order_worker_replicas_.at(replica), replica,
+            [this](const ScheduledJob& job) { return IdlePoll(job, *order_db_); });
+}
+
+DurationUs World::LatePass() {
+  const Deployment& deployment = options_.faults.deployment;
+  // No draw when the deployment has no late passes: the stream stays as it was.
+  if (deployment.late_pass_ppm == 0 || !impl_->cron_rng.ChancePpm(deployment.late_pass_ppm)) {
+    return 0;
+  }
+  return impl_->cron_rng.Between(1, std::max<DurationUs>(1, deployment.late_pass_max_us));
+}
+
+Task<void> World::RunPass(std::string service, std::shared_ptr<const ScheduledJob> job,
+                          DurationUs late_us, std::shared_ptr<std::int32_t> loop_in_flight,
+                          std::function<bool()> finds_nothing) {
+  // The guard's destructor runs when the pass ends or when a crash (or the world's end) destroys
+  // this frame, so it holds its counters itself rather than reaching into the world.
+  struct InFlight {
+    std::shared_ptr<std::int32_t> job;   // passes of the job in progress, every replica
+    std::shared_ptr<std::int32_t> loop;  // passes one fixed-rate loop owes or runs
+    ~InFlight() {
+      if (job) --*job;
+      if (loop) --*loop;
     }
-    co_await kernel_.Sleep(job.period_us);
+  };
+  InFlight guard{nullptr, loop_in_flight};
+  if (loop_in_flight) ++*loop_in_flight;
+  if (late_us > 0) {
+    ++cron_.passes_late;
+    co_await kernel_.Sleep(late_us);
+  }
+  if (finds_nothing && finds_nothing()) co_return;  // an idle poll: not run, not counted
+  auto& in_flight = passes_in_flight_[fmt::format("{} {}", service, job->name)];
+  if (!in_flight) in_flight = std::make_shared<std::int32_t>(0);
+  ++cron_.passes_started;
+  if (*in_flight > 0) ++cron_.passes_overlapped;
+  guard.job = in_flight;
+  cron_.in_flight_max = std::max(cron_.in_flight_max, ++*guard.job);
+  const std::int32_t acted_on = co_await job->pass();
+  CSIM_CHECK(acted_on >= 0, "a pass counts what it acted on");
+  CSIM_CHECK(*guard.job >= 1, "this pass is in flight");
+}
+
+Task<void> World::RunJob(std::string service, std::shared_ptr<const ScheduledJob> job,
+                         ProcessId process, DurationUs offset_us,
+                         std::function<bool()> finds_nothing) {
+  CSIM_CHECK(job->period_us > 0, "a scheduled job has a period");
+  CSIM_CHECK(static_cast<bool>(job->pass), "a scheduled job has a pass");
+  const bool fixed_rate = options_.faults.deployment.fixed_rate_passes;
+  if (offset_us > 0) co_await kernel_.Sleep(offset_us);
+  if (!job->run_at_start) co_await kernel_.Sleep(job->period_us);
+  auto loop_in_flight = std::make_shared<std::int32_t>(0);
+  for (;;) {  // bounded by the kernel's dispatch budget and the run's end time
+    const DurationUs late_us = LatePass();
+    if (!fixed_rate) {
+      co_await RunPass(service, job, late_us, nullptr, finds_nothing);  // the next pass waits
+    } else if (*loop_in_flight < kPassesInFlightMax) {
+      kernel_.Spawn(process, RunPass(service, job, late_us, loop_in_flight, finds_nothing));
+    } else {
+      ++cron_.ticks_skipped;
+    }
+    co_await kernel_.Sleep(job->period_us);
   }
 }
 
@@ -390,8 +475,12 @@ TimeUs World::EndTimeUs() const {
 
 void World::Run(const std::function<void()>& after_event) {
   CSIM_CHECK(!settled_, "a world runs once");
-  StartCheckoutWorker();
-  StartOrderWorker();
+  for (std::size_t replica = 0; replica < checkout_worker_replicas_.size(); ++replica) {
+    StartCheckoutWorker(replica);
+  }
+  for (std::size_t replica = 0; replica < order_worker_replicas_.size(); ++replica) {
+    StartOrderWorker(replica);
+  }
   StartOutsideWorld();
   // The bank declines some customers' captures (the card was cancelled, the limit reached between
   // authorization and capture): a fault of the outside world, drawn like any other fault.

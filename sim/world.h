@@ -17,6 +17,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/checkout/checkout_service.h"
 #include "core/config.h"
@@ -59,6 +60,17 @@ struct WorldOptions {
   KernelLimits limits;
 };
 
+// Cron passes as the world ran them (FaultPlan::deployment): passes started, those that started
+// while another pass of the same job (on any replica) was still in progress, those that started
+// late, and fixed-rate ticks skipped because kPassesInFlightMax passes of the job were running.
+struct CronCounts {
+  std::int64_t passes_started = 0;
+  std::int64_t passes_overlapped = 0;
+  std::int64_t passes_late = 0;
+  std::int64_t ticks_skipped = 0;
+  std::int32_t in_flight_max = 0;  // the most passes of one job of one service in progress at once
+};
+
 // What happened to the customers, counted by the world as it ran.
 struct RunCounts {
   std::int64_t checkouts_started = 0;
@@ -98,6 +110,9 @@ class World {
   const FaultLayer& faults() const { return *faults_; }
   // Crashes injected so far, per process name (a process that never crashed is absent).
   std::map<std::string, std::uint64_t> CrashCounts() const;
+  // Pauses injected so far, per process name (a process never paused is absent).
+  std::map<std::string, std::uint64_t> PauseCounts() const;
+  const CronCounts& cron_counts() const { return cron_; }
 
   // ---- ground truth, read-only ----
   const fakes::FakeWarehouse& warehouse() const { return *warehouse_; }
@@ -107,6 +122,7 @@ class World {
   const fakes::FakePromotions& promotions() const { return *promotions_; }
   const fakes::FakeLoyalty& loyalty() const { return *loyalty_; }
   const fakes::FakeEventBus& bus() const { return *bus_; }
+  const fakes::FakeLockStore& locks() const { return *locks_; }
   const fakes::FakeAlerts& alerts() const { return *alerts_; }
   // For an invariant's failing-case test only: plants in the order database what the services
   // never write. The explorer never calls it.
@@ -125,17 +141,31 @@ class World {
   void TakeConfirmResult(CustomerTabs& tabs, const Result<ConfirmResult>& result, bool main_path);
   // The customer's path or tab is done: the last one to finish counts a failed checkout.
   void FinishTab(CustomerTabs& tabs);
-  // One of core's scheduled jobs, pass after pass, for as long as its process is up.
-  // Runs `job`'s passes on its period. A pass is skipped when `finds_nothing` (if set) says it
-  // would find nothing to do: an idle poll has no effect, and costing nothing it leaves the
-  // run's time to what happens in it.
-  Task<void> RunJob(ScheduledJob job, std::function<bool()> finds_nothing);
+  // One of core's scheduled jobs in `process` (one replica of a worker), first after `offset_us`,
+  // then pass after pass (or, fixed-rate, a pass every period), for as long as its process is up.
+  // `service` names the worker ("order-worker") whatever the replica: passes of one job of one
+  // service overlap across replicas.
+  // A pass is skipped when `finds_nothing` (if set) says it would find nothing to do: an idle
+  // poll has no effect, and costing nothing it leaves the run's time to what happens in it.
+  Task<void> RunJob(std::string service, std::shared_ptr<const ScheduledJob> job, ProcessId process,
+                    DurationUs offset_us, std::function<bool()> finds_nothing);
+  // One pass of `job`, after `late_us`, counted in cron_ while it runs (or until a crash ends it).
+  Task<void> RunPass(std::string service, std::shared_ptr<const ScheduledJob> job,
+                     DurationUs late_us, std::shared_ptr<std::int32_t> loop_in_flight,
+                     std::function<bool()> finds_nothing);
+  // How late the next pass starts (0 unless the deployment has late passes).
+  DurationUs LatePass();
+  // Spawns every job of a worker into replica `replica` (0: the first) of its process.
+  void StartJobs(Schedule jobs, std::string_view service, ProcessId process, std::size_t replica,
+                 const std::function<std::function<bool()>(const ScheduledJob&)>& idle_poll);
   // The idle test of core's pollers of `store`'s outbox (OutboxWorker, DLQRetryWorker); else
   // nullptr.
   template <typename Store>
   std::function<bool()> IdlePoll(const ScheduledJob& job, const Store& store);
-  void StartCheckoutWorker();
-  void StartOrderWorker();
+  void StartCheckoutWorker(std::size_t replica);
+  void StartOrderWorker(std::size_t replica);
+  // Adds the second replicas the deployment asks for, after every other process.
+  void AddReplicas();
   void PumpBus();
   void PumpBusSoon();
   // Pumps the bus at `at_us` unless a pump is already due by then: one pump pending at a time.
@@ -180,6 +210,12 @@ class World {
   RunCounts counts_;
   std::map<std::string, std::set<Money>> confirmed_totals_;
   bool settled_ = false;
+  CronCounts cron_;
+  // Passes in progress by job name, over every replica (shared with each pass's guard).
+  std::map<std::string, std::shared_ptr<std::int32_t>> passes_in_flight_;
+  // Every replica of each service's process: the first is checkout_api_ (and so on); a second
+  // ("<name>-2") is added after every other process when FaultPlan::deployment asks for it.
+  std::vector<ProcessId> api_replicas_, checkout_worker_replicas_, order_worker_replicas_;
   ProcessId fulfillment_ = 0, services_ = 0, customers_ = 0, supervisor_ = 0;
   ProcessId checkout_api_ = 0, checkout_worker_ = 0, order_worker_ = 0, gateway_ = 0,
             warehouse_process_ = 0, bus_process_ = 0;

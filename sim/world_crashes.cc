@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -32,7 +33,11 @@ constexpr std::array<std::string_view, 12> kWindowPorts = {
 bool World::Crashable(ProcessId process) const {
   // The services' own processes; the customers, the outside world, the bus and the supervisor are
   // not this system's to crash.
-  return process == checkout_api_ || process == checkout_worker_ || process == order_worker_;
+  auto any_of = [process](const std::vector<ProcessId>& replicas) {
+    return std::find(replicas.begin(), replicas.end(), process) != replicas.end();
+  };
+  return any_of(api_replicas_) || any_of(checkout_worker_replicas_) ||
+         any_of(order_worker_replicas_);
 }
 
 ProcessId World::ProcessOfSubscriber(const std::string& subscriber) const {
@@ -45,6 +50,14 @@ std::map<std::string, std::uint64_t> World::CrashCounts() const {
   std::map<std::string, std::uint64_t> counts;
   for (ProcessId id = 0; id < kernel_.ProcessNames().size(); ++id) {
     if (kernel_.CrashCount(id) > 0) counts[kernel_.ProcessName(id)] = kernel_.CrashCount(id);
+  }
+  return counts;
+}
+
+std::map<std::string, std::uint64_t> World::PauseCounts() const {
+  std::map<std::string, std::uint64_t> counts;
+  for (ProcessId id = 0; id < kernel_.ProcessNames().size(); ++id) {
+    if (kernel_.PauseCount(id) > 0) counts[kernel_.ProcessName(id)] = kernel_.PauseCount(id);
   }
   return counts;
 }

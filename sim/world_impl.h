@@ -34,6 +34,9 @@ inline constexpr DurationUs kBusRedeliveryUs = 1 * kSecondUs;
 inline constexpr DurationUs kBusDelayMaxUs = 5 * kMinuteUs;
 inline constexpr DurationUs kWebhookDelayUs = 200 * kMillisecondUs;
 inline constexpr DurationUs kCustomerRetryUs = 5 * kSecondUs;
+// Passes of one job one replica's fixed-rate scheduler runs at once at most (its pool): a tick
+// that finds them all busy is skipped.
+inline constexpr std::int32_t kPassesInFlightMax = 4;
 inline constexpr Money kBaseShippingFee = 15'000 * kVnd;
 inline constexpr Money kPerItemShippingFee = 2'000 * kVnd;
 
@@ -104,12 +107,13 @@ struct World::Impl {
                        fw_loyalty, fw_locks,       fw_orders,    *world.alerts_},
         checkout_service(checkout_ports, world.options_.config, world.options_.profile),
         checkout_worker(checkout_ports, world.options_.config, world.options_.profile),
-        checkout_api(world.kernel_, world.checkout_api_, checkout_service, fw_orders),
+        checkout_api(world.kernel_, world.api_replicas_, checkout_service, fw_orders),
         outside_rng(world.rng_.Fork(0x4F555453)),  // "OUTS"
         crash_rng(world.rng_.Fork(0x43525348)),    // "CRSH"
         bus_duplicate(world.faults_->Point("bus.duplicate")),
         bus_delay(world.faults_->Point("bus.delay")),
-        payment_rng(world.rng_.Fork(0x5041594D)) {}  // "PAYM"
+        payment_rng(world.rng_.Fork(0x5041594D)),  // "PAYM"
+        cron_rng(world.rng_.Fork(0x43524F4E)) {}   // "CRON"
 
   SimClock clock;
   fakes::FakePricing pricing;
@@ -148,6 +152,7 @@ struct World::Impl {
   FaultPoint* bus_duplicate;         // an acknowledged delivery comes again
   FaultPoint* bus_delay;             // a delivery is held back, so later ones overtake it
   Rng payment_rng;                   // customers' payment behaviour and webhook delays
+  Rng cron_rng;                      // replicas' offsets and late passes (FaultPlan::deployment)
   NameId customer_action = 0;
   NameId deliver_action = 0;
 };

@@ -1,0 +1,119 @@
+// The deployment in the whole world (FaultPlan::deployment, FaultPlan::pauses): replicas of the
+// workers running every cron job, fixed-rate passes that overlap, late passes, and process pauses
+// drawn at business calls. Figures come from the world's cron counters and the kernel.
+#include <gtest/gtest.h>
+
+#include "sim/world.h"
+
+namespace csim::sim {
+namespace {
+
+Workload OneCustomer() {
+  Workload w;
+  w.stock.push_back({"SKU-1", "WH-1", 5});
+  w.prices.push_back({"SKU-1", 100'000 * kVnd});
+  CustomerScript c;
+  c.customer_id = "cust-1";
+  c.start_us = kSecondUs;
+  c.items.push_back(CartItem{"SKU-1", 2, "WH-1"});
+  c.think_us = 5 * kSecondUs;
+  w.customers.push_back(c);
+  return w;
+}
+
+// The checkout database answers every call 30 s late for the first ten minutes, so its callers
+// time out, and the compensation worker polls every second (idle outbox polls are not run at
+// all, so they cannot be the slow passes): each of its passes lasts longer than its period.
+WorldOptions SlowCheckoutDb(Deployment deployment) {
+  WorldOptions options;
+  options.faults.deployment = deployment;
+  options.config.checkout.failed_compensation_interval_seconds = 1;
+  FaultWindow slow;
+  slow.points = "checkout_db.";
+  slow.kind = WindowKind::kSlow;
+  slow.from_us = 0;
+  slow.until_us = 10 * kMinuteUs;
+  slow.extra_latency_us = 30 * kSecondUs;
+  options.faults.windows.push_back(slow);
+  return options;
+}
+
+TEST(WorldDeployment, OnTimeSingleReplicaPassesNeverOverlap) {
+  World world(SlowCheckoutDb(Deployment{}), OneCustomer());
+  world.Run();
+  const CronCounts& cron = world.cron_counts();
+  EXPECT_GT(cron.passes_started, 100);
+  EXPECT_EQ(cron.passes_overlapped, 0);
+  EXPECT_EQ(cron.passes_late, 0);
+  EXPECT_EQ(cron.ticks_skipped, 0);
+  EXPECT_EQ(cron.in_flight_max, 1);
+  EXPECT_EQ(world.kernel().ProcessNames().size(), 10u);  // no second replica
+}
+
+TEST(WorldDeployment, FixedRatePassesOverlapUpToTheSchedulersPool) {
+  Deployment fixed_rate;
+  fixed_rate.fixed_rate_passes = true;
+  World world(SlowCheckoutDb(fixed_rate), OneCustomer());
+  world.Run();
+  const CronCounts& cron = world.cron_counts();
+  EXPECT_GT(cron.passes_overlapped, 0);
+  EXPECT_GT(cron.ticks_skipped, 0);  // passes longer than a second on a 1 s period fill the pool
+  EXPECT_EQ(cron.in_flight_max, 4);  // kPassesInFlightMax, one replica
+  EXPECT_EQ(cron.passes_late, 0);
+}
+
+TEST(WorldDeployment, SecondReplicasRunEveryJobToo) {
+  Deployment two;
+  two.checkout_worker_replicas = 2;
+  two.order_worker_replicas = 2;
+  two.checkout_api_replicas = 2;
+  World single(SlowCheckoutDb(Deployment{}), OneCustomer());
+  single.Run();
+  World doubled(SlowCheckoutDb(two), OneCustomer());
+  doubled.Run();
+  const auto& names = doubled.kernel().ProcessNames();
+  ASSERT_EQ(names.size(), 13u);
+  EXPECT_EQ(names[10], "checkout-api-2");
+  EXPECT_EQ(names[11], "checkout-worker-2");
+  EXPECT_EQ(names[12], "order-worker-2");
+  // Each replica runs its own passes one after another; only the other replica overlaps them.
+  EXPECT_EQ(doubled.cron_counts().in_flight_max, 2);
+  EXPECT_GT(doubled.cron_counts().passes_overlapped, 0);
+  // Twice the schedulers, about twice the passes (the second starts within a period of the first).
+  EXPECT_GT(doubled.cron_counts().passes_started, 2 * single.cron_counts().passes_started - 20);
+  EXPECT_LE(doubled.cron_counts().passes_started, 2 * single.cron_counts().passes_started);
+}
+
+TEST(WorldDeployment, EveryPassLateWhenTheDeploymentSaysSo) {
+  Deployment late;
+  late.late_pass_ppm = 1'000'000;
+  late.late_pass_max_us = 2 * kMinuteUs;
+  WorldOptions options;
+  options.faults.deployment = late;
+  World world(options, OneCustomer());
+  world.Run();
+  const CronCounts& cron = world.cron_counts();
+  EXPECT_GT(cron.passes_started, 0);
+  // Every pass waited first; the last one of each job may still be waiting when the run ends.
+  EXPECT_GE(cron.passes_late, cron.passes_started);
+  EXPECT_EQ(cron.passes_overlapped, 0);
+}
+
+TEST(WorldDeployment, ACertainPauseFreezesTheFirstCallerOnceAndTheWorldStillSettles) {
+  WorldOptions options;
+  options.faults.pauses.ppm = 1'000'000;
+  options.faults.pauses.count_max = 1;
+  World world(options, OneCustomer());
+  world.Run();
+  // The first business call of a service's process is the customer's cart creation at
+  // checkout-api, one second in.
+  EXPECT_EQ(world.PauseCounts(), (std::map<std::string, std::uint64_t>{{"checkout-api", 1}}));
+  EXPECT_TRUE(world.CrashCounts().empty());
+  std::uint64_t paused_calls = 0;
+  for (const auto& [name, point] : world.faults().points()) paused_calls += point.paused;
+  EXPECT_EQ(paused_calls, 1u);
+  EXPECT_TRUE(world.settled());
+}
+
+}  // namespace
+}  // namespace csim::sim
