@@ -117,6 +117,7 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       {"SIM-04", "STOCK-NO-LEAK"},
       {"SIM-05", "ORDER-SETTLES"},
       {"SIM-08", "STOCK-NO-LEAK"},
+      {"SIM-17", "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
   };
   for (const Hunt& hunt : hunts) ExpectFoundBlind(hunt);
 }
