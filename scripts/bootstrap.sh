@@ -1,8 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages checkout-sim lacks, then configures and builds one CMake preset.
-# Usage: scripts/bootstrap.sh PRESET   (release, ci, debug, asan, clang-release)
+# Usage: scripts/bootstrap.sh PRESET [TARGET...]   (release, ci, debug, asan, clang-release,
+# clang-ci; no target builds everything the preset builds)
 set -eu
 preset=${1:-release}
+[ $# -gt 0 ] && shift
 cd "$(dirname "$0")/.."
 
 packages="g++ cmake ninja-build libgtest-dev libgmock-dev librapidcheck-dev \
@@ -21,4 +23,8 @@ if [ -n "$missing" ]; then
 fi
 
 cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset"
+if [ $# -gt 0 ]; then
+  cmake --build --preset "$preset" --target "$@"
+else
+  cmake --build --preset "$preset"
+fi
