@@ -24,6 +24,8 @@ const std::vector<Invariant>& AllInvariants() {
       {"EFFECT-ONCE", InvariantKind::kSettled, &CheckEffectOnce},  // the bus keeps every event
       {"NO-SILENT-EVENT-LOSS", InvariantKind::kSettled, &CheckNoSilentEventLoss},
       {"EVENT-SETTLES", InvariantKind::kSettled, &CheckEventSettles},  // the bus's deliveries
+      // The order database's rows and log of status changes against the events the bus accepted.
+      {"STATUS-CHANGES-PUBLISHED", InvariantKind::kSettled, &CheckStatusChangesPublished},
       {"ORDER-SETTLES", InvariantKind::kSettled, &CheckOrderSettles},
       {"CART-NOT-CLEANED-UNDER-LIVE-ORDER", InvariantKind::kAlways,
        &CheckCartNotCleanedUnderLiveOrder, &CheckCartNotCleanedUnderLiveOrderChanged},

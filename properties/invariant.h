@@ -62,6 +62,7 @@ void CheckCartNotCleanedUnderLiveOrder(const Truth& world, bool settled,
                                        std::vector<Violation>& out);
 void CheckNoSilentEventLoss(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckEventSettles(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckStatusChangesPublished(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckEffectOnce(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckPriceAsConfirmed(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckSagaSettles(const Truth& world, bool settled, std::vector<Violation>& out);

@@ -3,7 +3,9 @@
 // and the invariant must report exactly that; on the untouched world it holds.
 #include <gtest/gtest.h>
 
+#include "core/order/order_service.h"
 #include "core/order/transitions.h"
+#include "core/topics.h"
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_event_bus.h"
 #include "fakes/fake_order_store.h"
@@ -41,6 +43,15 @@ std::unique_ptr<sim::World> RunWorld(Profile profile = Profile::AllFixed(),
   return world;
 }
 
+// A pending order as a test writes it straight into the database, with no service involved.
+Order PlantedOrder(const std::string& id) {
+  Order order;
+  order.id = id;
+  order.cart_session_id = id + "-session";
+  order.status = OrderStatus::kPending;
+  return order;
+}
+
 TEST(ValidTransitions, HoldsOnTheWorldAndFailsOnAMoveTheTableForbids) {
   auto world = RunWorld();
   ASSERT_GT(world->order_db().StatusChanges().size(), 20u);  // the run moved orders along
@@ -53,10 +64,7 @@ TEST(ValidTransitions, HoldsOnTheWorldAndFailsOnAMoveTheTableForbids) {
   fakes::FakeOrderStore& db = world->order_db_for_tests();
   const std::size_t changes_before = db.StatusChanges().size();
   for (const char* id : {"planted-bad", "planted-good"}) {
-    Order order;
-    order.id = id;
-    order.cart_session_id = std::string{id} + "-session";
-    order.status = OrderStatus::kPending;
+    Order order = PlantedOrder(id);
     OrderWrite insert;
     insert.insert = order;
     ASSERT_TRUE(fakes::RunSync(db.Commit(insert)).ok());
@@ -126,6 +134,55 @@ TEST(NoSilentEventLoss, DlqConsumersSilentAcknowledgementBreaksItTheAlertSettles
       EXPECT_EQ(alerts_for_row, 0);
     }
   }
+}
+
+// Orders written straight into the database with no status_changed event beside them: a creation
+// and a move nobody hears of break STATUS-CHANGES-PUBLISHED; an outbox row an alert names
+// satisfies it, published or not. The untouched world announces every one of its moves.
+TEST(StatusChangesPublished, HoldsOnTheWorldAndFailsOnMovesNobodyAnnounced) {
+  auto world = RunWorld();
+  ASSERT_GT(world->order_db().Orders().size(), 5u);
+  ASSERT_GT(world->order_db().StatusChanges().size(), 20u);
+  std::int64_t announcements = 0;
+  for (const Event& event : world->bus().Published()) {
+    announcements += event.topic == topics::kOrderStatusChanged;
+  }
+  // One per creation and one per logged move, and nothing else.
+  EXPECT_EQ(announcements, static_cast<std::int64_t>(world->order_db().Orders().size() +
+                                                     world->order_db().StatusChanges().size()));
+  EXPECT_TRUE(Only(CheckInvariants(*world, true), "STATUS-CHANGES-PUBLISHED").empty());
+
+  // "planted-silent": created and confirmed without an event. "planted-alerted": the same, but
+  // each commit carries its status_changed row and an alert names both rows.
+  fakes::FakeOrderStore& db = world->order_db_for_tests();
+  for (const char* id : {"planted-silent", "planted-alerted"}) {
+    const bool alerted = std::string{id} == "planted-alerted";
+    Order order = PlantedOrder(id);
+    OrderWrite insert;
+    insert.insert = order;
+    if (alerted) insert.outbox.push_back(StatusChangedEvent(order, OrderStatus::kPending));
+    ASSERT_TRUE(fakes::RunSync(db.Commit(insert)).ok());
+    order.version = 2;
+    order.status = OrderStatus::kConfirmed;
+    OrderWrite move;
+    move.update = order;
+    if (alerted) move.outbox.push_back(StatusChangedEvent(order, OrderStatus::kPending));
+    ASSERT_TRUE(fakes::RunSync(db.Commit(move)).ok());
+    if (!alerted) continue;
+    for (const OrderWrite* write : {&insert, &move}) {
+      world->alerts_for_tests().Raise({"outbox.failed", write->outbox.front().id, "planted"});
+    }
+  }
+
+  const auto found = Only(CheckInvariants(*world, true), "STATUS-CHANGES-PUBLISHED");
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].entity, "order=planted-silent");
+  EXPECT_EQ(found[0].expected,
+            "orders.order.status_changed pending -> pending published, or an alert naming it");
+  EXPECT_EQ(found[1].entity, "order=planted-silent");
+  EXPECT_EQ(found[1].expected,
+            "orders.order.status_changed pending -> confirmed published, or an alert naming it");
+  EXPECT_EQ(found[1].time_us, world->kernel().now());
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "fakes/fake_alerts.h"
+#include "fakes/fake_checkout_store.h"
+#include "fakes/fake_order_store.h"
 #include "properties/sweep.h"
 #include "sim/world.h"
 
@@ -64,6 +67,29 @@ TEST(Situations, DeclinedCapturesAndTimeoutsAfterEffectAreCounted) {
   EXPECT_GE(reached.at("capture.declined"), 1);
   EXPECT_EQ(reached.at("timeout_after_effect:warehouse.reserve"), 1);
   EXPECT_FALSE(reached.contains("fail_before:warehouse.reserve"));
+}
+
+// A bus down for ten minutes: the outbox rows of the one checkout use up their ten retries. Fixed
+// P1-CC-03 alerts and its drain sets each row pending again, so no row is left failed at the end;
+// the situation is still counted, once per row, from the alerts.
+TEST(Situations, AnOutboxRowThatUsedUpItsRetriesIsCountedAfterItsRedrive) {
+  sim::WorldOptions options;
+  sim::FaultWindow outage;
+  outage.points = "bus.";
+  outage.kind = sim::WindowKind::kOutage;
+  outage.from_us = 0;
+  outage.until_us = 10 * kMinuteUs;
+  options.faults.windows.push_back(outage);
+  sim::World world(options, OneCustomer());
+  world.Run();
+  std::int64_t alerted = 0, still_failed = 0;
+  for (const Alert& alert : world.alerts().Raised()) alerted += alert.kind == "outbox.failed";
+  for (const auto* rows : {&world.checkout_db().Outbox(), &world.order_db().Outbox()}) {
+    for (const auto& [id, row] : *rows) still_failed += row.status == OutboxStatus::kFailed;
+  }
+  ASSERT_GE(alerted, 2);  // the cart's conversion and the order's creation at least
+  EXPECT_EQ(still_failed, 0);
+  EXPECT_EQ(CountSituations(world).at("outbox.row_failed"), alerted);
 }
 
 TEST(Situations, ASweepReportsWhatNoSeedReached) {

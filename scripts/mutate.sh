@@ -8,7 +8,7 @@
 # may name extra sweep options (a deployment or an operator's config its detector needs); the
 # unmutated tree must pass the sweep with those options first, or the mutant is "unjudged".
 # Works on a copy of the tree; the checkout is never touched. Needs perl (Debian's perl-base).
-# Usage: scripts/mutate.sh [--seeds N] [--orders K] [--faults PLAN] [--only ID]
+# Usage: scripts/mutate.sh [--seeds N] [--orders K] [--faults PLAN] [--only ID[,ID...]]
 set -eu
 seeds=30
 orders=50
@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
     --orders) orders=$2; shift 2 ;;
     --faults) faults=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) echo "mutate.sh: unknown argument '$1' (valid: --seeds N --orders K --faults PLAN --only ID)" >&2; exit 2 ;;
+    *) echo "mutate.sh: unknown argument '$1' (valid: --seeds N --orders K --faults PLAN --only ID[,ID...])" >&2; exit 2 ;;
   esac
 done
 case "$seeds$orders" in *[!0-9]*|'') echo "mutate.sh: --seeds and --orders take whole numbers" >&2; exit 2 ;; esac
@@ -53,7 +53,7 @@ grep -v '^#' "$top/scripts/mutants.txt" | grep -v '^ *$' | while IFS= read -r li
   file=$(printf '%s' "$line" | awk -F' [|] ' '{print $2}')
   what=$(printf '%s' "$line" | awk -F' [|] ' '{print $5}')
   opts=$(printf '%s' "$line" | awk -F' [|] ' '{print $6}')
-  [ -z "$only" ] || [ "$only" = "$id" ] || continue
+  case ",$only," in ",,"|*",$id,"*) ;; *) continue ;; esac
   if [ -n "$opts" ] && ! grep -qxF -- "$opts" "$work/baselines"; then
     if ! build || ! sweep "$opts"; then
       printf '%-4s %-9s %s (%s)\n' "$id" unjudged "$what" "the unmutated tree fails: $opts"

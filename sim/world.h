@@ -127,6 +127,7 @@ class World {
   // For an invariant's failing-case test only: plants in the order database what the services
   // never write. The explorer never calls it.
   fakes::FakeOrderStore& order_db_for_tests() { return *order_db_; }
+  fakes::FakeAlerts& alerts_for_tests() { return *alerts_; }
 
  private:
   struct Impl;

@@ -1,0 +1,76 @@
+// STATUS-CHANGES-PUBLISHED (settled): every status an order took is announced on the bus by one
+// orders.order.status_changed event naming the order and the move (its creation as pending ->
+// pending), or an alert names the outbox row that carried it. Fulfillment, notification and
+// analytics learn of an order's moves only from these events: the review lists the topic as
+// published through the outbox for all status transitions. Read from ground truth: the order
+// database's rows (one creation each) and its own log of committed status changes, the events
+// the bus accepted, and the alerts raised; never from what core says it published.
+//
+// Settled, because the outbox publisher is asynchronous: the announcement of a move may trail it
+// by the publisher's retries, and the drain gives every row its chance.
+#include <fmt/format.h>
+
+#include <set>
+#include <tuple>
+
+#include "core/order/transitions.h"
+#include "core/topics.h"
+#include "fakes/fake_alerts.h"
+#include "fakes/fake_event_bus.h"
+#include "fakes/fake_order_store.h"
+#include "properties/invariant.h"
+
+namespace csim::properties {
+namespace {
+
+// (order id, from, to), as the status_changed event's fields spell them.
+using Move = std::tuple<std::string, std::string, std::string>;
+
+Move MoveOf(const Event& event) {
+  return {event.Get("order_id"), event.Get("from"), event.Get("to")};
+}
+
+// Every move announced: accepted by the bus, or carried by an outbox row an alert names.
+std::set<Move> AnnouncedMoves(const Truth& world) {
+  std::set<Move> announced;
+  for (const Event& event : world.bus().Published()) {
+    if (event.topic == topics::kOrderStatusChanged) announced.insert(MoveOf(event));
+  }
+  std::set<std::string> alerted;
+  for (const Alert& alert : world.alerts().Raised()) alerted.insert(alert.subject);
+  for (const auto& [id, row] : world.order_db().Outbox()) {
+    if (row.event.topic == topics::kOrderStatusChanged && alerted.contains(row.event.id)) {
+      announced.insert(MoveOf(row.event));
+    }
+  }
+  return announced;
+}
+
+void ExpectAnnounced(const std::set<Move>& announced, const Move& move, TimeUs at,
+                     std::vector<Violation>& out) {
+  if (announced.contains(move)) return;
+  const auto& [order_id, from, to] = move;
+  out.push_back({"STATUS-CHANGES-PUBLISHED", "order=" + order_id,
+                 fmt::format("{} {} -> {} published, or an alert naming it",
+                             topics::kOrderStatusChanged, from, to),
+                 "no such event accepted by the bus, no alert", at});
+}
+
+}  // namespace
+
+void CheckStatusChangesPublished(const Truth& world, bool, std::vector<Violation>& out) {
+  const std::set<Move> announced = AnnouncedMoves(world);
+  const std::string pending{Name(OrderStatus::kPending)};
+  for (const auto& [id, order] : world.order_db().Orders()) {
+    ExpectAnnounced(announced, {id, pending, pending}, order.created_at, out);
+  }
+  for (const fakes::FakeOrderStore::StatusChange& change : world.order_db().StatusChanges()) {
+    CSIM_CHECK(world.order_db().Orders().contains(change.order_id),
+               "a logged status change belongs to a stored order");
+    ExpectAnnounced(announced,
+                    {change.order_id, std::string{Name(change.from)}, std::string{Name(change.to)}},
+                    change.at_us, out);
+  }
+}
+
+}  // namespace csim::properties
