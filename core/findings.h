@@ -33,7 +33,7 @@ inline constexpr std::array<FindingInfo, 33> kFindings{{
      "nothing",
      "config lint, TTL scenario"},
     {"P1-CC-03", "", "outbox event marked failed after 10 retries with no alert and no drain",
-     "NO-SILENT-EVENT-LOSS"},
+     "NO-SILENT-EVENT-LOSS STATUS-CHANGES-PUBLISHED"},
     {"P1-CC-04", "EC-05",
      "cart cleanup releases reservations of checkout carts whose order is live",
      "NO-OVERSELL STOCK-NO-LEAK CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
