@@ -114,6 +114,7 @@ constexpr std::array kOrderFields = std::to_array<Field<OrderConfig>>({
      Spans(kMinuteUs)},
     {CSIM_CONFIG_FIELD(OrderConfig, payment_compensation_interval_minutes), Kind::kInteger, 1,
      Spans(kMinuteUs)},
+    {CSIM_CONFIG_FIELD(OrderConfig, cron_batch_size), Kind::kInteger, 1, kCronBatchMax},
     {CSIM_CONFIG_FIELD(OrderConfig, failed_compensation_retention_days), Kind::kInteger, 1,
      Spans(kDayUs)},
     {CSIM_CONFIG_FIELD(OrderConfig, loyalty_points_per_order), Kind::kInteger, 1, kInt32Max},

@@ -55,9 +55,15 @@ struct OrderConfig {
   std::int32_t capture_max_retries = 5;
   std::int64_t cod_auto_confirm_interval_minutes = 5;
   std::int64_t payment_compensation_interval_minutes = 5;
+  // Rows one pass of an order cron acts on at most (order cleanup, reservation cleanup, COD
+  // auto-confirm, capture retry, payment compensation); the next pass takes the rest.
+  std::int32_t cron_batch_size = 100;
   std::int64_t failed_compensation_retention_days = 30;
   std::int32_t loyalty_points_per_order = 10;
 };
+
+// The largest cron batch an operator may set: no more than the scans behind it read.
+inline constexpr std::int32_t kCronBatchMax = 1'000;
 
 struct Config {
   CheckoutConfig checkout;

@@ -59,6 +59,7 @@ Config NonDefaultConfig() {
   o.capture_max_retries = 1;
   o.cod_auto_confirm_interval_minutes = 3;
   o.payment_compensation_interval_minutes = 4;
+  o.cron_batch_size = 7;
   o.failed_compensation_retention_days = 90;
   o.loyalty_points_per_order = 25;
   return config;
@@ -109,6 +110,7 @@ TEST(Config, RoundTripOfNonDefaultConfigKeepsEveryField) {
   EXPECT_EQ(o.capture_max_retries, 1);
   EXPECT_EQ(o.cod_auto_confirm_interval_minutes, 3);
   EXPECT_EQ(o.payment_compensation_interval_minutes, 4);
+  EXPECT_EQ(o.cron_batch_size, 7);
   EXPECT_EQ(o.failed_compensation_retention_days, 90);
   EXPECT_EQ(o.loyalty_points_per_order, 25);
 
@@ -170,7 +172,7 @@ TEST(Config, UnknownKeyNamesTheFullPathAndTheValidKeys) {
             "order_cleanup_interval_minutes, confirm_retries, confirm_backoff_ms, release_retries, "
             "dlq_retry_interval_seconds, capture_retry_interval_seconds, capture_max_retries, "
             "cod_auto_confirm_interval_minutes, payment_compensation_interval_minutes, "
-            "failed_compensation_retention_days, loyalty_points_per_order)");
+            "cron_batch_size, failed_compensation_retention_days, loyalty_points_per_order)");
 }
 
 TEST(Config, UnknownSectionIsNamed) {

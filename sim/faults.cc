@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/config.h"
+
 namespace csim::sim {
 namespace {
 
@@ -129,6 +131,11 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   // Late by seconds to two minutes (a busy node, a scheduler catching up), never by so much that a
   // 30-second retry job misses the 5-minute bounds the invariants give a release.
   d.late_pass_max_us = deploy_rng.Between(10, 120) * kSecondUs;
+  // Drawn last, so the draws above stay as they were: on 30 % of seeds an operator's small batch
+  // of 2 to 20 (the services run 100).
+  d.cron_batch_size =
+      deploy_rng.ChancePpm(300'000) ? static_cast<std::int32_t>(deploy_rng.Between(2, 20)) : 0;
+  CSIM_CHECK(d.cron_batch_size >= 0 && d.cron_batch_size <= kCronBatchMax);
   CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;

@@ -106,6 +106,10 @@ struct Deployment {
   // Passes that start late (the scheduler or the node under load), and by how much at most.
   std::uint32_t late_pass_ppm = 0;
   DurationUs late_pass_max_us = 0;
+  // The operator's batch per order cron pass (config.order.cron_batch_size); 0 keeps the config's.
+  // Varied the way FoundationDB's simulator varies its knobs: a small batch makes a backlog that
+  // the services' 100 needs a shop many times bigger to build.
+  std::int32_t cron_batch_size = 0;
   bool operator==(const Deployment&) const = default;
 };
 inline constexpr std::int32_t kReplicasMax = 2;

@@ -31,6 +31,9 @@ World::World(WorldOptions options, Workload workload)
   const std::string problem = ValidateWorkload(workload_);
   CSIM_CHECK(problem.empty(), "invalid workload: " + problem);
   options_.faults = options_.faults.ForSeed(options_.seed);
+  if (options_.faults.deployment.cron_batch_size > 0) {
+    options_.config.order.cron_batch_size = options_.faults.deployment.cron_batch_size;
+  }
   faults_ = std::make_unique<FaultLayer>(kernel_, rng_.Fork(0x4641554C), options_.faults);
   // The fakes read the kernel's time through a clock of their own, built before them.
   fake_clock_ = std::make_unique<SimClock>(kernel_);

@@ -3,6 +3,8 @@
 // drawn at business calls. Figures come from the world's cron counters and the kernel.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "sim/world.h"
 
 namespace csim::sim {
@@ -36,6 +38,36 @@ WorldOptions SlowCheckoutDb(Deployment deployment) {
   slow.extra_latency_us = 30 * kSecondUs;
   options.faults.windows.push_back(slow);
   return options;
+}
+
+// Swarm varies the operator's cron batch on about 30 % of seeds, between 2 and 20, and the world
+// runs its order crons with the drawn batch; other seeds, and every named plan, keep the config's.
+TEST(WorldDeployment, SwarmDrawsTheCronBatchAndTheWorldRunsWithIt) {
+  int drawn = 0;
+  std::set<std::int32_t> sizes;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    const std::int32_t batch = FaultPlan::Swarm().ForSeed(seed).deployment.cron_batch_size;
+    if (batch == 0) continue;
+    ++drawn;
+    sizes.insert(batch);
+    EXPECT_GE(batch, 2);
+    EXPECT_LE(batch, 20);
+  }
+  EXPECT_GT(drawn, 35);
+  EXPECT_LT(drawn, 85);
+  EXPECT_GE(sizes.size(), 10u);
+
+  std::uint64_t small = 1;
+  while (FaultPlan::Swarm().ForSeed(small).deployment.cron_batch_size == 0) ++small;
+  WorldOptions options;
+  options.seed = small;
+  options.faults = FaultPlan::Swarm();
+  World swarm(options, OneCustomer());
+  EXPECT_EQ(swarm.options().config.order.cron_batch_size,
+            FaultPlan::Swarm().ForSeed(small).deployment.cron_batch_size);
+  options.faults = *FaultPlan::Named("chaos");
+  World chaos(options, OneCustomer());
+  EXPECT_EQ(chaos.options().config.order.cron_batch_size, 100);
 }
 
 TEST(WorldDeployment, OnTimeSingleReplicaPassesNeverOverlap) {

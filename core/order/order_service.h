@@ -57,14 +57,14 @@ inline constexpr std::string_view kOrderHttpSubscriber = "order-http";
 // RunDlqRetryOnce).
 inline constexpr std::string_view kOrderDlqSubscriber = "order-dlq";
 
-// Bounds of one pass of each cron worker: a pass handles at most this many rows, the next pass
-// the rest, so a backlog never makes one pass unbounded.
-inline constexpr std::int32_t kCleanupBatchMax = 100;
+// One pass of each cron worker handles at most config.order.cron_batch_size rows (at most
+// kCronBatchMax), the next pass the rest, so a backlog never makes one pass unbounded.
 // Cancelled orders the reservation cleanup scans per pass: FindOrders cannot filter on
 // stock_released, so it scans more rows than it acts on.
 inline constexpr std::int32_t kReservationScanMax = 10'000;
 // Pending orders the COD auto-confirm scans per pass (card orders are skipped).
 inline constexpr std::int32_t kCodScanMax = 1'000;
+static_assert(kCodScanMax >= kCronBatchMax, "a COD pass can fill its batch");
 // Due outbox rows the DLQ retry scans per pass (rows of other topics are left to the publisher).
 inline constexpr std::int32_t kDlqScanMax = 1'000;
 // Redrives of one compensation row before it is marked failed for an operator.
@@ -144,6 +144,7 @@ class OrderService final : public OrderClient {
   // ==== Payment workers (CaptureRetryWorker, PaymentCompensationWorker); order_workers.cc ====
   // Pending orders the capture retry scans per pass (cash-on-delivery orders are skipped).
   static constexpr std::int32_t kCaptureScanMax = 1'000;
+  static_assert(kCaptureScanMax >= kCronBatchMax, "a capture pass can fill its batch");
   // A pending card order younger than this is left to the payments.capture_requested consumer.
   static constexpr DurationUs kCaptureRetryGraceUs = kMinuteUs;
   // Cancelled orders the payment compensation scans per pass.
@@ -155,7 +156,7 @@ class OrderService final : public OrderClient {
 
   // CaptureRetryWorker: captures again (payment.Capture(authorization, order id, total)) every
   // pending, not yet expired card order with an authorization, no capture recorded and created at
-  // least kCaptureRetryGraceUs ago, at most kCleanupBatchMax per pass. Stateless: no attempt
+  // least kCaptureRetryGraceUs ago, at most cron_batch_size per pass. Stateless: no attempt
   // counter is stored; the gateway's capture is idempotent per order, and the retry budget is the
   // order's age: attempt n = age / capture_retry_interval_seconds, retried while
   // 1 <= n <= capture_max_retries, after which the order is left to expiry (RunOrderCleanupOnce).
@@ -169,7 +170,7 @@ class OrderService final : public OrderClient {
   // gateway, so a repeat refunds nothing); an authorization never captured (captured == 0) is
   // voided (idempotent; kFailedPrecondition if the gateway captured meanwhile, whose confirmed
   // webhook then records `captured` and a later pass refunds). Refunds go first; at most
-  // kCleanupBatchMax calls per pass. Stateless, so a settled order is called again (idempotently)
+  // cron_batch_size calls per pass. Stateless, so a settled order is called again (idempotently)
   // until it leaves the cancelled status or the horizon. Returns the calls that returned Ok.
   Task<std::int32_t> RunPaymentCompensationOnce();
   // ==== end of payment workers ====

@@ -51,6 +51,8 @@ Schedule OrderService::Jobs(EventBus& bus, Alerts& alerts) {
 }
 
 Task<std::int32_t> OrderService::RunOrderCleanupOnce() {
+  const std::int32_t batch = config_.order.cron_batch_size;
+  CSIM_CHECK(batch > 0 && batch <= kCronBatchMax, "a cron pass has a bounded batch");
   const TimeUs now = ports_.clock.Now();
   OrderQuery query;
   // As the review describes the job (section 8.2, EC-10), under both profiles: expired pending
@@ -59,10 +61,10 @@ Task<std::int32_t> OrderService::RunOrderCleanupOnce() {
   // on yet; cancelling it restocks its committed units and PaymentCompensationWorker refunds it.
   query.statuses = {OrderStatus::kPending, OrderStatus::kConfirmed};
   query.expiry_before = now;
-  query.limit = kCleanupBatchMax;
+  query.limit = batch;
   auto found = co_await ports_.store.FindOrders(query);
   if (!found.ok()) co_return 0;  // the next pass retries
-  CSIM_CHECK(found->size() <= static_cast<std::size_t>(kCleanupBatchMax));
+  CSIM_CHECK(found->size() <= static_cast<std::size_t>(batch));
   std::int32_t cancelled = 0;
   for (const Order& order : found.value()) {
     CSIM_CHECK(order.status == OrderStatus::kPending || order.status == OrderStatus::kConfirmed);
@@ -72,11 +74,13 @@ Task<std::int32_t> OrderService::RunOrderCleanupOnce() {
     Status status = co_await Cancel(order.id, "expired", "", CancelFrom::kPendingOrConfirmed);
     if (status.ok()) ++cancelled;
   }
-  CSIM_CHECK(cancelled <= kCleanupBatchMax);
+  CSIM_CHECK(cancelled <= batch);
   co_return cancelled;
 }
 
 Task<std::int32_t> OrderService::RunReservationCleanupOnce() {
+  const std::int32_t batch = config_.order.cron_batch_size;
+  CSIM_CHECK(batch > 0 && batch <= kCronBatchMax, "a cron pass has a bounded batch");
   OrderQuery query;
   query.statuses = {OrderStatus::kCancelled};
   // SIM-04: a cancellation whose stock release was left to this job (its commit timed out after
@@ -96,7 +100,7 @@ Task<std::int32_t> OrderService::RunReservationCleanupOnce() {
     CSIM_CHECK(order.status == OrderStatus::kCancelled ||
                (refunded_too && order.status == OrderStatus::kRefunded));
     if (order.stock_released || !order.cancelled_at.has_value()) continue;
-    if (released >= kCleanupBatchMax) break;
+    if (released >= batch) break;
     OrderWrite write;
     // Only a complete release sets the flag; a partial one is retried whole by the next pass
     // (release and restock are idempotent), so its DLQ rows are not written.
@@ -108,7 +112,7 @@ Task<std::int32_t> OrderService::RunReservationCleanupOnce() {
     write.update = updated;
     if ((co_await ports_.store.Commit(write)).ok()) ++released;
   }
-  CSIM_CHECK(released <= kCleanupBatchMax);
+  CSIM_CHECK(released <= batch);
   co_return released;
 }
 
@@ -180,6 +184,8 @@ Task<std::int32_t> OrderService::RunDlqRetryOnce() {
 }
 
 Task<std::int32_t> OrderService::RunCodAutoConfirmOnce() {
+  const std::int32_t batch = config_.order.cron_batch_size;
+  CSIM_CHECK(batch > 0 && batch <= kCronBatchMax, "a cron pass has a bounded batch");
   OrderQuery query;
   query.statuses = {OrderStatus::kPending};
   query.limit = kCodScanMax;
@@ -188,7 +194,7 @@ Task<std::int32_t> OrderService::RunCodAutoConfirmOnce() {
   std::int32_t confirmed = 0;
   for (const Order& order : found.value()) {
     if (order.payment_method != PaymentMethod::kCashOnDelivery) continue;
-    if (confirmed >= kCleanupBatchMax) break;
+    if (confirmed >= batch) break;
     CSIM_CHECK(order.authorization_id.empty(), "cash on delivery has no authorization");
     OrderWrite write;
     Order updated = order;
@@ -205,6 +211,8 @@ Task<std::int32_t> OrderService::RunCodAutoConfirmOnce() {
 // ---- Payment workers ----
 
 Task<std::int32_t> OrderService::RunCaptureRetryOnce() {
+  const std::int32_t batch = config_.order.cron_batch_size;
+  CSIM_CHECK(batch > 0 && batch <= kCronBatchMax, "a cron pass has a bounded batch");
   const TimeUs now = ports_.clock.Now();
   const DurationUs interval_us = config_.order.capture_retry_interval_seconds * kSecondUs;
   const std::int32_t max_retries = config_.order.capture_max_retries;
@@ -220,7 +228,7 @@ Task<std::int32_t> OrderService::RunCaptureRetryOnce() {
   std::int32_t calls = 0;
   std::int32_t captured = 0;
   for (const Order& order : found.value()) {
-    if (calls >= kCleanupBatchMax) break;
+    if (calls >= batch) break;
     CSIM_CHECK(order.status == OrderStatus::kPending);
     CSIM_CHECK(now - order.created_at >= kCaptureRetryGraceUs, "FindOrders ignored created_before");
     if (order.payment_method != PaymentMethod::kCard || order.authorization_id.empty()) continue;
@@ -234,11 +242,13 @@ Task<std::int32_t> OrderService::RunCaptureRetryOnce() {
     Status status = co_await ports_.payment.Capture(order.authorization_id, order.id, order.total);
     if (status.ok()) ++captured;
   }
-  CSIM_CHECK(captured <= calls && calls <= kCleanupBatchMax);
+  CSIM_CHECK(captured <= calls && calls <= batch);
   co_return captured;
 }
 
 Task<std::int32_t> OrderService::RunPaymentCompensationOnce() {
+  const std::int32_t batch = config_.order.cron_batch_size;
+  CSIM_CHECK(batch > 0 && batch <= kCronBatchMax, "a cron pass has a bounded batch");
   const TimeUs now = ports_.clock.Now();
   OrderQuery query;
   query.statuses = {OrderStatus::kCancelled};
@@ -262,7 +272,7 @@ Task<std::int32_t> OrderService::RunPaymentCompensationOnce() {
   std::int32_t calls = 0;
   std::int32_t done = 0;
   for (const Order* order : refunds) {
-    if (calls >= kCleanupBatchMax) break;
+    if (calls >= batch) break;
     ++calls;
     Status status = co_await ports_.payment.Refund(order->authorization_id, order->id,
                                                    order->captured - order->refunded);
@@ -273,7 +283,7 @@ Task<std::int32_t> OrderService::RunPaymentCompensationOnce() {
   // voided. Fixed: the order records the void, and the next passes skip it.
   const bool record_voids = profile_.Fixed(FindingId("SIM-16"));
   for (const Order* order : voids) {
-    if (calls >= kCleanupBatchMax) break;
+    if (calls >= batch) break;
     ++calls;
     Status status = co_await ports_.payment.Void(order->authorization_id);
     if (!status.ok()) continue;
@@ -286,7 +296,7 @@ Task<std::int32_t> OrderService::RunPaymentCompensationOnce() {
     write.update = voided;
     (void)co_await ports_.store.Commit(write);  // lost: voided again next pass, idempotently
   }
-  CSIM_CHECK(done <= calls && calls <= kCleanupBatchMax);
+  CSIM_CHECK(done <= calls && calls <= batch);
   co_return done;
 }
 

@@ -314,7 +314,7 @@ TEST_F(OrderWorkersTest, PaymentCompensationReachesHoldsPastOneBatch) {
     service.reset();
     std::vector<Order> orders;
     const std::string prefix = fixed ? "fixed-" : "reviewed-";
-    for (std::int32_t i = 0; i <= kCleanupBatchMax; ++i) {
+    for (std::int32_t i = 0; i <= config.order.cron_batch_size; ++i) {
       // Zero-padded, so the store's id order is the creation order.
       orders.push_back(Create(prefix + std::to_string(1000 + i), 1));
       gateway.FailVoids(1);
@@ -348,16 +348,19 @@ TEST_F(OrderWorkersTest, PaymentCompensationIgnoresLiveCodAndOldOrders) {
 }
 
 TEST_F(OrderWorkersTest, PaymentCompensationRefundsBeforeVoidsWithinOnePassBudget) {
-  // More void candidates than one pass may call, and one refund after them by id.
-  for (int i = 0; i < kCleanupBatchMax + 5; ++i) {
+  // An operator's batch of 5 (the default is 100): more void candidates than one pass may call,
+  // and one refund after them by id.
+  config.order.cron_batch_size = 5;
+  const std::int32_t batch = 5;
+  for (int i = 0; i < batch + 5; ++i) {
     Order order = Create("s-v" + std::to_string(1000 + i), 1);
     ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
   }
   Order owed = CancelledButCaptured("s-z");
   const std::int32_t voids = gateway.voids();
-  EXPECT_EQ(CompensationPass(), kCleanupBatchMax);
+  EXPECT_EQ(CompensationPass(), batch);
   EXPECT_EQ(gateway.refunds(), 1);
-  EXPECT_EQ(gateway.voids(), voids + kCleanupBatchMax - 1);
+  EXPECT_EQ(gateway.voids(), voids + batch - 1);
   EXPECT_EQ(GatewayMoney(owed).refunded, owed.total);
 }
 
