@@ -41,12 +41,16 @@ Result<bool> FakeLockStore::TryAcquireNow(const std::string& key, const std::str
   if (entries_.contains(key)) retaken_after_lapse_.push_back(key);
   Store(key, value, ttl_us);
   acquired_count_++;
+  CSIM_CHECK(holds_.size() < kHoldsMax, "kHoldsMax holdings");
+  current_hold_[key] = holds_.size();
+  holds_.push_back(LockHold{key, value, clock_.Now(), entries_.at(key).expires_at, std::nullopt});
   return true;
 }
 
 Status FakeLockStore::PutNow(const std::string& key, const std::string& value, DurationUs ttl_us) {
   if (Status status = CheckArguments(key, ttl_us); !status.ok()) return status;
   Store(key, value, ttl_us);
+  current_hold_.erase(key);  // overwritten: a value stored, not a lock granted
   return Status::Ok();
 }
 
@@ -58,6 +62,12 @@ Status FakeLockStore::ReleaseNow(const std::string& key, const std::string& valu
   if (clock_.Now() >= it->second.expires_at) {
     // Its holder comes back after the TTL ran out; the key was absent meanwhile either way.
     released_after_lapse_.push_back(key);
+  }
+  if (auto hold = current_hold_.find(key); hold != current_hold_.end()) {
+    LockHold& held = holds_.at(hold->second);
+    CSIM_CHECK(held.value == value && !held.released_at, "the latest holding is the stored one");
+    held.released_at = clock_.Now();
+    current_hold_.erase(hold);
   }
   entries_.erase(it);
   return Status::Ok();

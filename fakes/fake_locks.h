@@ -18,10 +18,24 @@ struct LockEntry {
   bool operator==(const LockEntry&) const = default;
 };
 
+// One holding of a key that TryAcquire granted, from its acquisition until its holder released it
+// or its TTL lapsed: what a compensation left to the TTL shows here (SAGA-SETTLES reads it).
+struct LockHold {
+  std::string key;
+  std::string value;
+  TimeUs acquired_at = 0;
+  TimeUs expires_at = 0;
+  // When its holder's Release reached the store, even after the TTL (a late holder still let go);
+  // nullopt if it never did, or if someone else had retaken the key by then.
+  std::optional<TimeUs> released_at;
+  bool operator==(const LockHold&) const = default;
+};
+
 class FakeLockStore final : public LockStore {
  public:
   static constexpr std::size_t kKeysMax = 1'000'000;
   static constexpr DurationUs kTtlMaxUs = 365 * kDayUs;
+  static constexpr std::size_t kHoldsMax = 10'000'000;
 
   explicit FakeLockStore(const Clock& clock) : clock_(clock) {}
 
@@ -53,6 +67,8 @@ class FakeLockStore final : public LockStore {
   // The keys of those acquisitions, in the order they came (a lock some code leaves to its TTL on
   // purpose shows here too: which keys matter is the reader's call).
   const std::vector<std::string>& RetakenAfterLapse() const { return retaken_after_lapse_; }
+  // Truth: every holding TryAcquire granted, in the order granted.
+  const std::vector<LockHold>& Holds() const { return holds_; }
 
  private:
   Result<bool> TryAcquireNow(const std::string& key, const std::string& value, DurationUs ttl_us);
@@ -68,6 +84,8 @@ class FakeLockStore final : public LockStore {
   std::int64_t contended_count_ = 0;
   std::vector<std::string> released_after_lapse_;
   std::vector<std::string> retaken_after_lapse_;
+  std::vector<LockHold> holds_;
+  std::map<std::string, std::size_t> current_hold_;  // key -> its latest holding in holds_
 };
 
 }  // namespace csim::fakes

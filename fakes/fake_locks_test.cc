@@ -57,6 +57,32 @@ TEST(FakeLockStore, CountsLocksThatLapsedWhileTheirHolderStillHeldThem) {
   EXPECT_EQ(locks.AcquiredCount(), 6);
 }
 
+// The history of holdings: a release (even a late one) ends the holding that granted the key; a
+// key that lapsed and was retaken leaves the first holding unreleased, and the old holder's late
+// release cannot end the new one.
+TEST(FakeLockStore, HoldsRecordEachGrantAndWhetherItsHolderReleasedIt) {
+  ManualClock clock{0};
+  FakeLockStore locks{clock};
+  ASSERT_TRUE(RunSync(locks.TryAcquire("coupon:A", "sess-1", kLockTtlUs)).value());
+  ASSERT_TRUE(RunSync(locks.TryAcquire("coupon:B", "sess-2", kLockTtlUs)).value());
+  ASSERT_FALSE(RunSync(locks.TryAcquire("coupon:A", "sess-3", kLockTtlUs)).value());
+  clock.Set(kMinuteUs);
+  ASSERT_TRUE(RunSync(locks.Release("coupon:A", "sess-1")).ok());
+  clock.Set(kLockTtlUs + kMinuteUs);  // coupon:B lapsed unreleased
+  ASSERT_TRUE(RunSync(locks.TryAcquire("coupon:B", "sess-4", kLockTtlUs)).value());
+  ASSERT_TRUE(RunSync(locks.Release("coupon:B", "sess-2")).ok());  // too late: sess-4's now
+
+  const std::vector<LockHold>& holds = locks.Holds();
+  ASSERT_EQ(holds.size(), 3u);  // the refused acquisition is no holding
+  EXPECT_EQ(holds[0], (LockHold{"coupon:A", "sess-1", 0, kLockTtlUs, kMinuteUs}));
+  EXPECT_EQ(holds[1], (LockHold{"coupon:B", "sess-2", 0, kLockTtlUs, std::nullopt}));
+  EXPECT_EQ(holds[2].value, "sess-4");
+  EXPECT_EQ(holds[2].acquired_at, kLockTtlUs + kMinuteUs);
+  EXPECT_FALSE(holds[2].released_at.has_value());
+  ASSERT_TRUE(RunSync(locks.Release("coupon:B", "sess-4")).ok());
+  EXPECT_EQ(locks.Holds()[2].released_at, kLockTtlUs + kMinuteUs);
+}
+
 TEST(FakeLockStore, PutOverwritesWhoeverHeldIt) {
   ManualClock clock{0};
   FakeLockStore locks{clock};

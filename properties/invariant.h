@@ -66,6 +66,8 @@ void CheckStatusChangesPublished(const Truth& world, bool settled, std::vector<V
 void CheckEffectOnce(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckPriceAsConfirmed(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckSagaSettles(const Truth& world, bool settled, std::vector<Violation>& out);
+// SAGA-SETTLES's lock half (saga_locks.cc), run by CheckSagaSettles once settled.
+void CheckCouponLocksReleased(const Truth& world, std::vector<Violation>& out);
 
 // Incremental forms of the "always" checkers, in the same files.
 using ChangedChecker = void(const sim::World& world, const ChangeTracker& tracker,

@@ -8,6 +8,7 @@
 #include "core/topics.h"
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_event_bus.h"
+#include "fakes/fake_locks.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
 #include "fakes/run_sync.h"
@@ -183,6 +184,45 @@ TEST(StatusChangesPublished, HoldsOnTheWorldAndFailsOnMovesNobodyAnnounced) {
   EXPECT_EQ(found[1].expected,
             "orders.order.status_changed pending -> confirmed published, or an alert naming it");
   EXPECT_EQ(found[1].time_us, world->kernel().now());
+}
+
+// SAGA-SETTLES's lock half. Two coupon locks are granted at the start of a fault-free run and
+// nobody releases them: one to a session that never orders (a compensation that forgot its coupon
+// lock), one to a session whose order the run creates within the lock's 15 minutes (kept on
+// purpose). Only the first is reported, with the times it was held; the run's own coupon locks
+// were all released or kept for an order.
+TEST(SagaSettles, ACouponLockLeftToItsTtlWithoutAnOrderBreaksIt) {
+  constexpr DurationUs kTtl = 15 * kMinuteUs;
+  constexpr std::uint64_t kSeed = 9;  // its customers take 9 coupon locks of their own
+  // A session the run gives an order within the first 15 minutes (the planted locks change
+  // nothing else: other keys, no random draw).
+  std::string ordering;
+  const auto first_run = RunWorld(Profile::AllFixed(), kSeed);
+  for (const auto& [id, order] : first_run->order_db().Orders()) {
+    if (order.created_at <= kTtl) ordering = order.cart_session_id;
+  }
+  ASSERT_FALSE(ordering.empty()) << "no order in the first 15 minutes";
+
+  sim::WorldOptions options;
+  options.seed = kSeed;
+  sim::World world(options, sim::GenerateWorkload(kSeed, Orders(20)));
+  fakes::FakeLockStore& locks = world.locks_for_tests();
+  ASSERT_TRUE(fakes::RunSync(locks.TryAcquire("coupon:PLANTED", "sess-nobody", kTtl)).value());
+  ASSERT_TRUE(fakes::RunSync(locks.TryAcquire("coupon:KEPT", ordering, kTtl)).value());
+  world.Run();
+  ASSERT_TRUE(world.order_db().OrderIdBySession().contains(ordering));
+  std::int64_t coupon_holds = 0;
+  for (const fakes::LockHold& hold : world.locks().Holds()) {
+    coupon_holds += hold.key.starts_with("coupon:");
+  }
+  ASSERT_GT(coupon_holds, 2) << "the run took no coupon lock of its own";
+
+  const auto found = Only(CheckInvariants(world, true), "SAGA-SETTLES");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].entity, "lock=coupon:PLANTED");
+  EXPECT_EQ(found[0].expected,
+            "released by the compensation of session sess-nobody (no order of it)");
+  EXPECT_EQ(found[0].time_us, kTtl);
 }
 
 }  // namespace

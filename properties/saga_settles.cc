@@ -1,5 +1,6 @@
 // SAGA-SETTLES (settled): every checkout ended completed or fully compensated: a session without a
-// live order holds no authorization, promotion usage or redeemed points. (NO-LEAKED-AUTH's
+// live order holds no authorization, promotion usage or redeemed points, and its compensation left
+// no coupon lock to its TTL (saga_locks.cc). (NO-LEAKED-AUTH's
 // authorization half is checked here too: an authorization of a live order is captured or, for an
 // order not yet paid, still authorized.)
 #include <fmt/format.h>
@@ -43,6 +44,7 @@ void CheckSagaSettles(const Truth& world, bool settled, std::vector<Violation>& 
     out.push_back({"SAGA-SETTLES", "redemption=" + reference, "points given back: no live order",
                    fmt::format("{} points kept", redemption.points), now});
   }
+  CheckCouponLocksReleased(world, out);
 }
 
 }  // namespace csim::properties

@@ -128,6 +128,7 @@ class World {
   // never write. The explorer never calls it.
   fakes::FakeOrderStore& order_db_for_tests() { return *order_db_; }
   fakes::FakeAlerts& alerts_for_tests() { return *alerts_; }
+  fakes::FakeLockStore& locks_for_tests() { return *locks_; }
 
  private:
   struct Impl;
