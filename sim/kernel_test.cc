@@ -119,6 +119,35 @@ TEST(Kernel, TimersFireInOrderAndTraceRecordsTimeAndProcess) {
   EXPECT_EQ(kernel.trace().at(1).time_us, 30);
 }
 
+// A timer runs in two steps, as the coroutine it replaced did: a timer set at the same time as a
+// task's wake-up, for that time, runs after the wake-ups queued before its second step.
+Task<void> Waker(Kernel& kernel, std::vector<std::string>& log, TimeUs at) {
+  co_await kernel.SleepUntil(at);
+  log.push_back(fmt::format("task@{}", kernel.now()));
+}
+
+TEST(Kernel, TimersOfACrashedProcessNeverRunAndTheirSlotsAreReused) {
+  Kernel kernel;
+  std::vector<std::string> log;
+  ProcessId p = kernel.AddProcess("p");
+  ProcessId q = kernel.AddProcess("q");
+  kernel.At(p, 20, [&] { log.push_back(fmt::format("p@{}", kernel.now())); });
+  kernel.At(q, 20, [&] {
+    log.push_back(fmt::format("q@{}", kernel.now()));
+    // Set from inside a timer: runs at 25, after the task queued for 25 earlier.
+    kernel.At(q, 25, [&] { log.push_back(fmt::format("q-again@{}", kernel.now())); });
+  });
+  kernel.Spawn(q, Waker(kernel, log, 25));
+  kernel.RunUntil(10);
+  kernel.Crash(p);  // its pending timer is dropped, as its frame used to be destroyed
+  kernel.RunUntil(30);
+  kernel.Restart(p);
+  kernel.At(p, 40, [&] { log.push_back(fmt::format("p-restarted@{}", kernel.now())); });
+  kernel.RunUntil(50);
+  EXPECT_EQ(log, (std::vector<std::string>{"q@20", "task@25", "q-again@25", "p-restarted@40"}));
+  EXPECT_TRUE(kernel.idle());
+}
+
 // Runs a small random world and returns its trace hash.
 std::uint64_t RandomWorldHash(std::uint64_t seed) {
   Kernel kernel;
