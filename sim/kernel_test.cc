@@ -271,5 +271,26 @@ TEST(KernelPause, PauseRecordsItsEndInTheTrace) {
   EXPECT_EQ(kernel.trace().DetailOf(record), fmt::format("until_us={}", 25 * kMinuteUs));
 }
 
+TEST(Trace, DetailsAcrossChunkBoundariesReadBackWhole) {
+  // Details are packed in 1 MiB chunks and never straddle two: 3 MiB of details of varied sizes,
+  // and empty ones between, all read back as recorded.
+  Trace trace;
+  const NameId action = trace.Intern("a");
+  const NameId outcome = trace.Intern("ok");
+  std::vector<std::string> details;
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; bytes < 3 * (std::size_t{1} << 20); ++i) {
+    std::string detail =
+        i % 7 == 0 ? "" : std::string(1 + (i * 7919) % 5000, static_cast<char>('a' + i % 26));
+    bytes += detail.size();
+    trace.Record(static_cast<TimeUs>(i), 0, action, outcome, detail);
+    details.push_back(std::move(detail));
+  }
+  ASSERT_EQ(trace.size(), details.size());
+  for (std::size_t i = 0; i < details.size(); ++i) {
+    ASSERT_EQ(trace.DetailOf(trace.at(i)), details[i]) << "record " << i;
+  }
+}
+
 }  // namespace
 }  // namespace csim::sim
