@@ -272,7 +272,7 @@ TEST(KernelPause, PauseRecordsItsEndInTheTrace) {
 }
 
 TEST(Trace, DetailsAcrossChunkBoundariesReadBackWhole) {
-  // Details are packed in 1 MiB chunks and never straddle two: 3 MiB of details of varied sizes,
+  // Details are packed in 64 KiB chunks and never straddle two: 3 MiB of details of varied sizes,
   // and empty ones between, all read back as recorded.
   Trace trace;
   const NameId action = trace.Intern("a");

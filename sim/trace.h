@@ -75,10 +75,10 @@ class Trace {
   std::size_t events_max_;
   std::size_t size_ = 0;
   std::vector<std::unique_ptr<TraceRecord[]>> chunks_;
-  // Detail texts, packed in fixed chunks that never move, for the same reason (a growing string
-  // was copied, and its pages faulted in again, at every doubling). A detail never straddles two
-  // chunks; detail_offset counts from the first chunk's start.
-  static constexpr std::size_t kDetailChunkBits = 20;
+  // Detail texts, packed in fixed 64 KiB chunks that never move, for the same reason (a growing
+  // string was copied, and its pages faulted in again, at every doubling). A detail never straddles
+  // two chunks; detail_offset counts from the first chunk's start.
+  static constexpr std::size_t kDetailChunkBits = 16;
   static constexpr std::size_t kDetailChunkBytes = std::size_t{1} << kDetailChunkBits;
   std::vector<std::unique_ptr<char[]>> detail_chunks_;
   std::size_t detail_end_ = 0;  // the offset of the next detail byte

@@ -248,7 +248,9 @@ void World::PumpBus() {
                  kernel_.now() + impl_->crash_rng.Between(kBusRedeliveryUs, kBusDelayMaxUs));
       continue;
     }
-    kernel_.Spawn(target, Deliver(delivery->id, bus_->Handler(*delivery), delivery->event));
+    // The event moves out of this local copy (Handler reads only the topic and the subscriber).
+    kernel_.Spawn(target,
+                  Deliver(delivery->id, bus_->Handler(*delivery), std::move(delivery->event)));
   }
   if (auto next = bus_->NextDueTime()) PumpBusAt(std::max(*next, kernel_.now()));
 }
