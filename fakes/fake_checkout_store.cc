@@ -59,9 +59,9 @@ Result<std::vector<Cart>> FakeCheckoutStore::FindCartsNow(const CartQuery& query
   std::vector<Cart> found;
   auto in_status = carts_by_status_.find(query.status);
   if (in_status == carts_by_status_.end()) return found;
-  for (std::string_view id : in_status->second) {  // by id, as a scan of carts_ would be
+  for (const auto& entry : in_status->second) {  // by id, as a scan of carts_ would be
     if (found.size() >= static_cast<std::size_t>(query.limit)) break;
-    const Cart& cart = carts_.at(std::string{id});
+    const Cart& cart = *entry.second;
     CSIM_CHECK(cart.status == query.status, "the status index is current");
     if (cart.updated_at < query.updated_before) found.push_back(cart);
   }
@@ -193,7 +193,7 @@ void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
       carts_by_status_[old->second.status].erase(old->first);
     }
     auto [written, inserted] = carts_.insert_or_assign(cart_write.cart.id, cart_write.cart);
-    carts_by_status_[written->second.status].insert(written->first);
+    carts_by_status_[written->second.status].emplace(written->first, &written->second);
     cart_changes_.Note(&written->first);
   }
   outbox_.Append(write.outbox, clock_.Now());
@@ -230,7 +230,7 @@ void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
   for (const Cart& cart : carts) {
     auto [it, inserted] = carts_.emplace(cart.id, cart);
     CSIM_CHECK(inserted, "restored carts have unique ids");
-    carts_by_status_[cart.status].insert(it->first);
+    carts_by_status_[cart.status].emplace(it->first, &it->second);
     cart_changes_.Note(&it->first);
   }
   for (const FailedCompensation& row : compensations) {

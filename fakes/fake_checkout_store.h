@@ -79,8 +79,10 @@ class FakeCheckoutStore final : public CheckoutStore {
 
   const Clock& clock_;
   std::map<std::string, Cart> carts_;
-  // Cart ids by status, so a worker's query reads the carts in that status, not every cart.
-  std::map<CartStatus, std::set<std::string_view>> carts_by_status_;
+  // Carts by status, then by id, so a worker's query reads the carts in that status, not every
+  // cart. The values point at carts_'s rows (stable map nodes), so a query neither builds a key nor
+  // looks a cart up again.
+  std::map<CartStatus, std::map<std::string_view, const Cart*>> carts_by_status_;
   ChangeJournal<const std::string*> cart_changes_;
   OutboxRows outbox_;
   std::map<std::int64_t, FailedCompensation> compensations_;

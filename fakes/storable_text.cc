@@ -37,7 +37,11 @@ std::size_t SequenceLength(std::string_view text, std::size_t i) {
 }  // namespace
 
 Status CheckStorableText(std::string_view text, std::string_view what) {
-  for (std::size_t i = 0; i < text.size();) {
+  // Ids, names and codes are ASCII without NUL as a rule: skip those bytes without decoding (a
+  // byte b is one iff b - 1 < 0x7F, unsigned), and decode from the first other byte on.
+  std::size_t ascii = 0;
+  while (ascii < text.size() && static_cast<std::uint8_t>(text[ascii]) - 1u < 0x7Fu) ++ascii;
+  for (std::size_t i = ascii; i < text.size();) {
     if (text[i] == '\0') {
       return Status{Code::kInvalidArgument, std::string{what} + " holds a NUL byte"};
     }

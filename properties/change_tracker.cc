@@ -20,7 +20,14 @@ std::string SessionOfAttempt(const std::string& attempt) {
 }  // namespace
 
 const Changes& ChangeTracker::Step(const sim::World& world) {
-  changes_ = Changes{};
+  // Emptied member by member: the vectors keep their capacity from one event to the next.
+  changes_.stock_rows.clear();
+  changes_.reservations.clear();
+  changes_.late_reservations.clear();
+  changes_.orders.clear();
+  changes_.carts.clear();
+  changes_.promotions.clear();
+  changes_.customers.clear();
   changes_.now = world.kernel().now();
   // Orders and carts first: the reservations' candidates are rescheduled against them.
   ReadOrders(world);
@@ -48,21 +55,28 @@ void ChangeTracker::ReadOrders(const sim::World& world) {
       unconfirmed_orders_.erase(id);
     } else {
       unconfirmed_orders_.insert(id);
+      unconfirmed_by_attempt_[order.checkout_attempt].insert(id);
     }
   }
-  // PRICE-AS-CONFIRMED: an attempt's first confirmed total may arrive after its order (never in
-  // the world, whose customers note it before confirming; kept exact anyway).
-  if (world.confirmed_totals().size() != confirmed_attempts_seen_) {
-    confirmed_attempts_seen_ = world.confirmed_totals().size();
-    for (auto it = unconfirmed_orders_.begin(); it != unconfirmed_orders_.end();) {
-      const Order& order = orders.at(std::string{*it});
-      if (!world.confirmed_totals().contains(order.checkout_attempt)) {
-        ++it;
-        continue;
-      }
-      changes_.orders.insert(*it);
-      it = unconfirmed_orders_.erase(it);
+  // PRICE-AS-CONFIRMED: an attempt's first confirmed total may arrive after its order (a customer
+  // whose tab confirms after another tab's order was made). Only the orders filed under the
+  // attempts confirmed since the last step can have become confirmed: they are looked at, not
+  // every order still waiting (a scan that grew with the world at every new confirmation).
+  const auto& confirmed = world.ConfirmedAttemptChanges();
+  CSIM_CHECK(confirmed.size() == world.confirmed_totals().size(), "one note per attempt");
+  for (; confirmed_read_ < confirmed.size(); ++confirmed_read_) {
+    auto waiting = unconfirmed_by_attempt_.find(*confirmed.at(confirmed_read_));
+    if (waiting == unconfirmed_by_attempt_.end()) continue;
+    for (std::string_view id : waiting->second) {
+      auto it = unconfirmed_orders_.find(id);
+      if (it == unconfirmed_orders_.end()) continue;
+      // An index entry may be stale (the order moved to another attempt since): the row decides.
+      const Order& order = orders.at(std::string{id});
+      if (!world.confirmed_totals().contains(order.checkout_attempt)) continue;
+      changes_.orders.insert(id);
+      unconfirmed_orders_.erase(it);
     }
+    unconfirmed_by_attempt_.erase(waiting);
   }
   for (const std::string& session : sessions) {
     if (auto carts = carts_by_session_.find(session); carts != carts_by_session_.end()) {

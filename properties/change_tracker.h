@@ -70,13 +70,15 @@ class ChangeTracker {
   // How far each journal has been read.
   std::size_t orders_read_ = 0, carts_read_ = 0, stock_read_ = 0, reservations_read_ = 0,
               money_read_ = 0, promotions_read_ = 0, balances_read_ = 0;
-  std::size_t confirmed_attempts_seen_ = 0;
+  std::size_t confirmed_read_ = 0;  // World::ConfirmedAttemptChanges read so far
   // Indices over the ground truth. Order and cart ids are the fakes' own map keys (stable); an
   // index entry may be stale (a row that changed its session): lookups check the row itself.
   std::map<std::string, std::set<std::string_view>> orders_by_reservation_;
   std::map<std::string, std::set<std::string_view>> orders_by_attempt_;
   std::map<std::string, std::set<std::string_view>> carts_by_session_;
   std::set<std::string_view> unconfirmed_orders_;  // no confirmed total for their attempt yet
+  // Those orders by the attempt they waited for when last read (entries may be stale).
+  std::map<std::string, std::set<std::string_view>, std::less<>> unconfirmed_by_attempt_;
   // STOCK-NO-LEAK's candidates: active reservations of a checkout attempt. Each is either waiting
   // for its bound (in `waiting_`) or parked until its session's cart or order changes.
   struct Candidate {

@@ -204,6 +204,7 @@ FaultPoint* FaultLayer::Point(const std::string& name, bool polling) {
     point.triggered = std::any_of(plan_.triggers.begin(), plan_.triggers.end(),
                                   [&](const FaultTrigger& t) { return t.point == name; });
     point.action = kernel_.trace().Intern(name);
+    point.layer = this;
     it = points_.emplace(name, std::move(point)).first;
   }
   CSIM_CHECK(it->second.polling == polling, "a point is polling or not, whoever asks");
@@ -340,7 +341,7 @@ FaultLayer::WindowEffect FaultLayer::Windows(FaultPoint& point) {
 }
 
 bool FaultLayer::Fires(FaultPoint* point) {
-  CSIM_CHECK(point != nullptr && points_.contains(point->name), "a point of this layer");
+  CSIM_CHECK(point != nullptr && point->layer == this, "a point of this layer");
   ++point->reached;
   if (quiet_ || point->rule.fail_before_ppm == 0) return false;
   if (!rng_.ChancePpm(point->rule.fail_before_ppm)) return false;

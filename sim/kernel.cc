@@ -18,6 +18,7 @@ Kernel::~Kernel() {
   // Frames may refer to each other across processes only through the queue, which holds no
   // ownership; destroying roots process by process is safe.
   for (auto& process : processes_) process.roots.clear();
+  timers_.clear();
 }
 
 ProcessId Kernel::AddProcess(std::string name) {
@@ -48,23 +49,59 @@ void Kernel::Spawn(ProcessId process, Task<void> task) {
   CSIM_CHECK(p.roots.size() < limits_.tasks_per_process_max,
              "a process holds more running tasks than its limit");
   p.roots.push_back(Guard(std::move(task)));
-  Push(now_us_, p.roots.back().handle(), process);
+  Push(now_us_, TargetOf(p.roots.back().handle()), process);
 }
 
 void Kernel::At(ProcessId process, TimeUs at_us, std::function<void()> fn) {
   CSIM_CHECK(at_us >= now_us_, "a timer cannot fire in the past");
-  auto timer = [](Kernel* kernel, TimeUs at, std::function<void()> body) -> Task<void> {
-    co_await kernel->SleepUntil(at);
-    body();
-  };
-  Spawn(process, timer(this, at_us, std::move(fn)));
+  CSIM_CHECK(static_cast<bool>(fn), "a timer runs something");
+  if (!processes_.at(process).up) return;  // as Spawn: a crashed process starts nothing
+  std::uint32_t slot;
+  if (free_timers_.empty()) {
+    CSIM_CHECK(timers_.size() < limits_.queue_max, "more timers than the queue holds");
+    slot = static_cast<std::uint32_t>(timers_.size());
+    timers_.emplace_back();
+  } else {
+    slot = free_timers_.back();
+    free_timers_.pop_back();
+  }
+  timers_[slot] = Timer{at_us, false, std::move(fn)};
+  // The first step runs now, after work already due, as a spawned task's first step would.
+  Push(now_us_, TimerTarget(slot), process);
+}
+
+void Kernel::RunTimer(const Entry& entry) {
+  Timer& timer = timers_.at(entry.timer());
+  CSIM_CHECK(static_cast<bool>(timer.fn), "a pending timer");
+  if (!timer.armed) {
+    // What the sleep did: queue the next step at the timer's time (not before now).
+    timer.armed = true;
+    Push(std::max(timer.at_us, now_us_), entry.target, entry.process);
+    return;
+  }
+  std::function<void()> fn = std::move(timer.fn);
+  timer.fn = nullptr;
+  free_timers_.push_back(entry.timer());  // before fn: fn may set another timer
+  try {
+    fn();
+  } catch (...) {
+    // As a task's failure: the whole run stops, after this step (DispatchOne rethrows it).
+    if (!failure_) failure_ = std::current_exception();
+  }
+}
+
+void Kernel::DropTimer(std::uint32_t slot) {
+  Timer& timer = timers_.at(slot);
+  CSIM_CHECK(static_cast<bool>(timer.fn), "a pending timer is dropped once");
+  timer.fn = nullptr;
+  free_timers_.push_back(slot);
 }
 
 void Kernel::Wake(ProcessId process, std::coroutine_handle<> handle) {
   CSIM_CHECK(static_cast<bool>(handle), "a handle to wake");
   CSIM_CHECK(process < processes_.size(), "a known process");
   if (!processes_[process].up) return;
-  Push(now_us_, handle, process);
+  Push(now_us_, TargetOf(handle), process);
 }
 
 void Kernel::Crash(ProcessId process) {
@@ -122,13 +159,13 @@ Kernel::SleepAwaiter Kernel::SleepUntil(TimeUs at_us) {
 
 void Kernel::WakeCurrentAt(std::coroutine_handle<> handle, TimeUs wake_us) {
   CSIM_CHECK(current_ != kNoProcess, "only a process can wait");
-  Push(wake_us, handle, current_);
+  Push(wake_us, TargetOf(handle), current_);
 }
 
-void Kernel::Push(TimeUs time_us, std::coroutine_handle<> handle, ProcessId process) {
+void Kernel::Push(TimeUs time_us, std::uintptr_t target, ProcessId process) {
   CSIM_CHECK(time_us >= now_us_, "time never goes backwards");
   CSIM_CHECK(queue_.size() < limits_.queue_max, "scheduler queue over its limit");
-  queue_.push_back(Entry{time_us, seq_++, handle, process, processes_[process].generation});
+  queue_.push_back(Entry{time_us, seq_++, target, process, processes_[process].generation});
   std::push_heap(queue_.begin(), queue_.end(), Later{});
 }
 
@@ -138,19 +175,26 @@ bool Kernel::DispatchOne() {
   queue_.pop_back();
   CSIM_CHECK(entry.time_us >= now_us_, "time never goes backwards");
   now_us_ = entry.time_us;
-  if (processes_[entry.process].generation != entry.generation) return false;  // crashed since
+  if (processes_[entry.process].generation != entry.generation) {  // crashed since
+    if (entry.is_timer()) DropTimer(entry.timer());  // as the crash destroyed its frame
+    return false;
+  }
   if (const TimeUs resume_us = processes_[entry.process].paused_until_us;
       entry.time_us < resume_us) {
     // Due while its process is frozen: held until the pause ends. Entries leave the heap in
     // (time, seq) order and are pushed again in that order, so held work keeps its order.
     CSIM_CHECK(queue_.size() < limits_.queue_max, "scheduler queue over its limit");
-    queue_.push_back(Entry{resume_us, seq_++, entry.handle, entry.process, entry.generation});
+    queue_.push_back(Entry{resume_us, seq_++, entry.target, entry.process, entry.generation});
     std::push_heap(queue_.begin(), queue_.end(), Later{});
     return false;
   }
   CSIM_CHECK(++dispatches_ <= limits_.dispatches_max, "dispatch budget of the run exhausted");
   current_ = entry.process;
-  entry.handle.resume();
+  if (entry.is_timer()) {
+    RunTimer(entry);
+  } else {
+    entry.handle().resume();
+  }
   current_ = kNoProcess;
   if (!deferred_crashes_.empty()) [[unlikely]] {
     auto crashed = std::move(deferred_crashes_);

@@ -119,6 +119,35 @@ TEST(Kernel, TimersFireInOrderAndTraceRecordsTimeAndProcess) {
   EXPECT_EQ(kernel.trace().at(1).time_us, 30);
 }
 
+// A timer runs in two steps, as the coroutine it replaced did: a timer set at the same time as a
+// task's wake-up, for that time, runs after the wake-ups queued before its second step.
+Task<void> Waker(Kernel& kernel, std::vector<std::string>& log, TimeUs at) {
+  co_await kernel.SleepUntil(at);
+  log.push_back(fmt::format("task@{}", kernel.now()));
+}
+
+TEST(Kernel, TimersOfACrashedProcessNeverRunAndTheirSlotsAreReused) {
+  Kernel kernel;
+  std::vector<std::string> log;
+  ProcessId p = kernel.AddProcess("p");
+  ProcessId q = kernel.AddProcess("q");
+  kernel.At(p, 20, [&] { log.push_back(fmt::format("p@{}", kernel.now())); });
+  kernel.At(q, 20, [&] {
+    log.push_back(fmt::format("q@{}", kernel.now()));
+    // Set from inside a timer: runs at 25, after the task queued for 25 earlier.
+    kernel.At(q, 25, [&] { log.push_back(fmt::format("q-again@{}", kernel.now())); });
+  });
+  kernel.Spawn(q, Waker(kernel, log, 25));
+  kernel.RunUntil(10);
+  kernel.Crash(p);  // its pending timer is dropped, as its frame used to be destroyed
+  kernel.RunUntil(30);
+  kernel.Restart(p);
+  kernel.At(p, 40, [&] { log.push_back(fmt::format("p-restarted@{}", kernel.now())); });
+  kernel.RunUntil(50);
+  EXPECT_EQ(log, (std::vector<std::string>{"q@20", "task@25", "q-again@25", "p-restarted@40"}));
+  EXPECT_TRUE(kernel.idle());
+}
+
 // Runs a small random world and returns its trace hash.
 std::uint64_t RandomWorldHash(std::uint64_t seed) {
   Kernel kernel;
@@ -240,6 +269,27 @@ TEST(KernelPause, PauseRecordsItsEndInTheTrace) {
   EXPECT_EQ(kernel.trace().NameOf(record.action), "process.pause");
   EXPECT_EQ(record.process, p);
   EXPECT_EQ(kernel.trace().DetailOf(record), fmt::format("until_us={}", 25 * kMinuteUs));
+}
+
+TEST(Trace, DetailsAcrossChunkBoundariesReadBackWhole) {
+  // Details are packed in 64 KiB chunks and never straddle two: 3 MiB of details of varied sizes,
+  // and empty ones between, all read back as recorded.
+  Trace trace;
+  const NameId action = trace.Intern("a");
+  const NameId outcome = trace.Intern("ok");
+  std::vector<std::string> details;
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; bytes < 3 * (std::size_t{1} << 20); ++i) {
+    std::string detail =
+        i % 7 == 0 ? "" : std::string(1 + (i * 7919) % 5000, static_cast<char>('a' + i % 26));
+    bytes += detail.size();
+    trace.Record(static_cast<TimeUs>(i), 0, action, outcome, detail);
+    details.push_back(std::move(detail));
+  }
+  ASSERT_EQ(trace.size(), details.size());
+  for (std::size_t i = 0; i < details.size(); ++i) {
+    ASSERT_EQ(trace.DetailOf(trace.at(i)), details[i]) << "record " << i;
+  }
 }
 
 }  // namespace

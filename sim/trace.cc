@@ -1,5 +1,7 @@
 #include "sim/trace.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "core/check.h"
@@ -73,7 +75,16 @@ void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId 
         "trace within its budget", __FILE__, __LINE__,
         fmt::format("trace reached {} events; raise the limit or shorten the run", events_max_));
   }
-  CSIM_CHECK(details_.size() + detail.size() < kDetailBytesMax, "trace detail bytes over budget");
+  CSIM_CHECK(detail.size() <= kDetailChunkBytes, "a trace detail fits in a chunk");
+  if (!detail.empty() &&
+      (detail_chunks_.empty() ||
+       (detail_end_ & (kDetailChunkBytes - 1)) + detail.size() > kDetailChunkBytes ||
+       (detail_end_ & (kDetailChunkBytes - 1)) == 0)) {
+    // Start a new chunk (the first, the current one is full, or the detail would straddle).
+    detail_end_ = detail_chunks_.size() * kDetailChunkBytes;
+    detail_chunks_.push_back(std::make_unique_for_overwrite<char[]>(kDetailChunkBytes));
+  }
+  CSIM_CHECK(detail_end_ + detail.size() < kDetailBytesMax, "trace detail bytes over budget");
   if ((size_ & (kChunkRecords - 1)) == 0) {
     chunks_.push_back(std::make_unique_for_overwrite<TraceRecord[]>(kChunkRecords));
   }
@@ -82,10 +93,14 @@ void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId 
                   process,
                   action,
                   outcome,
-                  static_cast<std::uint32_t>(details_.size()),
+                  static_cast<std::uint32_t>(detail.empty() ? 0 : detail_end_),
                   static_cast<std::uint32_t>(detail.size())};
   ++size_;
-  details_.append(detail);
+  if (!detail.empty()) {
+    std::memcpy(detail_chunks_.back().get() + (detail_end_ & (kDetailChunkBytes - 1)),
+                detail.data(), detail.size());
+    detail_end_ += detail.size();
+  }
 
   std::uint64_t h = Mix(hash_, static_cast<std::uint64_t>(time_us));
   h = Mix(h, process);

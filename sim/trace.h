@@ -53,7 +53,10 @@ class Trace {
     return chunks_[i >> kChunkBits][i & (kChunkRecords - 1)];
   }
   std::string_view DetailOf(const TraceRecord& record) const {
-    return std::string_view{details_}.substr(record.detail_offset, record.detail_size);
+    if (record.detail_size == 0) return {};
+    return std::string_view{detail_chunks_[record.detail_offset >> kDetailChunkBits].get() +
+                                (record.detail_offset & (kDetailChunkBytes - 1)),
+                            record.detail_size};
   }
 
   // One JSON object per line; `process_names[i]` names process i.
@@ -72,7 +75,13 @@ class Trace {
   std::size_t events_max_;
   std::size_t size_ = 0;
   std::vector<std::unique_ptr<TraceRecord[]>> chunks_;
-  std::string details_;
+  // Detail texts, packed in fixed 64 KiB chunks that never move, for the same reason (a growing
+  // string was copied, and its pages faulted in again, at every doubling). A detail never straddles
+  // two chunks; detail_offset counts from the first chunk's start.
+  static constexpr std::size_t kDetailChunkBits = 16;
+  static constexpr std::size_t kDetailChunkBytes = std::size_t{1} << kDetailChunkBits;
+  std::vector<std::unique_ptr<char[]>> detail_chunks_;
+  std::size_t detail_end_ = 0;  // the offset of the next detail byte
   std::vector<std::string> names_;
   std::vector<std::uint64_t> name_hashes_;
   // Lookup only; never iterated, so its order cannot leak into the trace.

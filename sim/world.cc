@@ -251,7 +251,9 @@ void World::PumpBus() {
                  kernel_.now() + impl_->crash_rng.Between(kBusRedeliveryUs, kBusDelayMaxUs));
       continue;
     }
-    kernel_.Spawn(target, Deliver(delivery->id, bus_->Handler(*delivery), delivery->event));
+    // The event moves out of this local copy (Handler reads only the topic and the subscriber).
+    kernel_.Spawn(target,
+                  Deliver(delivery->id, bus_->Handler(*delivery), std::move(delivery->event)));
   }
   if (auto next = bus_->NextDueTime()) PumpBusAt(std::max(*next, kernel_.now()));
 }
@@ -354,6 +356,13 @@ void World::FinishTab(CustomerTabs& tabs) {
   CSIM_CHECK(tabs.waiting >= 0);
 }
 
+void World::NoteConfirmedTotal(std::string attempt, Money total) {
+  auto [it, first] = confirmed_totals_.try_emplace(std::move(attempt));
+  it->second.insert(total);
+  if (first) confirmed_attempt_changes_.Note(&it->first);
+  CSIM_CHECK(confirmed_attempt_changes_.size() == confirmed_totals_.size(), "one note per attempt");
+}
+
 Task<void> World::ExtraConfirm(std::shared_ptr<CustomerTabs> tabs, ConfirmRequest request,
                                DurationUs think_us) {
   CheckoutApi& checkout = impl_->checkout_api;
@@ -369,8 +378,8 @@ Task<void> World::ExtraConfirm(std::shared_ptr<CustomerTabs> tabs, ConfirmReques
       co_return;
     }
   }
-  confirmed_totals_[CheckoutAttemptKey(tabs->session_id, request.cart_version)].insert(
-      request.confirmed.total);
+  NoteConfirmedTotal(CheckoutAttemptKey(tabs->session_id, request.cart_version),
+                     request.confirmed.total);
   auto result = co_await checkout.ConfirmCheckout(request);
   TakeConfirmResult(*tabs, result, false);
   FinishTab(*tabs);
@@ -433,8 +442,8 @@ Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
     }
     co_await kernel_.Sleep(script.think_us);
     if (!tabs->order_id.empty()) break;
-    confirmed_totals_[CheckoutAttemptKey(tabs->session_id, confirm.cart_version)].insert(
-        confirm.confirmed.total);
+    NoteConfirmedTotal(CheckoutAttemptKey(tabs->session_id, confirm.cart_version),
+                       confirm.confirmed.total);
     if (attempt == 0 && script.double_click) {
       ++tabs->waiting;
       kernel_.Spawn(customers_, ExtraConfirm(tabs, confirm, 0));

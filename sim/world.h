@@ -25,6 +25,7 @@
 #include "core/order/order_service.h"
 #include "core/ports/event_bus.h"
 #include "core/schedule.h"
+#include "fakes/change_journal.h"
 #include "sim/faults.h"
 #include "sim/kernel.h"
 #include "sim/workload.h"
@@ -107,6 +108,11 @@ class World {
   const std::map<std::string, std::set<Money>>& confirmed_totals() const {
     return confirmed_totals_;
   }
+  // The key (in confirmed_totals()) of every attempt, noted when its first total was: a checker
+  // finds the attempts confirmed since it last looked without rescanning what is still waiting.
+  const fakes::ChangeJournal<const std::string*>& ConfirmedAttemptChanges() const {
+    return confirmed_attempt_changes_;
+  }
   const FaultLayer& faults() const { return *faults_; }
   // Crashes injected so far, per process name (a process that never crashed is absent).
   std::map<std::string, std::uint64_t> CrashCounts() const;
@@ -143,6 +149,8 @@ class World {
   void TakeConfirmResult(CustomerTabs& tabs, const Result<ConfirmResult>& result, bool main_path);
   // The customer's path or tab is done: the last one to finish counts a failed checkout.
   void FinishTab(CustomerTabs& tabs);
+  // Notes that the customer sent a confirm of `attempt` for `total` (confirmed_totals()).
+  void NoteConfirmedTotal(std::string attempt, Money total);
   // One of core's scheduled jobs in `process` (one replica of a worker), first after `offset_us`,
   // then pass after pass (or, fixed-rate, a pass every period), for as long as its process is up.
   // `service` names the worker ("order-worker") whatever the replica: passes of one job of one
@@ -211,6 +219,7 @@ class World {
   std::unique_ptr<Impl> impl_;
   RunCounts counts_;
   std::map<std::string, std::set<Money>> confirmed_totals_;
+  fakes::ChangeJournal<const std::string*> confirmed_attempt_changes_;
   bool settled_ = false;
   CronCounts cron_;
   // Passes in progress by job name, over every replica (shared with each pass's guard).
