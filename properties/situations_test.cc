@@ -13,19 +13,6 @@
 namespace csim::properties {
 namespace {
 
-sim::Workload OneCustomer() {
-  sim::Workload w;
-  w.stock.push_back({"SKU-1", "WH-1", 5});
-  w.prices.push_back({"SKU-1", 100'000 * kVnd});
-  sim::CustomerScript c;
-  c.customer_id = "cust-1";
-  c.start_us = kSecondUs;
-  c.items.push_back(CartItem{"SKU-1", 2, "WH-1"});
-  c.think_us = 5 * kSecondUs;
-  w.customers.push_back(c);
-  return w;
-}
-
 std::map<std::string, std::int64_t> Reached(const std::map<std::string, std::int64_t>& counts) {
   std::map<std::string, std::int64_t> reached;
   for (const auto& [name, count] : counts) {
@@ -35,7 +22,7 @@ std::map<std::string, std::int64_t> Reached(const std::map<std::string, std::int
 }
 
 TEST(Situations, AQuietRunReachesNoFaultSituation) {
-  sim::World world(sim::WorldOptions{}, OneCustomer());
+  sim::World world(sim::WorldOptions{}, sim::OneCustomerWorkload());
   world.Run();
   const auto counts = CountSituations(world);
   EXPECT_EQ(counts.size(), AllSituations().size());
@@ -45,7 +32,7 @@ TEST(Situations, AQuietRunReachesNoFaultSituation) {
 TEST(Situations, ACrashAtOrderCreationIsCountedWhereItHappened) {
   sim::WorldOptions options;
   options.faults.triggers.push_back({"order.create", 1, sim::FaultKind::kCrashAfter});
-  sim::World world(options, OneCustomer());
+  sim::World world(options, sim::OneCustomerWorkload());
   world.Run();
   const auto reached = Reached(CountSituations(world));
   EXPECT_EQ(reached.at("crash:order.create"), 1);
@@ -59,7 +46,7 @@ TEST(Situations, DeclinedCapturesAndTimeoutsAfterEffectAreCounted) {
   sim::WorldOptions options;
   options.faults.rules["payment.decline_capture"].fail_before_ppm = 1'000'000;
   options.faults.triggers.push_back({"warehouse.reserve", 1, sim::FaultKind::kFailAfter});
-  sim::Workload workload = OneCustomer();
+  sim::Workload workload = sim::OneCustomerWorkload();
   workload.customers[0].confirm_attempts = 2;  // the first attempt fails on the reserve
   sim::World world(options, workload);
   world.Run();
@@ -80,7 +67,7 @@ TEST(Situations, AnOutboxRowThatUsedUpItsRetriesIsCountedAfterItsRedrive) {
   outage.from_us = 0;
   outage.until_us = 10 * kMinuteUs;
   options.faults.windows.push_back(outage);
-  sim::World world(options, OneCustomer());
+  sim::World world(options, sim::OneCustomerWorkload());
   world.Run();
   std::int64_t alerted = 0, still_failed = 0;
   for (const Alert& alert : world.alerts().Raised()) alerted += alert.kind == "outbox.failed";

@@ -130,6 +130,20 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
   return workload;
 }
 
+Workload OneCustomerWorkload() {
+  Workload w;
+  w.stock.push_back({"SKU-1", "WH-1", 5});
+  w.prices.push_back({"SKU-1", kOneCustomerPrice});
+  CustomerScript c;
+  c.customer_id = "cust-1";
+  c.start_us = kSecondUs;
+  c.items.push_back(CartItem{"SKU-1", 2, "WH-1"});
+  c.think_us = 5 * kSecondUs;
+  w.customers.push_back(c);
+  CSIM_CHECK(ValidateWorkload(w).empty(), "the one-customer workload is valid");
+  return w;
+}
+
 std::string ValidateWorkload(const Workload& workload) {
   if (workload.customers.size() > static_cast<std::size_t>(kWorkloadCustomersMax)) {
     return "customers: more than the limit";

@@ -98,6 +98,11 @@ inline constexpr DurationUs kThinkMaxUs = 20 * kMinuteUs;
 // A deterministic workload for `seed`: scarce stock on some skus so customers compete for it.
 Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options);
 
+// The smallest world a test needs: 5 units of SKU-1 in WH-1 at kOneCustomerPrice, and one
+// customer, cust-1, arriving after a second to buy 2 of them after 5 s of thought.
+inline constexpr Money kOneCustomerPrice = 100'000 * kVnd;
+Workload OneCustomerWorkload();
+
 // Problems that make a workload unusable ("customers[3].items[0].quantity: must be > 0"), or "".
 std::string ValidateWorkload(const Workload& workload);
 

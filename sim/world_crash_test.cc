@@ -13,20 +13,7 @@
 namespace csim::sim {
 namespace {
 
-constexpr Money kPrice = 100'000 * kVnd;
-
-Workload OneCustomer() {
-  Workload w;
-  w.stock.push_back({"SKU-1", "WH-1", 5});
-  w.prices.push_back({"SKU-1", kPrice});
-  CustomerScript c;
-  c.customer_id = "cust-1";
-  c.start_us = kSecondUs;
-  c.items.push_back(CartItem{"SKU-1", 2, "WH-1"});
-  c.think_us = 5 * kSecondUs;
-  w.customers.push_back(c);
-  return w;
-}
+constexpr Money kPrice = kOneCustomerPrice;
 
 WorldOptions CrashAt(const std::string& point, std::uint64_t call, FaultKind kind) {
   WorldOptions options;
@@ -38,7 +25,7 @@ TEST(WorldCrash, CheckoutApiDyingRightAfterTheOrderIsCreatedStillSettlesTheOrder
   // The saga's order creation commits, then checkout-api dies before it hears back: the
   // finalization (cart completed, capture requested) never runs in the saga. The customer's
   // request times out; the cart cleanup must finish what the saga began.
-  World world(CrashAt("order.create", 1, FaultKind::kCrashAfter), OneCustomer());
+  World world(CrashAt("order.create", 1, FaultKind::kCrashAfter), OneCustomerWorkload());
   world.Run();
   EXPECT_EQ(world.CrashCounts(), (std::map<std::string, std::uint64_t>{{"checkout-api", 1}}));
   EXPECT_EQ(world.faults().points().at("order.create").crashed, 1u);
@@ -61,7 +48,7 @@ TEST(WorldCrash, CheckoutApiDyingRightAfterTheOrderIsCreatedStillSettlesTheOrder
 TEST(WorldCrash, OrderWorkerDyingInsideAConsumerGetsTheEventAgainAfterRestart) {
   // The order worker dies right after its first commit inside a consumer (the capture request):
   // the delivery it had in flight is handed to it again once the supervisor restarts it.
-  World world(CrashAt("order_db.is_processed", 1, FaultKind::kCrashBefore), OneCustomer());
+  World world(CrashAt("order_db.is_processed", 1, FaultKind::kCrashBefore), OneCustomerWorkload());
   world.Run();
   EXPECT_EQ(world.CrashCounts(), (std::map<std::string, std::uint64_t>{{"order-worker", 1}}));
   ASSERT_EQ(world.order_db().Orders().size(), 1u);
@@ -75,7 +62,7 @@ TEST(WorldCrash, OrderWorkerDyingInsideAConsumerGetsTheEventAgainAfterRestart) {
 TEST(WorldCrash, CustomersAreNotCrashedWithTheServer) {
   // checkout-api dies on the customer's first call; the customer (a process of its own) sees a
   // timeout or a refused connection and its later attempt goes through.
-  Workload workload = OneCustomer();
+  Workload workload = OneCustomerWorkload();
   workload.customers[0].confirm_attempts = 2;
   World world(CrashAt("pricing.unit_prices", 1, FaultKind::kCrashBefore), workload);
   world.Run();

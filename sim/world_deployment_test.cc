@@ -10,19 +10,6 @@
 namespace csim::sim {
 namespace {
 
-Workload OneCustomer() {
-  Workload w;
-  w.stock.push_back({"SKU-1", "WH-1", 5});
-  w.prices.push_back({"SKU-1", 100'000 * kVnd});
-  CustomerScript c;
-  c.customer_id = "cust-1";
-  c.start_us = kSecondUs;
-  c.items.push_back(CartItem{"SKU-1", 2, "WH-1"});
-  c.think_us = 5 * kSecondUs;
-  w.customers.push_back(c);
-  return w;
-}
-
 // The checkout database answers every call 30 s late for the first ten minutes, so its callers
 // time out, and the compensation worker polls every second (idle outbox polls are not run at
 // all, so they cannot be the slow passes): each of its passes lasts longer than its period.
@@ -62,16 +49,16 @@ TEST(WorldDeployment, SwarmDrawsTheCronBatchAndTheWorldRunsWithIt) {
   WorldOptions options;
   options.seed = small;
   options.faults = FaultPlan::Swarm();
-  World swarm(options, OneCustomer());
+  World swarm(options, OneCustomerWorkload());
   EXPECT_EQ(swarm.options().config.order.cron_batch_size,
             FaultPlan::Swarm().ForSeed(small).deployment.cron_batch_size);
   options.faults = *FaultPlan::Named("chaos");
-  World chaos(options, OneCustomer());
+  World chaos(options, OneCustomerWorkload());
   EXPECT_EQ(chaos.options().config.order.cron_batch_size, 100);
 }
 
 TEST(WorldDeployment, OnTimeSingleReplicaPassesNeverOverlap) {
-  World world(SlowCheckoutDb(Deployment{}), OneCustomer());
+  World world(SlowCheckoutDb(Deployment{}), OneCustomerWorkload());
   world.Run();
   const CronCounts& cron = world.cron_counts();
   EXPECT_GT(cron.passes_started, 100);
@@ -85,7 +72,7 @@ TEST(WorldDeployment, OnTimeSingleReplicaPassesNeverOverlap) {
 TEST(WorldDeployment, FixedRatePassesOverlapUpToTheSchedulersPool) {
   Deployment fixed_rate;
   fixed_rate.fixed_rate_passes = true;
-  World world(SlowCheckoutDb(fixed_rate), OneCustomer());
+  World world(SlowCheckoutDb(fixed_rate), OneCustomerWorkload());
   world.Run();
   const CronCounts& cron = world.cron_counts();
   EXPECT_GT(cron.passes_overlapped, 0);
@@ -99,9 +86,9 @@ TEST(WorldDeployment, SecondReplicasRunEveryJobToo) {
   two.checkout_worker_replicas = 2;
   two.order_worker_replicas = 2;
   two.checkout_api_replicas = 2;
-  World single(SlowCheckoutDb(Deployment{}), OneCustomer());
+  World single(SlowCheckoutDb(Deployment{}), OneCustomerWorkload());
   single.Run();
-  World doubled(SlowCheckoutDb(two), OneCustomer());
+  World doubled(SlowCheckoutDb(two), OneCustomerWorkload());
   doubled.Run();
   const auto& names = doubled.kernel().ProcessNames();
   ASSERT_EQ(names.size(), 13u);
@@ -122,7 +109,7 @@ TEST(WorldDeployment, EveryPassLateWhenTheDeploymentSaysSo) {
   late.late_pass_max_us = 2 * kMinuteUs;
   WorldOptions options;
   options.faults.deployment = late;
-  World world(options, OneCustomer());
+  World world(options, OneCustomerWorkload());
   world.Run();
   const CronCounts& cron = world.cron_counts();
   EXPECT_GT(cron.passes_started, 0);
@@ -135,7 +122,7 @@ TEST(WorldDeployment, ACertainPauseFreezesTheFirstCallerOnceAndTheWorldStillSett
   WorldOptions options;
   options.faults.pauses.ppm = 1'000'000;
   options.faults.pauses.count_max = 1;
-  World world(options, OneCustomer());
+  World world(options, OneCustomerWorkload());
   world.Run();
   // The first business call of a service's process is the customer's cart creation at
   // checkout-api, one second in.
