@@ -37,7 +37,6 @@ class Truth {
     // fault, and which process crashed or paused when); nullptr in a real run.
     const fakes::FakeLockStore* locks = nullptr;
     const sim::Trace* trace = nullptr;
-    const std::vector<std::string>* process_names = nullptr;
   };
 
   // The simulation's truth at the kernel's current time. Implicit on purpose: a World is a Truth.
@@ -45,16 +44,14 @@ class Truth {
       : Truth(Views{world.kernel().now(), &world.options().config, &world.confirmed_totals(),
                     &world.warehouse(), &world.payment(), &world.checkout_db(), &world.order_db(),
                     &world.promotions(), &world.loyalty(), &world.bus(), &world.alerts(),
-                    &world.faults(), &world.locks(), &world.kernel().trace(),
-                    &world.kernel().ProcessNames()}) {}
+                    &world.faults(), &world.locks(), &world.kernel().trace()}) {}
   // REQUIRES: every pointer of `views` is set.
   explicit Truth(const Views& views) : v_(views) {
     CSIM_CHECK(v_.config && v_.confirmed_totals && v_.warehouse && v_.payment && v_.checkout_db,
                "a truth has every view");
     CSIM_CHECK(v_.order_db && v_.promotions && v_.loyalty && v_.bus && v_.alerts,
                "a truth has every view");
-    CSIM_CHECK(!v_.locks == !v_.trace && !v_.trace == !v_.process_names,
-               "the simulation's lock view comes with its trace");
+    CSIM_CHECK(!v_.locks == !v_.trace, "the simulation's lock view comes with its trace");
   }
 
   // When the check runs (the kernel's time, or the wall clock of a real run).
@@ -74,11 +71,10 @@ class Truth {
   const fakes::FakeAlerts& alerts() const { return *v_.alerts; }
   // The simulation's fault windows (STOCK-NO-LEAK's undisturbed bound); nullptr in a real run.
   const sim::FaultLayer* faults() const { return v_.faults; }
-  // The simulation's lock store, trace and process names (SAGA-SETTLES's lock rule); all three
-  // or none are set, and none in a real run.
+  // The simulation's lock store and trace (SAGA-SETTLES's lock rule); both or neither are set,
+  // and neither in a real run.
   const fakes::FakeLockStore* locks() const { return v_.locks; }
   const sim::Trace* trace() const { return v_.trace; }
-  const std::vector<std::string>* process_names() const { return v_.process_names; }
 
  private:
   Views v_;
