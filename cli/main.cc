@@ -334,6 +334,13 @@ int Run(RunFlags& flags) {
   } catch (const CheckFailure& failure) {
     std::cerr << "internal check failed: " << failure.what() << "\nreproduce: " << reproduce
               << "\n";
+    // The trace up to the failed check is what a developer needs to see how the run got there.
+    if (!flags.trace_file.empty()) {
+      std::cerr << "the trace up to the failed check goes to " << flags.trace_file << "\n";
+      WriteOutputs({{"--trace", flags.trace_file, [&](std::ostream& out) {
+                       world.kernel().trace().WriteJsonLines(out, world.kernel().ProcessNames());
+                     }}});
+    }
     return kExitInternal;
   }
   // The summary first, so a failed write below never hides what the run found. With an output

@@ -117,10 +117,12 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       {"SIM-04", "STOCK-NO-LEAK"},
       {"SIM-05", "ORDER-SETTLES"},
       {"SIM-08", "STOCK-NO-LEAK"},
-      {"SIM-17", "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
-      // A customer's payment minutes late on top of a lapsed reservation: 13 of swarm seeds
-      // 1-1000 when added, the first 178, near this budget's edge.
-      {"EC-11", "ORDER-SETTLES"},
+      // Reached within the budget since swarm draws a slow bank (payments that wait on the
+      // customer until reservations lapse meet the re-reservation: SIM-09, SIM-15) and one port's
+      // bad day (a warehouse outage that outlasts what a reservation has left: SIM-14).
+      {"SIM-09", "ORDER-SETTLES"},
+      {"SIM-14", "ORDER-SETTLES"},
+      {"SIM-15", "STOCK-NO-LEAK"},
   };
   for (const Hunt& hunt : hunts) ExpectFoundBlind(hunt);
 }

@@ -46,6 +46,25 @@ std::string FailureReasons(const std::map<std::string, std::int64_t>& by_code) {
   return text;
 }
 
+// What the plan of this run drew (under swarm, this seed's own draws): how a reader learns why a
+// seed reached what it did, say a warehouse's long outage on a slow bank's day.
+nlohmann::json PlanToJson(const sim::FaultPlan& plan) {
+  const sim::Deployment& d = plan.deployment;
+  return {{"swarm", plan.swarm_seed.has_value()},
+          {"windows_drawn", plan.random_windows.count},
+          {"window_duration_max_us", plan.random_windows.duration_max_us},
+          {"window_focus", plan.random_windows.focus},
+          {"customer_approval_ppm", plan.slowness.customer_approval_ppm},
+          {"late_webhook_ppm", plan.slowness.late_webhook_ppm},
+          {"pause_ppm", plan.pauses.ppm},
+          {"checkout_api_replicas", d.checkout_api_replicas},
+          {"checkout_worker_replicas", d.checkout_worker_replicas},
+          {"order_worker_replicas", d.order_worker_replicas},
+          {"fixed_rate_passes", d.fixed_rate_passes},
+          {"late_pass_ppm", d.late_pass_ppm},
+          {"cron_batch_size", d.cron_batch_size}};
+}
+
 }  // namespace
 
 std::vector<std::string_view> FindingsDetectedBy(std::string_view invariant) {
@@ -95,6 +114,7 @@ nlohmann::json RunToJson(const properties::CheckedRun& run, const sim::World& wo
   }
   out["violation_counts"] = CountsObject(run.violation_counts);
   out["violations_dropped"] = CountsObject(run.violations_dropped);
+  out["plan"] = PlanToJson(world.options().faults);
   out["fault_points"] = nlohmann::json::array();
   for (const auto& [name, point] : world.faults().points()) {
     out["fault_points"].push_back({{"name", name},

@@ -127,6 +127,32 @@ TEST(RunJson, CheckedRunOfAFindingIsCountedTimedAndSequenced) {
   EXPECT_TRUE(json["counts"]["checkout_failures"].is_object());
 }
 
+// A swarm run's JSON names what its seed drew, the same draws FaultPlan::ForSeed makes.
+TEST(RunJson, ASwarmRunShowsWhatItsSeedDrew) {
+  for (std::uint64_t seed : {3u, 4u, 5u}) {
+    sim::WorldOptions options;
+    options.seed = seed;
+    options.faults = sim::FaultPlan::Swarm();
+    sim::WorkloadOptions workload;
+    workload.orders = 2;
+    sim::World world(options, sim::GenerateWorkload(seed, workload));
+    const properties::CheckedRun run = properties::RunChecked(world, false);
+    const nlohmann::json plan = RunToJson(run, world, "r")["plan"];
+    const sim::FaultPlan drawn = sim::FaultPlan::Swarm().ForSeed(seed);
+    EXPECT_EQ(plan["swarm"], true);
+    EXPECT_EQ(plan["windows_drawn"], drawn.random_windows.count);
+    EXPECT_EQ(plan["window_focus"], drawn.random_windows.focus);
+    EXPECT_EQ(plan["customer_approval_ppm"], drawn.slowness.customer_approval_ppm);
+    EXPECT_EQ(plan["cron_batch_size"], drawn.deployment.cron_batch_size);
+    EXPECT_EQ(plan["order_worker_replicas"], drawn.deployment.order_worker_replicas);
+  }
+  sim::World quiet(sim::WorldOptions{}, sim::GenerateWorkload(1, sim::WorkloadOptions{}));
+  const nlohmann::json plan = RunToJson(properties::RunChecked(quiet, false), quiet, "r")["plan"];
+  EXPECT_EQ(plan["swarm"], false);
+  EXPECT_EQ(plan["customer_approval_ppm"], 50'000);
+  EXPECT_EQ(plan["window_focus"], "");
+}
+
 TEST(RunJson, RunWithoutCustomersIsVacuous) {
   sim::WorldOptions options;
   sim::WorkloadOptions workload;

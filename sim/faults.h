@@ -62,21 +62,47 @@ struct FaultWindow {
   bool operator==(const FaultWindow&) const = default;
 };
 
-enum class FaultKind { kFailBefore, kFailAfter, kCrashBefore, kCrashAfter };
+enum class FaultKind { kFailBefore, kFailAfter, kCrashBefore, kCrashAfter, kPauseBefore };
 
-// An exact fault: call number `call` (1-based) of point `point` gets `kind`.
+// An exact fault: call number `call` (1-based) of point `point` gets `kind`. A pause freezes the
+// calling service process for `pause_us` (kPauseMinUs to kPauseMaxUs) before the call goes out, and
+// the call then goes on as planned.
 struct FaultTrigger {
   std::string point;
   std::uint64_t call = 1;
   FaultKind kind = FaultKind::kFailBefore;
+  DurationUs pause_us = 0;
   bool operator==(const FaultTrigger&) const = default;
 };
+
+// The ports a drawn window can take down, by fault point prefix.
+inline constexpr std::array<std::string_view, 12> kWindowPorts = {
+    "payment.",  "warehouse.", "promotions.", "loyalty.", "locks.",    "checkout_db.",
+    "order_db.", "order.",     "bus.",        "pricing.", "shipping.", "fraud."};
 
 // How many windows the world draws at random over the faulty phase, and how long each lasts.
 struct WindowDraws {
   std::int32_t count = 0;
   DurationUs duration_max_us = 5 * kMinuteUs;
+  // "" spreads the windows over every port; a port prefix ("warehouse.") puts them all on it, the
+  // way one dependency has a bad day while the others are fine.
+  std::string focus;
   bool operator==(const WindowDraws&) const = default;
+};
+
+// How long the world outside the services keeps a payment's outcome from the bus, drawn per
+// webhook (nothing here shortens a TTL): in customer_approval_ppm of the payment outcomes the
+// customer takes minutes to approve (a 3-D Secure challenge, a bank app); of the other webhooks,
+// late_webhook_ppm come minutes late (the gateway's retry schedule). The defaults are a normal
+// day; swarm draws a bank whose step-up keeps many customers waiting, and loses some, on some
+// seeds.
+struct Slowness {
+  std::uint32_t customer_approval_ppm = 50'000;  // 5 %
+  std::uint32_t late_webhook_ppm = 10'000;       // 1 %
+  // Card customers asked to approve their payment who never do (FakePaymentGateway::
+  // AwaitCustomerForever): their order gets no payment outcome at all.
+  std::uint32_t never_approves_ppm = 30'000;  // 3 %
+  bool operator==(const Slowness&) const = default;
 };
 
 // Process pauses (Jepsen's SIGSTOP, a VM or garbage-collection stall): at a business call of one of
@@ -128,6 +154,7 @@ struct FaultPlan {
   std::vector<FaultTrigger> triggers;
   PauseDraws pauses;      // process pauses at business calls (off unless ppm > 0)
   Deployment deployment;  // replicas and cron scheduling
+  Slowness slowness;      // how long customers and the gateway keep payment outcomes waiting
   // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and
   // so are the kinds of windows drawn. nullopt: no swarm.
   std::optional<std::uint64_t> swarm_seed;
@@ -249,6 +276,9 @@ class FaultLayer {
   // Flips the pause coin at a business call of a pausable process; on heads freezes the caller
   // for a drawn while (its next wait resumes after the pause).
   void MaybePauseCaller(FaultPoint& point);
+  // A pause trigger naming this call of `point` freezes the caller.
+  void PauseIfTriggered(FaultPoint& point);
+  void PauseCaller(FaultPoint& point, DurationUs duration_us);
   DurationUs PauseDuration();
   template <class R>
   static Status StatusOf(const R& r) {
@@ -287,6 +317,7 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   const WindowEffect window = Windows(*point);
   const bool past_deadline = window.extra_latency_us >= kCallDeadlineUs;
   co_await kernel_.Sleep(Latency(*point) + std::min(window.extra_latency_us, kCallDeadlineUs));
+  if (point->triggered) PauseIfTriggered(*point);
   const bool pause_after = plan_.pauses.ppm > 0 && pause_rng_.ChancePpm(500'000);
   if (!pause_after) MaybePauseCaller(*point);
   if (window.fail) {

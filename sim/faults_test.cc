@@ -204,6 +204,39 @@ TEST(FaultPlan, SwarmRulesDependOnSeedAndNameOnly) {
   EXPECT_GE(rates.size(), 5u);
 }
 
+// Swarm's bad days: on about 40 % of seeds every drawn window is on one port, on about half a
+// bank keeps 10 % to half of the payment outcomes waiting on the customer. The named plans keep an
+// unfocused world and a normal day.
+TEST(FaultPlan, SwarmDrawsAFocusedPortAndASlowBankOnSomeSeeds) {
+  int focused = 0, slow = 0;
+  std::set<std::string> ports;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    if (!plan.random_windows.focus.empty()) {
+      ++focused;
+      ports.insert(plan.random_windows.focus);
+      EXPECT_NE(std::find(kWindowPorts.begin(), kWindowPorts.end(), plan.random_windows.focus),
+                kWindowPorts.end());
+    }
+    const std::uint32_t approval = plan.slowness.customer_approval_ppm;
+    if (approval != Slowness{}.customer_approval_ppm) {
+      ++slow;
+      EXPECT_GE(approval, 100'000u);
+      EXPECT_LE(approval, 500'000u);
+    }
+    EXPECT_EQ(plan.slowness.late_webhook_ppm, 10'000u);
+  }
+  EXPECT_GT(focused, 50);
+  EXPECT_LT(focused, 110);
+  EXPECT_GE(ports.size(), 8u);
+  EXPECT_GT(slow, 70);
+  EXPECT_LT(slow, 130);
+  for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
+    EXPECT_EQ(FaultPlan::Named(name)->ForSeed(7).random_windows.focus, "") << name;
+    EXPECT_EQ(FaultPlan::Named(name)->ForSeed(7).slowness, Slowness{}) << name;
+  }
+}
+
 TEST(FaultPlan, NamedPlans) {
   EXPECT_EQ(FaultPlan::Named("light")->default_rule.fail_before_ppm, 20'000u);
   EXPECT_EQ(FaultPlan::Named("heavy")->default_rule.fail_after_ppm, 20'000u);

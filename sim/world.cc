@@ -9,15 +9,15 @@
 namespace csim::sim {
 namespace {
 
-// When a webhook decided now reaches the bus (see kCustomerApprovalPpm): one or two draws per
-// webhook, whatever the profile.
-DurationUs WebhookDelay(Rng& rng, const std::string& topic) {
+// When a webhook decided now reaches the bus (see Slowness): one or two draws per webhook,
+// whatever the profile.
+DurationUs WebhookDelay(Rng& rng, const Slowness& slowness, const std::string& topic) {
   const bool payment_outcome =
       topic == topics::kPaymentConfirmed || topic == topics::kPaymentFailed;
-  if (payment_outcome && rng.ChancePpm(kCustomerApprovalPpm)) {
+  if (payment_outcome && rng.ChancePpm(slowness.customer_approval_ppm)) {
     return rng.Between(kCustomerApprovalMinUs, kCustomerApprovalMaxUs);
   }
-  if (rng.ChancePpm(kLateWebhookPpm)) return rng.Between(kMinuteUs, kLateWebhookMaxUs);
+  if (rng.ChancePpm(slowness.late_webhook_ppm)) return rng.Between(kMinuteUs, kLateWebhookMaxUs);
   return 0;
 }
 
@@ -77,7 +77,8 @@ World::World(WorldOptions options, Workload workload)
     if (customer.points_balance > 0)
       loyalty_->SetBalance(customer.customer_id, customer.points_balance);
     // One draw per customer, card or not, so the stream does not depend on the payment methods.
-    const bool never_approves = impl_->payment_rng.ChancePpm(kNeverApprovesPpm);
+    const bool never_approves =
+        impl_->payment_rng.ChancePpm(options_.faults.slowness.never_approves_ppm);
     if (never_approves && customer.payment_method == PaymentMethod::kCard) {
       payment_->AwaitCustomerForever(customer.customer_id);
     }
@@ -284,7 +285,8 @@ void World::PumpWebhooks() {
   const TimeUs now = kernel_.now();
   auto& queue = impl_->webhooks;
   for (Event& webhook : payment_->TakeWebhooks()) {
-    const TimeUs due = now + WebhookDelay(impl_->payment_rng, webhook.topic);
+    const TimeUs due =
+        now + WebhookDelay(impl_->payment_rng, options_.faults.slowness, webhook.topic);
     const bool queued =
         queue.emplace(std::pair{due, ++impl_->webhooks_taken}, std::move(webhook)).second;
     CSIM_CHECK(queued, "webhooks are numbered once");

@@ -23,11 +23,6 @@ constexpr DurationUs kRestartMaxUs = 90 * kSecondUs;
 constexpr DurationUs kSlowExtraMaxUs = 90 * kSecondUs;
 constexpr DurationUs kWindowMinUs = 10 * kSecondUs;
 
-// The ports a window can take down, by fault point prefix.
-constexpr std::array<std::string_view, 12> kWindowPorts = {
-    "payment.",  "warehouse.", "promotions.", "loyalty.", "locks.",    "checkout_db.",
-    "order_db.", "order.",     "bus.",        "pricing.", "shipping.", "fraud."};
-
 }  // namespace
 
 bool World::Crashable(ProcessId process) const {
@@ -86,7 +81,9 @@ void World::DrawFaultWindows(TimeUs faults_end_us) {
   const NameId action = kernel_.trace().Intern("fault.window");
   for (std::int32_t i = 0; i < draws.count; ++i) {
     FaultWindow window;
+    // Drawn even under a focus, so a focused seed's windows fall at the same times.
     window.points = std::string{kWindowPorts[rng.Below(kWindowPorts.size())]};
+    if (!draws.focus.empty()) window.points = draws.focus;
     const std::uint64_t kind = rng.Below(10);
     window.kind = kind < 4   ? WindowKind::kOutage
                   : kind < 7 ? WindowKind::kSlow

@@ -57,6 +57,63 @@ TEST(WorldDeployment, SwarmDrawsTheCronBatchAndTheWorldRunsWithIt) {
   EXPECT_EQ(chaos.options().config.order.cron_batch_size, 100);
 }
 
+// A focused plan puts every drawn window on its port, at the times the unfocused plan draws.
+TEST(WorldDeployment, AFocusPutsEveryDrawnWindowOnItsPort) {
+  WorldOptions options;
+  options.seed = 5;
+  options.faults.random_windows.count = 6;
+  options.faults.random_windows.duration_max_us = 10 * kMinuteUs;
+  World spread(options, OneCustomerWorkload());
+  spread.Run();
+  options.faults.random_windows.focus = "warehouse.";
+  World focused(options, OneCustomerWorkload());
+  focused.Run();
+  const std::vector<FaultWindow>& a = spread.faults().windows();
+  const std::vector<FaultWindow>& b = focused.faults().windows();
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), 6u);
+  std::set<std::string> spread_ports;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    spread_ports.insert(a[i].points);
+    EXPECT_EQ(b[i].points, "warehouse.");
+    EXPECT_EQ(b[i].from_us, a[i].from_us);
+    EXPECT_EQ(b[i].until_us, a[i].until_us);
+    EXPECT_EQ(b[i].kind, a[i].kind);
+  }
+  EXPECT_GE(spread_ports.size(), 3u);
+}
+
+// The time from the capture's webhook being decided to its delivery: with every payment outcome
+// waiting on the customer, each comes 2 to 25 minutes late; with none, at the gateway's next pump.
+TEST(WorldDeployment, ASlowBankKeepsEveryPaymentOutcomeWaitingMinutes) {
+  for (const std::uint32_t approval_ppm : {0u, 1'000'000u}) {
+    WorldOptions options;
+    options.faults.slowness.customer_approval_ppm = approval_ppm;
+    options.faults.slowness.late_webhook_ppm = 0;
+    World world(options, OneCustomerWorkload());
+    world.Run();
+    const Trace& trace = world.kernel().trace();
+    TimeUs captured_us = -1, delivered_us = -1;
+    for (std::size_t i = 0; i < trace.size(); ++i) {
+      const TraceRecord& r = trace.at(i);
+      const std::string& action = trace.NameOf(r.action);
+      if (action == "payment.capture" && captured_us < 0) captured_us = r.time_us;
+      if (action == "bus.deliver" && delivered_us < 0 &&
+          trace.DetailOf(r).starts_with("payments.payment.confirmed")) {
+        delivered_us = r.time_us;
+      }
+    }
+    ASSERT_GE(captured_us, 0) << approval_ppm;
+    ASSERT_GT(delivered_us, captured_us) << approval_ppm;
+    if (approval_ppm == 0) {
+      EXPECT_LT(delivered_us - captured_us, kMinuteUs);
+    } else {
+      EXPECT_GE(delivered_us - captured_us, 2 * kMinuteUs);
+      EXPECT_LE(delivered_us - captured_us, 26 * kMinuteUs);
+    }
+  }
+}
+
 TEST(WorldDeployment, OnTimeSingleReplicaPassesNeverOverlap) {
   World world(SlowCheckoutDb(Deployment{}), OneCustomerWorkload());
   world.Run();

@@ -40,19 +40,11 @@ inline constexpr std::int32_t kPassesInFlightMax = 4;
 inline constexpr Money kBaseShippingFee = 15'000 * kVnd;
 inline constexpr Money kPerItemShippingFee = 2'000 * kVnd;
 
-// How late the gateway's webhooks reach the bus, drawn per webhook from the world's payment stream
-// (the same draws under every profile; nothing here shortens a TTL). A payment outcome waits on
-// the customer for minutes in kCustomerApprovalPpm of the cases (a 3-D Secure challenge, a bank
-// app); of the other webhooks, kLateWebhookPpm are minutes late (the gateway's retry schedule);
-// the rest go out at the next pump.
-inline constexpr std::uint32_t kCustomerApprovalPpm = 50'000;  // 5 %
+// How late the gateway's webhooks reach the bus, when FaultPlan::slowness says they wait: on the
+// customer for 2 to 25 minutes, or on the gateway's retry schedule for up to 10.
 inline constexpr DurationUs kCustomerApprovalMinUs = 2 * kMinuteUs;
 inline constexpr DurationUs kCustomerApprovalMaxUs = 25 * kMinuteUs;
-inline constexpr std::uint32_t kLateWebhookPpm = 10'000;  // 1 %
 inline constexpr DurationUs kLateWebhookMaxUs = 10 * kMinuteUs;
-// Card customers asked to approve their payment who never do (FakePaymentGateway::
-// AwaitCustomerForever): their order gets no payment outcome at all.
-inline constexpr std::uint32_t kNeverApprovesPpm = 30'000;  // 3 %
 // Webhooks decided by the gateway and not yet accepted by the bus, at most.
 inline constexpr std::size_t kWebhooksWaitingMax = 1'000'000;
 

@@ -173,6 +173,31 @@ TEST_P(ReserveAgainTest, AConfirmationThatLostItsCommitToACancellationGivesBack)
   EXPECT_EQ(Stock().committed, fixed ? 0 : kOrdered);
 }
 
+// A twin delivery of the same webhook (a duplicate, a second worker replica) reserves again under
+// the same reference, gets the same reservation, and commits first; this delivery's commit then
+// conflicts. The order, read again, is confirmed and names that reservation: it is the order's
+// stock, and nothing may give it back. SIM-12's fix first asserted that no order could name it,
+// which stopped swarm seed 2762 (SIM-15 as reviewed) with an internal error.
+TEST_P(ReserveAgainTest, ATwinDeliveryThatCommittedFirstKeepsTheReservationItMadeAgain) {
+  OrderService& service = Service("SIM-12");
+  const Event webhook = LapsedOrderPaid();
+  ASSERT_EQ(RunSync(service.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
+  flaky_store_.BeforeNextCommit([&] {
+    ASSERT_TRUE(RunSync(service.ConsumePaymentConfirmed(webhook)).ok());
+    ASSERT_EQ(Stored().status, OrderStatus::kConfirmed);
+  });
+  EXPECT_EQ(RunSync(service.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
+  EXPECT_EQ(Stored().status, OrderStatus::kConfirmed);
+  EXPECT_NE(Stored().items[0].reservation_id, order_.items[0].reservation_id);
+  EXPECT_EQ(Stock().committed, kOrdered);
+  EXPECT_EQ(Stock().active_reserved, 0);
+  EXPECT_EQ(warehouse_.Restocks().size(), 0u);
+  // The redelivery finds the event processed and changes nothing.
+  EXPECT_TRUE(RunSync(service.ConsumePaymentConfirmed(webhook)).ok());
+  EXPECT_EQ(Stock().committed, kOrdered);
+  EXPECT_EQ(Stock().on_hand, kOnHand);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sim12AndSim15, ReserveAgainTest, ::testing::Values(true, false),
                          [](const auto& param_info) {
                            return param_info.param ? "Fixed" : "AsReviewed";
