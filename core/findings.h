@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 33> kFindings{{
+inline constexpr std::array<FindingInfo, 34> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -138,6 +138,11 @@ inline constexpr std::array<FindingInfo, 33> kFindings{{
      "cleanup undid its attempt: a reserve by the same reference returns the released "
      "reservation and a live order is created on it",
      "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
+    {"SIM-18", "",
+     "a release compensation past its alert backs off like a void, doubling towards an hour: "
+     "after a long warehouse outage its next try comes many minutes after the warehouse is back, "
+     "and the reservation it should release (or its lookup by reference made again) stays held",
+     "STOCK-NO-LEAK"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

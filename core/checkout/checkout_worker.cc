@@ -42,6 +42,10 @@ std::int64_t ParseCount(const std::string& text) {
 // inside the days an authorization hold lasts, and far past any outage the fault model draws.
 constexpr std::int32_t kAttemptsPastAlertMax = 30;
 constexpr DurationUs kBackoffPastAlertMaxUs = kHourUs;
+// SIM-18 fixed: a release's retries back off to 2 minutes at most, since stock is wanted within
+// minutes (STOCK-NO-LEAK gives a release 5) and a release is cheap; 720 tries cover a day too.
+constexpr DurationUs kReleaseBackoffMaxUs = 2 * kMinuteUs;
+constexpr std::int32_t kReleaseAttemptsPastAlertMax = 720;
 
 }  // namespace
 
@@ -328,9 +332,16 @@ Task<bool> CheckoutWorker::RecordOutcome(FailedCompensation row, Status outcome,
   // compensation_backoff_seconds apart, so an outage longer than that budget leaves the effect in
   // place for good. Fixed: the alert goes out at max_attempts as before, and the row stays pending
   // for kAttemptsPastAlertMax more tries whose backoff doubles up to kBackoffPastAlertMaxUs.
-  const std::int32_t give_up_at = profile_.Fixed(FindingId("SIM-10"))
-                                      ? row.max_attempts + kAttemptsPastAlertMax
-                                      : row.max_attempts;
+  // SIM-18: as first fixed, a release backs off like a void, up to an hour, so after a long
+  // warehouse outage its next try comes long after the warehouse is back, with the stock held.
+  const bool release = row.kind == CompensationKind::kReleaseReservation ||
+                       row.kind == CompensationKind::kReleaseReservationByReference;
+  const bool prompt_release = release && profile_.Fixed(FindingId("SIM-18"));
+  const std::int32_t past_alert_max =
+      prompt_release ? kReleaseAttemptsPastAlertMax : kAttemptsPastAlertMax;
+  const DurationUs backoff_max_us = prompt_release ? kReleaseBackoffMaxUs : kBackoffPastAlertMaxUs;
+  const std::int32_t give_up_at =
+      profile_.Fixed(FindingId("SIM-10")) ? row.max_attempts + past_alert_max : row.max_attempts;
   CSIM_CHECK(row.attempts < give_up_at, "an exhausted row is never retried");
   bool alert = false;
   if (outcome.ok()) {
@@ -340,7 +351,7 @@ Task<bool> CheckoutWorker::RecordOutcome(FailedCompensation row, Status outcome,
     const DurationUs base_us = config_.checkout.compensation_backoff_seconds * kSecondUs;
     DurationUs backoff_us = base_us;
     for (std::int32_t past = row.attempts - row.max_attempts; past > 0; --past) {
-      backoff_us = std::min(2 * backoff_us, std::max(kBackoffPastAlertMaxUs, base_us));
+      backoff_us = std::min(2 * backoff_us, std::max(backoff_max_us, base_us));
     }
     CSIM_CHECK(backoff_us >= base_us, "a retry never comes sooner than the configured backoff");
     row.next_attempt_at = now + backoff_us;

@@ -397,6 +397,38 @@ TEST_F(FailingVoidTest, FixedSim10KeepsRetryingPastTheAlertBackingOffToHourly) {
   EXPECT_EQ(alerts_.Count("compensation.exhausted"), 1) << "one alert, at max_attempts";
 }
 
+// SIM-18: a release that keeps failing (here the warehouse knows no such reservation) backs off
+// like a void as first fixed, doubling to an hour; fixed, to 2 minutes at most, so the next try
+// after an outage comes within STOCK-NO-LEAK's 5 minutes. Both alert once, at max_attempts.
+TEST_F(CheckoutWorkerTest, Sim18ReleaseRetriesBackOffToTwoMinutesWhenFixed) {
+  // As reviewed first: its row ends exhausted, so the fixed pass below sees only its own.
+  for (const bool fixed : {false, true}) {
+    profile_ = Profile::AllFixed();
+    if (!fixed) profile_.SetAsReviewed(FindingId("SIM-18"));
+    FailedCompensation release;
+    release.kind = CompensationKind::kReleaseReservation;
+    release.subject = "res-unknown";
+    release.max_attempts = 3;
+    const std::int64_t id = InsertCompensation(release);
+    DurationUs longest = 0;
+    for (std::int32_t tries = 0; tries < 40; ++tries) {
+      const TimeUs before = Now();
+      ASSERT_EQ(CompensationPass(), 1) << "fixed " << fixed << " try " << tries;
+      const FailedCompensation& row = store_.Compensations().at(id);
+      if (row.status != CompensationStatus::kPending) break;
+      longest = std::max(longest, row.next_attempt_at - before);
+      clock_.Advance(row.next_attempt_at - before);
+    }
+    const FailedCompensation& row = store_.Compensations().at(id);
+    // As reviewed, SIM-10's 30 tries past the alert, the last ones an hour apart; fixed, still
+    // trying at 40, never more than 2 minutes apart.
+    EXPECT_EQ(row.attempts, fixed ? 40 : 33);
+    EXPECT_EQ(row.status, fixed ? CompensationStatus::kPending : CompensationStatus::kExhausted);
+    EXPECT_EQ(longest, fixed ? 2 * kMinuteUs : kHourUs) << "fixed " << fixed;
+    EXPECT_EQ(alerts_.Count("compensation.exhausted"), fixed ? 2 : 1) << "one alert per row";
+  }
+}
+
 // SIM-10 fixed: a void that finds the gateway back after the alert still voids the hold.
 class GatewayDownForEightVoidsTest : public CheckoutWorkerTest {
  protected:
