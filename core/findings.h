@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 34> kFindings{{
+inline constexpr std::array<FindingInfo, 35> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -142,6 +142,12 @@ inline constexpr std::array<FindingInfo, 34> kFindings{{
      "a release compensation past its alert backs off like a void, doubling towards an hour: "
      "after a long warehouse outage its next try comes many minutes after the warehouse is back, "
      "and the reservation it should release (or its lookup by reference made again) stays held",
+     "STOCK-NO-LEAK"},
+    {"SIM-19", "",
+     "the cart cleanup that undoes an abandoned attempt (SIM-07, SIM-13) retries a failed release "
+     "only on its next pass and only while the cart is still in checkout: a stalled saga that "
+     "wakes up and reopens the cart leaves the reservation the cleanup's lookup made held to its "
+     "TTL",
      "STOCK-NO-LEAK"},
 }};
 

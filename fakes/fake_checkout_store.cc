@@ -195,6 +195,7 @@ void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
     auto [written, inserted] = carts_.insert_or_assign(cart_write.cart.id, cart_write.cart);
     carts_by_status_[written->second.status].emplace(written->first, &written->second);
     cart_changes_.Note(&written->first);
+    cart_written_at_[written->first] = clock_.Now();
   }
   outbox_.Append(write.outbox, clock_.Now());
   for (FailedCompensation compensation : write.compensations) {
@@ -225,6 +226,7 @@ void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
   carts_by_status_.clear();
   cart_changes_.Clear();
   carts_.clear();
+  cart_written_at_.clear();
   compensations_.clear();
   pending_compensation_ids_.clear();
   for (const Cart& cart : carts) {
@@ -232,6 +234,8 @@ void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
     CSIM_CHECK(inserted, "restored carts have unique ids");
     carts_by_status_[cart.status].emplace(it->first, &it->second);
     cart_changes_.Note(&it->first);
+    // A real database keeps no commit time of its own: the writer's stamp is all there is.
+    cart_written_at_[cart.id] = cart.updated_at;
   }
   for (const FailedCompensation& row : compensations) {
     const bool inserted = row.id > 0 && compensations_.emplace(row.id, row).second;

@@ -48,6 +48,10 @@ class FakeCheckoutStore final : public CheckoutStore {
 
   // ---- Truth ----
   const std::map<std::string, Cart>& Carts() const { return carts_; }
+  // When the store last wrote cart `id`, by its own clock: the moment a writer's change landed,
+  // whatever time the writer stamped into updated_at (a writer paused between reading the clock
+  // and committing stamps a time long past). REQUIRES: the cart exists.
+  TimeUs CartWrittenAt(const std::string& id) const { return cart_written_at_.at(id); }
   // The id (the key in Carts()) of every cart a commit wrote.
   const ChangeJournal<const std::string*>& CartChanges() const { return cart_changes_; }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
@@ -79,6 +83,7 @@ class FakeCheckoutStore final : public CheckoutStore {
 
   const Clock& clock_;
   std::map<std::string, Cart> carts_;
+  std::map<std::string, TimeUs> cart_written_at_;  // by cart id, as CartWrittenAt says
   // Carts by status, then by id, so a worker's query reads the carts in that status, not every
   // cart. The values point at carts_'s rows (stable map nodes), so a query neither builds a key nor
   // looks a cart up again.

@@ -148,8 +148,8 @@ void ChangeTracker::Reschedule(const sim::World& world, std::size_t index) {
   CSIM_CHECK(candidate != candidates_.end(), "only a candidate is scheduled");
   if (candidate->second.due_us) waiting_.erase({*candidate->second.due_us, index});
   const fakes::Reservation& r = world.warehouse().Reservations().at(index);
-  const TimeUs due_us =
-      LateReleaseDueUs(&world.faults(), r, CartOfSession(world, candidate->second.session));
+  const TimeUs due_us = LateReleaseDueUs(&world.faults(), world.checkout_db(), r,
+                                         CartOfSession(world, candidate->second.session));
   CSIM_CHECK(due_us >= r.created_at, "a reservation is never late before it is made");
   candidate->second.due_us = due_us;
   waiting_.insert({due_us, index});

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "fakes/fake_checkout_store.h"
 #include "fakes/fake_warehouse.h"
 #include "properties/invariant.h"
 #include "sim/faults.h"
@@ -104,8 +105,8 @@ void ForEachHeld(const std::set<std::string_view>& ids, const std::map<std::stri
 // "<session>:v<version>" of a checkout reservation's reference, or "" for another shape.
 std::string AttemptOfReference(const std::string& reference);
 // The first time at which the active reservation `r` could be late, given its session's cart
-// (nullptr if none): past this, a check must look at it.
-TimeUs LateReleaseDueUs(const sim::FaultLayer* faults, const fakes::Reservation& r,
-                        const Cart* owner);
+// (nullptr if none) as `carts` stores it: past this, a check must look at it.
+TimeUs LateReleaseDueUs(const sim::FaultLayer* faults, const fakes::FakeCheckoutStore& carts,
+                        const fakes::Reservation& r, const Cart* owner);
 
 }  // namespace csim::properties

@@ -43,7 +43,7 @@ void CheckLate(const Truth& world, const fakes::Reservation& r, const std::strin
   // The attempt's saga runs while its cart sits in checkout at the version StartSession wrote.
   const std::int64_t attempt_version = std::stoll(attempt.substr(attempt.find(":v") + 2));
   if (owner->status == CartStatus::kCheckout && owner->version == attempt_version + 1) return;
-  if (now <= LateReleaseDueUs(world.faults(), r, owner)) return;
+  if (now <= LateReleaseDueUs(world.faults(), world.checkout_db(), r, owner)) return;
   out.push_back({"STOCK-NO-LEAK", "reservation=" + r.id,
                  fmt::format("released within {} min of attempt {} ending without an order",
                              kReleaseBoundUs / kMinuteUs, attempt),
@@ -83,9 +83,12 @@ std::string AttemptOfReference(const std::string& reference) {
   return second == std::string::npos ? "" : reference.substr(0, second);
 }
 
-TimeUs LateReleaseDueUs(const sim::FaultLayer* faults, const fakes::Reservation& r,
-                        const Cart* owner) {
-  const TimeUs since = owner == nullptr ? r.created_at : std::max(owner->updated_at, r.created_at);
+TimeUs LateReleaseDueUs(const sim::FaultLayer* faults, const fakes::FakeCheckoutStore& carts,
+                        const fakes::Reservation& r, const Cart* owner) {
+  // The attempt ended when the store took the write that moved its cart on, not at the time the
+  // writer stamped: a saga paused for minutes before that commit still held its attempt.
+  const TimeUs since =
+      owner == nullptr ? r.created_at : std::max(carts.CartWrittenAt(owner->id), r.created_at);
   // A real backend has no fault windows.
   if (faults == nullptr) return since + kReleaseBoundUs;
   // Nor does time in which every checkout worker was paused: no pass could retry the release.

@@ -59,6 +59,23 @@ std::string AuthorizationKey(const std::string& attempt) {
   return "auth:" + attempt;
 }
 
+FailedCompensation ReleaseByReferenceRow(const ReserveRequest& request, std::int32_t max_attempts,
+                                         TimeUs now) {
+  CSIM_CHECK(!request.reference.empty() && request.quantity > 0 && request.ttl_us > 0,
+             "a valid reserve request");
+  CSIM_CHECK(max_attempts > 0, "a compensation has a retry budget");
+  FailedCompensation c;
+  c.kind = CompensationKind::kReleaseReservationByReference;
+  c.subject = request.reference;
+  c.max_attempts = max_attempts;
+  c.next_attempt_at = now;
+  c.fields["sku"] = request.sku;
+  c.fields["warehouse_id"] = request.warehouse_id;
+  c.fields["quantity"] = std::to_string(request.quantity);
+  c.fields["ttl_us"] = std::to_string(request.ttl_us);
+  return c;
+}
+
 std::string CheckoutAttempt(const Cart& cart) {
   return CheckoutAttemptKey(cart.session_id, cart.version);
 }
@@ -552,16 +569,8 @@ Task<void> ConfirmSaga::FindUnheardReservation() {
   // before its TTL lapses. Fixed: FailedCompensationWorker looks it up by reference and releases
   // it once the warehouse answers again.
   if (profile_.AsReviewedOn(FindingId("SIM-11"))) co_return;
-  const ReserveRequest& lost = *reserve_timed_out_;
-  CSIM_CHECK(!lost.reference.empty() && lost.quantity > 0 && lost.ttl_us > 0,
-             "the reserve that timed out was a valid request");
-  auto c = Compensation(CompensationKind::kReleaseReservationByReference, lost.reference,
-                        config_.checkout.release_max_retries, ports_.clock.Now());
-  c.fields["sku"] = lost.sku;
-  c.fields["warehouse_id"] = lost.warehouse_id;
-  c.fields["quantity"] = std::to_string(lost.quantity);
-  c.fields["ttl_us"] = std::to_string(lost.ttl_us);
-  queued_.push_back(std::move(c));
+  queued_.push_back(ReleaseByReferenceRow(*reserve_timed_out_, config_.checkout.release_max_retries,
+                                          ports_.clock.Now()));
 }
 
 Task<void> ConfirmSaga::ApplyPromotionsAfterOrder(const Order& order) {

@@ -141,6 +141,10 @@ std::string CheckoutAttemptKey(const std::string& session_id, std::int64_t cart_
 std::string AttemptInProgress(const Cart& cart);
 // The gateway idempotency key of an attempt's authorization: "auth:<attempt>".
 std::string AuthorizationKey(const std::string& attempt);
+// The compensation row that has FailedCompensationWorker look up, by its reference, the
+// reservation `request` made or may have made, and release it (SIM-11, SIM-19).
+FailedCompensation ReleaseByReferenceRow(const ReserveRequest& request, std::int32_t max_attempts,
+                                         TimeUs now);
 // The finalization transaction (step 8): `cart` completed with `order`, and the outbox rows
 // cart.converted and, for a live card order, orders.payment.capture_requested. The ids are fixed
 // per cart and order, so the worker's retry writes the very same events.

@@ -270,7 +270,18 @@ Task<bool> CheckoutWorker::CompensateAbandonedAttempt(const Cart& cart) {
       ReserveRequest request{item.sku, item.warehouse_id.value_or(""), item.quantity,
                              SagaReservationTtl(config_, profile_),
                              attempt + ":" + std::to_string(i)};
-      undone = (co_await ReleaseByReference(std::move(request))).ok() && undone;
+      Status released = co_await ReleaseByReference(request);
+      // SIM-19: as first fixed, a failed release is tried again only by the next pass, and only
+      // while the cart stays in checkout. A stalled saga that wakes up reopens the cart, and the
+      // reservation this lookup made stays held until its TTL. Fixed: the release goes to
+      // FailedCompensationWorker, which retries it whatever becomes of the cart.
+      if (!released.ok() && profile_.Fixed(FindingId("SIM-19"))) {
+        CheckoutWrite write;
+        write.compensations.push_back(ReleaseByReferenceRow(
+            request, config_.checkout.release_max_retries, ports_.clock.Now()));
+        released = co_await ports_.store.Commit(write);
+      }
+      undone = released.ok() && undone;
     }
   }
   undone = (co_await VoidByKey(AuthorizationKey(attempt))).ok() && undone;

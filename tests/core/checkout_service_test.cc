@@ -1,4 +1,5 @@
 #include "core/checkout/checkout_service.h"
+#include "tests/core/flaky_warehouse.h"
 #include "tests/core/forwarding_payment.h"
 
 #include <gtest/gtest.h>
@@ -98,50 +99,6 @@ class FailingOrders final : public OrderClient {
   OrderClient& inner_;
   std::int32_t failures_ = 0;
   std::int32_t create_calls_ = 0;
-};
-
-// The warehouse whose Release can be made to fail (kUnavailable, before any effect).
-class FlakyWarehouse final : public WarehouseInventory {
- public:
-  explicit FlakyWarehouse(WarehouseInventory& inner) : inner_(inner) {}
-  Task<Result<std::string>> ReserveWithTtl(const ReserveRequest& request) override {
-    if (reserve_down_after_timeout_ && timed_out_once_) {
-      co_return Status{Code::kUnavailable, "warehouse down"};
-    }
-    auto reserved = co_await inner_.ReserveWithTtl(request);
-    if (reserve_down_after_timeout_ && reserved.ok()) {
-      timed_out_once_ = true;
-      co_return Status{Code::kTimeout, "deadline exceeded after the reservation was made"};
-    }
-    co_return reserved;
-  }
-  Task<Status> Confirm(const std::string& reservation_id) override {
-    co_return co_await inner_.Confirm(reservation_id);
-  }
-  Task<Status> Release(const std::string& reservation_id) override {
-    if (fail_releases_) co_return Status{Code::kUnavailable, "warehouse down"};
-    co_return co_await inner_.Release(reservation_id);
-  }
-  Task<Status> Restock(const std::string& sku, const std::string& warehouse_id,
-                       std::int32_t quantity, const std::string& reference) override {
-    co_return co_await inner_.Restock(sku, warehouse_id, quantity, reference);
-  }
-  Task<Result<std::int32_t>> Available(const std::string& sku) override {
-    co_return co_await inner_.Available(sku);
-  }
-  void FailReleases(bool fail) { fail_releases_ = fail; }
-  // The next reserve takes effect but times out; every reserve after it finds the warehouse down.
-  void TimeOutReserveThenGoDown() {
-    reserve_down_after_timeout_ = true;
-    timed_out_once_ = false;
-  }
-  void ComeBack() { reserve_down_after_timeout_ = false; }
-
- private:
-  WarehouseInventory& inner_;
-  bool fail_releases_ = false;
-  bool reserve_down_after_timeout_ = false;
-  bool timed_out_once_ = false;
 };
 
 // The gateway whose Void can be made to fail (kUnavailable, before any effect).
@@ -355,7 +312,7 @@ class CheckoutServiceTest : public ::testing::Test {
   fakes::FakePaymentGateway payment_;
   FlakyGateway gateway_;
   fakes::FakeWarehouse warehouse_;
-  FlakyWarehouse flaky_warehouse_;
+  test_ports::FlakyWarehouse flaky_warehouse_;
   fakes::FakePromotions promotions_;
   AmbiguousPromotions ambiguous_promotions_;
   fakes::FakeLoyalty loyalty_;

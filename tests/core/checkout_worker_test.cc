@@ -20,6 +20,7 @@
 #include "fakes/fake_warehouse.h"
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
+#include "tests/core/flaky_warehouse.h"
 
 namespace csim {
 namespace {
@@ -79,8 +80,8 @@ class CheckoutWorkerTest : public ::testing::Test {
   }
 
   CheckoutPorts Ports() {
-    return CheckoutPorts{clock_,     store_,      pricing_, shipping_, fraud_,  flaky_,
-                         warehouse_, promotions_, loyalty_, locks_,    orders_, alerts_};
+    return CheckoutPorts{clock_,           store_,      pricing_, shipping_, fraud_,  flaky_,
+                         flaky_warehouse_, promotions_, loyalty_, locks_,    orders_, alerts_};
   }
   std::int32_t CleanupPass() {
     CheckoutWorker worker(Ports(), config_, profile_);
@@ -169,6 +170,7 @@ class CheckoutWorkerTest : public ::testing::Test {
   fakes::FakePaymentGateway gateway_{clock_};
   FlakyVoids flaky_;
   fakes::FakeWarehouse warehouse_{clock_};
+  test_ports::FlakyWarehouse flaky_warehouse_{warehouse_};
   fakes::FakePromotions promotions_{clock_};
   fakes::FakeLoyalty loyalty_;
   fakes::FakeLockStore locks_{clock_};
@@ -267,6 +269,45 @@ TEST_F(CheckoutWorkerTest, AbandonedAttemptsLongLivedReservationIsReleasedWhenFi
     EXPECT_EQ(StatusOf(cart_id), CartStatus::kActive);
     EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2) << cart_id;
     EXPECT_EQ(warehouse_.Reservations().size(), fixed ? 1u : 2u) << "found, not made again";
+  }
+}
+
+// SIM-19: the cleanup's release fails (the warehouse down) while it undoes an abandoned attempt,
+// and the stalled saga then wakes up and reopens the cart itself. As first fixed, the cleanup
+// left the cart in checkout to retry on its next pass, which never comes once the cart is active:
+// the 2 units stay reserved. Fixed, the release goes to FailedCompensationWorker and the cart
+// moves on.
+TEST_F(CheckoutWorkerTest, AFailedCleanupReleaseIsRetriedWhateverBecomesOfTheCartSim19) {
+  for (bool fixed : {true, false}) {
+    const std::string cart_id = fixed ? "fixed" : "reviewed";
+    profile_ = Profile::AllFixed();
+    if (!fixed) profile_.SetAsReviewed(FindingId("SIM-19"));
+    PutCart(cart_id, false, CartStatus::kCheckout);
+    const std::string attempt = AttemptInProgress(store_.Carts().at(cart_id));
+    ASSERT_TRUE(RunSync(warehouse_.ReserveWithTtl(
+                            ReserveRequest{"sku-1", "wh-1", 2, 2 * kHourUs, attempt + ":0"}))
+                    .ok());
+    PastAutoCancel();
+    flaky_warehouse_.FailReleases(true);
+    EXPECT_EQ(CleanupPass(), fixed ? 1 : 0) << cart_id;
+    EXPECT_EQ(StatusOf(cart_id), fixed ? CartStatus::kActive : CartStatus::kCheckout);
+    EXPECT_EQ(ActiveReserved(), 2);
+    if (!fixed) {
+      // The saga wakes up, gives up, and reopens the cart before the cleanup's next pass.
+      Cart reopened = store_.Carts().at(cart_id);
+      const std::int64_t expected = reopened.version;
+      reopened.version = expected + 1;
+      reopened.status = CartStatus::kActive;
+      CheckoutWrite write;
+      write.carts.push_back(CartWrite{reopened, expected});
+      ASSERT_TRUE(RunSync(store_.Commit(write)).ok());
+    }
+    flaky_warehouse_.FailReleases(false);
+    EXPECT_EQ(CleanupPass(), 0) << "an active cart is not the cleanup's";
+    EXPECT_EQ(CompensationPass(), fixed ? 1 : 0) << cart_id;
+    EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2) << cart_id;
+    // One reservation per attempt (the fixed one's first): found by reference, never made again.
+    EXPECT_EQ(warehouse_.Reservations().size(), fixed ? 1u : 2u);
   }
 }
 

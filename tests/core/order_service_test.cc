@@ -19,6 +19,7 @@
 #include "fakes/fake_warehouse.h"
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
+#include "tests/core/forwarding_warehouse.h"
 
 namespace csim {
 namespace {
@@ -253,32 +254,19 @@ TEST_F(OrderServiceTest, ConfirmOfALapsedReservationReservesAgain) {
 
 // A warehouse whose new reservations (`down`) or confirmations (`confirms_down`) fail with
 // kUnavailable, before any effect, while it is down.
-class ReservationsDown final : public WarehouseInventory {
+class ReservationsDown final : public test_ports::ForwardingWarehouse {
  public:
-  explicit ReservationsDown(WarehouseInventory& inner) : inner_(inner) {}
+  explicit ReservationsDown(WarehouseInventory& inner) : ForwardingWarehouse(inner) {}
   Task<Result<std::string>> ReserveWithTtl(const ReserveRequest& request) override {
     if (down) co_return Status{Code::kUnavailable, "warehouse down"};
-    co_return co_await inner_.ReserveWithTtl(request);
+    co_return co_await inner().ReserveWithTtl(request);
   }
   Task<Status> Confirm(const std::string& reservation_id) override {
     if (confirms_down) co_return Status{Code::kUnavailable, "warehouse down"};
-    co_return co_await inner_.Confirm(reservation_id);
-  }
-  Task<Status> Release(const std::string& reservation_id) override {
-    co_return co_await inner_.Release(reservation_id);
-  }
-  Task<Status> Restock(const std::string& sku, const std::string& warehouse_id,
-                       std::int32_t quantity, const std::string& reference) override {
-    co_return co_await inner_.Restock(sku, warehouse_id, quantity, reference);
-  }
-  Task<Result<std::int32_t>> Available(const std::string& sku) override {
-    co_return co_await inner_.Available(sku);
+    co_return co_await inner().Confirm(reservation_id);
   }
   bool down = false;
   bool confirms_down = false;
-
- private:
-  WarehouseInventory& inner_;
 };
 
 // SIM-09: the payment came after the reservation lapsed and the warehouse is briefly down when

@@ -1,0 +1,46 @@
+#pragma once
+// Test double: the warehouse whose releases can be made to fail, or whose reserve takes effect,
+// times out, and then finds the warehouse down (the lookups of SIM-06 and SIM-11).
+
+#include <cstdint>
+#include <string>
+
+#include "core/ports/warehouse.h"
+#include "tests/core/forwarding_warehouse.h"
+
+namespace csim::test_ports {
+
+// The warehouse whose Release can be made to fail (kUnavailable, before any effect).
+class FlakyWarehouse final : public ForwardingWarehouse {
+ public:
+  explicit FlakyWarehouse(WarehouseInventory& inner) : ForwardingWarehouse(inner) {}
+  Task<Result<std::string>> ReserveWithTtl(const ReserveRequest& request) override {
+    if (reserve_down_after_timeout_ && timed_out_once_) {
+      co_return Status{Code::kUnavailable, "warehouse down"};
+    }
+    auto reserved = co_await inner().ReserveWithTtl(request);
+    if (reserve_down_after_timeout_ && reserved.ok()) {
+      timed_out_once_ = true;
+      co_return Status{Code::kTimeout, "deadline exceeded after the reservation was made"};
+    }
+    co_return reserved;
+  }
+  Task<Status> Release(const std::string& reservation_id) override {
+    if (fail_releases_) co_return Status{Code::kUnavailable, "warehouse down"};
+    co_return co_await inner().Release(reservation_id);
+  }
+  void FailReleases(bool fail) { fail_releases_ = fail; }
+  // The next reserve takes effect but times out; every reserve after it finds the warehouse down.
+  void TimeOutReserveThenGoDown() {
+    reserve_down_after_timeout_ = true;
+    timed_out_once_ = false;
+  }
+  void ComeBack() { reserve_down_after_timeout_ = false; }
+
+ private:
+  bool fail_releases_ = false;
+  bool reserve_down_after_timeout_ = false;
+  bool timed_out_once_ = false;
+};
+
+}  // namespace csim::test_ports
