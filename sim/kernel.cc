@@ -36,6 +36,15 @@ Task<void> Kernel::Guard(Task<void> inner) {
     // A broken assumption anywhere stops the whole run; RunUntil rethrows it.
     if (!failure_) failure_ = std::current_exception();
   }
+  // A root runs only in steps of its own process, so the current one is the root's.
+  if (current_ != kNoProcess) ++processes_[current_].roots_done;
+}
+
+void Kernel::Reap(Process& process) {
+  const std::size_t before = process.roots.size();
+  std::erase_if(process.roots, [](const Task<void>& t) { return t.done(); });
+  process.roots_done = 0;
+  CSIM_CHECK(process.roots.size() <= before, "a reap only removes");
 }
 
 void Kernel::Spawn(ProcessId process, Task<void> task) {
@@ -43,7 +52,7 @@ void Kernel::Spawn(ProcessId process, Task<void> task) {
   CSIM_CHECK(task.valid());
   if (!p.up) return;  // a crashed process starts nothing until Restart
   if (p.roots.size() >= p.reap_mark) {
-    std::erase_if(p.roots, [](const Task<void>& t) { return t.done(); });
+    Reap(p);
     p.reap_mark = std::max<std::size_t>(64, 2 * p.roots.size());
   }
   CSIM_CHECK(p.roots.size() < limits_.tasks_per_process_max,
@@ -121,6 +130,7 @@ void Kernel::Crash(ProcessId process) {
 void Kernel::DestroyProcessWork(ProcessId process) {
   std::vector<Task<void>> doomed;
   doomed.swap(processes_.at(process).roots);
+  processes_[process].roots_done = 0;
   doomed.clear();
 }
 
@@ -164,28 +174,53 @@ void Kernel::WakeCurrentAt(std::coroutine_handle<> handle, TimeUs wake_us) {
 
 void Kernel::Push(TimeUs time_us, std::uintptr_t target, ProcessId process) {
   CSIM_CHECK(time_us >= now_us_, "time never goes backwards");
-  CSIM_CHECK(queue_.size() < limits_.queue_max, "scheduler queue over its limit");
-  queue_.push_back(Entry{time_us, seq_++, target, process, processes_[process].generation});
-  std::push_heap(queue_.begin(), queue_.end(), Later{});
+  CSIM_CHECK(queue_.size() - (top_free_ ? 1 : 0) < limits_.queue_max,
+             "scheduler queue over its limit");
+  const Entry entry{time_us, seq_++, target, process, processes_[process].generation};
+  if (!top_free_) {
+    queue_.push_back(entry);
+    std::push_heap(queue_.begin(), queue_.end(), Later{});
+    return;
+  }
+  // Sink the new entry from the spent top's place; each level halves what is left below, so the
+  // loop runs at most the heap's depth.
+  top_free_ = false;
+  const std::size_t size = queue_.size();
+  std::size_t hole = 0;
+  for (std::size_t child = 1; child < size; child = 2 * hole + 1) {
+    if (child + 1 < size && Later{}(queue_[child], queue_[child + 1])) ++child;  // the earlier
+    if (!Later{}(entry, queue_[child])) break;
+    queue_[hole] = queue_[child];
+    hole = child;
+  }
+  queue_[hole] = entry;
+  CSIM_CHECK(hole == 0 || !Later{}(queue_[(hole - 1) / 2], queue_[hole]), "heap order kept");
+}
+
+void Kernel::PopFreeTop() {
+  CSIM_CHECK(top_free_ && !queue_.empty(), "a spent top to drop");
+  std::pop_heap(queue_.begin(), queue_.end(), Later{});
+  queue_.pop_back();
+  top_free_ = false;
 }
 
 bool Kernel::DispatchOne() {
-  std::pop_heap(queue_.begin(), queue_.end(), Later{});
-  const Entry entry = queue_.back();
-  queue_.pop_back();
+  CSIM_CHECK(!top_free_ && !queue_.empty(), "a step to dispatch");
+  const Entry entry = queue_.front();
+  top_free_ = true;  // spent: the step's first Push takes its place, or PopFreeTop drops it
   CSIM_CHECK(entry.time_us >= now_us_, "time never goes backwards");
   now_us_ = entry.time_us;
   if (processes_[entry.process].generation != entry.generation) {  // crashed since
     if (entry.is_timer()) DropTimer(entry.timer());  // as the crash destroyed its frame
+    PopFreeTop();
     return false;
   }
   if (const TimeUs resume_us = processes_[entry.process].paused_until_us;
       entry.time_us < resume_us) {
     // Due while its process is frozen: held until the pause ends. Entries leave the heap in
     // (time, seq) order and are pushed again in that order, so held work keeps its order.
-    CSIM_CHECK(queue_.size() < limits_.queue_max, "scheduler queue over its limit");
-    queue_.push_back(Entry{resume_us, seq_++, entry.target, entry.process, entry.generation});
-    std::push_heap(queue_.begin(), queue_.end(), Later{});
+    // (The generation matched above, so Push stamps the entry's own.)
+    Push(resume_us, entry.target, entry.process);
     return false;
   }
   CSIM_CHECK(++dispatches_ <= limits_.dispatches_max, "dispatch budget of the run exhausted");
@@ -196,10 +231,17 @@ bool Kernel::DispatchOne() {
     entry.handle().resume();
   }
   current_ = kNoProcess;
+  if (top_free_) PopFreeTop();  // the step queued nothing
   if (!deferred_crashes_.empty()) [[unlikely]] {
     auto crashed = std::move(deferred_crashes_);
     deferred_crashes_.clear();
     for (ProcessId id : crashed) DestroyProcessWork(id);
+  }
+  // Once half of a process's roots (and at least kReapMin) have finished, free their frames:
+  // amortized, each finished root is visited a bounded number of times.
+  if (Process& p = processes_[entry.process];
+      p.roots_done >= kReapMin && 2 * p.roots_done >= p.roots.size()) {
+    Reap(p);
   }
   if (failure_) [[unlikely]]
     std::rethrow_exception(std::exchange(failure_, nullptr));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -173,6 +174,25 @@ TEST(Kernel, SameSeedSameTraceHashDifferentSeedDifferentHash) {
     EXPECT_EQ(RandomWorldHash(seed), RandomWorldHash(seed)) << "seed " << seed;
   }
   EXPECT_NE(RandomWorldHash(1), RandomWorldHash(2));
+}
+
+Task<void> HoldsUntil(Kernel& kernel, std::shared_ptr<int> held, DurationUs sleep_us) {
+  co_await kernel.Sleep(sleep_us);
+  ++*held;
+}
+
+TEST(Kernel, FreesTheFramesOfFinishedRootsBeforeTheRunEnds) {
+  // A process that spawns all its work at the start (the world's customers) never spawns again;
+  // its finished roots' frames must still be freed as they finish, not at the kernel's end.
+  Kernel kernel;
+  const ProcessId customers = kernel.AddProcess("customers");
+  auto held = std::make_shared<int>(0);
+  for (int i = 0; i < 200; ++i) kernel.Spawn(customers, HoldsUntil(kernel, held, 10 + i));
+  EXPECT_EQ(held.use_count(), 201);  // every frame holds its parameter
+  kernel.RunUntil(1000);
+  EXPECT_EQ(*held, 200);
+  // Reaped once half of the roots (and at least 64) have finished: 100, then 64 of the other 100.
+  EXPECT_EQ(held.use_count(), 1 + 36);
 }
 
 TEST(KernelPause, PausedProcessRunsNothingAndItsDueWakeUpsFireAfterThePause) {

@@ -42,6 +42,8 @@ class Trace {
   // the name's text, so it does not depend on the order names were first seen.
   NameId Intern(std::string_view name);
   const std::string& NameOf(NameId id) const { return names_[id]; }
+  // How many names are interned: every NameId is below this.
+  std::size_t NameCount() const { return names_.size(); }
 
   void Record(TimeUs time_us, std::uint32_t process, NameId action, NameId outcome,
               std::string_view detail = {});
