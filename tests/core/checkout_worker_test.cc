@@ -142,6 +142,16 @@ class CheckoutWorkerTest : public ::testing::Test {
     return order;
   }
 
+  // A cart in checkout whose attempt reserved 2 units of its item 0 (reference
+  // "<attempt>:0", an operator's 2-hour TTL) and then stopped, leaving no order.
+  void PutAbandonedAttempt(const std::string& cart_id) {
+    PutCart(cart_id, false, CartStatus::kCheckout);
+    const std::string attempt = AttemptInProgress(store_.Carts().at(cart_id));
+    ASSERT_TRUE(RunSync(warehouse_.ReserveWithTtl(
+                            ReserveRequest{"sku-1", "wh-1", 2, 2 * kHourUs, attempt + ":0"}))
+                    .ok());
+  }
+
   std::int64_t ActiveReserved() const { return warehouse_.ActiveReserved("sku-1", "wh-1", Now()); }
   TimeUs Now() const { return clock_.Now(); }
   CartStatus StatusOf(const std::string& cart_id) const {
@@ -258,11 +268,7 @@ TEST_F(CheckoutWorkerTest, AbandonedAttemptsLongLivedReservationIsReleasedWhenFi
     const std::string cart_id = fixed ? "fixed" : "reviewed";
     profile_ = Profile::AllFixed();
     if (!fixed) profile_.SetAsReviewed(FindingId("SIM-13"));
-    PutCart(cart_id, false, CartStatus::kCheckout);
-    const std::string attempt = AttemptInProgress(store_.Carts().at(cart_id));
-    ASSERT_TRUE(RunSync(warehouse_.ReserveWithTtl(
-                            ReserveRequest{"sku-1", "wh-1", 2, 2 * kHourUs, attempt + ":0"}))
-                    .ok());
+    PutAbandonedAttempt(cart_id);
     ASSERT_EQ(ActiveReserved(), 2);
     PastAutoCancel();
     EXPECT_EQ(CleanupPass(), 1);
@@ -282,11 +288,7 @@ TEST_F(CheckoutWorkerTest, AFailedCleanupReleaseIsRetriedWhateverBecomesOfTheCar
     const std::string cart_id = fixed ? "fixed" : "reviewed";
     profile_ = Profile::AllFixed();
     if (!fixed) profile_.SetAsReviewed(FindingId("SIM-19"));
-    PutCart(cart_id, false, CartStatus::kCheckout);
-    const std::string attempt = AttemptInProgress(store_.Carts().at(cart_id));
-    ASSERT_TRUE(RunSync(warehouse_.ReserveWithTtl(
-                            ReserveRequest{"sku-1", "wh-1", 2, 2 * kHourUs, attempt + ":0"}))
-                    .ok());
+    PutAbandonedAttempt(cart_id);
     PastAutoCancel();
     flaky_warehouse_.FailReleases(true);
     EXPECT_EQ(CleanupPass(), fixed ? 1 : 0) << cart_id;
