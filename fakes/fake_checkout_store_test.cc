@@ -48,6 +48,24 @@ TEST_F(FakeCheckoutStoreTest, InsertThenVersionedUpdate) {
   EXPECT_EQ(store.FailedCommitCount(), 4);
 }
 
+// The store's own record of when each cart was written (STOCK-NO-LEAK's ground truth), not the
+// time the writer stamped: a writer that read the clock at 5 and committed at 900 wrote at 900. A
+// failed commit changes nothing; a restored snapshot knows only the writers' stamps.
+TEST_F(FakeCheckoutStoreTest, CartWrittenAtIsTheStoresClockNotTheWritersStamp) {
+  ASSERT_TRUE(Commit({{{MakeCart("cart-1", 1, 0), 0}}, {}, {}}).ok());
+  EXPECT_EQ(store.CartWrittenAt("cart-1"), 100);
+  clock.Set(900);
+  ASSERT_TRUE(Commit({{{MakeCart("cart-1", 2, 5), 1}}, {}, {}}).ok());
+  EXPECT_EQ(store.Carts().at("cart-1").updated_at, 5);
+  EXPECT_EQ(store.CartWrittenAt("cart-1"), 900);
+  clock.Set(1'000);
+  EXPECT_EQ(Commit({{{MakeCart("cart-1", 2, 7), 1}}, {}, {}}).code(), Code::kConflict);
+  EXPECT_EQ(store.CartWrittenAt("cart-1"), 900);
+  store.Restore({MakeCart("cart-2", 4, 42)}, {}, {});
+  EXPECT_EQ(store.CartWrittenAt("cart-2"), 42);
+  EXPECT_EQ(store.Carts().count("cart-1"), 0u);
+}
+
 TEST_F(FakeCheckoutStoreTest, CommitWithOneBadPartWritesNothing) {
   ASSERT_TRUE(Commit({{{MakeCart("cart-1", 1, 0), 0}}, {}, {}}).ok());
   FailedCompensation compensation;
