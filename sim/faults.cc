@@ -394,8 +394,29 @@ void FaultLayer::MaybePauseCaller(FaultPoint& point) {
   if (quiet_ || point.polling || plan_.pauses.ppm == 0) return;
   if (pauses_ >= plan_.pauses.count_max || !CanCrashHere()) return;
   if (!pause_rng_.ChancePpm(plan_.pauses.ppm)) return;
+  const DurationUs drawn_us = PauseDuration();
+  // A process that resumes from a stall runs at once the calls that queued up meanwhile, and each
+  // flips the pause coin: stall after stall would freeze it far past kPauseMaxUs, the longest
+  // stall the model means (swarm seed 2066 at 200 orders chained six into 38 minutes). A stall that
+  // begins within kPauseChainGapUs of the caller's last one continues it, and the whole stays
+  // within kPauseMaxUs. Exact triggers are not bounded: a test says what it wants.
+  const DurationUs stalled_us = kernel_.now() - StallStart(kernel_.current());
+  const DurationUs allowed_us = kPauseMaxUs - stalled_us;
+  if (allowed_us < kPauseMinUs) return;
   ++pauses_;
-  PauseCaller(point, PauseDuration());
+  PauseCaller(point, std::min(drawn_us, allowed_us));
+}
+
+TimeUs FaultLayer::StallStart(ProcessId process) const {
+  TimeUs start = kernel_.now();
+  // Bounded: pause_spans_ holds at most count_max drawn pauses plus the plan's triggers.
+  for (auto span = pause_spans_.rbegin(); span != pause_spans_.rend(); ++span) {
+    if (span->process != process) continue;
+    if (span->until_us + kPauseChainGapUs < start) break;
+    start = std::min(start, span->from_us);
+  }
+  CSIM_CHECK(start <= kernel_.now(), "a stall starts no later than now");
+  return start;
 }
 
 void FaultLayer::PauseIfTriggered(FaultPoint& point) {

@@ -117,6 +117,9 @@ struct PauseDraws {
 };
 inline constexpr DurationUs kPauseMinUs = 1 * kSecondUs;
 inline constexpr DurationUs kPauseMaxUs = 20 * kMinuteUs;
+// A drawn pause that begins within this long of the caller's last one continues that stall
+// (FaultLayer::StallStart): the stall as a whole stays within kPauseMaxUs.
+inline constexpr DurationUs kPauseChainGapUs = 1 * kMinuteUs;
 
 // How the services are deployed, as far as faults go: how many replicas each service process has
 // (every worker replica runs every cron job; customers' requests are spread over the API's
@@ -279,6 +282,9 @@ class FaultLayer {
   // A pause trigger naming this call of `point` freezes the caller.
   void PauseIfTriggered(FaultPoint& point);
   void PauseCaller(FaultPoint& point, DurationUs duration_us);
+  // When the stall `process` is in (or would continue, starting now) began: pauses less than
+  // kPauseChainGapUs apart make one stall.
+  TimeUs StallStart(ProcessId process) const;
   DurationUs PauseDuration();
   template <class R>
   static Status StatusOf(const R& r) {

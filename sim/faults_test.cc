@@ -144,6 +144,37 @@ TEST(FaultLayer, CrashTriggerKillsTheCallerOnlyWhereThePolicyAllows) {
   }
 }
 
+// Calls `point` `calls` times back to back and notes when the last one returned.
+Task<void> CallBackToBack(FaultLayer& layer, Kernel& kernel, FaultPoint* point, int calls,
+                          int& applied, TimeUs& done_us) {
+  for (int i = 0; i < calls; ++i) {
+    (void)co_await layer.Call<Status>(
+        point, [&] { return Effect(applied); }, "");
+  }
+  done_us = kernel.now();
+}
+
+// Every business call stalls its caller: back-to-back stalls make one stall, which the model
+// keeps within kPauseMaxUs (30 drawn pauses would otherwise add up to about an hour).
+TEST(FaultLayer, BackToBackPausesMakeOneStallWithinThePauseBound) {
+  Harness h;
+  FaultPlan plan;
+  plan.pauses.ppm = 1'000'000;
+  plan.pauses.count_max = 30;
+  FaultLayer layer(h.kernel, Rng(9), plan);
+  layer.SetCrashPolicy([](ProcessId) { return true; }, [](ProcessId) {});
+  FaultPoint* point = layer.Point("warehouse.reserve");
+  TimeUs done_us = -1;
+  h.kernel.Spawn(h.worker, CallBackToBack(layer, h.kernel, point, 30, h.applied, done_us));
+  h.kernel.RunUntil(10 * kHourUs);
+  EXPECT_EQ(h.applied, 30);
+  ASSERT_GT(done_us, 0);
+  EXPECT_GE(point->paused, 2u);
+  // 30 calls of at most 10 ms of latency each, plus one stall of at most kPauseMaxUs.
+  EXPECT_LE(done_us, kPauseMaxUs + 30 * 10 * kMillisecondUs);
+  EXPECT_GT(done_us, kPauseMinUs);
+}
+
 TEST(FaultLayer, PollingPointsSpendNoCoins) {
   Harness h;
   FaultLayer layer(h.kernel, Rng(5), FaultPlan::FailBefore(1'000'000));
