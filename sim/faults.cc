@@ -419,6 +419,14 @@ TimeUs FaultLayer::StallStart(ProcessId process) const {
   return start;
 }
 
+std::uint64_t FaultLayer::BusinessCalls() const {
+  std::uint64_t calls = 0;
+  for (const auto& [name, point] : points_) {
+    if (!point.polling) calls += point.reached;
+  }
+  return calls;
+}
+
 void FaultLayer::PauseIfTriggered(FaultPoint& point) {
   if (quiet_ || !CanCrashHere()) return;  // only the services' processes stall
   for (const FaultTrigger& trigger : plan_.triggers) {

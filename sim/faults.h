@@ -215,6 +215,8 @@ class FaultLayer {
   // The pointer stays valid for the layer's life.
   FaultPoint* Point(const std::string& name, bool polling = false);
   const std::map<std::string, FaultPoint>& points() const { return points_; }
+  // Calls of every point but the polling ones so far: business the services did.
+  std::uint64_t BusinessCalls() const;
 
   // Runs `effect` (a callable returning Task<R>, R a Status or Result) at `point`, with latency and
   // the plan's faults, and records one trace event with `detail`.

@@ -520,16 +520,30 @@ void World::Run(const std::function<void()>& after_event) {
   kernel_.Spawn(gateway_, every(this, kWebhookDelayUs, &World::PumpWebhooks));
   kernel_.Spawn(warehouse_process_, every(this, kMinuteUs, &World::SweepExpired));
 
-  const TimeUs end_us = EndTimeUs();
+  TimeUs end_us = EndTimeUs();
   const TimeUs faults_end_us = end_us - options_.drain_us;
   DrawFaultWindows(faults_end_us);
   std::size_t seen = kernel_.trace().size();
-  while (kernel_.RunOne(end_us)) {
-    if (kernel_.now() >= faults_end_us) faults_->Quiesce();
-    if (after_event && kernel_.trace().size() != seen) {
-      seen = kernel_.trace().size();
-      after_event();
+  const auto run_until = [&](TimeUs until_us) {
+    while (kernel_.RunOne(until_us)) {
+      if (kernel_.now() >= faults_end_us) faults_->Quiesce();
+      if (after_event && kernel_.trace().size() != seen) {
+        seen = kernel_.trace().size();
+        after_event();
+      }
     }
+  };
+  // The drain's last hour decides whether the workers are done (see drain_hours_more_max).
+  CSIM_CHECK(options_.drain_hours_more_max >= 0, "a drain never shrinks");
+  const TimeUs last_hour_us = std::max(faults_end_us, end_us - kHourUs);
+  run_until(last_hour_us);
+  std::uint64_t calls = faults_->BusinessCalls();
+  run_until(end_us);
+  for (std::int32_t more = 0;
+       more < options_.drain_hours_more_max && faults_->BusinessCalls() != calls; ++more) {
+    calls = faults_->BusinessCalls();
+    end_us += kHourUs;
+    run_until(end_us);
   }
   kernel_.RunUntil(end_us);
   settled_ = true;

@@ -52,6 +52,10 @@ struct WorldOptions {
   Config config = DefaultConfig();
   FaultPlan faults = FaultPlan::Quiet();
   DurationUs drain_us = 3 * kHourUs;
+  // Liveness: while the drain's last hour still saw a business call (a worker voiding, releasing,
+  // publishing), the drain runs one more hour, at most this many times: the settled invariants
+  // judge a world whose workers are done, not one cut off mid-backlog.
+  std::int32_t drain_hours_more_max = 24;
   // The order service deployed without warehouseInventoryService, so it falls back to its
   // second interface (EC-14's "second path").
   bool order_uses_legacy_warehouse = false;

@@ -114,6 +114,31 @@ TEST(WorldDeployment, ASlowBankKeepsEveryPaymentOutcomeWaitingMinutes) {
   }
 }
 
+// Liveness: the drain runs on, an hour at a time, while its last hour still saw business calls.
+// The one customer never approves the payment, so the order expires unpaid and is cancelled. Fixed,
+// its hold is voided once and the drain ends on time; with SIM-16 as reviewed the compensation
+// worker voids it again every pass, so the drain takes every extra hour it may (2 here).
+TEST(WorldDeployment, TheDrainRunsOnWhileTheWorkersStillWork) {
+  for (const bool busy : {false, true}) {
+    WorldOptions options;
+    options.faults.slowness.never_approves_ppm = 1'000'000;
+    options.drain_hours_more_max = 2;
+    if (busy) options.profile.SetAsReviewed(FindingId("SIM-16"));
+    World world(options, OneCustomerWorkload());
+    const TimeUs planned_end_us = world.EndTimeUs();
+    world.Run();
+    EXPECT_EQ(world.kernel().now(), planned_end_us + (busy ? 2 * kHourUs : 0)) << busy;
+    // Fixed: the cancellation's void and one by the worker, which records it; as reviewed, one a
+    // pass for as long as the drain runs (12 an hour, 2 extra hours among them).
+    const std::uint64_t voids = world.faults().points().at("payment.void").reached;
+    if (busy) {
+      EXPECT_GT(voids, 24u);
+    } else {
+      EXPECT_LE(voids, 2u);
+    }
+  }
+}
+
 TEST(WorldDeployment, OnTimeSingleReplicaPassesNeverOverlap) {
   World world(SlowCheckoutDb(Deployment{}), OneCustomerWorkload());
   world.Run();
