@@ -197,6 +197,9 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
       CSIM_CHECK(status_changes_.empty() || status_changes_.back().at_us <= clock_.Now(),
                  "the log is in time order");
       status_changes_.push_back({stored.id, stored.status, write.update->status, clock_.Now()});
+      if (write.update->status == OrderStatus::kCancelled) {
+        cancelled_written_at_.emplace(stored.id, clock_.Now());
+      }
     }
     orders_by_status_[stored.status].erase(updated->first);
     stored = *write.update;
@@ -205,6 +208,12 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
   outbox_.Append(write.outbox, clock_.Now());
   if (!write.processed_event_id.empty()) processed_.insert(write.processed_event_id);
   CSIM_CHECK(by_session_.size() == orders_.size(), "one session per order");
+}
+
+std::optional<TimeUs> FakeOrderStore::CancelledWrittenAt(const std::string& order_id) const {
+  auto found = cancelled_written_at_.find(order_id);
+  if (found == cancelled_written_at_.end()) return std::nullopt;
+  return found->second;
 }
 
 void FakeOrderStore::Restore(const std::vector<Order>& orders,
@@ -226,6 +235,11 @@ void FakeOrderStore::Restore(const std::vector<Order>& orders,
     order_changes_.Note(&it->first);
   }
   status_changes_ = std::move(status_changes);
+  cancelled_written_at_.clear();
+  for (const StatusChange& change : status_changes_) {
+    if (change.to == OrderStatus::kCancelled)
+      cancelled_written_at_.emplace(change.order_id, change.at_us);
+  }
   outbox_.Restore(outbox);
   processed_ = std::move(processed);
   CSIM_CHECK(orders_.size() == orders.size());

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -57,6 +58,9 @@ class FakeOrderStore final : public OrderStore {
   const ChangeJournal<const std::string*>& OrderChanges() const { return order_changes_; }
   // Every committed status change, in commit order (an insert is not a change).
   const std::vector<StatusChange>& StatusChanges() const { return status_changes_; }
+  // When the database committed the order's first move to `cancelled` (its own clock, not the
+  // `cancelled_at` core stamps before it commits); nullopt if it never moved there.
+  std::optional<TimeUs> CancelledWrittenAt(const std::string& order_id) const;
   const std::map<std::string, std::string>& OrderIdBySession() const { return by_session_; }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
   // Whether DueOutbox(now, ...) would return a row (the simulator skips idle polls by it).
@@ -87,7 +91,8 @@ class FakeOrderStore final : public OrderStore {
   std::map<OrderStatus, std::set<std::string_view>> orders_by_status_;
   ChangeJournal<const std::string*> order_changes_;
   std::vector<StatusChange> status_changes_;
-  std::map<std::string, std::string> by_session_;  // cart_session_id -> order id (unique)
+  std::map<std::string, TimeUs> cancelled_written_at_;  // order id -> first move to cancelled
+  std::map<std::string, std::string> by_session_;       // cart_session_id -> order id (unique)
   OutboxRows outbox_;
   std::set<std::string> processed_;
   std::int64_t commit_count_ = 0;

@@ -148,8 +148,9 @@ void ChangeTracker::Reschedule(const sim::World& world, std::size_t index) {
   CSIM_CHECK(candidate != candidates_.end(), "only a candidate is scheduled");
   if (candidate->second.due_us) waiting_.erase({*candidate->second.due_us, index});
   const fakes::Reservation& r = world.warehouse().Reservations().at(index);
-  const TimeUs due_us = LateReleaseDueUs(&world.faults(), world.checkout_db(), r,
-                                         CartOfSession(world, candidate->second.session));
+  const std::string attempt = AttemptOfReference(r.reference);
+  const TimeUs due_us = LateReleaseDueUs(world, r, CartOfSession(world, candidate->second.session),
+                                         OrderFor(world, attempt));
   CSIM_CHECK(due_us >= r.created_at, "a reservation is never late before it is made");
   candidate->second.due_us = due_us;
   waiting_.insert({due_us, index});
@@ -191,13 +192,15 @@ void ChangeTracker::TakeLateCandidates(const sim::World& world) {
   std::sort(changes_.late_reservations.begin(), changes_.late_reservations.end());
 }
 
-bool ChangeTracker::HasOrderFor(const sim::World& world, const std::string& attempt) const {
+const Order* ChangeTracker::OrderFor(const sim::World& world, const std::string& attempt) const {
   auto ids = orders_by_attempt_.find(attempt);
-  if (ids == orders_by_attempt_.end()) return false;
+  if (ids == orders_by_attempt_.end()) return nullptr;
   const auto& orders = world.order_db().Orders();
-  return std::any_of(ids->second.begin(), ids->second.end(), [&](std::string_view id) {
-    return orders.at(std::string{id}).checkout_attempt == attempt;
-  });
+  for (auto it = ids->second.rbegin(); it != ids->second.rend(); ++it) {
+    const Order& order = orders.at(std::string{*it});
+    if (order.checkout_attempt == attempt) return &order;
+  }
+  return nullptr;
 }
 
 const Cart* ChangeTracker::CartOfSession(const sim::World& world,

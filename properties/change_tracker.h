@@ -51,8 +51,9 @@ class ChangeTracker {
   const Changes& Step(const sim::World& world);
 
   // ---- lookups for the invariants, from the tracker's indices (kept current by Step) ----
-  // Whether some order was created by checkout attempt `attempt`.
-  bool HasOrderFor(const sim::World& world, const std::string& attempt) const;
+  // The order created by checkout attempt `attempt` (the last by id, as a full scan's map would
+  // keep), or nullptr.
+  const Order* OrderFor(const sim::World& world, const std::string& attempt) const;
   // The cart of session `session` (the last by id, as a full scan's map would keep), or nullptr.
   const Cart* CartOfSession(const sim::World& world, const std::string& session) const;
 
@@ -104,9 +105,15 @@ void ForEachHeld(const std::set<std::string_view>& ids, const std::map<std::stri
 // STOCK-NO-LEAK's timely rule (stock_no_leak.cc), shared with the tracker:
 // "<session>:v<version>" of a checkout reservation's reference, or "" for another shape.
 std::string AttemptOfReference(const std::string& reference);
-// The first time at which the active reservation `r` could be late, given its session's cart
-// (nullptr if none) as `carts` stores it: past this, a check must look at it.
-TimeUs LateReleaseDueUs(const sim::FaultLayer* faults, const fakes::FakeCheckoutStore& carts,
-                        const fakes::Reservation& r, const Cart* owner);
+// The first time at which the active reservation `r` could be late, given its attempt's order and
+// its session's cart (each nullptr if none) as the stores hold them: past this, a check must look
+// at it. Never while the order is live.
+TimeUs LateReleaseDueUs(const Truth& world, const fakes::Reservation& r, const Cart* owner,
+                        const Order* order);
+// Why the stock of `order`, whose cancellation the order database took at `cancelled_us`, may still
+// be held at `due_us` under working code (read from the simulator's trace), or "" if nothing
+// explains it or there is no trace.
+std::string CancelledReleaseExcuse(const sim::Trace* trace, const Order& order, TimeUs cancelled_us,
+                                   TimeUs due_us);
 
 }  // namespace csim::properties

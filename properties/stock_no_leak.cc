@@ -1,11 +1,14 @@
-// STOCK-NO-LEAK: while the world runs (timely), a reservation whose checkout attempt ended
-// without an order (the saga compensated, the cart left `checkout`) is released within
-// kReleaseBoundUs of the cart leaving checkout, well under the reservation TTL, so a leak the TTL
-// would later hide is still seen. Once settled, every reservation ended committed to a live
-// order, released or expired; and the units committed in each (sku, warehouse) are exactly those
-// of live orders' confirmed reservations plus what other channels sold there.
+// STOCK-NO-LEAK: while the world runs (timely), a reservation whose owner is gone is released
+// within kReleaseBoundUs, well under the reservation TTL, so a leak the TTL would later hide is
+// still seen. The owner is gone when its checkout attempt ended without an order (the saga
+// compensated, the cart left `checkout`) or when the attempt's order was cancelled. Once settled,
+// every reservation ended committed to a live order, released or expired; and the units committed
+// in each (sku, warehouse) are exactly those of live orders' confirmed reservations plus what other
+// channels sold there.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <limits>
 #include <map>
 
 #include "core/order/transitions.h"
@@ -15,6 +18,7 @@
 #include "properties/change_tracker.h"
 #include "properties/invariant.h"
 #include "properties/live_orders.h"
+#include "sim/trace.h"
 
 namespace csim::properties {
 
@@ -36,14 +40,28 @@ bool MayBeLate(const fakes::Reservation& r, TimeUs now) {
 }
 
 // The timely rule for one reservation that MayBeLate, of checkout attempt `attempt` (non-empty):
-// `has_order` says an order owns the attempt, `owner` is its session's cart (nullptr if none).
+// `order` is the attempt's order (nullptr if none), `owner` its session's cart (nullptr if none).
 void CheckLate(const Truth& world, const fakes::Reservation& r, const std::string& attempt,
-               bool has_order, const Cart* owner, TimeUs now, std::vector<Violation>& out) {
-  if (has_order || owner == nullptr) return;
+               const Order* order, const Cart* owner, TimeUs now, std::vector<Violation>& out) {
+  if (order != nullptr) {
+    if (IsLive(order->status)) return;
+    const TimeUs due_us = LateReleaseDueUs(world, r, owner, order);
+    if (now <= due_us) return;
+    const std::optional<TimeUs> cancelled_us = world.order_db().CancelledWrittenAt(order->id);
+    CSIM_CHECK(cancelled_us.has_value(), "an order that is not live was cancelled");
+    if (!CancelledReleaseExcuse(world.trace(), *order, *cancelled_us, due_us).empty()) return;
+    out.push_back({"STOCK-NO-LEAK", "reservation=" + r.id,
+                   fmt::format("released within {} min of the cancellation of {}",
+                               kReleaseBoundUs / kMinuteUs, order->id),
+                   fmt::format("still active, {} x {} at {}", r.quantity, r.sku, r.warehouse_id),
+                   now});
+    return;
+  }
+  if (owner == nullptr) return;
   // The attempt's saga runs while its cart sits in checkout at the version StartSession wrote.
   const std::int64_t attempt_version = std::stoll(attempt.substr(attempt.find(":v") + 2));
   if (owner->status == CartStatus::kCheckout && owner->version == attempt_version + 1) return;
-  if (now <= LateReleaseDueUs(world.faults(), world.checkout_db(), r, owner)) return;
+  if (now <= LateReleaseDueUs(world, r, owner, nullptr)) return;
   out.push_back({"STOCK-NO-LEAK", "reservation=" + r.id,
                  fmt::format("released within {} min of attempt {} ending without an order",
                              kReleaseBoundUs / kMinuteUs, attempt),
@@ -69,7 +87,8 @@ void CheckReleasedInTime(const Truth& world, std::vector<Violation>& out) {
       indexed = true;
     }
     auto cart = cart_of_session.find(attempt.substr(0, attempt.find(':')));
-    CheckLate(world, r, attempt, by_attempt.contains(attempt),
+    auto order = by_attempt.find(attempt);
+    CheckLate(world, r, attempt, order == by_attempt.end() ? nullptr : order->second,
               cart == cart_of_session.end() ? nullptr : cart->second, now, out);
   }
 }
@@ -83,17 +102,68 @@ std::string AttemptOfReference(const std::string& reference) {
   return second == std::string::npos ? "" : reference.substr(0, second);
 }
 
-TimeUs LateReleaseDueUs(const sim::FaultLayer* faults, const fakes::FakeCheckoutStore& carts,
-                        const fakes::Reservation& r, const Cart* owner) {
-  // The attempt ended when the store took the write that moved its cart on, not at the time the
-  // writer stamped: a saga paused for minutes before that commit still held its attempt.
-  const TimeUs since =
-      owner == nullptr ? r.created_at : std::max(carts.CartWrittenAt(owner->id), r.created_at);
+TimeUs LateReleaseDueUs(const Truth& world, const fakes::Reservation& r, const Cart* owner,
+                        const Order* order) {
+  if (order != nullptr && IsLive(order->status)) return std::numeric_limits<TimeUs>::max();
+  TimeUs since = r.created_at;
+  if (order != nullptr) {
+    // The owner went away when the order database took the cancellation.
+    const std::optional<TimeUs> cancelled_us = world.order_db().CancelledWrittenAt(order->id);
+    CSIM_CHECK(cancelled_us.has_value(), "an order that is not live was cancelled");
+    since = std::max(*cancelled_us, r.created_at);
+  } else if (owner != nullptr) {
+    // The attempt ended when the store took the write that moved its cart on, not at the time the
+    // writer stamped: a saga paused for minutes before that commit still held its attempt.
+    since = std::max(world.checkout_db().CartWrittenAt(owner->id), r.created_at);
+  }
   // A real backend has no fault windows.
-  if (faults == nullptr) return since + kReleaseBoundUs;
-  // Nor does time in which every checkout worker was paused: no pass could retry the release.
-  return faults->UndisturbedDeadline({"warehouse.", "checkout_db."}, since, kReleaseBoundUs,
-                                     "checkout-worker");
+  if (world.faults() == nullptr) return since + kReleaseBoundUs;
+  // Nor does time in which every worker that retries the release was paused. An order's release
+  // is retried from the order database (its DLQ rows, ReservationCleanupJob); a compensated
+  // attempt's from the checkout database (FailedCompensationWorker).
+  if (order != nullptr) {
+    return world.faults()->UndisturbedDeadline({"warehouse.", "order_db."}, since, kReleaseBoundUs,
+                                               "order-worker");
+  }
+  return world.faults()->UndisturbedDeadline({"warehouse.", "checkout_db."}, since, kReleaseBoundUs,
+                                             "checkout-worker");
+}
+
+// The cancellation releases right after its commit;
+// only when that commit failed as its caller saw it (a fault, a timeout after the effect), or the
+// caller crashed or paused meanwhile, is the release left to ReservationCleanupJob, a 15-minute
+// cron. Read from the simulator's trace, which names each commit's order, new status and process.
+std::string CancelledReleaseExcuse(const sim::Trace* trace, const Order& order, TimeUs cancelled_us,
+                                   TimeUs due_us) {
+  if (trace == nullptr) return "";  // a real run keeps no trace
+  const std::string update = "update " + order.id + " v";
+  std::size_t first = 0, end = trace->size();
+  while (first < end) {  // the first record at or after the commit (the trace is in time order)
+    const std::size_t mid = first + (end - first) / 2;
+    if (trace->at(mid).time_us < cancelled_us)
+      first = mid + 1;
+    else
+      end = mid;
+  }
+  std::optional<std::uint32_t> canceller;
+  for (std::size_t i = first; i < trace->size() && trace->at(i).time_us <= due_us; ++i) {
+    const sim::TraceRecord& record = trace->at(i);
+    const std::string& action = trace->NameOf(record.action);
+    const std::string& outcome = trace->NameOf(record.outcome);
+    if (!canceller && action == "order_db.commit") {
+      const std::string_view detail = trace->DetailOf(record);
+      if (!detail.starts_with(update) || detail.find(" cancelled;") == std::string_view::npos) {
+        continue;
+      }
+      if (outcome != "ok") return "its canceller saw the commit fail";
+      canceller = record.process;
+      continue;
+    }
+    const bool stopped = outcome == "fault.crash" || action == "process.pause";
+    if (canceller && stopped && record.process == *canceller)
+      return "its canceller crashed or paused";
+  }
+  return "";
 }
 
 void CheckStockNoLeakChanged(const sim::World& world, const ChangeTracker& tracker,
@@ -105,7 +175,7 @@ void CheckStockNoLeakChanged(const sim::World& world, const ChangeTracker& track
     if (!MayBeLate(r, changes.now)) continue;
     const std::string attempt = AttemptOfReference(r.reference);
     CSIM_CHECK(!attempt.empty(), "a candidate belongs to a checkout attempt");
-    CheckLate(world, r, attempt, tracker.HasOrderFor(world, attempt),
+    CheckLate(world, r, attempt, tracker.OrderFor(world, attempt),
               tracker.CartOfSession(world, attempt.substr(0, attempt.find(':'))), changes.now, out);
   }
 }
