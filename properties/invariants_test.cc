@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "core/order/order_service.h"
 #include "core/order/transitions.h"
@@ -287,25 +289,49 @@ TEST(StockNoLeak, ACancelledOrdersStockHeldPastFiveMinutesBreaksTheTimelyHalf) {
 // status and the process that made it.
 TEST(StockNoLeak, ACancellationIsExcusedOnlyWhenItsOwnCallerFailedCrashedOrPaused) {
   Order order = PlantedOrder("order-9");
-  auto trace_with = [](std::string_view commit_outcome, std::uint32_t stopped_process,
-                       TimeUs stopped_at) {
+  // The commit took effect at 100 and the bound passes at 400. A call is recorded when it returns.
+  auto trace_with = [](std::string_view commit_outcome, TimeUs commit_returned_at,
+                       std::uint32_t stopped_process, TimeUs stopped_at) {
     auto trace = std::make_unique<sim::Trace>();
     trace->Record(90, 3, trace->Intern("order_db.commit"), trace->Intern("ok"),
                   "update order-19 v3 cancelled;");  // another order, whose id starts the same
-    trace->Record(100, 3, trace->Intern("order_db.commit"), trace->Intern(commit_outcome),
-                  "update order-9 v3 cancelled;outbox orders.order.cancelled;");
-    trace->Record(150, 4, trace->Intern("warehouse.release"), trace->Intern("ok"), "res-1");
-    trace->Record(stopped_at, stopped_process, trace->Intern("process.pause"), trace->Intern("ok"),
-                  "1000000");
+    // Another caller's attempt, which had no effect.
+    trace->Record(100, 5, trace->Intern("order_db.commit"), trace->Intern("conflict"),
+                  "update order-9 v3 cancelled;");
+    std::vector<std::pair<TimeUs, int>> records{{commit_returned_at, 0}, {150, 1}, {stopped_at, 2}};
+    std::sort(records.begin(), records.end());
+    for (const auto& [at, which] : records) {
+      if (which == 0) {
+        trace->Record(at, 3, trace->Intern("order_db.commit"), trace->Intern(commit_outcome),
+                      "update order-9 v3 cancelled;outbox orders.order.cancelled;");
+      } else if (which == 1) {
+        trace->Record(at, 4, trace->Intern("warehouse.release"), trace->Intern("ok"), "res-1");
+      } else {
+        trace->Record(at, stopped_process, trace->Intern("process.pause"), trace->Intern("frozen"),
+                      "until_us=1000");
+      }
+    }
     return trace;
   };
-  EXPECT_EQ(CancelledReleaseExcuse(trace_with("ok", 4, 200).get(), order, 100, 400), "");
-  EXPECT_EQ(CancelledReleaseExcuse(trace_with("ok", 3, 200).get(), order, 100, 400),
+  EXPECT_EQ(CancelledReleaseExcuse(trace_with("ok", 100, 4, 200).get(), order, 100, 400), "");
+  EXPECT_EQ(CancelledReleaseExcuse(trace_with("ok", 100, 5, 200).get(), order, 100, 400), "");
+  EXPECT_EQ(CancelledReleaseExcuse(trace_with("ok", 100, 3, 200).get(), order, 100, 400),
             "its canceller crashed or paused");
-  EXPECT_EQ(CancelledReleaseExcuse(trace_with("ok", 3, 500).get(), order, 100, 400), "");
-  EXPECT_EQ(CancelledReleaseExcuse(trace_with("fault.after", 4, 200).get(), order, 100, 400),
+  EXPECT_EQ(CancelledReleaseExcuse(trace_with("ok", 100, 3, 500).get(), order, 100, 400), "");
+  // Paused right after the effect: its commit is recorded only after the bound.
+  EXPECT_EQ(CancelledReleaseExcuse(trace_with("ok", 900, 3, 100).get(), order, 100, 400),
+            "its canceller crashed or paused");
+  EXPECT_EQ(CancelledReleaseExcuse(trace_with("fault.after", 100, 4, 200).get(), order, 100, 400),
             "its canceller saw the commit fail");
-  EXPECT_EQ(CancelledReleaseExcuse(nullptr, order, 100, 400), "");
+  EXPECT_EQ(CancelledReleaseExcuse(trace_with("timeout", 900, 4, 200).get(), order, 100, 400),
+            "its canceller saw the commit fail");
+  // Judged while the world runs, before the paused canceller returned: no record of its commit yet.
+  sim::Trace before_return;
+  before_return.Record(100, 3, before_return.Intern("process.pause"),
+                       before_return.Intern("frozen"), "until_us=900");
+  EXPECT_EQ(CancelledReleaseExcuse(&before_return, order, 100, 400),
+            "its canceller has not returned from the commit");
+  EXPECT_EQ(CancelledReleaseExcuse(nullptr, order, 100, 400), "");  // a real run
 }
 
 }  // namespace

@@ -145,23 +145,33 @@ std::string CancelledReleaseExcuse(const sim::Trace* trace, const Order& order, 
     else
       end = mid;
   }
+  // A call is recorded when it returns to its caller, which may be long after its effect (the
+  // caller paused in between): the cancellation's record is the first from the commit on that
+  // names it with an outcome that had the effect, however late. Attempts that had no effect (a
+  // conflict, a fault before it) belong to other callers.
   std::optional<std::uint32_t> canceller;
+  for (std::size_t i = first; i < trace->size() && !canceller; ++i) {
+    const sim::TraceRecord& record = trace->at(i);
+    if (trace->NameOf(record.action) != "order_db.commit") continue;
+    const std::string_view detail = trace->DetailOf(record);
+    if (!detail.starts_with(update) || detail.find(" cancelled;") == std::string_view::npos)
+      continue;
+    const std::string& outcome = trace->NameOf(record.outcome);
+    if (outcome == "fault.after" || outcome == "timeout")
+      return "its canceller saw the commit fail";
+    if (outcome == "ok") canceller = record.process;
+  }
+  // Checked while the world runs, the record may not exist yet: the caller is still inside the
+  // call, frozen since its effect.
+  if (!canceller) return "its canceller has not returned from the commit";
+  // A crash or a pause is recorded when it begins.
   for (std::size_t i = first; i < trace->size() && trace->at(i).time_us <= due_us; ++i) {
     const sim::TraceRecord& record = trace->at(i);
-    const std::string& action = trace->NameOf(record.action);
-    const std::string& outcome = trace->NameOf(record.outcome);
-    if (!canceller && action == "order_db.commit") {
-      const std::string_view detail = trace->DetailOf(record);
-      if (!detail.starts_with(update) || detail.find(" cancelled;") == std::string_view::npos) {
-        continue;
-      }
-      if (outcome != "ok") return "its canceller saw the commit fail";
-      canceller = record.process;
-      continue;
-    }
-    const bool stopped = outcome == "fault.crash" || action == "process.pause";
-    if (canceller && stopped && record.process == *canceller)
+    if (record.process != *canceller) continue;
+    if (trace->NameOf(record.outcome) == "fault.crash" ||
+        trace->NameOf(record.action) == "process.pause") {
       return "its canceller crashed or paused";
+    }
   }
   return "";
 }
