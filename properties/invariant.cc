@@ -12,6 +12,9 @@ const std::vector<Invariant>& AllInvariants() {
       {"STOCK-NO-LEAK", InvariantKind::kBoth, &CheckStockNoLeak, &CheckStockNoLeakChanged},
       {"PROMO-NO-BUDGET-LEAK", InvariantKind::kBoth, &CheckPromoNoBudgetLeak,
        &CheckPromoNoBudgetLeakChanged},
+      // Per authorization, from the gateway: settled only, since a hold is voided or captured
+      // minutes after its order changes, and its lapse (7 days) lies far past the drain.
+      {"NO-LEAKED-AUTH", InvariantKind::kSettled, &CheckNoLeakedAuth},
       {"MONEY-CONSERVED", InvariantKind::kBoth, &CheckMoneyConserved, &CheckMoneyConservedChanged},
       // Read from the order database's append-only log of status changes: one check after the
       // drain sees every change ever committed, each reported at the time it was made.

@@ -52,6 +52,7 @@ std::vector<Violation> CheckChangedInvariants(const sim::World& world, ChangeTra
 // Checkers, one per file.
 void CheckNoOversell(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckNoPhantomWarehouse(const Truth& world, bool settled, std::vector<Violation>& out);
+void CheckNoLeakedAuth(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckMoneyConserved(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckValidTransitions(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckOrderSettles(const Truth& world, bool settled, std::vector<Violation>& out);

@@ -234,6 +234,59 @@ TEST(SagaSettles, ACouponLockLeftToItsTtlWithoutAnOrderBreaksIt) {
   EXPECT_EQ(found[0].time_us, kTtl);
 }
 
+// Each hold on a card answers for itself. The run leaves none behind; three planted holds, each
+// one the services never leave, break it once each.
+TEST(NoLeakedAuth, HoldsOnTheWorldAndFailsOnEachPlantedHold) {
+  auto world = RunWorld();
+  std::int64_t captured = 0;
+  for (const fakes::Authorization& auth : world->payment().Authorizations()) {
+    captured += auth.status == fakes::AuthStatus::kCaptured;
+  }
+  ASSERT_GT(captured, 5) << "the run captured for its orders";
+  EXPECT_TRUE(Only(CheckInvariants(*world, true), "NO-LEAKED-AUTH").empty());
+
+  fakes::FakePaymentGateway& gateway = world->payment_for_tests();
+  fakes::FakeOrderStore& db = world->order_db_for_tests();
+  auto plant = [&](const std::string& id, OrderStatus status) {
+    Order order = PlantedOrder(id);
+    order.checkout_attempt = id + ":v1";
+    OrderWrite insert;
+    insert.insert = order;
+    ASSERT_TRUE(fakes::RunSync(db.Commit(insert)).ok());
+    order.version = 2;
+    order.status = status;
+    OrderWrite move;
+    move.update = order;
+    ASSERT_TRUE(fakes::RunSync(db.Commit(move)).ok());
+  };
+  plant("planted-live", OrderStatus::kConfirmed);
+  plant("planted-cancelled", OrderStatus::kCancelled);
+  const auto orphan = fakes::RunSync(gateway.Authorize("auth:nobody:v1", "cust-planted", 1000));
+  const auto uncaptured =
+      fakes::RunSync(gateway.Authorize("auth:planted-live:v1", "cust-planted", 2000));
+  const auto kept =
+      fakes::RunSync(gateway.Authorize("auth:planted-cancelled:v1", "cust-planted", 3000));
+  ASSERT_TRUE(orphan.ok() && uncaptured.ok() && kept.ok());
+  ASSERT_TRUE(fakes::RunSync(gateway.Capture(kept.value(), "planted-cancelled", 3000)).ok());
+
+  const auto found = Only(CheckInvariants(*world, true), "NO-LEAKED-AUTH");
+  ASSERT_EQ(found.size(), 3u);  // by authorization id, in the order they were made
+  EXPECT_EQ(found[0].entity, "authorization=" + orphan.value());
+  EXPECT_EQ(found[0].expected, "voided or lapsed: attempt nobody:v1 has no order");
+  EXPECT_EQ(found[0].actual, "still authorized");
+  EXPECT_EQ(found[1].entity, "authorization=" + uncaptured.value());
+  EXPECT_EQ(found[1].expected, "captured for live order planted-live");
+  EXPECT_EQ(found[1].actual, "authorized");
+  EXPECT_EQ(found[2].entity, "authorization=" + kept.value());
+  EXPECT_EQ(found[2].expected, "refunded in full: planted-cancelled is cancelled");
+  EXPECT_EQ(found[2].actual, "captured 3000, refunded 0");
+  EXPECT_EQ(found[2].time_us, world->kernel().now());
+
+  // Refunded in full, the cancelled order's capture is settled.
+  ASSERT_TRUE(fakes::RunSync(gateway.Refund(kept.value(), "planted-cancelled", 3000)).ok());
+  EXPECT_EQ(Only(CheckInvariants(*world, true), "NO-LEAKED-AUTH").size(), 2u);
+}
+
 // The timely half's second owner: a cancelled order. EC-14 as reviewed (the order service on its
 // second warehouse interface) skips the cancellation's release, so the stock of an order cancelled
 // while its reservations were active stays held until their TTL, a leak the settled half never

@@ -1,8 +1,7 @@
 // SAGA-SETTLES (settled): every checkout ended completed or fully compensated: a session without a
 // live order holds no authorization, promotion usage or redeemed points, and its compensation left
-// no coupon lock to its TTL (saga_locks.cc). (NO-LEAKED-AUTH's
-// authorization half is checked here too: an authorization of a live order is captured or, for an
-// order not yet paid, still authorized.)
+// no coupon lock to its TTL (saga_locks.cc). NO-LEAKED-AUTH (no_leaked_auth.cc) asks the same of
+// each authorization, and that a live order's was captured.
 #include <fmt/format.h>
 
 #include "core/order/transitions.h"

@@ -138,6 +138,7 @@ class World {
   // never write. The explorer never calls it.
   fakes::FakeOrderStore& order_db_for_tests() { return *order_db_; }
   fakes::FakeAlerts& alerts_for_tests() { return *alerts_; }
+  fakes::FakePaymentGateway& payment_for_tests() { return *payment_; }
   fakes::FakeLockStore& locks_for_tests() { return *locks_; }
 
  private:
