@@ -147,18 +147,20 @@ std::string CancelledReleaseExcuse(const sim::Trace* trace, const Order& order, 
   }
   // A call is recorded when it returns to its caller, which may be long after its effect (the
   // caller paused in between): the cancellation's record is the first from the commit on that
-  // names it with an outcome that had the effect, however late. Attempts that had no effect (a
-  // conflict, a fault before it) belong to other callers.
+  // moves the order to cancelled (it carries orders.order.cancelled) with an outcome that had the
+  // effect, however late. Attempts that had none (a conflict, a fault before it) belong to other
+  // callers; a crash is recorded as such whether it came before or after the effect.
+  const std::string_view moves = " cancelled;outbox orders.order.cancelled;";
   std::optional<std::uint32_t> canceller;
   for (std::size_t i = first; i < trace->size() && !canceller; ++i) {
     const sim::TraceRecord& record = trace->at(i);
     if (trace->NameOf(record.action) != "order_db.commit") continue;
     const std::string_view detail = trace->DetailOf(record);
-    if (!detail.starts_with(update) || detail.find(" cancelled;") == std::string_view::npos)
-      continue;
+    if (!detail.starts_with(update) || detail.find(moves) == std::string_view::npos) continue;
     const std::string& outcome = trace->NameOf(record.outcome);
     if (outcome == "fault.after" || outcome == "timeout")
       return "its canceller saw the commit fail";
+    if (outcome == "fault.crash") return "its canceller crashed or paused";
     if (outcome == "ok") canceller = record.process;
   }
   // Checked while the world runs, the record may not exist yet: the caller is still inside the
