@@ -123,6 +123,15 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       {"SIM-09", "ORDER-SETTLES"},
       {"SIM-14", "ORDER-SETTLES"},
       {"SIM-15", "STOCK-NO-LEAK"},
+      // Reached within the budget since swarm draws one bad day on some seeds: a payment outage on
+      // a shop with a small cron batch (SIM-16), a stalling checkout-api host (SIM-17, SIM-19), a
+      // long warehouse slow period (SIM-18), a broker outage that loses reservation_expired events
+      // while customers never approve (EC-11).
+      {"EC-11", "ORDER-SETTLES"},
+      {"SIM-16", "SAGA-SETTLES"},
+      {"SIM-17", "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
+      {"SIM-18", "STOCK-NO-LEAK"},
+      {"SIM-19", "STOCK-NO-LEAK"},
   };
   for (const Hunt& hunt : hunts) ExpectFoundBlind(hunt);
 }
