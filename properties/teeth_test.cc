@@ -123,6 +123,14 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       {"SIM-09", "ORDER-SETTLES"},
       {"SIM-14", "ORDER-SETTLES"},
       {"SIM-15", "STOCK-NO-LEAK"},
+      // Reached within the budget since swarm draws one bad day on some seeds: a payment outage on
+      // a shop with a small cron batch (SIM-16), a stalling checkout-api host (SIM-17), a long
+      // warehouse slow period (SIM-18), a broker outage that loses reservation_expired events while
+      // customers never approve (EC-11). SIM-19 is not reached within the budget (the README).
+      {"EC-11", "ORDER-SETTLES"},
+      {"SIM-16", "SAGA-SETTLES"},
+      {"SIM-17", "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
+      {"SIM-18", "STOCK-NO-LEAK"},
   };
   for (const Hunt& hunt : hunts) ExpectFoundBlind(hunt);
 }

@@ -62,7 +62,8 @@ nlohmann::json PlanToJson(const sim::FaultPlan& plan) {
           {"order_worker_replicas", d.order_worker_replicas},
           {"fixed_rate_passes", d.fixed_rate_passes},
           {"late_pass_ppm", d.late_pass_ppm},
-          {"cron_batch_size", d.cron_batch_size}};
+          {"cron_batch_size", d.cron_batch_size},
+          {"bad_day", sim::Name(plan.bad_day.kind)}};
 }
 
 }  // namespace

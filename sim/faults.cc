@@ -41,7 +41,75 @@ std::uint32_t LogUniformPpm(Rng& rng, std::uint32_t low_ppm, std::uint32_t high_
   return ppm;
 }
 
+// The bad day of a swarm seed (BadDay), drawn last on a stream of its own so every draw before it
+// stays as it was. On 60 % of seeds one of four kinds, each as likely; its times fall in the busy
+// part of the run (customers arrive over the first 10 minutes; orders are cancelled and their
+// voids and releases run within the hour after).
+void DrawBadDay(Rng rng, FaultPlan& plan) {
+  if (!rng.ChancePpm(600'000)) return;
+  BadDay& day = plan.bad_day;
+  switch (rng.Below(4)) {
+    case 0:
+      // The provider's step-up pages hang too: customers' approvals wait minutes, and many never
+      // come. Orders placed in the first 10 minutes whose customers never approve are cancelled
+      // from about 15 minutes on (lapsed reservations, expired payments), their voids into the
+      // outage; a batch of 2 to 10 leaves more failed voids than one pass covers.
+      day.kind = BadDayKind::kPaymentOutage;
+      day.from_us = rng.Between(10, 20) * kMinuteUs;
+      day.duration_us = rng.Between(30, 60) * kMinuteUs;
+      plan.slowness.never_approves_ppm =
+          std::max(plan.slowness.never_approves_ppm, LogUniformPpm(rng, 100'000, 500'000));
+      plan.slowness.customer_approval_ppm =
+          std::max(plan.slowness.customer_approval_ppm, LogUniformPpm(rng, 200'000, 500'000));
+      if (plan.deployment.cron_batch_size == 0) {
+        plan.deployment.cron_batch_size = static_cast<std::int32_t>(rng.Between(2, 10));
+      }
+      break;
+    case 1:
+      // Long enough that a release retried past its alert backs off for minutes (SIM-10, SIM-18).
+      day.kind = BadDayKind::kSlowWarehouse;
+      day.from_us = rng.Between(2, 8) * kMinuteUs;
+      day.duration_us = rng.Between(20, 40) * kMinuteUs;
+      day.extra_latency_us = rng.Between(15, 60) * kSecondUs;
+      break;
+    case 2:
+      // Reservations lapse 15 minutes after the sagas of the first 10 minutes.
+      day.kind = BadDayKind::kBrokerOutage;
+      day.from_us = rng.Between(5, 30) * kMinuteUs;
+      day.duration_us = rng.Between(20, 60) * kMinuteUs;
+      break;
+    default:
+      // Customers arrive over the first 10 minutes: the host's bad stretch begins among them.
+      day.kind = BadDayKind::kStallingHost;
+      day.from_us = rng.Between(0, 8) * kMinuteUs;
+      day.duration_us = rng.Between(60, 120) * kMinuteUs;
+      day.sluggish_us = rng.Between(10, 20) * kSecondUs;
+      day.stall_ppm = LogUniformPpm(rng, 100'000, 500'000);
+      day.stall_lead_us = rng.Between(1, 5) * kMinuteUs;
+      day.warehouse_fail_ppm = static_cast<std::uint32_t>(rng.Between(100'000, 300'000));
+      break;
+  }
+  CSIM_CHECK(day.kind != BadDayKind::kNone && day.from_us >= 0, "a bad day drawn");
+  CSIM_CHECK(day.sluggish_us <= kSluggishMaxUs && day.stall_ppm <= 1'000'000, "a bad day drawn");
+}
+
 }  // namespace
+
+std::string_view Name(BadDayKind kind) {
+  switch (kind) {
+    case BadDayKind::kNone:
+      return "none";
+    case BadDayKind::kPaymentOutage:
+      return "payment_outage";
+    case BadDayKind::kSlowWarehouse:
+      return "slow_warehouse";
+    case BadDayKind::kBrokerOutage:
+      return "broker_outage";
+    case BadDayKind::kStallingHost:
+      return "stalling_host";
+  }
+  return "?";
+}
 
 std::string_view Name(WindowKind kind) {
   switch (kind) {
@@ -151,6 +219,7 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
     plan.slowness.customer_approval_ppm = LogUniformPpm(slow_rng, 100'000, 500'000);
     plan.slowness.never_approves_ppm = LogUniformPpm(slow_rng, 50'000, 200'000);
   }
+  DrawBadDay(SwarmRng(seed, "bad_day"), plan);
   CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;
@@ -166,7 +235,11 @@ std::optional<FaultPlan> FaultPlan::Named(std::string_view name) {
 }
 
 FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
-    : kernel_(kernel), rng_(rng), pause_rng_(rng.Fork(0x50415553)), plan_(std::move(plan)) {
+    : kernel_(kernel),
+      rng_(rng),
+      pause_rng_(rng.Fork(0x50415553)),
+      host_rng_(rng.Fork(0x484F5354)),
+      plan_(std::move(plan)) {
   for (int code = 0; code < kCodeCount; ++code) {
     code_outcomes_[static_cast<std::size_t>(code)] =
         kernel_.trace().Intern(CodeName(static_cast<Code>(code)));
@@ -409,7 +482,8 @@ void FaultLayer::MaybePauseCaller(FaultPoint& point) {
 
 TimeUs FaultLayer::StallStart(ProcessId process) const {
   TimeUs start = kernel_.now();
-  // Bounded: pause_spans_ holds at most count_max drawn pauses plus the plan's triggers.
+  // Bounded: pause_spans_ holds at most count_max drawn pauses, the plan's triggers and
+  // kHostStallsMax stalls of a stalling host.
   for (auto span = pause_spans_.rbegin(); span != pause_spans_.rend(); ++span) {
     if (span->process != process) continue;
     if (span->until_us + kPauseChainGapUs < start) break;
@@ -436,12 +510,62 @@ void FaultLayer::PauseIfTriggered(FaultPoint& point) {
 }
 
 void FaultLayer::PauseCaller(FaultPoint& point, DurationUs duration_us) {
-  CSIM_CHECK(duration_us >= kPauseMinUs && duration_us <= kPauseMaxUs, "a pause within its bounds");
   ++point.paused;
+  PauseProcess(kernel_.current(), duration_us);
+}
+
+void FaultLayer::PauseProcess(ProcessId process, DurationUs duration_us) {
+  CSIM_CHECK(duration_us >= kPauseMinUs && duration_us <= kPauseMaxUs, "a pause within its bounds");
   const TimeUs until_us = kernel_.now() + duration_us;
-  pause_spans_.push_back(PauseSpan{kernel_.current(), kernel_.now(), until_us});
-  kernel_.Pause(kernel_.current(), until_us);
-  CSIM_CHECK(kernel_.IsPaused(kernel_.current()), "the caller is paused");
+  pause_spans_.push_back(PauseSpan{process, kernel_.now(), until_us});
+  kernel_.Pause(process, until_us);
+  CSIM_CHECK(kernel_.IsPaused(process), "the process is paused");
+}
+
+void FaultLayer::SetStallingHost(ProcessId process, TimeUs from_us, const BadDay& day) {
+  CSIM_CHECK(process != kNoProcess && day.kind == BadDayKind::kStallingHost, "a stalling host");
+  CSIM_CHECK(from_us >= 0 && day.duration_us >= 0 && day.sluggish_us >= 0 &&
+                 day.sluggish_us <= kSluggishMaxUs && day.stall_ppm <= 1'000'000,
+             "a stalling host's day");
+  CSIM_CHECK(day.stall_lead_us >= 0 && day.stall_lead_us <= day.duration_us, "stalls in the day");
+  host_ = StallingHost{.process = process,
+                       .from_us = from_us,
+                       .until_us = from_us + day.duration_us,
+                       .stalls_from_us = from_us + day.stall_lead_us,
+                       .sluggish_us = day.sluggish_us,
+                       .stall_ppm = day.stall_ppm,
+                       .warehouse_fail_ppm = day.warehouse_fail_ppm};
+}
+
+void FaultLayer::MaybeStallHost() {
+  CSIM_CHECK(kernel_.current() == host_.process, "only the host stalls");
+  if (kernel_.now() < host_.stalls_from_us || !host_rng_.ChancePpm(host_.stall_ppm)) return;
+  const bool continues = StallStart(host_.process) < kernel_.now();
+  if (!continues && host_.stalls >= kHostStallsMax) return;
+  const DurationUs stalled_us =
+      StallProcess(host_.process, host_rng_.Between(kHostStallMinUs, kPauseMaxUs));
+  if (stalled_us == 0) return;
+  if (!continues) ++host_.stalls;
+  // The warehouse replica on the same host is frozen as long.
+  if (host_.warehouse_fail_ppm > 0) {
+    AddWindow(FaultWindow{"warehouse.", WindowKind::kBurst, kernel_.now(),
+                          kernel_.now() + stalled_us, host_.warehouse_fail_ppm, 0});
+  }
+  CSIM_CHECK(host_.stalls <= kHostStallsMax, "at most kHostStallsMax stalls of the host");
+}
+
+DurationUs FaultLayer::StallProcess(ProcessId process, DurationUs duration_us) {
+  CSIM_CHECK(duration_us >= kPauseMinUs && duration_us <= kPauseMaxUs, "a stall within its bounds");
+  if (quiet_ || !kernel_.IsUp(process) || !crashable_ || !crashable_(process)) return 0;
+  // The same bound as a drawn pause's: a stall that begins within kPauseChainGapUs of the
+  // process's last one (or while it is still frozen) continues it, and the whole stays within
+  // kPauseMaxUs.
+  const DurationUs allowed_us = kPauseMaxUs - (kernel_.now() - StallStart(process));
+  if (allowed_us < kPauseMinUs) return 0;
+  const DurationUs stall_us = std::min(duration_us, allowed_us);
+  PauseProcess(process, stall_us);
+  CSIM_CHECK(stall_us >= kPauseMinUs && stall_us <= kPauseMaxUs, "a stall within its bounds");
+  return stall_us;
 }
 
 DurationUs FaultLayer::PauseDuration() {

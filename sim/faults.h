@@ -143,6 +143,40 @@ struct Deployment {
 };
 inline constexpr std::int32_t kReplicasMax = 2;
 
+// One bad day, drawn per swarm seed from a stream of its own: a correlated condition of the kind
+// real incidents are made of, which independent coins and scattered windows almost never compose.
+// At most one per seed, from from_us for duration_us (the world places it, DrawFaultWindows):
+//   - kPaymentOutage: the payment provider is down, and the customers' step-up approvals it had
+//     in flight never come back; on a shop whose operator runs a small cron batch, more cancelled
+//     orders' voids fail than one batch covers;
+//   - kSlowWarehouse: the warehouse answers past every caller's deadline;
+//   - kBrokerOutage: the event broker is down: events published meanwhile (the warehouse's one
+//     reservation_expired each) are lost to their publishers' retry rules;
+//   - kStallingHost: the first checkout-api replica's host is overcommitted: each business call
+//     costs the process sluggish_us of its own time (CPU steal), and from stall_lead_us on, at
+//     stall_ppm of them it freezes for minutes (kHostStallMinUs to kPauseMaxUs, bounded like any
+//     pause: a stall that begins within kPauseChainGapUs of the last continues it, and the whole
+//     stays within kPauseMaxUs), at most kHostStallsMax separate stalls. The warehouse replica on
+//     the same host freezes with it: while it is frozen, warehouse_fail_ppm of the warehouse's
+//     calls (those routed to that replica) fail (a burst window for the stall's span).
+enum class BadDayKind { kNone, kPaymentOutage, kSlowWarehouse, kBrokerOutage, kStallingHost };
+std::string_view Name(BadDayKind kind);
+inline constexpr std::int32_t kHostStallsMax = 5;
+inline constexpr DurationUs kHostStallMinUs = 10 * kMinuteUs;
+struct BadDay {
+  BadDayKind kind = BadDayKind::kNone;
+  TimeUs from_us = 0;               // when it begins (clipped to the faulty phase by the world)
+  DurationUs duration_us = 0;       // how long it lasts
+  DurationUs extra_latency_us = 0;  // kSlowWarehouse: added to each call (past kCallDeadlineUs)
+  DurationUs sluggish_us = 0;       // kStallingHost: CPU steal per business call
+  std::uint32_t stall_ppm = 0;      // kStallingHost: chance that a business call stalls the host
+  DurationUs stall_lead_us = 0;     // kStallingHost: sluggish this long before the first stall
+  std::uint32_t warehouse_fail_ppm = 0;  // kStallingHost: warehouse calls failing while frozen
+  bool operator==(const BadDay&) const = default;
+};
+// The most CPU steal one business call of a sluggish process costs it.
+inline constexpr DurationUs kSluggishMaxUs = 30 * kSecondUs;
+
 inline constexpr std::size_t kFaultWindowsMax = 256;
 // A client's deadline on one port call (gRPC's, the database driver's): a call slowed past it
 // still takes effect, but its caller sees kTimeout.
@@ -158,6 +192,7 @@ struct FaultPlan {
   PauseDraws pauses;      // process pauses at business calls (off unless ppm > 0)
   Deployment deployment;  // replicas and cron scheduling
   Slowness slowness;      // how long customers and the gateway keep payment outcomes waiting
+  BadDay bad_day;         // swarm: one correlated bad day on some seeds (ForSeed)
   // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and
   // so are the kinds of windows drawn. nullopt: no swarm.
   std::optional<std::uint64_t> swarm_seed;
@@ -248,6 +283,15 @@ class FaultLayer {
   void SetCrashPolicy(std::function<bool(ProcessId)> crashable,
                       std::function<void(ProcessId)> on_crash);
 
+  // A host's bad day (BadDay::kStallingHost): from `from_us` for `day.duration_us`, each business
+  // call of `process` costs it day.sluggish_us more of its own time once the answer came back
+  // (CPU steal), and at day.stall_ppm of them, before the call goes out, it stalls (StallProcess).
+  void SetStallingHost(ProcessId process, TimeUs from_us, const BadDay& day);
+  // Freezes service process `process` now for `duration_us` (a stall of its host), bounded as a
+  // drawn pause is: the stall it continues stays within kPauseMaxUs. The frozen time, or 0 if
+  // nothing froze (faults off, the process down, or its stall already at the bound).
+  DurationUs StallProcess(ProcessId process, DurationUs duration_us);
+
   // Turns every fault off (the liveness phase); latency stays.
   void Quiesce() {
     quiet_ = true;
@@ -284,6 +328,25 @@ class FaultLayer {
   // A pause trigger naming this call of `point` freezes the caller.
   void PauseIfTriggered(FaultPoint& point);
   void PauseCaller(FaultPoint& point, DurationUs duration_us);
+  void PauseProcess(ProcessId process, DurationUs duration_us);
+  // Whether the running process is the stalling host, at a business call within its bad day.
+  bool OnStallingHost(const FaultPoint& point) const {
+    return host_.process != kNoProcess && !quiet_ && !point.polling &&
+           kernel_.current() == host_.process && kernel_.now() >= host_.from_us &&
+           kernel_.now() < host_.until_us;
+  }
+  // At a business call of the stalling host: the host's stall coin.
+  void MaybeStallHost();
+  struct StallingHost {
+    ProcessId process = kNoProcess;
+    TimeUs from_us = 0;
+    TimeUs until_us = 0;
+    TimeUs stalls_from_us = 0;
+    DurationUs sluggish_us = 0;
+    std::uint32_t stall_ppm = 0;
+    std::uint32_t warehouse_fail_ppm = 0;
+    std::int32_t stalls = 0;  // separate stalls begun so far (continuing one does not count)
+  };
   // When the stall `process` is in (or would continue, starting now) began: pauses less than
   // kPauseChainGapUs apart make one stall.
   TimeUs StallStart(ProcessId process) const;
@@ -301,9 +364,11 @@ class FaultLayer {
   Kernel& kernel_;
   Rng rng_;
   Rng pause_rng_;  // its own stream: plans without pauses draw exactly as before
+  Rng host_rng_;   // a stalling host's own stream: the other draws stay as they were
   FaultPlan plan_;
   std::int32_t pauses_ = 0;
   std::vector<PauseSpan> pause_spans_;  // every pause injected, in the order drawn
+  StallingHost host_;
   bool quiet_ = false;
   TimeUs quiet_since_ = std::numeric_limits<TimeUs>::max();
   std::map<std::string, FaultPoint> points_;
@@ -326,6 +391,8 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   const bool past_deadline = window.extra_latency_us >= kCallDeadlineUs;
   co_await kernel_.Sleep(Latency(*point) + std::min(window.extra_latency_us, kCallDeadlineUs));
   if (point->triggered) PauseIfTriggered(*point);
+  const bool on_host = OnStallingHost(*point);
+  if (on_host) MaybeStallHost();
   const bool pause_after = plan_.pauses.ppm > 0 && pause_rng_.ChancePpm(500'000);
   if (!pause_after) MaybePauseCaller(*point);
   if (window.fail) {
@@ -351,6 +418,7 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
     co_return R{Status{Code::kUnavailable, "crashed"}};
   }
   R result = co_await effect();
+  if (on_host) co_await kernel_.Sleep(host_.sluggish_us);
   if (pause_after) MaybePauseCaller(*point);
   co_await kernel_.Sleep(Latency(*point));
   if (decision == Decision::kAfter) {

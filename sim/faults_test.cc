@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -166,6 +167,60 @@ TEST(FaultLayer, BackToBackPausesMakeOneStallWithinThePauseBound) {
   EXPECT_GT(done_us, kPauseMinUs);
 }
 
+// A stalling host (BadDay::kStallingHost): every business call of the host costs it the sluggish
+// seconds, every call may stall it, and its stalls stay within the pause bound and the day's
+// count; the other process runs at its usual speed and never stalls.
+TEST(FaultLayer, AStallingHostRunsSluggishlyAndStallsWithinItsBounds) {
+  Harness h;
+  FaultLayer layer(h.kernel, Rng(11), FaultPlan{});
+  layer.SetCrashPolicy([](ProcessId) { return true; }, [](ProcessId) {});
+  BadDay day;
+  day.kind = BadDayKind::kStallingHost;
+  day.duration_us = 10 * kHourUs;
+  day.sluggish_us = 10 * kSecondUs;
+  day.stall_ppm = 1'000'000;
+  day.stall_lead_us = 0;
+  layer.SetStallingHost(h.worker, 0, day);
+  int other_applied = 0;
+  std::vector<Code> other_codes;
+  h.kernel.Spawn(h.worker,
+                 CallMany(layer, layer.Point("warehouse.reserve"), 40, h.applied, h.codes));
+  h.kernel.Spawn(h.other,
+                 CallMany(layer, layer.Point("payment.void"), 40, other_applied, other_codes));
+  h.kernel.RunUntil(20 * kHourUs);
+  EXPECT_EQ(h.applied, 40);
+  EXPECT_EQ(other_applied, 40);
+  EXPECT_EQ(h.kernel.PauseCount(h.other), 0u);
+  // Freezes chain into stalls; a new stall begins only a running gap after the last one.
+  const Trace& trace = h.kernel.trace();
+  std::vector<std::pair<TimeUs, TimeUs>> stalls;
+  TimeUs other_done_us = 0, host_done_us = 0;
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const TraceRecord& r = trace.at(i);
+    if (r.process == h.other) other_done_us = r.time_us;
+    if (r.process == h.worker && trace.NameOf(r.action) != "process.pause")
+      host_done_us = r.time_us;
+    if (trace.NameOf(r.action) != "process.pause") continue;
+    ASSERT_EQ(r.process, h.worker);
+    const TimeUs until_us = std::stoll(std::string(trace.DetailOf(r)).substr(9));
+    if (!stalls.empty() && r.time_us <= stalls.back().second + kPauseChainGapUs) {
+      stalls.back().second = std::max(stalls.back().second, until_us);
+    } else {
+      stalls.emplace_back(r.time_us, until_us);
+    }
+  }
+  ASSERT_EQ(stalls.size(), static_cast<std::size_t>(kHostStallsMax));
+  for (const auto& [from_us, until_us] : stalls) {
+    EXPECT_GE(until_us - from_us, kHostStallMinUs);
+    EXPECT_LE(until_us - from_us, kPauseMaxUs);
+  }
+  EXPECT_LT(other_done_us, 40 * 10 * kMillisecondUs);  // no CPU steal, no stall
+  // 40 sluggish calls of 10 s, and the stalls, each begun a running gap after the last.
+  EXPECT_GE(host_done_us, 40 * day.sluggish_us + kHostStallsMax * kHostStallMinUs);
+  EXPECT_LE(host_done_us,
+            40 * (day.sluggish_us + 10 * kMillisecondUs) + kHostStallsMax * kPauseMaxUs);
+}
+
 TEST(FaultLayer, PollingPointsSpendNoCoins) {
   Harness h;
   FaultLayer layer(h.kernel, Rng(5), FaultPlan::FailBefore(1'000'000));
@@ -256,6 +311,61 @@ TEST(FaultPlan, SwarmDrawsAFocusedPortAndASlowBankOnSomeSeeds) {
   for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
     EXPECT_EQ(FaultPlan::Named(name)->ForSeed(7).random_windows.focus, "") << name;
     EXPECT_EQ(FaultPlan::Named(name)->ForSeed(7).slowness, Slowness{}) << name;
+  }
+}
+
+// Expects low <= value <= high.
+template <class T, class U>
+void Within(T value, U low, U high) {
+  EXPECT_GE(value, static_cast<T>(low));
+  EXPECT_LE(value, static_cast<T>(high));
+}
+
+// Swarm's bad day: on about 60 % of seeds one of four, each about as likely, with its figures
+// within their bounds; a payment outage comes on a shop with a small batch and customers who never
+// approve. The named plans have none.
+TEST(FaultPlan, SwarmDrawsOneBadDayOnSomeSeeds) {
+  std::map<BadDayKind, int> kinds;
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    const BadDay& day = plan.bad_day;
+    ++kinds[day.kind];
+    switch (day.kind) {
+      case BadDayKind::kNone:
+        EXPECT_EQ(day, BadDay{});
+        break;
+      case BadDayKind::kPaymentOutage:
+        Within(day.from_us, 10 * kMinuteUs, 20 * kMinuteUs);
+        Within(day.duration_us, 30 * kMinuteUs, kHourUs);
+        Within(plan.deployment.cron_batch_size, 2, 20);
+        EXPECT_GE(plan.slowness.never_approves_ppm, 100'000u);
+        EXPECT_GE(plan.slowness.customer_approval_ppm, 200'000u);
+        break;
+      case BadDayKind::kSlowWarehouse:
+        Within(day.duration_us, 20 * kMinuteUs, 40 * kMinuteUs);
+        Within(day.extra_latency_us, 15 * kSecondUs, kMinuteUs);
+        break;
+      case BadDayKind::kBrokerOutage:
+        Within(day.duration_us, 20 * kMinuteUs, kHourUs);
+        break;
+      case BadDayKind::kStallingHost:
+        EXPECT_LE(day.from_us, 8 * kMinuteUs);
+        Within(day.sluggish_us, 10 * kSecondUs, 20 * kSecondUs);
+        Within(day.warehouse_fail_ppm, 100'000u, 300'000u);
+        Within(day.stall_ppm, 100'000u, 500'000u);
+        Within(day.stall_lead_us, kMinuteUs, 5 * kMinuteUs);
+        break;
+    }
+  }
+  EXPECT_GT(kinds[BadDayKind::kNone], 130);
+  EXPECT_LT(kinds[BadDayKind::kNone], 190);
+  for (BadDayKind kind : {BadDayKind::kPaymentOutage, BadDayKind::kSlowWarehouse,
+                          BadDayKind::kBrokerOutage, BadDayKind::kStallingHost}) {
+    EXPECT_GT(kinds[kind], 35) << Name(kind);
+    EXPECT_LT(kinds[kind], 85) << Name(kind);
+  }
+  for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
+    EXPECT_EQ(FaultPlan::Named(name)->ForSeed(7).bad_day, BadDay{}) << name;
   }
 }
 

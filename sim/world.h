@@ -203,6 +203,8 @@ class World {
   bool Crashable(ProcessId process) const;
   void OnCrash(ProcessId process);
   void DrawFaultWindows(TimeUs faults_end_us);
+  // Puts the plan's bad day (FaultPlan::bad_day) into the run: its window, or its host's stalls.
+  void StartBadDay(TimeUs faults_end_us);
   // The process that runs `subscriber`'s handlers.
   ProcessId ProcessOfSubscriber(const std::string& subscriber) const;
 

@@ -104,6 +104,41 @@ void World::DrawFaultWindows(TimeUs faults_end_us) {
   CSIM_CHECK(faults_->windows().size() >=
                  options_.faults.windows.size() + static_cast<std::size_t>(draws.count),
              "every drawn window is in force");
+  StartBadDay(faults_end_us);
+}
+
+void World::StartBadDay(TimeUs faults_end_us) {
+  const BadDay& day = options_.faults.bad_day;
+  if (day.kind == BadDayKind::kNone) return;
+  CSIM_CHECK(day.from_us >= 0 && day.duration_us >= 0, "a bad day lies in the run");
+  const TimeUs from_us = std::min(day.from_us, faults_end_us);
+  kernel_.Record(
+      kernel_.trace().Intern("fault.bad_day"), kernel_.trace().Intern(Name(day.kind)),
+      fmt::format("from_us={} until_us={} extra_us={} sluggish_us={} stall_ppm={}", from_us,
+                  from_us + day.duration_us, day.extra_latency_us, day.sluggish_us, day.stall_ppm));
+  const auto add_window = [&](std::string_view port, WindowKind kind) {
+    FaultWindow window;
+    window.points = std::string{port};
+    window.kind = kind;
+    window.from_us = from_us;
+    window.until_us = from_us + day.duration_us;
+    window.extra_latency_us = day.extra_latency_us;
+    faults_->AddWindow(std::move(window));
+  };
+  switch (day.kind) {
+    case BadDayKind::kNone:
+      return;
+    case BadDayKind::kPaymentOutage:
+      return add_window("payment.", WindowKind::kOutage);
+    case BadDayKind::kSlowWarehouse:
+      CSIM_CHECK(day.extra_latency_us >= kCallDeadlineUs, "slow past the callers' deadline");
+      return add_window("warehouse.", WindowKind::kSlow);
+    case BadDayKind::kBrokerOutage:
+      return add_window("bus.", WindowKind::kOutage);
+    case BadDayKind::kStallingHost:
+      break;
+  }
+  faults_->SetStallingHost(api_replicas_.front(), from_us, day);
 }
 
 }  // namespace csim::sim

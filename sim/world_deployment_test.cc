@@ -216,5 +216,52 @@ TEST(WorldDeployment, ACertainPauseFreezesTheFirstCallerOnceAndTheWorldStillSett
   EXPECT_TRUE(world.settled());
 }
 
+// A bad day in the whole world (FaultPlan::bad_day): a payment outage is one window on the payment
+// port at the day's times; a stalling host freezes the first checkout-api replica and no other
+// process, in stalls of at least kHostStallMinUs, and the world still settles.
+TEST(WorldDeployment, ABadDayIsAnOutageWindowOrAStallingHost) {
+  WorldOptions options;
+  options.faults.bad_day.kind = BadDayKind::kPaymentOutage;
+  options.faults.bad_day.from_us = 10 * kMinuteUs;
+  options.faults.bad_day.duration_us = 30 * kMinuteUs;
+  World outage(options, OneCustomerWorkload());
+  outage.Run();
+  ASSERT_EQ(outage.faults().windows().size(), 1u);
+  const FaultWindow& window = outage.faults().windows().front();
+  EXPECT_EQ(window.points, "payment.");
+  EXPECT_EQ(window.kind, WindowKind::kOutage);
+  EXPECT_EQ(window.from_us, 10 * kMinuteUs);
+  EXPECT_EQ(window.until_us, 40 * kMinuteUs);
+  EXPECT_TRUE(outage.PauseCounts().empty());
+
+  BadDay host;
+  host.kind = BadDayKind::kStallingHost;
+  host.duration_us = 2 * kHourUs;
+  host.sluggish_us = 10 * kSecondUs;
+  host.stall_ppm = 1'000'000;
+  options.faults.bad_day = host;
+  World stalled(options, OneCustomerWorkload());
+  stalled.Run();
+  EXPECT_TRUE(stalled.faults().windows().empty());
+  const auto pauses = stalled.PauseCounts();
+  ASSERT_EQ(pauses.size(), 1u);
+  EXPECT_GE(pauses.at("checkout-api"), 1u);
+  // The customer's first call (cart creation, one second in) stalls the host for minutes: the
+  // customer, who waits 60 s, sees a timeout.
+  const Trace& trace = stalled.kernel().trace();
+  TimeUs first_pause_us = -1, until_us = -1;
+  for (std::size_t i = 0; i < trace.size() && first_pause_us < 0; ++i) {
+    const TraceRecord& r = trace.at(i);
+    if (trace.NameOf(r.action) != "process.pause") continue;
+    first_pause_us = r.time_us;
+    until_us = std::stoll(std::string(trace.DetailOf(r)).substr(9));
+  }
+  EXPECT_GE(first_pause_us, kSecondUs);
+  EXPECT_LT(first_pause_us, 2 * kSecondUs);
+  EXPECT_GE(until_us - first_pause_us, kHostStallMinUs);
+  EXPECT_LE(until_us - first_pause_us, kPauseMaxUs);
+  EXPECT_TRUE(stalled.settled());
+}
+
 }  // namespace
 }  // namespace csim::sim
