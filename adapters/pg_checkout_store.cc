@@ -185,10 +185,13 @@ Result<std::vector<Cart>> PgCheckoutStore::FindCartsNow(const CartQuery& query) 
   using Carts = Result<std::vector<Cart>>;
   return connection_->Run<Carts>("finding carts", [&](pqxx::connection& c) -> Carts {
     pqxx::read_transaction tx{c};
+    // expired_by filters the rows the limit selected (CartQuery), not the table.
     const pqxx::result result = tx.exec_params(
         std::string{"SELECT "} + kCartColumns +
-            " FROM checkout.carts WHERE status = $1 AND updated_at < $2 ORDER BY id LIMIT $3",
-        EnumValue(query.status), query.updated_before, query.limit);
+            " FROM (SELECT * FROM checkout.carts WHERE status = $1 AND updated_at < $2"
+            " ORDER BY id LIMIT $3) AS selected WHERE $4::bigint IS NULL OR expires_at <= $4"
+            " ORDER BY id",
+        EnumValue(query.status), query.updated_before, query.limit, query.expired_by);
     std::vector<Cart> carts;
     for (const pqxx::row& row : result) {
       Result<Cart> cart = CartFromRow(row);

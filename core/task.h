@@ -5,8 +5,11 @@
 // by symmetric transfer when it finishes. Destroying a Task destroys its frame and, through the
 // frame's locals, every Task it is suspended on: that is how a crash drops a process's work.
 
+#include <array>
 #include <coroutine>
+#include <cstddef>
 #include <exception>
+#include <new>
 #include <optional>
 #include <utility>
 
@@ -19,9 +22,97 @@ class Task;
 
 namespace task_detail {
 
+// Where Task frames come from. A run allocates and frees millions of frames, many over 1 KiB (a
+// saga's, a port call's). glibc serves such a size only after merging every small chunk freed
+// since its last large request (malloc_consolidate), a walk over memory gone cold that grew with
+// the world: with 20000 customers a third of the run's cache misses. So frames are recycled here
+// instead: a free list per 64-byte size class and thread (a Task lives and dies on the thread of
+// its world), at most kCachedBytesMax kept, frames of over kSizeMax bytes left to the heap.
+// Nothing depends on where a frame lands (the simulation reads no pointer values).
+class FramePool {
+ public:
+  static constexpr std::size_t kGranule = 64;
+  static constexpr std::size_t kSizeMax = 8192;
+  static constexpr std::size_t kCachedBytesMax = std::size_t{32} << 20;
+
+  static void* Allocate(std::size_t size) {
+    CSIM_CHECK(size > 0, "a frame has a size");
+    if (!kEnabled || size > kSizeMax) return ::operator new(size);
+    FramePool& pool = Local();
+    Node*& head = pool.free_[ClassOf(size)];
+    if (head == nullptr) return ::operator new(RoundedUp(size));
+    CSIM_CHECK(pool.cached_bytes_ >= RoundedUp(size), "the pool counts what it keeps");
+    Node* frame = head;
+    head = frame->next;
+    pool.cached_bytes_ -= RoundedUp(size);
+    return frame;
+  }
+  static void Free(void* frame, std::size_t size) noexcept {
+    if (!kEnabled || size > kSizeMax) return ::operator delete(frame);
+    FramePool& pool = Local();
+    if (pool.closed_ || pool.cached_bytes_ + RoundedUp(size) > kCachedBytesMax) {
+      return ::operator delete(frame);
+    }
+    Node*& head = pool.free_[ClassOf(size)];
+    head = new (frame) Node{head};
+    pool.cached_bytes_ += RoundedUp(size);
+    CSIM_CHECK(pool.cached_bytes_ <= kCachedBytesMax, "kCachedBytesMax");
+  }
+
+ private:
+  // AddressSanitizer must see each frame freed, so that it can report a use after the free.
+#if defined(__SANITIZE_ADDRESS__)
+  static constexpr bool kEnabled = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  static constexpr bool kEnabled = false;
+#else
+  static constexpr bool kEnabled = true;
+#endif
+#else
+  static constexpr bool kEnabled = true;
+#endif
+  struct Node {
+    Node* next;
+  };
+  static std::size_t ClassOf(std::size_t size) {
+    return (size - 1) / kGranule;
+  }
+  static std::size_t RoundedUp(std::size_t size) {
+    return (ClassOf(size) + 1) * kGranule;
+  }
+  // The pool itself is trivially destructible, so a frame freed late in the thread's exit (a
+  // Task in a static) still finds it; the drainer hands the kept frames back and closes it.
+  struct Drainer {
+    FramePool& pool;
+    ~Drainer() {
+      for (Node*& head : pool.free_) {
+        while (head != nullptr) ::operator delete(std::exchange(head, head->next));
+      }
+      pool.cached_bytes_ = 0;
+      pool.closed_ = true;
+    }
+  };
+  static FramePool& Local() {
+    static thread_local FramePool pool;
+    static thread_local Drainer drainer{pool};
+    (void)drainer;
+    return pool;
+  }
+
+  std::array<Node*, kSizeMax / kGranule> free_{};
+  std::size_t cached_bytes_ = 0;
+  bool closed_ = false;
+};
+
 struct PromiseBase {
   std::coroutine_handle<> continuation;
   std::exception_ptr error;
+
+  static void* operator new(std::size_t size) { return FramePool::Allocate(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept {
+    FramePool::Free(frame, size);
+  }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 

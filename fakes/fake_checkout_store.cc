@@ -59,12 +59,16 @@ Result<std::vector<Cart>> FakeCheckoutStore::FindCartsNow(const CartQuery& query
   std::vector<Cart> found;
   auto in_status = carts_by_status_.find(query.status);
   if (in_status == carts_by_status_.end()) return found;
+  std::int32_t selected = 0;                     // rows the query selects, up to its limit
   for (const auto& entry : in_status->second) {  // by id, as a scan of carts_ would be
-    if (found.size() >= static_cast<std::size_t>(query.limit)) break;
+    if (selected >= query.limit) break;
     const Cart& cart = *entry.second;
     CSIM_CHECK(cart.status == query.status, "the status index is current");
-    if (cart.updated_at < query.updated_before) found.push_back(cart);
+    if (cart.updated_at >= query.updated_before) continue;
+    ++selected;
+    if (!query.expired_by || cart.expires_at <= *query.expired_by) found.push_back(cart);
   }
+  CSIM_CHECK(found.size() <= static_cast<std::size_t>(selected), "a filter only drops rows");
   return found;
 }
 

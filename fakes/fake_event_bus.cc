@@ -6,18 +6,22 @@
 namespace csim::fakes {
 
 Task<Status> FakeEventBus::Publish(const Event& event) {
-  return Deferred<Status>([this, event] { return PublishNow(event); });
+  // The task owns the one copy the bus keeps (Deferred's rule), made now.
+  return Deferred<Status>(
+      [this, shared = std::make_shared<const Event>(event)] { return PublishNow(shared); });
 }
 
-Status FakeEventBus::PublishNow(const Event& event) {
+Status FakeEventBus::PublishNow(SharedEvent shared) {
+  CSIM_CHECK(shared != nullptr, "an event to publish");
+  const Event& event = *shared;
   if (event.id.empty()) return Status{Code::kInvalidArgument, "event without id"};
   if (event.topic.empty()) return Status{Code::kInvalidArgument, "event without topic"};
   CSIM_CHECK(published_.size() < kPublishedMax, "kPublishedMax");
   const std::size_t queued_before = records_.size();
-  published_.push_back(event);
   accepted_ids_.insert(event.id);
   if (!HasSubscribers(event.topic)) unrouted_count_++;
-  EnqueueForSubscribers(event, clock_.Now());
+  EnqueueForSubscribers(shared, clock_.Now());
+  published_.push_back(std::move(shared));
   // One delivery per subscriber of the topic, no more, no fewer.
   auto subscribers = subscribers_by_topic_.find(event.topic);
   CSIM_CHECK(records_.size() - queued_before ==
@@ -46,7 +50,7 @@ std::optional<Delivery> FakeEventBus::NextDue(TimeUs now) {
   CSIM_CHECK(!in_flight_.contains(delivery.id), "a delivery is queued or in flight, not both");
   CSIM_CHECK(delivery.deliver_at <= now, "a delivery is handed out once due");
   in_flight_.emplace(delivery.id, delivery);
-  CSIM_CHECK(!records_.at(delivery.id).acked, "an acknowledged delivery is never handed out");
+  CSIM_CHECK(!RecordOf(delivery.id).acked, "an acknowledged delivery is never handed out");
   return delivery;
 }
 
@@ -64,7 +68,7 @@ const EventHandler& FakeEventBus::Handler(const Delivery& delivery) const {
 void FakeEventBus::Ack(std::int64_t delivery_id) {
   const std::size_t erased = in_flight_.erase(delivery_id);
   CSIM_CHECK(erased == 1, "Ack of a delivery not in flight");
-  DeliveryRecord& record = records_.at(delivery_id);
+  DeliveryRecord& record = RecordOf(delivery_id);
   CSIM_CHECK(!record.acked, "a delivery is acknowledged once");
   record.acked = true;
 }
@@ -77,7 +81,7 @@ void FakeEventBus::Nack(std::int64_t delivery_id, TimeUs retry_at) {
   CSIM_CHECK(retry_at >= clock_.Now(), "a redelivery is not due in the past");
   delivery.attempts++;
   delivery.deliver_at = retry_at;
-  DeliveryRecord& record = records_.at(delivery.id);
+  DeliveryRecord& record = RecordOf(delivery.id);
   record.nacks++;
   CSIM_CHECK(record.nacks == delivery.attempts, "the record counts every Nack");
   const bool inserted =
@@ -86,8 +90,12 @@ void FakeEventBus::Nack(std::int64_t delivery_id, TimeUs retry_at) {
 }
 
 void FakeEventBus::DeliverAgain(const Event& event, TimeUs at) {
-  CSIM_CHECK(!event.id.empty());
-  CSIM_CHECK(!event.topic.empty());
+  DeliverAgain(std::make_shared<const Event>(event), at);
+}
+
+void FakeEventBus::DeliverAgain(SharedEvent event, TimeUs at) {
+  CSIM_CHECK(event != nullptr && !event->id.empty());
+  CSIM_CHECK(!event->topic.empty());
   const std::size_t queued_before = records_.size();
   EnqueueForSubscribers(event, at);
   CSIM_CHECK(records_.size() >= queued_before, "a copy adds deliveries, never removes any");
@@ -128,8 +136,10 @@ std::int64_t FakeEventBus::DeliveryCount(const std::string& subscriber,
   // A map of (subscriber, event id) kept for every delivery held a node and two strings each, the
   // bus's largest record, for this test-only question.
   std::int64_t count = 0;
-  for (const auto& [id, record] : records_) {
-    if (record.subscriber != subscriber || record.event_id != event_id) continue;
+  for (std::size_t i = 0; i < records_.size(); ++i) {
+    const DeliveryRecord& record = records_[i];
+    if (record.subscriber != subscriber || record.event_id() != event_id) continue;
+    const auto id = static_cast<std::int64_t>(i) + 1;
     count += record.nacks + ((record.acked || in_flight_.contains(id)) ? 1 : 0);
   }
   CSIM_CHECK(count >= 0, "a count of hand-outs");
@@ -138,14 +148,20 @@ std::int64_t FakeEventBus::DeliveryCount(const std::string& subscriber,
 
 // ---- Queue ----
 
-void FakeEventBus::EnqueueForSubscribers(const Event& event, TimeUs at) {
-  auto it = subscribers_by_topic_.find(event.topic);
+DeliveryRecord& FakeEventBus::RecordOf(std::int64_t delivery_id) {
+  CSIM_CHECK(delivery_id >= 1 && delivery_id <= static_cast<std::int64_t>(records_.size()),
+             "a delivery the bus queued");
+  return records_[static_cast<std::size_t>(delivery_id - 1)];
+}
+
+void FakeEventBus::EnqueueForSubscribers(const SharedEvent& event, TimeUs at) {
+  auto it = subscribers_by_topic_.find(event->topic);
   if (it == subscribers_by_topic_.end()) return;
   for (const std::string& subscriber : it->second) {
     Delivery delivery;
     delivery.id = ++last_delivery_id_;
     delivery.subscriber = subscriber;
-    delivery.topic = event.topic;
+    delivery.topic = event->topic;
     delivery.event = event;
     delivery.deliver_at = at;
     Enqueue(std::move(delivery));
@@ -155,12 +171,11 @@ void FakeEventBus::EnqueueForSubscribers(const Event& event, TimeUs at) {
 void FakeEventBus::Enqueue(Delivery delivery) {
   CSIM_CHECK(PendingCount() < kQueuedDeliveriesMax, "kQueuedDeliveriesMax");
   CSIM_CHECK(delivery.attempts == 0, "a new delivery has no attempts");
-  const bool recorded =
-      records_
-          .emplace(delivery.id,
-                   DeliveryRecord{delivery.subscriber, delivery.topic, delivery.event.id, 0, false})
-          .second;
-  CSIM_CHECK(recorded, "delivery ids are unique");
+  CSIM_CHECK(delivery.event != nullptr, "a delivery carries an event");
+  CSIM_CHECK(delivery.id == static_cast<std::int64_t>(records_.size()) + 1,
+             "delivery ids are dense, in the order queued");
+  CSIM_CHECK(records_.size() < kDeliveriesRecordedMax, "kDeliveriesRecordedMax");
+  records_.push_back(DeliveryRecord{delivery.subscriber, delivery.event, 0, false});
   const QueueKey key{delivery.deliver_at, delivery.id};
   const bool inserted = queued_.emplace(key, std::move(delivery)).second;
   CSIM_CHECK(inserted, "delivery ids are unique");

@@ -10,7 +10,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
+#include <ranges>
 #include <set>
 #include <string>
 #include <utility>
@@ -21,11 +23,16 @@
 
 namespace csim::fakes {
 
+// An accepted event, immutable and shared: the bus's record of it, each of its deliveries and each
+// redelivered copy hold this one copy (an event, a map of strings, was the run's most copied
+// value: once per subscriber, once more in flight, once per hand-out).
+using SharedEvent = std::shared_ptr<const Event>;
+
 struct Delivery {
   std::int64_t id = 0;  // 1, 2, ... in the order deliveries were queued
   std::string subscriber;
   std::string topic;
-  Event event;
+  SharedEvent event;          // never null
   std::int32_t attempts = 0;  // Nacks so far
   TimeUs deliver_at = 0;
   bool operator==(const Delivery&) const = default;
@@ -35,11 +42,12 @@ struct Delivery {
 // the subscriber, how often the subscriber refused it (Nack) and whether it was acknowledged.
 struct DeliveryRecord {
   std::string subscriber;
-  std::string topic;
-  std::string event_id;
+  SharedEvent event;  // never null
   std::int32_t nacks = 0;
   bool acked = false;
-  bool operator==(const DeliveryRecord&) const = default;
+
+  const std::string& topic() const { return event->topic; }
+  const std::string& event_id() const { return event->id; }
 };
 
 class FakeEventBus final : public EventBus {
@@ -48,6 +56,8 @@ class FakeEventBus final : public EventBus {
 
   static constexpr std::size_t kQueuedDeliveriesMax = 1'000'000;  // queued + in flight
   static constexpr std::size_t kPublishedMax = 4'000'000;
+  static constexpr std::size_t kDeliveriesRecordedMax =
+      16'000'000;  // ever queued, redeliveries too
   static constexpr std::size_t kSubscriptionsMax = 1'000;
 
   explicit FakeEventBus(const Clock& clock) : clock_(clock) {}
@@ -72,18 +82,20 @@ class FakeEventBus final : public EventBus {
   // Queues another copy of `event` for every subscriber of its topic at `at` (a duplicated
   // webhook or redelivery); not recorded as published again.
   void DeliverAgain(const Event& event, TimeUs at);
+  // The same, sharing the event a delivery carried instead of copying it.
+  void DeliverAgain(SharedEvent event, TimeUs at);
   // Queues again, at `retry_at`, every in-flight delivery of `subscriber` (its process crashed
   // and will never Ack or Nack them: at-least-once means they come back). Returns how many.
   std::size_t RequeueInFlight(const std::string& subscriber, TimeUs retry_at);
 
   // ---- Truth ----
   // Every event the bus accepted, in the order it accepted them (a publish that failed before
-  // the bus is not here; one that timed out after it is).
-  const std::vector<Event>& Published() const { return published_; }
+  // the bus is not here; one that timed out after it is): a random-access view of `const Event&`.
+  auto Published() const { return published_ | std::views::transform(Deref{}); }
   // Whether the bus accepted an event with this id (at least once).
   bool Accepted(const std::string& event_id) const { return accepted_ids_.contains(event_id); }
-  // Every delivery ever queued, by delivery id, with its fate so far.
-  const std::map<std::int64_t, DeliveryRecord>& Deliveries() const { return records_; }
+  // Every delivery ever queued, with its fate so far: delivery id i at index i - 1.
+  const std::vector<DeliveryRecord>& Deliveries() const { return records_; }
   // Every (topic, subscriber), by key.
   std::vector<SubscriptionKey> Subscriptions() const;
   bool HasSubscribers(const std::string& topic) const;
@@ -98,19 +110,25 @@ class FakeEventBus final : public EventBus {
 
  private:
   using QueueKey = std::pair<TimeUs, std::int64_t>;  // (deliver_at, id)
+  struct Deref {
+    const Event& operator()(const SharedEvent& event) const { return *event; }
+  };
 
-  Status PublishNow(const Event& event);
-  void EnqueueForSubscribers(const Event& event, TimeUs at);
+  Status PublishNow(SharedEvent event);
+  void EnqueueForSubscribers(const SharedEvent& event, TimeUs at);
   void Enqueue(Delivery delivery);
+  DeliveryRecord& RecordOf(std::int64_t delivery_id);
 
   const Clock& clock_;
   std::map<SubscriptionKey, EventHandler> handlers_;
   std::map<std::string, std::vector<std::string>> subscribers_by_topic_;  // subscription order
   std::map<QueueKey, Delivery> queued_;
   std::map<std::int64_t, Delivery> in_flight_;
-  std::vector<Event> published_;
+  std::vector<SharedEvent> published_;
   std::set<std::string> accepted_ids_;
-  std::map<std::int64_t, DeliveryRecord> records_;  // every delivery ever queued
+  // Every delivery ever queued, by id - 1 (ids are dense): a vector, not a map, so a record
+  // costs no node and is found without a search.
+  std::vector<DeliveryRecord> records_;
   std::int64_t last_delivery_id_ = 0;
   std::int64_t unrouted_count_ = 0;
 };

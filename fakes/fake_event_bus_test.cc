@@ -29,7 +29,7 @@ class FakeEventBusTest : public ::testing::Test {
   bool DeliverOne(TimeUs now, TimeUs retry_at) {
     std::optional<Delivery> delivery = bus.NextDue(now);
     if (!delivery) return false;
-    Status status = RunSync(bus.Handler(*delivery)(delivery->event));
+    Status status = RunSync(bus.Handler(*delivery)(*delivery->event));
     if (status.ok()) {
       bus.Ack(delivery->id);
     } else {

@@ -43,12 +43,13 @@ void CheckEventSettles(const Truth& world, bool settled, std::vector<Violation>&
   if (!settled) return;
   const TimeUs now = world.now();
   const fakes::FakeEventBus& bus = world.bus();
-  for (const auto& [delivery_id, record] : bus.Deliveries()) {
+  for (const fakes::DeliveryRecord& record : bus.Deliveries()) {
     if (record.acked) continue;
     out.push_back(
-        {"EVENT-SETTLES", fmt::format("{} to {}", record.event_id, record.subscriber),
+        {"EVENT-SETTLES", fmt::format("{} to {}", record.event_id(), record.subscriber),
          "acknowledged by its subscriber",
-         fmt::format("not acknowledged after {} refusals ({})", record.nacks, record.topic), now});
+         fmt::format("not acknowledged after {} refusals ({})", record.nacks, record.topic()),
+         now});
   }
   // Unrouted events, one violation per topic (the first event and how many).
   std::map<std::string, std::pair<std::string, std::int64_t>> unrouted;

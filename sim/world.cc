@@ -255,16 +255,19 @@ void World::PumpBus() {
                  kernel_.now() + impl_->crash_rng.Between(kBusRedeliveryUs, kBusDelayMaxUs));
       continue;
     }
-    // The event moves out of this local copy (Handler reads only the topic and the subscriber).
+    // The delivery shares the bus's one copy of the event.
     kernel_.Spawn(target,
                   Deliver(delivery->id, bus_->Handler(*delivery), std::move(delivery->event)));
   }
   if (auto next = bus_->NextDueTime()) PumpBusAt(std::max(*next, kernel_.now()));
 }
 
-Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler, Event event) {
+Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler,
+                          fakes::SharedEvent shared) {
   CSIM_CHECK(delivery_id > 0, "a delivery the bus numbered");
-  CSIM_CHECK(static_cast<bool>(handler) && !event.id.empty(), "a subscriber's handler, an event");
+  CSIM_CHECK(static_cast<bool>(handler) && shared != nullptr && !shared->id.empty(),
+             "a subscriber's handler, an event");
+  const Event& event = *shared;
   ++counts_.deliveries;
   Status handled = co_await handler(event);
   kernel_.Record(impl_->deliver_action, faults_->OutcomeOf(handled.code()),
@@ -273,7 +276,7 @@ Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler, Event 
     bus_->Ack(delivery_id);
     // At-least-once: an acknowledged event can still come again (a lost ack, a rebalance).
     if (faults_->Fires(impl_->bus_duplicate)) {
-      bus_->DeliverAgain(event, kernel_.now() + kBusRedeliveryUs);
+      bus_->DeliverAgain(shared, kernel_.now() + kBusRedeliveryUs);
       PumpBusSoon();
     }
   } else {

@@ -31,13 +31,18 @@ struct CartQuery {
   CartStatus status = CartStatus::kActive;
   TimeUs updated_before = 0;  // carts whose updated_at < this
   std::int32_t limit = 0;
+  // Set: of the (at most `limit`) carts selected above, only those whose expires_at <= this are
+  // returned. The table has no index on expires_at, so the store still reads up to `limit` rows;
+  // it only no longer hands over the rows the caller would drop.
+  std::optional<TimeUs> expired_by = {};
 };
 
 class CheckoutStore : public OutboxTable {
  public:
   // The cart, or kNotFound.
   virtual Task<Result<Cart>> GetCart(const std::string& cart_id) = 0;
-  // Up to query.limit carts in query.status not updated since query.updated_before, by id.
+  // Up to query.limit carts in query.status not updated since query.updated_before, by id (of
+  // those, the expired ones if query.expired_by is set).
   virtual Task<Result<std::vector<Cart>>> FindCarts(const CartQuery& query) = 0;
   // One transaction. kConflict (and nothing written) if a cart's stored version is not the
   // expected one.

@@ -217,6 +217,28 @@ TYPED_TEST(CheckoutStoreContract, FindCartsFiltersAndSortsByIdBytes) {
             Code::kInvalidArgument);
 }
 
+TYPED_TEST(CheckoutStoreContract, FindCartsExpiredByFiltersTheRowsTheLimitSelected) {
+  // cart-1 and cart-3 expired at kStartUs, cart-2 and cart-4 a day later.
+  for (int n = 1; n <= 4; ++n) {
+    Cart cart = MakeCart("cart-" + std::to_string(n), 1, CartStatus::kActive, kStartUs - 10);
+    if (n % 2 == 1) cart.expires_at = kStartUs;
+    ASSERT_TRUE(this->Commit({{{cart, 0}}, {}, {}}).ok());
+  }
+  auto ids_of = [this](std::int32_t limit, std::optional<TimeUs> expired_by) {
+    const std::vector<Cart> found =
+        RunSync(this->store().FindCarts({CartStatus::kActive, kStartUs, limit, expired_by}))
+            .value();
+    std::vector<std::string> ids;
+    for (const Cart& cart : found) ids.push_back(cart.id);
+    return ids;
+  };
+  EXPECT_EQ(ids_of(100, kStartUs), (std::vector<std::string>{"cart-1", "cart-3"}));
+  EXPECT_EQ(ids_of(2, kStartUs), (std::vector<std::string>{"cart-1"}))
+      << "the limit counts the rows read, expired or not";
+  EXPECT_EQ(ids_of(100, kStartUs - 1), (std::vector<std::string>{})) << "expires_at <= expired_by";
+  EXPECT_EQ(ids_of(3, std::nullopt), (std::vector<std::string>{"cart-1", "cart-2", "cart-3"}));
+}
+
 TYPED_TEST(CheckoutStoreContract, RefusesTextTheDatabaseCannotStore) {
   // PostgreSQL's text and jsonb hold valid UTF-8 without NUL bytes; what they refuse, the store
   // refuses whole, as an invalid argument (never stored cut at the NUL).

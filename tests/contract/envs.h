@@ -167,7 +167,7 @@ struct FakeBusEnv {
     std::int64_t delivered = 0;
     while (std::optional<fakes::Delivery> delivery = bus_->NextDue(clock.Now())) {
       CSIM_CHECK(++delivered <= kDeliveriesMax, "a delivery loop");
-      const bool ok = RunSync(bus_->Handler(*delivery)(delivery->event)).ok();
+      const bool ok = RunSync(bus_->Handler(*delivery)(*delivery->event)).ok();
       if (ok) {
         bus_->Ack(delivery->id);
       } else {

@@ -116,7 +116,7 @@ class OrderServiceTest : public ::testing::Test {
     for (int i = 0; i < kDeliveriesMax; ++i) {
       std::optional<fakes::Delivery> delivery = bus.NextDue(clock.Now());
       if (!delivery) return;
-      EXPECT_TRUE(RunSync(bus.Handler(*delivery)(delivery->event)).ok());
+      EXPECT_TRUE(RunSync(bus.Handler(*delivery)(*delivery->event)).ok());
       bus.Ack(delivery->id);
     }
     ADD_FAILURE() << "bus did not drain";

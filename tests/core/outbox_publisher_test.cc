@@ -142,7 +142,7 @@ TEST_F(OutboxPublisherTest, RedriveThenWorkingBusPublishesFailedRow) {
   EXPECT_EQ(pass.published, 1);
   EXPECT_EQ(Row(1).status, OutboxStatus::kPublished);
   ASSERT_EQ(bus.Published().size(), 1u);
-  EXPECT_EQ(bus.Published().at(0), MakeEvent("e-1"));
+  EXPECT_EQ(bus.Published()[0], MakeEvent("e-1"));
   EXPECT_EQ(alerts.Count("outbox.failed"), 1);                   // only the first failure's
   EXPECT_EQ(RunSync(RedriveFailedOutbox(store, clock, 10)), 0);  // nothing left to drain
 }
