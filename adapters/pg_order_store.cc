@@ -184,6 +184,12 @@ Result<std::vector<Order>> PgOrderStore::FindOrdersNow(const OrderQuery& query) 
   // As in the fake (and SQL): an order without expiry_at never matches expiry_at < x (EC-11).
   if (query.expiry_before) where += " AND expiry_at < " + std::to_string(*query.expiry_before);
   if (query.created_before) where += " AND created_at < " + std::to_string(*query.created_before);
+  if (query.payment_unsettled) {
+    where +=
+        " AND (captured > refunded OR (captured = 0 AND authorization_id <> '' AND NOT "
+        "hold_voided))";
+  }
+  if (query.stock_unreleased) where += " AND NOT stock_released AND cancelled_at IS NOT NULL";
   const std::string selected = "SELECT id FROM orders.orders WHERE " + where +
                                " ORDER BY id LIMIT " + std::to_string(query.limit);
   using Orders = Result<std::vector<Order>>;

@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 35> kFindings{{
+inline constexpr std::array<FindingInfo, 36> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -149,6 +149,11 @@ inline constexpr std::array<FindingInfo, 35> kFindings{{
      "wakes up and reopens the cart leaves the reservation the cleanup's lookup made held to its "
      "TTL",
      "STOCK-NO-LEAK"},
+    {"SIM-20", "",
+     "PaymentCompensationWorker and ReservationCleanupJob read at most 10,000 cancelled orders "
+     "by id, settled or not, and skip the settled ones: once more than 10,000 cancelled orders "
+     "exist, those past the first 10,000 by id are never refunded, voided or released",
+     "NO-LEAKED-AUTH SAGA-SETTLES"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

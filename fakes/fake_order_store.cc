@@ -102,6 +102,14 @@ bool FakeOrderStore::Matches(const OrderQuery& query, const Order& order) {
     return false;
   }
   if (query.created_before && order.created_at >= *query.created_before) return false;
+  if (query.payment_unsettled &&
+      !(order.captured > order.refunded ||
+        (order.captured == 0 && !order.authorization_id.empty() && !order.hold_voided))) {
+    return false;
+  }
+  if (query.stock_unreleased && (order.stock_released || !order.cancelled_at.has_value())) {
+    return false;
+  }
   return true;
 }
 

@@ -91,6 +91,10 @@ Task<std::int32_t> OrderService::RunReservationCleanupOnce() {
   // shipped).
   const bool refunded_too = profile_.Fixed(FindingId("SIM-04"));
   if (refunded_too) query.statuses.push_back(OrderStatus::kRefunded);
+  // SIM-20: as the job is written, the query reads every cancelled order by id, released or not,
+  // at most kReservationScanMax: past that many cancelled orders, the later ones are never
+  // seen. Fixed: the database returns only those whose stock is not yet released.
+  query.stock_unreleased = profile_.Fixed(FindingId("SIM-20"));
   query.limit = kReservationScanMax;
   auto found = co_await ports_.store.FindOrders(query);
   if (!found.ok()) co_return 0;
@@ -252,6 +256,11 @@ Task<std::int32_t> OrderService::RunPaymentCompensationOnce() {
   const TimeUs now = ports_.clock.Now();
   OrderQuery query;
   query.statuses = {OrderStatus::kCancelled};
+  // SIM-20: as the worker is written, it reads every cancelled order by id, settled or not, at
+  // most kPaymentCompensationScanMax, and skips the settled ones: past that many cancelled
+  // orders, the later ones' money is never returned. Fixed: the database returns only orders
+  // whose money is not settled.
+  query.payment_unsettled = profile_.Fixed(FindingId("SIM-20"));
   query.limit = kPaymentCompensationScanMax;
   auto found = co_await ports_.store.FindOrders(query);
   if (!found.ok()) co_return 0;  // the next pass retries

@@ -24,6 +24,11 @@ struct OrderQuery {
   std::optional<TimeUs> expiry_before;   // only orders with expiry_at < this (set)
   std::optional<TimeUs> created_before;  // only orders created before this
   std::int32_t limit = 0;
+  // Only orders whose money is not settled: captured > refunded, or never captured with an
+  // authorization whose hold is not recorded voided.
+  bool payment_unsettled = false;
+  // Only cancelled-at-some-time orders whose stock is not recorded released.
+  bool stock_unreleased = false;
 };
 
 class OrderStore : public OutboxTable {

@@ -331,6 +331,52 @@ TEST_F(OrderWorkersTest, PaymentCompensationReachesHoldsPastOneBatch) {
   }
 }
 
+// SIM-20: 10,000 cancelled orders already settled (holds voided, stock released) sort before one
+// that is not. As the workers are written they read the first 10,000 cancelled orders by id and
+// never reach it; fixed, the database returns only what is unsettled.
+TEST_F(OrderWorkersTest, Sim20WorkersReachAnUnsettledOrderPastTenThousandSettledOnes) {
+  for (bool fixed : {true, false}) {
+    profile = Profile::AllFixed();
+    if (!fixed) profile.SetAsReviewed(FindingId("SIM-20"));
+    service.reset();
+    const std::string prefix = fixed ? "fixed-" : "reviewed-";
+    for (std::int32_t i = 0; i < OrderService::kPaymentCompensationScanMax; ++i) {
+      Order settled;
+      // Same width, so by id they come in creation order, all before the unsettled one.
+      settled.id = prefix + "a-" + std::to_string(100'000 + i);
+      settled.cart_session_id = settled.id;
+      settled.status = OrderStatus::kCancelled;
+      settled.created_at = clock.Now();
+      settled.cancelled_at = clock.Now();
+      settled.authorization_id = "auth-long-voided";
+      settled.hold_voided = true;
+      settled.stock_released = true;
+      OrderWrite insert;
+      insert.insert = settled;
+      ASSERT_TRUE(RunSync(store.Commit(insert)).ok());
+    }
+    static_assert(OrderService::kPaymentCompensationScanMax == kReservationScanMax);
+    // The unsettled one: cancelled while the gateway was down for its void, and its stock left
+    // to the cleanup (a commit of its release that was lost).
+    Order order = Create(prefix + "z", 2);
+    gateway.FailVoids(1);
+    ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+    Order stuck = Stored(order.id);
+    stuck.version += 1;
+    stuck.stock_released = false;
+    OrderWrite lost;
+    lost.update = stuck;
+    ASSERT_TRUE(RunSync(store.Commit(lost)).ok());
+    ASSERT_EQ(Auth(order), AuthStatus::kAuthorized);
+
+    EXPECT_EQ(CompensationPass(), fixed ? 1 : 0) << (fixed ? "fixed" : "as reviewed");
+    EXPECT_EQ(Auth(order), fixed ? AuthStatus::kVoided : AuthStatus::kAuthorized);
+    EXPECT_EQ(Stored(order.id).hold_voided, fixed);
+    EXPECT_EQ(RunSync(Service().RunReservationCleanupOnce()), fixed ? 1 : 0);
+    EXPECT_EQ(Stored(order.id).stock_released, fixed);
+  }
+}
+
 TEST_F(OrderWorkersTest, PaymentCompensationIgnoresLiveCodAndOldOrders) {
   Order live = Create("s-live", 1);
   Order cod = Create("s-cod", 1, PaymentMethod::kCashOnDelivery);
