@@ -176,6 +176,53 @@ TYPED_TEST(OrderStoreContract, FindOrdersMatchesStatusesExpiryAndCreationById) {
             Code::kInvalidArgument);
 }
 
+// SIM-20's filters, applied before the limit: the workers' scans see only what is left to do.
+TYPED_TEST(OrderStoreContract, FindOrdersFiltersUnsettledMoneyAndUnreleasedStockBeforeTheLimit) {
+  auto cancelled = [](std::string id) {
+    Order order = MakeOrder(id, "s-" + id, 1, OrderStatus::kCancelled);
+    order.cancelled_at = kStartUs;
+    order.stock_released = true;
+    order.hold_voided = true;
+    return order;
+  };
+  Order settled = cancelled("ord-1");
+  Order hold = cancelled("ord-2");  // never captured, its hold not recorded voided
+  hold.hold_voided = false;
+  Order owed = cancelled("ord-3");  // captured, not all refunded
+  owed.captured = owed.total;
+  owed.refunded = owed.total - 1;
+  Order refunded = cancelled("ord-4");  // captured and refunded: settled
+  refunded.captured = refunded.total;
+  refunded.refunded = refunded.total;
+  Order cash = cancelled("ord-5");  // no authorization: no hold to void
+  cash.authorization_id = "";
+  cash.hold_voided = false;
+  Order stock = cancelled("ord-6");  // stock not released
+  stock.stock_released = false;
+  Order never_cancelled = MakeOrder("ord-7", "s-ord-7", 1, OrderStatus::kCancelled);
+  never_cancelled.cancelled_at = std::nullopt;  // no cancellation time: not the cleanup's
+  never_cancelled.hold_voided = true;
+  for (const Order& order : {settled, hold, owed, refunded, cash, stock, never_cancelled}) {
+    ASSERT_TRUE(this->Commit({order, std::nullopt, {}, ""}).ok());
+  }
+  auto ids = [this](OrderQuery query) {
+    std::vector<std::string> found;
+    const std::vector<Order> orders = RunSync(this->store().FindOrders(query)).value();
+    for (const Order& order : orders) found.push_back(order.id);
+    return found;
+  };
+  OrderQuery money{{OrderStatus::kCancelled}, std::nullopt, std::nullopt, 100};
+  money.payment_unsettled = true;
+  EXPECT_EQ(ids(money), (std::vector<std::string>{"ord-2", "ord-3"}));
+  money.limit = 1;  // the limit counts matching rows only
+  EXPECT_EQ(ids(money), (std::vector<std::string>{"ord-2"}));
+  OrderQuery released{{OrderStatus::kCancelled}, std::nullopt, std::nullopt, 100};
+  released.stock_unreleased = true;
+  EXPECT_EQ(ids(released), (std::vector<std::string>{"ord-6"}));
+  OrderQuery all{{OrderStatus::kCancelled}, std::nullopt, std::nullopt, 100};
+  EXPECT_EQ(ids(all).size(), 7u);
+}
+
 TYPED_TEST(OrderStoreContract, RefusesTextTheDatabaseCannotStore) {
   Order nul = MakeOrder("ord-1", "sess-1");
   nul.authorization_id = std::string{"auth\0-1", 7};
