@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <ranges>
 #include <set>
 #include <string>
 #include <utility>
@@ -89,9 +88,35 @@ class FakeEventBus final : public EventBus {
   std::size_t RequeueInFlight(const std::string& subscriber, TimeUs retry_at);
 
   // ---- Truth ----
+  // A view of `const Event&` over shared copies: what std::views::transform would give, which
+  // clang++ 14 cannot compile with libstdc++ 12.
+  class EventsView {
+   public:
+    class Iterator {
+     public:
+      explicit Iterator(std::vector<SharedEvent>::const_iterator at) : at_(at) {}
+      const Event& operator*() const { return **at_; }
+      Iterator& operator++() {
+        ++at_;
+        return *this;
+      }
+      bool operator==(const Iterator&) const = default;
+
+     private:
+      std::vector<SharedEvent>::const_iterator at_;
+    };
+    explicit EventsView(const std::vector<SharedEvent>& events) : events_(events) {}
+    Iterator begin() const { return Iterator{events_.begin()}; }
+    Iterator end() const { return Iterator{events_.end()}; }
+    std::size_t size() const { return events_.size(); }
+    const Event& operator[](std::size_t i) const { return *events_.at(i); }
+
+   private:
+    const std::vector<SharedEvent>& events_;
+  };
   // Every event the bus accepted, in the order it accepted them (a publish that failed before
-  // the bus is not here; one that timed out after it is): a random-access view of `const Event&`.
-  auto Published() const { return published_ | std::views::transform(Deref{}); }
+  // the bus is not here; one that timed out after it is).
+  EventsView Published() const { return EventsView{published_}; }
   // Whether the bus accepted an event with this id (at least once).
   bool Accepted(const std::string& event_id) const { return accepted_ids_.contains(event_id); }
   // Every delivery ever queued, with its fate so far: delivery id i at index i - 1.
@@ -110,10 +135,6 @@ class FakeEventBus final : public EventBus {
 
  private:
   using QueueKey = std::pair<TimeUs, std::int64_t>;  // (deliver_at, id)
-  struct Deref {
-    const Event& operator()(const SharedEvent& event) const { return *event; }
-  };
-
   Status PublishNow(SharedEvent event);
   void EnqueueForSubscribers(const SharedEvent& event, TimeUs at);
   void Enqueue(Delivery delivery);
