@@ -121,7 +121,7 @@ void ChangeTracker::ReadReservations(const sim::World& world) {
     const std::string attempt = AttemptOfReference(r.reference);
     if (attempt.empty()) continue;
     const std::string session = SessionOfAttempt(attempt);
-    candidates_[index] = Candidate{session, std::nullopt};
+    candidates_[index] = Candidate{attempt, session, std::nullopt};
     candidates_by_session_[session].insert(index);
     Reschedule(world, index);
   }
@@ -148,9 +148,8 @@ void ChangeTracker::Reschedule(const sim::World& world, std::size_t index) {
   CSIM_CHECK(candidate != candidates_.end(), "only a candidate is scheduled");
   if (candidate->second.due_us) waiting_.erase({*candidate->second.due_us, index});
   const fakes::Reservation& r = world.warehouse().Reservations().at(index);
-  const std::string attempt = AttemptOfReference(r.reference);
   const TimeUs due_us = LateReleaseDueUs(world, r, CartOfSession(world, candidate->second.session),
-                                         OrderFor(world, attempt));
+                                         OrderFor(world, candidate->second.attempt));
   CSIM_CHECK(due_us >= r.created_at, "a reservation is never late before it is made");
   candidate->second.due_us = due_us;
   waiting_.insert({due_us, index});

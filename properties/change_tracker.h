@@ -84,6 +84,7 @@ class ChangeTracker {
   // STOCK-NO-LEAK's candidates: active reservations of a checkout attempt. Each is either waiting
   // for its bound (in `waiting_`) or parked until its session's cart or order changes.
   struct Candidate {
+    std::string attempt;  // AttemptOfReference of its reference
     std::string session;
     std::optional<TimeUs> due_us;  // set while waiting
   };

@@ -39,32 +39,37 @@ bool MayBeLate(const fakes::Reservation& r, TimeUs now) {
          fakes::FakeWarehouse::HoldsStock(r, now);
 }
 
+// When the order database took `order`'s cancellation. REQUIRES: the order is not live.
+TimeUs CancelledAt(const Truth& world, const Order& order) {
+  const std::optional<TimeUs> cancelled_us = world.order_db().CancelledWrittenAt(order.id);
+  CSIM_CHECK(cancelled_us.has_value(), "an order that is not live was cancelled");
+  return *cancelled_us;
+}
+
 // The timely rule for one reservation that MayBeLate, of checkout attempt `attempt` (non-empty):
 // `order` is the attempt's order (nullptr if none), `owner` its session's cart (nullptr if none).
 void CheckLate(const Truth& world, const fakes::Reservation& r, const std::string& attempt,
                const Order* order, const Cart* owner, TimeUs now, std::vector<Violation>& out) {
+  std::string gone;  // how the owner went away
   if (order != nullptr) {
     if (IsLive(order->status)) return;
     const TimeUs due_us = LateReleaseDueUs(world, r, owner, order);
     if (now <= due_us) return;
-    const std::optional<TimeUs> cancelled_us = world.order_db().CancelledWrittenAt(order->id);
-    CSIM_CHECK(cancelled_us.has_value(), "an order that is not live was cancelled");
-    if (!CancelledReleaseExcuse(world.trace(), *order, *cancelled_us, due_us).empty()) return;
-    out.push_back({"STOCK-NO-LEAK", "reservation=" + r.id,
-                   fmt::format("released within {} min of the cancellation of {}",
-                               kReleaseBoundUs / kMinuteUs, order->id),
-                   fmt::format("still active, {} x {} at {}", r.quantity, r.sku, r.warehouse_id),
-                   now});
-    return;
+    if (!CancelledReleaseExcuse(world.trace(), *order, CancelledAt(world, *order), due_us)
+             .empty()) {
+      return;
+    }
+    gone = "the cancellation of " + order->id;
+  } else {
+    if (owner == nullptr) return;
+    // The attempt's saga runs while its cart sits in checkout at the version StartSession wrote.
+    const std::int64_t attempt_version = std::stoll(attempt.substr(attempt.find(":v") + 2));
+    if (owner->status == CartStatus::kCheckout && owner->version == attempt_version + 1) return;
+    if (now <= LateReleaseDueUs(world, r, owner, nullptr)) return;
+    gone = "attempt " + attempt + " ending without an order";
   }
-  if (owner == nullptr) return;
-  // The attempt's saga runs while its cart sits in checkout at the version StartSession wrote.
-  const std::int64_t attempt_version = std::stoll(attempt.substr(attempt.find(":v") + 2));
-  if (owner->status == CartStatus::kCheckout && owner->version == attempt_version + 1) return;
-  if (now <= LateReleaseDueUs(world, r, owner, nullptr)) return;
   out.push_back({"STOCK-NO-LEAK", "reservation=" + r.id,
-                 fmt::format("released within {} min of attempt {} ending without an order",
-                             kReleaseBoundUs / kMinuteUs, attempt),
+                 fmt::format("released within {} min of {}", kReleaseBoundUs / kMinuteUs, gone),
                  fmt::format("still active, {} x {} at {}", r.quantity, r.sku, r.warehouse_id),
                  now});
 }
@@ -108,9 +113,7 @@ TimeUs LateReleaseDueUs(const Truth& world, const fakes::Reservation& r, const C
   TimeUs since = r.created_at;
   if (order != nullptr) {
     // The owner went away when the order database took the cancellation.
-    const std::optional<TimeUs> cancelled_us = world.order_db().CancelledWrittenAt(order->id);
-    CSIM_CHECK(cancelled_us.has_value(), "an order that is not live was cancelled");
-    since = std::max(*cancelled_us, r.created_at);
+    since = std::max(CancelledAt(world, *order), r.created_at);
   } else if (owner != nullptr) {
     // The attempt ended when the store took the write that moved its cart on, not at the time the
     // writer stamped: a saga paused for minutes before that commit still held its attempt.
@@ -129,10 +132,10 @@ TimeUs LateReleaseDueUs(const Truth& world, const fakes::Reservation& r, const C
                                              "checkout-worker");
 }
 
-// The cancellation releases right after its commit;
-// only when that commit failed as its caller saw it (a fault, a timeout after the effect), or the
-// caller crashed or paused meanwhile, is the release left to ReservationCleanupJob, a 15-minute
-// cron. Read from the simulator's trace, which names each commit's order, new status and process.
+// The cancellation releases right after its commit. Only when that commit failed as its caller
+// saw it (a timeout after the effect), or the caller crashed or paused meanwhile, is the release
+// left to ReservationCleanupJob, a 15-minute cron. Read from the simulator's trace, which names
+// each commit's order, new status and process.
 std::string CancelledReleaseExcuse(const sim::Trace* trace, const Order& order, TimeUs cancelled_us,
                                    TimeUs due_us) {
   if (trace == nullptr) return "";  // a real run keeps no trace
