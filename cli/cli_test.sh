@@ -137,6 +137,15 @@ expect 2 "--orders: must be between 0 and 100000 \(a whole number\), got 'abc'" 
 expect 2 "--orders: must be between 0 and 100000 \(a whole number\), got '1.5'" -- run --orders 1.5
 expect 2 "--orders: must be between 0 and 100000, got '100001'" -- run --orders 100001
 expect 2 "--orders: must be between 0 and 100000, got '99999999999999999999'" -- run --orders 99999999999999999999
+expect 2 "--arrivals-per-minute: must be between 1 and 100000, got '0'" -- run --arrivals-per-minute 0
+expect 2 "--arrivals-per-minute: must be between 1 and 100000 \(a whole number\), got '2x'" -- sweep --seeds 1..2 --arrivals-per-minute 2x
+expect 2 "--arrivals-per-minute: --backend real has no traffic level" -- run --arrivals-per-minute 60 --backend real --redis redis://127.0.0.1 --postgres postgresql://127.0.0.1/x
+# The traffic level: 300 customers at 10 a minute arrive over 30 minutes, so the run ends 4 h 30 min
+# in (the hour after the last arrival, then the 3-hour drain); the replay line keeps the rate.
+expect 0 "all invariants held" -- run --orders 300 --arrivals-per-minute 10 --json "$tmp/rate.json"
+check "ends 4 h 30 min in" has "$tmp/rate.json" '"end_time_us": ?16[12][0-9]{8}[,}]'
+check "replays the rate" has "$tmp/rate.json" '"reproduce": ?"checkout-sim run --seed 1 --orders 300 --profile fixed --faults light --arrivals-per-minute 10"'
+check "drained" has "$tmp/rate.json" '"drain_still_busy": ?false'
 echo '{"order": {"reservation_timeout_minutes": 45, "reservation_timeout_minutes": 5}}' >"$tmp/dup.json"
 expect 2 "order.reservation_timeout_minutes: duplicate key \(given twice in section \"order\"\)" -- run --config "$tmp/dup.json"
 expect 2 "order.reservation_timeout_minutes: duplicate key" -- config --config "$tmp/dup.json"

@@ -49,8 +49,10 @@ struct BadInput {
 struct RunFlags {
   std::string seed_text = "1";  // parsed by ParseSeed: CLI11 would wrap "-1" into 2^64-1
   std::string orders_text = "20";
+  std::string arrivals_text = "120";
   std::uint64_t seed = 1;
   std::int32_t orders = 20;
+  std::int32_t arrivals_per_minute = sim::WorkloadOptions{}.arrivals_per_minute_max;
   std::string profile = "fixed";
   std::vector<std::string> as_reviewed;
   std::string config_file;
@@ -103,6 +105,9 @@ sim::FaultPlan MakeFaults(const std::string& name) {
 std::string ReproduceLine(const RunFlags& flags) {
   std::string line = fmt::format("checkout-sim run --seed {} --orders {} --profile {} --faults {}",
                                  flags.seed, flags.orders, flags.profile, flags.faults);
+  if (flags.arrivals_per_minute != sim::WorkloadOptions{}.arrivals_per_minute_max) {
+    line += fmt::format(" --arrivals-per-minute {}", flags.arrivals_per_minute);
+  }
   for (const auto& id : flags.as_reviewed) line += " --as-reviewed " + id;
   if (!flags.config_file.empty()) line += " --config " + flags.config_file;
   if (flags.legacy_warehouse) line += " --legacy-warehouse";
@@ -128,20 +133,32 @@ std::uint64_t ParseSeed(const std::string& text) {
   return value;
 }
 
-// --orders: a whole number in [0, kWorkloadCustomersMax].
-std::int32_t ParseOrders(const std::string& text) {
+// `flag`'s value: a whole number in [low, high], digits only.
+std::int32_t ParseWholeNumber(std::string_view flag, const std::string& text, std::int32_t low,
+                              std::int32_t high) {
+  CSIM_CHECK(low <= high);
   std::int64_t value = 0;
   const char* end = text.data() + text.size();
   const auto [ptr, error] = std::from_chars(text.data(), end, value);
-  const std::string range = fmt::format("must be between 0 and {}", sim::kWorkloadCustomersMax);
+  const std::string range = fmt::format("{}: must be between {} and {}", flag, low, high);
   if (text.empty() || ptr != end ||
       (error != std::errc{} && error != std::errc::result_out_of_range)) {
-    throw BadInput{"--orders: " + range + " (a whole number), got '" + text + "'"};
+    throw BadInput{range + " (a whole number), got '" + text + "'"};
   }
-  if (error != std::errc{} || value < 0 || value > sim::kWorkloadCustomersMax) {
-    throw BadInput{"--orders: " + range + ", got '" + text + "'"};
+  if (error != std::errc{} || value < low || value > high) {
+    throw BadInput{range + ", got '" + text + "'"};
   }
   return static_cast<std::int32_t>(value);
+}
+
+// --orders: a whole number in [0, kWorkloadCustomersMax].
+std::int32_t ParseOrders(const std::string& text) {
+  return ParseWholeNumber("--orders", text, 0, sim::kWorkloadCustomersMax);
+}
+
+// --arrivals-per-minute: the traffic level, at most the whole workload in one minute.
+std::int32_t ParseArrivalsPerMinute(const std::string& text) {
+  return ParseWholeNumber("--arrivals-per-minute", text, 1, sim::kWorkloadCustomersMax);
 }
 
 // Where one output goes: "-" is standard output; a regular file (or a new one) is written under
@@ -300,10 +317,16 @@ int Run(RunFlags& flags) {
   sim::WorldOptions options;
   flags.seed = ParseSeed(flags.seed_text);
   flags.orders = ParseOrders(flags.orders_text);
+  flags.arrivals_per_minute = ParseArrivalsPerMinute(flags.arrivals_text);
   if (std::string problem = cli::CheckBackendFlags(flags.real); !problem.empty()) {
     throw BadInput{problem};
   }
   if (flags.real.backend == "real") {
+    if (flags.arrivals_per_minute != sim::WorkloadOptions{}.arrivals_per_minute_max) {
+      throw BadInput{
+          "--arrivals-per-minute: --backend real has no traffic level (it runs its "
+          "customers one after another)"};
+    }
     return cli::RunRealCommand(flags.real, flags.seed, flags.orders, MakeProfile(flags),
                                MakeConfig(flags), flags.legacy_warehouse);
   }
@@ -315,6 +338,7 @@ int Run(RunFlags& flags) {
   options.deprecated_http_subscription = flags.deprecated_http;
   sim::WorkloadOptions workload_options;
   workload_options.orders = flags.orders;
+  workload_options.arrivals_per_minute_max = flags.arrivals_per_minute;
   CheckOutputPath(flags.trace_file, "--trace");
   CheckOutputPath(flags.json_file, "--json");
   CheckOutputsDistinct(flags);
@@ -406,12 +430,15 @@ int Sweep(const RunFlags& flags, const std::string& seeds, std::int32_t jobs,
   options.world.deprecated_http_subscription = flags.deprecated_http;
   const std::int32_t orders = ParseOrders(flags.orders_text);
   options.workload.orders = orders;
+  const std::int32_t arrivals_per_minute = ParseArrivalsPerMinute(flags.arrivals_text);
+  options.workload.arrivals_per_minute_max = arrivals_per_minute;
   if (!flags.json_file.empty() && flags.json_file != kStdout) {
     CheckOutputPath(flags.json_file, "--json");
   }
   request.json_file = flags.json_file;
   RunFlags replay = flags;
   replay.orders = orders;
+  replay.arrivals_per_minute = arrivals_per_minute;
   // The replay line of one seed: the reproduce line of `run` after its seed.
   const std::string line = ReproduceLine(replay);
   const std::string after_seed = line.substr(line.find(" --orders ") + 1);
@@ -429,6 +456,9 @@ int main(int argc, char** argv) {
   run->add_option("--seed", flags.seed_text, "seed of the simulation, 0 to 2^64-1")
       ->capture_default_str();
   run->add_option("--orders", flags.orders_text, "customers, each checking out one cart")
+      ->capture_default_str();
+  run->add_option("--arrivals-per-minute", flags.arrivals_text,
+                  "traffic level: customers arrive within 10 minutes, or at this rate if more")
       ->capture_default_str();
   run->add_option("--profile", flags.profile, "fixed or as-reviewed")->capture_default_str();
   run->add_option("--as-reviewed", flags.as_reviewed,
@@ -452,6 +482,10 @@ int main(int argc, char** argv) {
   sweep->add_option("--jobs", jobs, "seeds run at once (default: every core)")
       ->capture_default_str();
   sweep->add_option("--orders", sweep_flags.orders_text, "customers per seed")
+      ->capture_default_str();
+  sweep
+      ->add_option("--arrivals-per-minute", sweep_flags.arrivals_text,
+                   "traffic level: customers arrive within 10 minutes, or at this rate if more")
       ->capture_default_str();
   sweep->add_option("--profile", sweep_flags.profile, "fixed or as-reviewed")
       ->capture_default_str();

@@ -130,6 +130,7 @@ CheckedRun RunChecked(sim::World& world, bool check_every_event, CheckMode mode,
   run.counts = world.counts();
   run.checkout_outcomes = ReadCheckoutOutcomes(world);
   run.crashes = world.CrashCounts();
+  run.drain_still_busy = world.drain_still_busy();
   run.situations = CountSituations(world);
   return run;
 }

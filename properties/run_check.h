@@ -35,6 +35,7 @@ struct CheckedRun {
   sim::RunCounts counts;
   CheckoutOutcomes checkout_outcomes;
   std::map<std::string, std::uint64_t> crashes;    // by process name; restarted every time
+  bool drain_still_busy = false;                   // sim::World::drain_still_busy
   std::map<std::string, std::int64_t> situations;  // properties/situations.h, every name
   // Kept violations (at most kViolationsKeptMax), by time_us, then in the order they were found.
   std::vector<Violation> violations;

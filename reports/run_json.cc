@@ -104,6 +104,7 @@ nlohmann::json RunToJson(const properties::CheckedRun& run, const sim::World& wo
                    {"shipments_delivered", run.counts.shipments_delivered},
                    {"world_changes", run.counts.world_changes}};
   out["vacuous"] = run.vacuous();
+  out["drain_still_busy"] = run.drain_still_busy;
   out["violations"] = nlohmann::json::array();
   for (const properties::Violation& v : run.violations) {
     out["violations"].push_back({{"invariant", v.invariant},
@@ -160,6 +161,11 @@ std::string RunSummary(const properties::CheckedRun& run, const std::string& rep
       crashes += fmt::format("{}{} {}", crashes.empty() ? "" : ", ", process, count);
     }
     text += fmt::format("processes crashed and restarted: {}\n", crashes);
+  }
+  if (run.drain_still_busy) {
+    text +=
+        "note: the drain stopped at its limit with workers still busy in its last hour; the "
+        "settled invariants judged a world that may not have settled\n";
   }
   if (run.violations.empty() && run.violation_counts.empty()) {
     text += run.vacuous() ? "tested nothing: no order was placed\n" : "all invariants held\n";

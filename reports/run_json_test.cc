@@ -66,6 +66,11 @@ TEST(RunJson, SummaryCountsEveryInvariantAndSaysWhatWasDropped) {
       << text;
   EXPECT_EQ(text.find("held"), std::string::npos) << text;
   EXPECT_EQ(text.find("tested nothing"), std::string::npos) << text;
+  EXPECT_EQ(text.find("drain stopped"), std::string::npos) << text;
+  run.drain_still_busy = true;
+  EXPECT_NE(RunSummary(run, "checkout-sim run --seed 1")
+                .find("note: the drain stopped at its limit with workers still busy"),
+            std::string::npos);
 }
 
 TEST(RunJson, SummaryOfARunWithoutOrdersSaysItTestedNothing) {
@@ -120,6 +125,7 @@ TEST(RunJson, CheckedRunOfAFindingIsCountedTimedAndSequenced) {
   const nlohmann::json json = RunToJson(run, world, "r");
   EXPECT_EQ(json["customers"], 40);
   EXPECT_EQ(json["vacuous"], false);
+  EXPECT_EQ(json["drain_still_busy"], false);
   EXPECT_EQ(json["violation_counts"]["NO-PHANTOM-WAREHOUSE"],
             run.violation_counts.at("NO-PHANTOM-WAREHOUSE"));
   EXPECT_TRUE(json["violations_dropped"].is_object());

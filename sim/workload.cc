@@ -44,12 +44,23 @@ void DrawBehaviour(Rng& behaviour, const WorkloadOptions& options, CustomerScrip
 
 }  // namespace
 
+DurationUs ArrivalWindowUs(const WorkloadOptions& options) {
+  CSIM_CHECK(options.arrival_window_us >= 0 && options.arrivals_per_minute_max > 0);
+  const DurationUs at_traffic_level_us =
+      options.orders * kMinuteUs / options.arrivals_per_minute_max;
+  const DurationUs window_us = std::max(options.arrival_window_us, at_traffic_level_us);
+  CSIM_CHECK(options.orders <= options.arrivals_per_minute_max * (window_us / kMinuteUs + 1),
+             "arrivals stay within the traffic level");
+  return window_us;
+}
+
 Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
   CSIM_CHECK(options.orders >= 0 && options.orders <= kWorkloadCustomersMax);
   CSIM_CHECK(options.skus > 0);
   CSIM_CHECK(options.warehouses > 0);
   Rng rng = Rng(seed).Fork(0x574F524B);        // "WORK": the workload's own stream
   Rng behaviour = Rng(seed).Fork(0x42454856);  // "BEHV": the customers' impatience and tabs
+  const DurationUs arrival_window_us = ArrivalWindowUs(options);
   Workload workload;
   for (std::int32_t s = 0; s < options.skus; ++s) {
     std::string sku = fmt::format("SKU-{}", s + 1);
@@ -72,7 +83,7 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
     CustomerScript script;
     script.customer_id = fmt::format("cust-{}", c + 1);
     script.guest = rng.ChancePpm(300'000);
-    script.start_us = rng.Between(0, options.arrival_window_us);
+    script.start_us = rng.Between(0, arrival_window_us);
     auto lines = rng.Between(1, 3);
     std::set<std::int64_t> used;
     for (std::int64_t l = 0; l < lines; ++l) {
@@ -104,7 +115,7 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
   }
   for (std::int32_t w = 0; w < options.world_changes; ++w) {
     WorldChange change;
-    change.at_us = rng.Between(0, options.arrival_window_us);
+    change.at_us = rng.Between(0, arrival_window_us);
     change.kind = static_cast<WorldChangeKind>(rng.Below(4));
     const auto sku = fmt::format("SKU-{}", rng.Between(1, options.skus));
     switch (change.kind) {

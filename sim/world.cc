@@ -548,6 +548,7 @@ void World::Run(const std::function<void()>& after_event) {
     end_us += kHourUs;
     run_until(end_us);
   }
+  drain_still_busy_ = faults_->BusinessCalls() != calls;
   kernel_.RunUntil(end_us);
   settled_ = true;
 }

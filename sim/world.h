@@ -99,6 +99,9 @@ class World {
   void Run(const std::function<void()>& after_event = {});
   // True once Run has drained the world.
   bool settled() const { return settled_; }
+  // True when the drain stopped at drain_hours_more_max with workers still making business calls
+  // in its last hour: the settled invariants then judge a world that may not have settled.
+  bool drain_still_busy() const { return drain_still_busy_; }
   // When Run ends: an hour after the last customer starts (faults stop then), plus the drain.
   TimeUs EndTimeUs() const;
 
@@ -230,6 +233,7 @@ class World {
   std::map<std::string, std::set<Money>> confirmed_totals_;
   fakes::ChangeJournal<const std::string*> confirmed_attempt_changes_;
   bool settled_ = false;
+  bool drain_still_busy_ = false;
   CronCounts cron_;
   // Passes in progress by job name, over every replica (shared with each pass's guard).
   std::map<std::string, std::shared_ptr<std::int32_t>> passes_in_flight_;

@@ -128,6 +128,7 @@ TEST(WorldDeployment, TheDrainRunsOnWhileTheWorkersStillWork) {
     const TimeUs planned_end_us = world.EndTimeUs();
     world.Run();
     EXPECT_EQ(world.kernel().now(), planned_end_us + (busy ? 2 * kHourUs : 0)) << busy;
+    EXPECT_EQ(world.drain_still_busy(), busy);
     // Fixed: the cancellation's void and one by the worker, which records it; as reviewed, one a
     // pass for as long as the drain runs (12 an hour, 2 extra hours among them).
     const std::uint64_t voids = world.faults().points().at("payment.void").reached;

@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
+
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
@@ -119,6 +124,29 @@ TEST(World, SameSeedSameTraceOnManySeeds) {
     b.Run();
     ASSERT_EQ(a.kernel().trace().hash(), b.kernel().trace().hash()) << "seed " << seed;
     ASSERT_GT(a.kernel().trace().size(), 100u);
+  }
+}
+
+// The traffic level: up to 1,200 customers arrive within the 10-minute window; more stretch it so
+// that arrivals average at most 120 a minute.
+TEST(Workload, ArrivalsKeepToTheTrafficLevel) {
+  for (const auto& [orders, window_minutes] :
+       std::vector<std::pair<std::int32_t, std::int64_t>>{{50, 10}, {1200, 10}, {6000, 50}}) {
+    WorkloadOptions w;
+    w.orders = orders;
+    EXPECT_EQ(ArrivalWindowUs(w), window_minutes * kMinuteUs) << orders;
+    const Workload workload = GenerateWorkload(7, w);
+    ASSERT_EQ(workload.customers.size(), static_cast<std::size_t>(orders));
+    TimeUs last_start_us = 0;
+    std::map<TimeUs, std::int32_t> per_ten_minutes;
+    for (const CustomerScript& customer : workload.customers) {
+      last_start_us = std::max(last_start_us, customer.start_us);
+      ++per_ten_minutes[customer.start_us / (10 * kMinuteUs)];
+    }
+    EXPECT_LE(last_start_us, window_minutes * kMinuteUs) << orders;
+    EXPECT_GT(last_start_us, (window_minutes - 1) * kMinuteUs) << orders;
+    // Uniform arrivals: no ten minutes far above 1,200 (a 10 % margin for chance).
+    for (const auto& [bucket, arrivals] : per_ten_minutes) EXPECT_LE(arrivals, 1'320) << bucket;
   }
 }
 
