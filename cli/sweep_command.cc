@@ -49,6 +49,7 @@ nlohmann::json ToJson(const SweepRequest& request, const properties::SweepResult
   }
   json["seeds_per_invariant"] = result.seeds_per_invariant;
   json["vacuous_seeds"] = result.vacuous_seeds;
+  json["drain_still_busy_seeds"] = result.drain_still_busy_seeds;
   json["determinism"] = {{"rechecked", result.rechecked},
                          {"nondeterministic", result.nondeterministic}};
   json["coverage"] = nlohmann::json::object();
@@ -227,6 +228,12 @@ int RunSweepCommand(const SweepRequest& request) {
   if (result.failures.size() > kFailuresPrintedMax) {
     out << fmt::format("  ... and {} more failing seeds (all in the JSON)\n",
                        result.failures.size() - kFailuresPrintedMax);
+  }
+  if (!result.drain_still_busy_seeds.empty()) {
+    out << fmt::format(
+        "note: {} seeds' drains stopped at their limit with workers still busy "
+        "(drain_still_busy_seeds in the JSON)\n",
+        result.drain_still_busy_seeds.size());
   }
   const std::vector<std::string> unreached = result.UnreachedSituations();
   out << fmt::format("coverage: {} of {} situations reached",

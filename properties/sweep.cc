@@ -39,6 +39,7 @@ SeedRun RunOnce(const SweepOptions& options, std::uint64_t seed) {
     const CheckedRun run = RunChecked(world);
     result.outcome.trace_hash = run.trace_hash;
     result.outcome.orders_placed = run.counts.orders_placed;
+    result.outcome.drain_still_busy = run.drain_still_busy;
     result.outcome.violations = static_cast<std::size_t>(run.violations_found());
     // Every invariant broken, listed or not (a run lists at most kViolationsKeptMax).
     for (const auto& [name, count] : run.violation_counts) {
@@ -128,6 +129,7 @@ SweepResult RunSweep(const SweepOptions& options,
     if (outcome.rechecked) ++result.rechecked;
     if (outcome.nondeterministic) ++result.nondeterministic;
     if (outcome.vacuous()) result.vacuous_seeds.push_back(outcome.seed);
+    if (outcome.drain_still_busy) result.drain_still_busy_seeds.push_back(outcome.seed);
     for (const std::string& name : outcome.invariants) ++result.seeds_per_invariant[name];
     if (outcome.failed()) result.failures.push_back(outcome);
     AddFaultPoints(result.fault_points, points[index]);

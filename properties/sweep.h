@@ -41,6 +41,7 @@ struct SeedOutcome {
   std::string internal_error;  // a CSIM_CHECK that failed inside the run ("" if none)
   bool rechecked = false;      // run twice for the determinism check
   bool nondeterministic = false;
+  bool drain_still_busy = false;  // properties::CheckedRun::drain_still_busy
   bool failed() const { return !invariants.empty() || !internal_error.empty() || nondeterministic; }
   bool vacuous() const { return orders_placed == 0; }  // tested nothing: no order placed
 };
@@ -64,6 +65,9 @@ struct SweepResult {
   bool interrupted = false;           // stopped before every seed ran (what ran is kept)
   std::vector<SeedOutcome> failures;  // in seed order
   std::vector<std::uint64_t> vacuous_seeds;
+  // Seeds whose drain stopped at its limit with workers still busy: their settled verdicts judged
+  // a world that may not have settled.
+  std::vector<std::uint64_t> drain_still_busy_seeds;
   std::uint64_t rechecked = 0;
   std::uint64_t nondeterministic = 0;
   std::map<std::string, std::uint64_t> seeds_per_invariant;  // how many seeds broke each

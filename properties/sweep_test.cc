@@ -6,6 +6,7 @@
 
 #include <mutex>
 #include <set>
+#include <vector>
 
 namespace csim::properties {
 namespace {
@@ -75,6 +76,24 @@ TEST(Sweep, FindsTheEmptyWarehouseIdWhenItIsAsReviewed) {
   options.world.profile = Profile::AllFixed();
   const SweepResult fixed = RunSweep(options);
   EXPECT_EQ(fixed.seeds_per_invariant.count("NO-PHANTOM-WAREHOUSE"), 0u);
+}
+
+// No customer approves a payment, so every card order expires and is cancelled. With SIM-16 as
+// reviewed the compensation worker voids the same holds every pass, so each seed's drain takes
+// every extra hour it may and is listed; fixed, every drain ends on time.
+TEST(Sweep, ListsTheSeedsWhoseDrainStoppedWithWorkersStillBusy) {
+  SweepOptions options = Small(1, 4, 2);
+  options.workload.orders = 6;
+  options.world.faults = sim::FaultPlan::Quiet();
+  options.world.faults.slowness.never_approves_ppm = 1'000'000;
+  options.world.drain_hours_more_max = 1;
+  options.world.profile.SetAsReviewed(FindingId("SIM-16"));
+  const SweepResult busy = RunSweep(options);
+  EXPECT_EQ(busy.drain_still_busy_seeds, (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  options.world.profile = Profile::AllFixed();
+  const SweepResult settled = RunSweep(options);
+  EXPECT_EQ(settled.seeds_run, 4u);
+  EXPECT_TRUE(settled.drain_still_busy_seeds.empty());
 }
 
 }  // namespace
