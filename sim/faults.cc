@@ -97,6 +97,27 @@ void DrawBadDay(Rng rng, FaultPlan& plan) {
   CSIM_CHECK(day.sluggish_us <= kSluggishMaxUs && day.stall_ppm <= 1'000'000, "a bad day drawn");
 }
 
+// On half of the swarm seeds without a bad day, one dependency answers past its callers' deadline
+// for 10 to 40 minutes from the busy part of the run on (an explicit slow window of the plan): the
+// payment provider, the order service's API, the warehouse or the order database. Every call there
+// times out after its effect, the ambiguous outcome that the saga's unheard authorization (SIM-03)
+// and order creation (SIM-08) and the compensation rows must survive; scattered windows put a slow
+// period on one of twelve ports a few minutes long. Drawn last, on a stream of its own.
+void DrawSlowDependency(Rng rng, FaultPlan& plan) {
+  static constexpr std::array<std::string_view, 4> kSlowPorts = {"payment.", "order.", "warehouse.",
+                                                                 "order_db."};
+  if (plan.bad_day.kind != BadDayKind::kNone || !rng.ChancePpm(500'000)) return;
+  FaultWindow window;
+  window.points = std::string{kSlowPorts[rng.Below(kSlowPorts.size())]};
+  window.kind = WindowKind::kSlow;
+  window.from_us = rng.Between(2, 10) * kMinuteUs;
+  window.until_us = window.from_us + rng.Between(10, 40) * kMinuteUs;
+  window.extra_latency_us = rng.Between(15, 60) * kSecondUs;
+  CSIM_CHECK(window.extra_latency_us > kCallDeadlineUs, "slow past the callers' deadline");
+  CSIM_CHECK(plan.windows.size() < kFaultWindowsMax, "room for the slow window");
+  plan.windows.push_back(std::move(window));
+}
+
 }  // namespace
 
 std::string_view Name(BadDayKind kind) {
@@ -234,6 +255,7 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
     plan.campaign.share_ppm = static_cast<std::uint32_t>(campaign_rng.Between(300'000, 700'000));
   }
   CSIM_CHECK(plan.campaign.uses >= 0 && plan.campaign.share_ppm <= 1'000'000, "a campaign");
+  DrawSlowDependency(SwarmRng(seed, "slow_dependency"), plan);
   CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;

@@ -28,7 +28,7 @@ void ApplyCampaign(const PromoCampaign& campaign, std::uint64_t seed, Workload& 
   if (campaign.uses <= 0 || workload.promos.empty()) return;
   PromoLine& promo = workload.promos.front();
   promo.max_uses = campaign.uses;
-  promo.single_use = false;  // a mailed code, not a coupon
+  promo.single_use = false;              // a mailed code, not a coupon
   Rng rng = Rng(seed).Fork(0x43414D50);  // "CAMP"
   for (CustomerScript& customer : workload.customers) {
     if (rng.ChancePpm(campaign.share_ppm) && customer.promo_codes.empty()) {
