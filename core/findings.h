@@ -94,7 +94,7 @@ inline constexpr std::array<FindingInfo, 36> kFindings{{
      "an order creation that timed out and could not be looked up is compensated although the "
      "order may exist: it keeps released stock and a voided authorization, and a retry gets it "
      "back while the retry's reservations hold stock for nothing",
-     "STOCK-NO-LEAK ORDER-SETTLES"},
+     "STOCK-NO-LEAK ORDER-SETTLES CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
     {"SIM-09", "",
      "SIM-05's re-reservation that fails for a passing reason sends the lapsed reservation to the "
      "confirm DLQ, which can never confirm it: the order is confirmed with no stock held",

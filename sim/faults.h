@@ -158,7 +158,9 @@ inline constexpr std::int32_t kReplicasMax = 2;
 //     pause: a stall that begins within kPauseChainGapUs of the last continues it, and the whole
 //     stays within kPauseMaxUs), at most kHostStallsMax separate stalls. The warehouse replica on
 //     the same host freezes with it: while it is frozen, warehouse_fail_ppm of the warehouse's
-//     calls (those routed to that replica) fail (a burst window for the stall's span).
+//     calls (those routed to that replica) fail (a burst window for the stall's span). The host
+//     is one of two checkout-api replicas: on a deployment of one, nothing else would serve the
+//     customers, and the seed would test nothing.
 enum class BadDayKind { kNone, kPaymentOutage, kSlowWarehouse, kBrokerOutage, kStallingHost };
 std::string_view Name(BadDayKind kind);
 inline constexpr std::int32_t kHostStallsMax = 5;
@@ -177,6 +179,16 @@ struct BadDay {
 // The most CPU steal one business call of a sluggish process costs it.
 inline constexpr DurationUs kSluggishMaxUs = 30 * kSecondUs;
 
+// A promotion campaign, drawn per swarm seed from a stream of its own: the shop mails one code
+// (the workload's first promotion) with a budget of a few uses, and share_ppm of the customers
+// who had no code use it. The budget runs out while other customers' checkouts that validated the
+// code are still in flight, the way a flash sale's does. uses == 0: no campaign.
+struct PromoCampaign {
+  std::int64_t uses = 0;
+  std::uint32_t share_ppm = 0;
+  bool operator==(const PromoCampaign&) const = default;
+};
+
 inline constexpr std::size_t kFaultWindowsMax = 256;
 // A client's deadline on one port call (gRPC's, the database driver's): a call slowed past it
 // still takes effect, but its caller sees kTimeout.
@@ -193,6 +205,7 @@ struct FaultPlan {
   Deployment deployment;  // replicas and cron scheduling
   Slowness slowness;      // how long customers and the gateway keep payment outcomes waiting
   BadDay bad_day;         // swarm: one correlated bad day on some seeds (ForSeed)
+  PromoCampaign campaign;  // swarm: a promotion mailed to many customers on some seeds (ForSeed)
   // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and
   // so are the kinds of windows drawn. nullopt: no swarm.
   std::optional<std::uint64_t> swarm_seed;

@@ -354,6 +354,7 @@ TEST(FaultPlan, SwarmDrawsOneBadDayOnSomeSeeds) {
         Within(day.warehouse_fail_ppm, 100'000u, 300'000u);
         Within(day.stall_ppm, 100'000u, 500'000u);
         Within(day.stall_lead_us, kMinuteUs, 5 * kMinuteUs);
+        EXPECT_EQ(plan.deployment.checkout_api_replicas, kReplicasMax);  // one host of two
         break;
     }
   }
@@ -366,6 +367,46 @@ TEST(FaultPlan, SwarmDrawsOneBadDayOnSomeSeeds) {
   }
   for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
     EXPECT_EQ(FaultPlan::Named(name)->ForSeed(7).bad_day, BadDay{}) << name;
+  }
+}
+
+// Swarm's campaign and slow dependency, each on a stream of its own: a campaign of 1 to 5 uses
+// mailed to 30 to 70 % of the customers on about 30 % of seeds; on about half of the seeds without
+// a bad day (20 % of all), one slow window past the callers' deadline on the payment provider, the
+// order service, the warehouse or the order database, 10 to 40 minutes from 2 to 10 minutes on.
+// The bad days are drawn as before, and the named plans have neither.
+TEST(FaultPlan, SwarmDrawsACampaignAndASlowDependencyOnSomeSeeds) {
+  int campaigns = 0, slow_days = 0;
+  std::set<std::string> ports;
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    if (plan.campaign.uses > 0) {
+      ++campaigns;
+      Within(plan.campaign.uses, std::int64_t{1}, std::int64_t{5});
+      Within(plan.campaign.share_ppm, 300'000u, 700'000u);
+    } else {
+      EXPECT_EQ(plan.campaign, PromoCampaign{});
+    }
+    if (plan.windows.empty()) continue;
+    ++slow_days;
+    ASSERT_EQ(plan.windows.size(), 1u);
+    EXPECT_EQ(plan.bad_day.kind, BadDayKind::kNone) << "seed " << seed;
+    const FaultWindow& window = plan.windows.front();
+    ports.insert(window.points);
+    EXPECT_EQ(window.kind, WindowKind::kSlow);
+    Within(window.from_us, 2 * kMinuteUs, 10 * kMinuteUs);
+    Within(window.until_us - window.from_us, 10 * kMinuteUs, 40 * kMinuteUs);
+    Within(window.extra_latency_us, 15 * kSecondUs, kMinuteUs);
+  }
+  EXPECT_GT(campaigns, 80);
+  EXPECT_LT(campaigns, 160);
+  EXPECT_GT(slow_days, 50);
+  EXPECT_LT(slow_days, 115);
+  EXPECT_EQ(ports, (std::set<std::string>{"payment.", "order.", "warehouse.", "order_db."}));
+  for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
+    const FaultPlan plan = FaultPlan::Named(name)->ForSeed(7);
+    EXPECT_EQ(plan.campaign, PromoCampaign{}) << name;
+    EXPECT_TRUE(plan.windows.empty()) << name;
   }
 }
 

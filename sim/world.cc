@@ -21,6 +21,23 @@ DurationUs WebhookDelay(Rng& rng, const Slowness& slowness, const std::string& t
   return 0;
 }
 
+// A swarm seed's promotion campaign (FaultPlan::campaign): the workload's first promotion gets the
+// campaign's budget of uses, and each customer without a code uses it with the campaign's chance,
+// one draw per customer from a stream of its own (the world's other draws stay as they were).
+void ApplyCampaign(const PromoCampaign& campaign, std::uint64_t seed, Workload& workload) {
+  if (campaign.uses <= 0 || workload.promos.empty()) return;
+  PromoLine& promo = workload.promos.front();
+  promo.max_uses = campaign.uses;
+  promo.single_use = false;              // a mailed code, not a coupon
+  Rng rng = Rng(seed).Fork(0x43414D50);  // "CAMP"
+  for (CustomerScript& customer : workload.customers) {
+    if (rng.ChancePpm(campaign.share_ppm) && customer.promo_codes.empty()) {
+      customer.promo_codes.push_back(promo.code);
+    }
+  }
+  CSIM_CHECK(promo.max_uses == campaign.uses, "the campaign's budget");
+}
+
 }  // namespace
 
 World::World(WorldOptions options, Workload workload)
@@ -31,6 +48,7 @@ World::World(WorldOptions options, Workload workload)
   const std::string problem = ValidateWorkload(workload_);
   CSIM_CHECK(problem.empty(), "invalid workload: " + problem);
   options_.faults = options_.faults.ForSeed(options_.seed);
+  ApplyCampaign(options_.faults.campaign, options_.seed, workload_);
   if (options_.faults.deployment.cron_batch_size > 0) {
     options_.config.order.cron_batch_size = options_.faults.deployment.cron_batch_size;
   }

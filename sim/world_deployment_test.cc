@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <vector>
 
+#include "fakes/fake_promotions.h"
 #include "sim/world.h"
 
 namespace csim::sim {
@@ -262,6 +265,41 @@ TEST(WorldDeployment, ABadDayIsAnOutageWindowOrAStallingHost) {
   EXPECT_GE(until_us - first_pause_us, kHostStallMinUs);
   EXPECT_LE(until_us - first_pause_us, kPauseMaxUs);
   EXPECT_TRUE(stalled.settled());
+}
+
+// A promotion campaign (FaultPlan::campaign): the workload's first promotion gets the campaign's
+// budget of uses, every customer without a code who is drawn uses it, the others keep their own,
+// and the promotion service never grants more uses than the budget.
+TEST(WorldDeployment, ACampaignMailsTheFirstPromotionWithASmallBudget) {
+  WorkloadOptions workload;
+  workload.orders = 50;
+  const Workload before = GenerateWorkload(3, workload);
+  WorldOptions options;
+  options.seed = 3;
+  options.faults.campaign = PromoCampaign{2, 1'000'000};  // every customer without a code
+  World world(options, before);
+  ASSERT_EQ(world.workload().customers.size(), before.customers.size());
+  EXPECT_EQ(world.workload().promos.front().max_uses, 2);
+  EXPECT_FALSE(world.workload().promos.front().single_use);
+  int mailed = 0;
+  for (std::size_t i = 0; i < before.customers.size(); ++i) {
+    const std::vector<std::string>& codes = world.workload().customers[i].promo_codes;
+    if (before.customers[i].promo_codes.empty()) {
+      EXPECT_EQ(codes, std::vector<std::string>{"PROMO-1"}) << i;
+      ++mailed;
+    } else {
+      EXPECT_EQ(codes, before.customers[i].promo_codes) << i;
+    }
+  }
+  EXPECT_GT(mailed, 25);  // about 70 % of the customers had no code
+  world.Run();
+  EXPECT_LE(world.promotions().UsageCount("PROMO-1"), 2);
+  EXPECT_TRUE(world.settled());
+
+  WorldOptions plain;
+  plain.seed = 3;
+  World unchanged(plain, before);
+  EXPECT_EQ(unchanged.workload(), before);  // no campaign: the workload as generated
 }
 
 }  // namespace
