@@ -184,8 +184,19 @@ Task<std::int32_t> CheckoutWorker::RunFailedCompensationsOnce() {
   auto due = co_await ports_.store.DueCompensations(now, kCompensationsPerPassMax);
   if (!due.ok()) co_return 0;  // the store is unavailable: the next pass tries again
   CSIM_CHECK(due->size() <= static_cast<std::size_t>(kCompensationsPerPassMax));
+  std::vector<FailedCompensation>& rows = due.value();
+  // SIM-21: as written, the rows are retried in id order, one after another. While the payment
+  // provider answers past its deadline every void waits it out (10 s each), so a release queued
+  // behind 30 voids comes 5 minutes late and its stock stays held. Fixed: stock first; it lapses
+  // back to the shelf within minutes only by its TTL, while a hold lasts days.
+  if (profile_.Fixed(FindingId("SIM-21"))) {
+    std::stable_partition(rows.begin(), rows.end(), [](const FailedCompensation& row) {
+      return row.kind == CompensationKind::kReleaseReservation ||
+             row.kind == CompensationKind::kReleaseReservationByReference;
+    });
+  }
   std::int32_t processed = 0;
-  for (FailedCompensation& row : due.value()) {
+  for (FailedCompensation& row : rows) {
     CSIM_CHECK(row.id > 0, "a stored compensation has an id");
     CSIM_CHECK(row.status == CompensationStatus::kPending, "only pending rows are due");
     CSIM_CHECK(row.next_attempt_at <= now, "only due rows are returned");

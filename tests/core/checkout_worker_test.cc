@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -59,12 +61,16 @@ class FlakyVoids final : public test_ports::ForwardingPaymentGateway {
   Task<Status> Void(const std::string& authorization_id) override {
     if (failures_ > 0) {
       --failures_;
+      if (on_failure_) on_failure_();
       return Unavailable();
     }
     return inner().Void(authorization_id);
   }
+  // Runs at every failing void: a test's clock advance, a look at the world mid-pass.
+  void OnFailure(std::function<void()> hook) { on_failure_ = std::move(hook); }
 
  private:
+  std::function<void()> on_failure_;
   static Task<Status> Unavailable() { co_return Status{Code::kUnavailable, "gateway down"}; }
   std::int32_t failures_;
 };
@@ -361,6 +367,47 @@ FailedCompensation VoidRow(const std::string& authorization_id, std::int32_t max
   row.subject = authorization_id;
   row.max_attempts = max_attempts;
   return row;
+}
+
+// SIM-21: 30 voids wait out a provider answering past its 10 s deadline, and a release of stock
+// is due behind them. As reviewed the pass retries in id order: the stock stays held through all
+// 30 (300 s). Fixed: the release goes first, before any void.
+class ProviderPastItsDeadlineTest : public CheckoutWorkerTest {
+ protected:
+  static constexpr std::int32_t kSlowVoids = 30;
+  ProviderPastItsDeadlineTest() : CheckoutWorkerTest(kSlowVoids) {}
+  // One pass over the 30 void rows and the release behind them; how many voids waited out the
+  // deadline while the 3 units were still held.
+  std::int32_t VoidsWhileHeld(bool fixed) {
+    if (!fixed) profile_.SetAsReviewed(FindingId("SIM-21"));
+    for (std::int32_t v = 0; v < kSlowVoids; ++v) InsertCompensation(VoidRow("auth-slow", 50));
+    auto reserved = RunSync(
+        warehouse_.ReserveWithTtl(ReserveRequest{"sku-1", "wh-1", 3, 15 * kMinuteUs, "ref-21"}));
+    EXPECT_TRUE(reserved.ok());
+    FailedCompensation release;
+    release.kind = CompensationKind::kReleaseReservation;
+    release.subject = reserved.value();
+    release.max_attempts = 5;
+    InsertCompensation(release);
+    std::int32_t voids_while_held = 0;
+    flaky_.OnFailure([&] {
+      clock_.Advance(10 * kSecondUs);  // the caller's deadline
+      if (ActiveReserved() == 3) ++voids_while_held;
+    });
+    const TimeUs started = Now();
+    EXPECT_EQ(CompensationPass(), kSlowVoids + 1);
+    EXPECT_EQ(Now() - started, kSlowVoids * 10 * kSecondUs);
+    EXPECT_EQ(ActiveReserved(), 0);
+    return voids_while_held;
+  }
+};
+
+TEST_F(ProviderPastItsDeadlineTest, Sim21AsReviewedAReleaseWaitsBehindEverySlowVoid) {
+  EXPECT_EQ(VoidsWhileHeld(false), kSlowVoids);
+}
+
+TEST_F(ProviderPastItsDeadlineTest, Sim21FixedAReleaseGoesBeforeTheVoids) {
+  EXPECT_EQ(VoidsWhileHeld(true), 0);
 }
 
 class FailingVoidTest : public CheckoutWorkerTest {
