@@ -44,7 +44,10 @@ Task<Result<std::vector<OutboxRow>>> FakeOrderStore::DueOutbox(TimeUs now, std::
 }
 
 Task<Status> FakeOrderStore::UpdateOutbox(const OutboxRow& row) {
-  return Deferred<Status>([this, row] { return outbox_.Update(row); });
+  // The task keeps what OutboxRows::Update reads, not a copy of the row's event (a map of strings
+  // copied and freed at every publish).
+  return Deferred<Status>(
+      [this, update = OutboxRows::UpdateOf(row)] { return outbox_.Update(update); });
 }
 
 Task<Result<std::vector<OutboxRow>>> FakeOrderStore::FailedOutbox(std::int32_t limit) {

@@ -33,6 +33,15 @@ class OutboxRows {
   // Stores status, attempts and next_attempt_at of row.id; the event and created_at stay.
   // kNotFound if the id is unknown; kInvalidArgument for negative attempts.
   Status Update(const OutboxRow& row);
+  // What Update reads of `row` (id, status, attempts, next_attempt_at), without its event.
+  static OutboxRow UpdateOf(const OutboxRow& row) {
+    OutboxRow update;
+    update.id = row.id;
+    update.status = row.status;
+    update.attempts = row.attempts;
+    update.next_attempt_at = row.next_attempt_at;
+    return update;
+  }
 
   const std::map<std::int64_t, OutboxRow>& Rows() const { return rows_; }
   // Replaces every row by `rows` as another database holds them (ids and statuses kept): a

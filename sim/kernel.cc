@@ -1,12 +1,33 @@
 #include "sim/kernel.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "core/check.h"
 
 namespace csim::sim {
+namespace {
+
+// Sinks heap[0] (changed in place to a later entry) to its place in the binary heap under
+// `later`: at most the heap's depth levels.
+template <typename Entry, typename Later>
+void SinkTopOf(std::vector<Entry>& heap, Later later) {
+  const std::size_t size = heap.size();
+  CSIM_CHECK(size > 0, "a top to sink");
+  const Entry entry = heap[0];
+  std::size_t hole = 0;
+  for (std::size_t child = 1; child < size; child = 2 * hole + 1) {
+    if (child + 1 < size && later(heap[child], heap[child + 1])) ++child;  // the earlier
+    if (!later(entry, heap[child])) break;
+    heap[hole] = heap[child];
+    hole = child;
+  }
+  heap[hole] = entry;
+}
+
+}  // namespace
 
 Kernel::Kernel(KernelLimits limits) : limits_(limits), trace_(limits.trace_events_max) {
   queue_.reserve(1024);
@@ -172,6 +193,115 @@ void Kernel::WakeCurrentAt(std::coroutine_handle<> handle, TimeUs wake_us) {
   Push(wake_us, TargetOf(handle), current_);
 }
 
+Kernel::PollAwaiter Kernel::SleepPolling(DurationUs period_us,
+                                         const std::function<bool()>* finds_nothing) {
+  CSIM_CHECK(period_us > 0, "a poller sleeps a while between polls");
+  CSIM_CHECK(finds_nothing != nullptr && static_cast<bool>(*finds_nothing), "a poller's question");
+  return PollAwaiter{this, period_us, finds_nothing};
+}
+
+void Kernel::PollCurrent(std::coroutine_handle<> handle, DurationUs period_us,
+                         const std::function<bool()>* finds_nothing) {
+  CSIM_CHECK(current_ != kNoProcess, "only a process can wait");
+  CSIM_CHECK(pollers_.size() - free_pollers_.size() < limits_.queue_max, "pollers over the limit");
+  std::uint32_t slot;
+  if (free_pollers_.empty()) {
+    slot = static_cast<std::uint32_t>(pollers_.size());
+    pollers_.emplace_back();
+  } else {
+    slot = free_pollers_.back();
+    free_pollers_.pop_back();
+  }
+  pollers_[slot] = Poller{handle, period_us, finds_nothing};
+  // The seq the Sleep's Push would take, at the same moment of the step.
+  polls_.push_back(
+      Entry{now_us_ + period_us, seq_++, slot, current_, processes_[current_].generation});
+  std::push_heap(polls_.begin(), polls_.end(), Later{});
+}
+
+const Kernel::Entry* Kernel::Next() const {
+  const std::size_t queued = queue_.size() - (top_free_ ? 1 : 0);
+  if (polls_.empty()) return queued > 0 ? &queue_.front() : nullptr;
+  if (queued == 0 || Later{}(queue_.front(), polls_.front())) return &polls_.front();
+  return &queue_.front();
+}
+
+bool Kernel::DispatchPoll(TimeUs limit_us) {
+  CSIM_CHECK(!top_free_ && !polls_.empty(), "a poll to dispatch");
+  CSIM_CHECK(polls_.front().time_us <= limit_us, "a poll due by the limit");
+  for (std::int32_t polled = 0;; ++polled) {
+    Entry& top = polls_.front();
+    CSIM_CHECK(top.time_us >= now_us_, "time never goes backwards");
+    const auto slot = static_cast<std::uint32_t>(top.target);
+    const ProcessId process = top.process;
+    const bool stale = processes_[process].generation != top.generation;
+    const TimeUs resume_us = processes_[process].paused_until_us;
+    const Poller& poller = pollers_.at(slot);
+    if (polled > 0) {
+      // A later poll in the same call: only if it is the run's next wake-up, due by the limit, and
+      // finds nothing (asked at its own time); anything else is left to the caller's next call.
+      if (polled >= kIdlePollsPerCallMax || top.time_us > limit_us || stale ||
+          top.time_us < resume_us || (!queue_.empty() && !Later{}(queue_.front(), top))) {
+        return true;
+      }
+      const TimeUs before_us = std::exchange(now_us_, top.time_us);
+      current_ = process;
+      const bool idle = (*poller.finds_nothing)();
+      current_ = kNoProcess;
+      if (!idle) {
+        now_us_ = before_us;  // not dispatched: the next call runs it at its time
+        return true;
+      }
+    }
+    now_us_ = top.time_us;
+    if (stale) {  // crashed since: the entry leaves the heap and its slot is free
+      pollers_[slot] = Poller{};
+      free_pollers_.push_back(slot);
+      std::pop_heap(polls_.begin(), polls_.end(), Later{});
+      polls_.pop_back();
+      return false;
+    }
+    // Held until the pause ends, in order (see DispatchOne): pushed again at its end.
+    if (now_us_ < resume_us) {
+      top.time_us = resume_us;
+      top.seq = seq_++;
+      SinkTopOf(polls_, Later{});
+      return false;
+    }
+    CSIM_CHECK(++dispatches_ <= limits_.dispatches_max, "dispatch budget of the run exhausted");
+    if (polled == 0) {
+      current_ = process;
+      const bool idle = (*poller.finds_nothing)();
+      current_ = kNoProcess;
+      if (!idle) {
+        const std::coroutine_handle<> handle = poller.handle;
+        pollers_[slot] = Poller{};
+        free_pollers_.push_back(slot);
+        std::pop_heap(polls_.begin(), polls_.end(), Later{});
+        polls_.pop_back();
+        current_ = process;
+        handle.resume();
+        current_ = kNoProcess;
+        EndStep(process);
+        return true;
+      }
+    }
+    // What the poller's step would have done: nothing, then Sleep(period) again, which takes the
+    // next seq; the entry sinks from the top through the few pollers.
+    top.time_us = now_us_ + poller.period_us;
+    top.seq = seq_++;
+    SinkTopOf(polls_, Later{});
+  }
+}
+
+void Kernel::DispatchNext(TimeUs limit_us) {
+  if (!polls_.empty() && (queue_.empty() || Later{}(queue_.front(), polls_.front()))) {
+    DispatchPoll(limit_us);
+  } else {
+    DispatchOne();
+  }
+}
+
 void Kernel::Push(TimeUs time_us, std::uintptr_t target, ProcessId process) {
   CSIM_CHECK(time_us >= now_us_, "time never goes backwards");
   CSIM_CHECK(queue_.size() - (top_free_ ? 1 : 0) < limits_.queue_max,
@@ -205,7 +335,10 @@ void Kernel::PopFreeTop() {
 }
 
 bool Kernel::DispatchOne() {
-  CSIM_CHECK(!top_free_ && !queue_.empty(), "a step to dispatch");
+  CSIM_CHECK(!top_free_ && (!queue_.empty() || !polls_.empty()), "a step to dispatch");
+  if (!polls_.empty() && (queue_.empty() || Later{}(queue_.front(), polls_.front()))) {
+    return DispatchPoll(polls_.front().time_us);
+  }
   const Entry entry = queue_.front();
   top_free_ = true;  // spent: the step's first Push takes its place, or PopFreeTop drops it
   CSIM_CHECK(entry.time_us >= now_us_, "time never goes backwards");
@@ -232,6 +365,11 @@ bool Kernel::DispatchOne() {
   }
   current_ = kNoProcess;
   if (top_free_) PopFreeTop();  // the step queued nothing
+  EndStep(entry.process);
+  return true;
+}
+
+void Kernel::EndStep(ProcessId process) {
   if (!deferred_crashes_.empty()) [[unlikely]] {
     auto crashed = std::move(deferred_crashes_);
     deferred_crashes_.clear();
@@ -239,31 +377,33 @@ bool Kernel::DispatchOne() {
   }
   // Once half of a process's roots (and at least kReapMin) have finished, free their frames:
   // amortized, each finished root is visited a bounded number of times.
-  if (Process& p = processes_[entry.process];
+  if (Process& p = processes_[process];
       p.roots_done >= kReapMin && 2 * p.roots_done >= p.roots.size()) {
     Reap(p);
   }
   if (failure_) [[unlikely]]
     std::rethrow_exception(std::exchange(failure_, nullptr));
-  return true;
 }
 
 void Kernel::RunUntil(TimeUs end_us) {
   CSIM_CHECK(end_us >= now_us_);
-  while (!queue_.empty() && queue_.front().time_us <= end_us) DispatchOne();
+  for (const Entry* next = Next(); next != nullptr && next->time_us <= end_us; next = Next()) {
+    DispatchNext(end_us);
+  }
   now_us_ = end_us;
 }
 
 bool Kernel::RunOne(TimeUs limit_us) {
-  if (queue_.empty() || queue_.front().time_us > limit_us) return false;
-  DispatchOne();
+  const Entry* next = Next();
+  if (next == nullptr || next->time_us > limit_us) return false;
+  DispatchNext(limit_us);
   return true;
 }
 
 bool Kernel::RunUntilIdle(TimeUs limit_us) {
-  while (!queue_.empty()) {
-    if (queue_.front().time_us > limit_us) return false;
-    DispatchOne();
+  for (const Entry* next = Next(); next != nullptr; next = Next()) {
+    if (next->time_us > limit_us) return false;
+    DispatchNext(limit_us);
   }
   return true;
 }

@@ -88,6 +88,24 @@ class Kernel {
   };
   SleepAwaiter Sleep(DurationUs duration_us);
   SleepAwaiter SleepUntil(TimeUs at_us);
+  // A poller's sleep: `period_us`, then again and again while `finds_nothing` (asked at the moment
+  // the poller would wake, in its process) says the poller would find nothing to do. Exactly a
+  // loop of Sleep(period_us) whose body does nothing when `finds_nothing()` is true: the same
+  // wake-up times, places in the (time, seq) order, dispatch count and pauses; only the poller's
+  // frame is not resumed for a poll that finds nothing, and the poll costs no entry in the main
+  // heap. `finds_nothing` must outlive the sleep (the poller's frame owns it), read nothing but
+  // state (and now()), and change nothing.
+  struct PollAwaiter {
+    Kernel* kernel;
+    DurationUs period_us;
+    const std::function<bool()>* finds_nothing;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> handle) {
+      kernel->PollCurrent(handle, period_us, finds_nothing);
+    }
+    void await_resume() const noexcept {}
+  };
+  PollAwaiter SleepPolling(DurationUs period_us, const std::function<bool()>* finds_nothing);
   // A suspension that never resumes: a process that crashed itself waits here to be destroyed.
   std::suspend_always Halt() { return {}; }
 
@@ -98,7 +116,7 @@ class Kernel {
   bool RunUntilIdle(TimeUs limit_us);
   // Dispatches the next wake-up if it is due at or before `limit_us`; false if none is.
   bool RunOne(TimeUs limit_us);
-  bool idle() const { return queue_.size() == (top_free_ ? 1u : 0u); }
+  bool idle() const { return queue_.size() == (top_free_ ? 1u : 0u) && polls_.empty(); }
   std::uint64_t dispatches() const { return dispatches_; }
 
   // Records a trace event at the current time in the current process.
@@ -107,7 +125,8 @@ class Kernel {
   }
 
  private:
-  static constexpr std::size_t kReapMin = 64;  // finished roots worth a reap
+  static constexpr std::size_t kReapMin = 64;                 // finished roots worth a reap
+  static constexpr std::int32_t kIdlePollsPerCallMax = 4096;  // see DispatchPoll
   // 32 bytes: the heap moves entries on every push and pop.
   struct Entry {
     TimeUs time_us;
@@ -145,6 +164,12 @@ class Kernel {
       return a.time_us != b.time_us ? a.time_us > b.time_us : a.seq > b.seq;
     }
   };
+  // A poller asleep in SleepPolling: its frame, its period and its question.
+  struct Poller {
+    std::coroutine_handle<> handle;
+    DurationUs period_us = 0;
+    const std::function<bool()>* finds_nothing = nullptr;
+  };
   struct Process {
     std::string name;
     std::uint32_t generation = 0;
@@ -162,6 +187,20 @@ class Kernel {
   };
 
   void WakeCurrentAt(std::coroutine_handle<> handle, TimeUs wake_us);
+  void PollCurrent(std::coroutine_handle<> handle, DurationUs period_us,
+                   const std::function<bool()>* finds_nothing);
+  // The next wake-up in (time, seq) order, from the main heap or the pollers' (nullptr if none).
+  const Entry* Next() const;
+  // Dispatches the top of polls_: a poll that finds nothing sleeps again without a resume, and so
+  // do the polls due after it, by `limit_us` and before the main heap's next wake-up, that find
+  // nothing either (at most kIdlePollsPerCallMax): no other step runs between them, so the
+  // caller sees the steps it would have seen, less the idle ones. A poll that finds work is
+  // resumed only as the first step of a call.
+  bool DispatchPoll(TimeUs limit_us);
+  // Dispatches the next wake-up, which is due by `limit_us`.
+  void DispatchNext(TimeUs limit_us);
+  // What every step that ran ends with: deferred crashes, a reap, a failure rethrown.
+  void EndStep(ProcessId process);
   void Push(TimeUs time_us, std::uintptr_t target, ProcessId process);
   // Drops the top entry, whose step has run (see top_free_).
   void PopFreeTop();
@@ -190,8 +229,14 @@ class Kernel {
   std::vector<Process> processes_;
   std::vector<std::string> process_names_;
   std::vector<ProcessId> deferred_crashes_;
-  std::vector<Timer> timers_;               // by slot; a slot is free when its fn is empty
-  std::vector<std::uint32_t> free_timers_;  // free slots, reused last freed first
+  // Pollers asleep (SleepPolling), a binary heap under Later apart from queue_: a poll that finds
+  // nothing sinks through these few entries, not through the whole world's wake-ups. Their
+  // entries' target is the poller's slot in pollers_.
+  std::vector<Entry> polls_;
+  std::vector<Poller> pollers_;              // by slot; a slot is free when its handle is null
+  std::vector<std::uint32_t> free_pollers_;  // free slots
+  std::vector<Timer> timers_;                // by slot; a slot is free when its fn is empty
+  std::vector<std::uint32_t> free_timers_;   // free slots, reused last freed first
   std::exception_ptr failure_;
   Trace trace_;
   NameId pause_action_ = 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -289,6 +290,84 @@ TEST(KernelPause, PauseRecordsItsEndInTheTrace) {
   EXPECT_EQ(kernel.trace().NameOf(record.action), "process.pause");
   EXPECT_EQ(record.process, p);
   EXPECT_EQ(kernel.trace().DetailOf(record), fmt::format("until_us={}", 25 * kMinuteUs));
+}
+
+// A poller that takes the work a producer leaves, every `period_us`: with Sleep, or with
+// SleepPolling, which leaves it asleep while there is nothing to take.
+struct PollWorld {
+  bool work = false;
+  int resumed = 0;  // steps of the poller's own frame
+  std::vector<std::string> log;
+};
+
+Task<void> Poller(Kernel& kernel, PollWorld& world, DurationUs period_us, bool in_kernel) {
+  const std::function<bool()> finds_nothing = [&world] { return !world.work; };
+  for (;;) {
+    ++world.resumed;
+    if (world.work) {
+      world.work = false;
+      world.log.push_back(fmt::format("took@{}", kernel.now()));
+    }
+    if (in_kernel) {
+      co_await kernel.SleepPolling(period_us, &finds_nothing);
+    } else {
+      co_await kernel.Sleep(period_us);
+    }
+  }
+}
+
+Task<void> Producer(Kernel& kernel, PollWorld& world, std::vector<TimeUs> at) {
+  for (TimeUs t : at) {
+    co_await kernel.SleepUntil(t);
+    world.work = true;
+    world.log.push_back(fmt::format("made@{}", kernel.now()));
+  }
+}
+
+struct PollRun {
+  PollWorld world;
+  std::uint64_t dispatches = 0;
+  std::vector<TimeUs> steps;  // the time after each RunOne
+};
+
+PollRun RunPoller(bool in_kernel) {
+  PollRun run;
+  Kernel kernel;
+  ProcessId poller = kernel.AddProcess("poller");
+  ProcessId producer = kernel.AddProcess("producer");
+  ProcessId ticker = kernel.AddProcess("ticker");
+  std::vector<std::string> ticks;
+  kernel.Spawn(poller, Poller(kernel, run.world, 10, in_kernel));
+  // At 30 and 70 the producer's wake-up and the poller's fall together; 35 falls between polls.
+  kernel.Spawn(producer, Producer(kernel, run.world, {30, 35, 70, 500}));
+  kernel.Spawn(ticker, Ticker(kernel, ticks, "t", 20, 30));
+  while (kernel.RunOne(200)) run.steps.push_back(kernel.now());
+  kernel.Pause(poller, 450);  // from 200 to 450: the polls due meanwhile wait, then run in order
+  kernel.RunUntil(1'000);
+  kernel.Crash(poller);  // its sleeping frame is destroyed, its pending poll dropped
+  kernel.RunUntil(2'000);
+  run.dispatches = kernel.dispatches();
+  EXPECT_EQ(ticks.size(), 30u);
+  return run;
+}
+
+TEST(KernelPolling, SleepPollingRunsAsASleepLoopWithoutResumingIdlePolls) {
+  const PollRun slept = RunPoller(false);
+  const PollRun polled = RunPoller(true);
+  // The same steps at the same times in the same order, the same dispatch count.
+  EXPECT_EQ(polled.world.log, slept.world.log);
+  EXPECT_EQ(polled.world.log,
+            (std::vector<std::string>{"made@30", "took@30", "made@35", "took@40", "made@70",
+                                      "took@70", "made@500", "took@500"}));
+  EXPECT_EQ(polled.dispatches, slept.dispatches);
+  // Between the polls that find work, RunOne may return once for several idle polls; every step
+  // the sleep loop saw at a time is seen at that time or passed over idle.
+  EXPECT_LE(polled.steps.size(), slept.steps.size());
+  // The poller's frame ran 77 times with Sleep (its start, polls 10..200, the held one at 450,
+  // polls 460..1000), 1 + 4 with SleepPolling (its start and the 4 polls that found work). At 30,
+  // 70 and 500 the producer's wake-up was queued first, so the poll at that time finds work.
+  EXPECT_EQ(slept.world.resumed, 1 + 20 + 1 + 55);
+  EXPECT_EQ(polled.world.resumed, 1 + 4);
 }
 
 TEST(Trace, DetailsAcrossChunkBoundariesReadBackWhole) {

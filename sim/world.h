@@ -189,6 +189,8 @@ class World {
   // Pumps the bus at `at_us` unless a pump is already due by then: one pump pending at a time.
   void PumpBusAt(TimeUs at_us);
   void PumpWebhooks();
+  // True when PumpWebhooks would do nothing now (no webhook to take, none due to publish).
+  bool WebhooksIdle() const;
   void SweepExpired();
   // The outside world (sim/world_actors.cc): fulfillment and shipping, the loyalty and
   // promotion services' reactions to order events, and changes no service controls.
