@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "core/time.h"
+#include "fakes/fake_locks.h"
 #include "properties/truth.h"
+#include "sim/trace.h"
 
 namespace csim::properties {
 
@@ -69,6 +71,9 @@ void CheckPriceAsConfirmed(const Truth& world, bool settled, std::vector<Violati
 void CheckSagaSettles(const Truth& world, bool settled, std::vector<Violation>& out);
 // SAGA-SETTLES's lock half (saga_locks.cc), run by CheckSagaSettles once settled.
 void CheckCouponLocksReleased(const Truth& world, std::vector<Violation>& out);
+// Why coupon lock `hold` may have lapsed unreleased under working code, read from `trace` (its
+// holder crashed, paused or never heard it held the key, a release failed, ...), or "".
+std::string CouponLockExcuse(const sim::Trace& trace, const fakes::LockHold& hold);
 
 // Incremental forms of the "always" checkers, in the same files.
 using ChangedChecker = void(const sim::World& world, const ChangeTracker& tracker,

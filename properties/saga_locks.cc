@@ -8,7 +8,10 @@
 // A holding that lapsed unreleased is excused when its holder could not release it: its process
 // crashed or paused while holding it; a Release of the key failed (a fault before its effect, a
 // window) and, fixed, the code leaves the rest to the TTL; the acquisition itself timed out after
-// its effect, so the holder never knew it held the key; or the attempt's order creation timed out,
+// its effect, so the holder never knew it held the key; the process running the attempt's saga (the
+// one that took its idempotency lock) crashed or paused while the key was held, which covers an
+// acquisition still in flight when its caller crashed (a call is recorded when it returns, so that
+// one has no record); or the attempt's order creation timed out,
 // so the saga cannot know whether its order exists and leaves every hold to CartCleanupWorker
 // (SIM-08's fix), which settles the attempt from durable state long after the lock has lapsed.
 // Those are read from the simulator's trace, which records every port call with its process, key
@@ -16,8 +19,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "core/checkout/checkout_service.h"
 #include "fakes/fake_locks.h"
@@ -45,7 +50,19 @@ struct LockTrace {
   std::map<std::string, std::vector<TimeUs>> failed_releases;  // key -> times
   std::map<std::size_t, std::vector<TimeUs>> stopped;          // process -> crash or pause times
   std::map<std::string, std::vector<TimeUs>> unknown_orders;   // session -> order.create timeouts
+  // session -> acquisitions of its idempotency lock: the process that runs the attempt's saga.
+  std::map<std::string, std::vector<Acquire>> saga_runs;
 };
+
+// The idempotency lock's key begins with this, then the session and ':' (IdempotencyLockKey).
+constexpr std::string_view kSagaLockPrefix = "checkout:lock:";
+
+// The session an idempotency lock key names ("checkout:lock:sess-12:cust-12:v3"), or "".
+std::string_view SessionOfSagaLock(std::string_view key) {
+  if (!key.starts_with(kSagaLockPrefix)) return {};
+  key.remove_prefix(kSagaLockPrefix.size());
+  return key.substr(0, key.find(':'));
+}
 
 // The session an order.create record names ("session=sess-18 total=95100000").
 std::string_view SessionOfCreate(std::string_view detail) {
@@ -56,6 +73,10 @@ std::string_view SessionOfCreate(std::string_view detail) {
 }
 
 LockTrace ReadLockTrace(const sim::Trace& trace, const std::set<std::string>& keys) {
+  Cart probe;
+  probe.session_id = "sess-probe";
+  CSIM_CHECK(SessionOfSagaLock(IdempotencyLockKey(probe)) == "sess-probe",
+             "kSagaLockPrefix follows IdempotencyLockKey");
   LockTrace read;
   TimeUs last = 0;
   for (std::size_t i = 0; i < trace.size(); ++i) {
@@ -74,6 +95,12 @@ LockTrace ReadLockTrace(const sim::Trace& trace, const std::set<std::string>& ke
       if (!session.empty()) read.unknown_orders[std::string{session}].push_back(record.time_us);
     }
     if (action != "locks.acquire" && action != "locks.release") continue;
+    if (action == "locks.acquire") {
+      const std::string_view session = SessionOfSagaLock(trace.DetailOf(record));
+      if (!session.empty()) {
+        read.saga_runs[std::string{session}].push_back({record.time_us, record.process, outcome});
+      }
+    }
     const std::string key{trace.DetailOf(record)};
     if (!keys.contains(key)) continue;
     if (action == "locks.acquire") {
@@ -98,6 +125,20 @@ std::string Excuse(const LockTrace& trace, const fakes::LockHold& hold) {
       InSpan(unknown->second, hold.acquired_at, hold.expires_at)) {
     return "its order's creation timed out: the attempt was left to the cart cleanup";
   }
+  // The saga's process: the last to take the attempt's idempotency lock before the key.
+  auto runs = trace.saga_runs.find(hold.value);
+  if (runs != trace.saga_runs.end()) {
+    auto after =
+        std::upper_bound(runs->second.begin(), runs->second.end(), hold.acquired_at,
+                         [](TimeUs at, const LockTrace::Acquire& run) { return at < run.at; });
+    if (after != runs->second.begin()) {
+      auto owner = trace.stopped.find(std::prev(after)->process);
+      if (owner != trace.stopped.end() &&
+          InSpan(owner->second, hold.acquired_at, hold.expires_at)) {
+        return "the process running its saga crashed or paused";
+      }
+    }
+  }
   auto acquires = trace.acquires.find(hold.key);
   if (acquires == trace.acquires.end()) return "";
   // The call returns at or after its effect: the first record of the key from then on is it.
@@ -115,6 +156,10 @@ std::string Excuse(const LockTrace& trace, const fakes::LockHold& hold) {
 }
 
 }  // namespace
+
+std::string CouponLockExcuse(const sim::Trace& trace, const fakes::LockHold& hold) {
+  return Excuse(ReadLockTrace(trace, {hold.key}), hold);
+}
 
 void CheckCouponLocksReleased(const Truth& world, std::vector<Violation>& out) {
   if (world.locks() == nullptr) return;  // a real run: Redis keeps no history of holdings
