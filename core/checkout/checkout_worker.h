@@ -37,6 +37,9 @@ class CheckoutWorker {
   static constexpr std::int32_t kCartsScannedPerStatusMax = 10'000;
   // Failed compensations one pass retries at most.
   static constexpr std::int32_t kCompensationsPerPassMax = 100;
+  // SIM-21 fixed: a pass starts no row after this long, so a release that comes due while a slow
+  // provider drags the pass out waits at most this, the pass interval and one call.
+  static constexpr DurationUs kCompensationPassBudgetUs = 2 * kMinuteUs;
   // Items of one order the cleanup releases at most (the saga caps a cart at 100 items).
   static constexpr std::size_t kOrderItemsMax = 100;
   // Finished compensation rows one cleanup pass deletes at most (one commit).
