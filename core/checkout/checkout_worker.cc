@@ -191,8 +191,8 @@ Task<std::int32_t> CheckoutWorker::RunFailedCompensationsOnce() {
   // waits 17 minutes for the next; its stock stays held. Fixed: stock first (it goes back to the
   // shelf by itself only when its TTL lapses, while a hold lasts days), and a pass starts no row
   // after kCompensationPassBudgetUs; the rest wait for the next pass, releases first again.
-  const bool releases_first = profile_.Fixed(FindingId("SIM-21"));
-  if (releases_first) {
+  const bool stock_first_short_passes = profile_.Fixed(FindingId("SIM-21"));
+  if (stock_first_short_passes) {
     std::stable_partition(rows.begin(), rows.end(), [](const FailedCompensation& row) {
       return row.kind == CompensationKind::kReleaseReservation ||
              row.kind == CompensationKind::kReleaseReservationByReference;
@@ -200,7 +200,7 @@ Task<std::int32_t> CheckoutWorker::RunFailedCompensationsOnce() {
   }
   std::int32_t processed = 0;
   for (FailedCompensation& row : rows) {
-    if (releases_first && ports_.clock.Now() - now >= kCompensationPassBudgetUs) break;
+    if (stock_first_short_passes && ports_.clock.Now() - now >= kCompensationPassBudgetUs) break;
     CSIM_CHECK(row.id > 0, "a stored compensation has an id");
     CSIM_CHECK(row.status == CompensationStatus::kPending, "only pending rows are due");
     CSIM_CHECK(row.next_attempt_at <= now, "only due rows are returned");
