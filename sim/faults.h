@@ -201,10 +201,10 @@ struct FaultPlan {
   std::vector<FaultWindow> windows;        // explicit windows
   WindowDraws random_windows;              // and windows drawn per seed (World::Run)
   std::vector<FaultTrigger> triggers;
-  PauseDraws pauses;      // process pauses at business calls (off unless ppm > 0)
-  Deployment deployment;  // replicas and cron scheduling
-  Slowness slowness;      // how long customers and the gateway keep payment outcomes waiting
-  BadDay bad_day;         // swarm: one correlated bad day on some seeds (ForSeed)
+  PauseDraws pauses;       // process pauses at business calls (off unless ppm > 0)
+  Deployment deployment;   // replicas and cron scheduling
+  Slowness slowness;       // how long customers and the gateway keep payment outcomes waiting
+  BadDay bad_day;          // swarm: one correlated bad day on some seeds (ForSeed)
   PromoCampaign campaign;  // swarm: a promotion mailed to many customers on some seeds (ForSeed)
   // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and
   // so are the kinds of windows drawn. nullopt: no swarm.
