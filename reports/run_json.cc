@@ -63,7 +63,9 @@ nlohmann::json PlanToJson(const sim::FaultPlan& plan) {
           {"fixed_rate_passes", d.fixed_rate_passes},
           {"late_pass_ppm", d.late_pass_ppm},
           {"cron_batch_size", d.cron_batch_size},
-          {"bad_day", sim::Name(plan.bad_day.kind)}};
+          {"bad_day", sim::Name(plan.bad_day.kind)},
+          {"campaign_uses", plan.campaign.uses},
+          {"campaign_share_ppm", plan.campaign.share_ppm}};
 }
 
 }  // namespace

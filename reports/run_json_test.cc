@@ -135,7 +135,8 @@ TEST(RunJson, CheckedRunOfAFindingIsCountedTimedAndSequenced) {
 
 // A swarm run's JSON names what its seed drew, the same draws FaultPlan::ForSeed makes.
 TEST(RunJson, ASwarmRunShowsWhatItsSeedDrew) {
-  for (std::uint64_t seed : {3u, 4u, 5u}) {
+  std::int32_t campaigns = 0;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
     sim::WorldOptions options;
     options.seed = seed;
     options.faults = sim::FaultPlan::Swarm();
@@ -151,12 +152,17 @@ TEST(RunJson, ASwarmRunShowsWhatItsSeedDrew) {
     EXPECT_EQ(plan["customer_approval_ppm"], drawn.slowness.customer_approval_ppm);
     EXPECT_EQ(plan["cron_batch_size"], drawn.deployment.cron_batch_size);
     EXPECT_EQ(plan["order_worker_replicas"], drawn.deployment.order_worker_replicas);
+    EXPECT_EQ(plan["campaign_uses"], drawn.campaign.uses);
+    EXPECT_EQ(plan["campaign_share_ppm"], drawn.campaign.share_ppm);
+    campaigns += plan["campaign_uses"].get<std::int64_t>() > 0 ? 1 : 0;
   }
+  EXPECT_GT(campaigns, 0) << "a campaign on some of 10 seeds (30 % draw one)";
   sim::World quiet(sim::WorldOptions{}, sim::GenerateWorkload(1, sim::WorkloadOptions{}));
   const nlohmann::json plan = RunToJson(properties::RunChecked(quiet, false), quiet, "r")["plan"];
   EXPECT_EQ(plan["swarm"], false);
   EXPECT_EQ(plan["customer_approval_ppm"], 50'000);
   EXPECT_EQ(plan["window_focus"], "");
+  EXPECT_EQ(plan["campaign_uses"], 0);
 }
 
 TEST(RunJson, RunWithoutCustomersIsVacuous) {
