@@ -49,10 +49,10 @@ struct BadInput {
 struct RunFlags {
   std::string seed_text = "1";  // parsed by ParseSeed: CLI11 would wrap "-1" into 2^64-1
   std::string orders_text = "20";
-  std::string arrivals_text = "120";
+  std::string arrivals_text = std::to_string(sim::kArrivalsPerMinuteDefault);
   std::uint64_t seed = 1;
   std::int32_t orders = 20;
-  std::int32_t arrivals_per_minute = sim::WorkloadOptions{}.arrivals_per_minute_max;
+  std::int32_t arrivals_per_minute = sim::kArrivalsPerMinuteDefault;
   std::string profile = "fixed";
   std::vector<std::string> as_reviewed;
   std::string config_file;
@@ -105,7 +105,7 @@ sim::FaultPlan MakeFaults(const std::string& name) {
 std::string ReproduceLine(const RunFlags& flags) {
   std::string line = fmt::format("checkout-sim run --seed {} --orders {} --profile {} --faults {}",
                                  flags.seed, flags.orders, flags.profile, flags.faults);
-  if (flags.arrivals_per_minute != sim::WorkloadOptions{}.arrivals_per_minute_max) {
+  if (flags.arrivals_per_minute != sim::kArrivalsPerMinuteDefault) {
     line += fmt::format(" --arrivals-per-minute {}", flags.arrivals_per_minute);
   }
   for (const auto& id : flags.as_reviewed) line += " --as-reviewed " + id;
@@ -322,7 +322,7 @@ int Run(RunFlags& flags) {
     throw BadInput{problem};
   }
   if (flags.real.backend == "real") {
-    if (flags.arrivals_per_minute != sim::WorkloadOptions{}.arrivals_per_minute_max) {
+    if (flags.arrivals_per_minute != sim::kArrivalsPerMinuteDefault) {
       throw BadInput{
           "--arrivals-per-minute: --backend real has no traffic level (it runs its "
           "customers one after another)"};

@@ -81,6 +81,9 @@ struct Workload {
   bool operator==(const Workload&) const = default;
 };
 
+// The default traffic level (WorkloadOptions::arrivals_per_minute_max): a busy shop's peak.
+inline constexpr std::int32_t kArrivalsPerMinuteDefault = 120;
+
 struct WorkloadOptions {
   std::int32_t orders = 20;  // customers, each checking out one cart
   std::int32_t skus = 4;
@@ -90,7 +93,7 @@ struct WorkloadOptions {
   // Past it a single replica of each service falls behind (a flash sale of 100,000 checkouts in
   // 10 minutes left the order worker 36 minutes late and three orders in four expired), which is
   // a capacity test, not what a sweep of the saga's logic is for.
-  std::int32_t arrivals_per_minute_max = 120;
+  std::int32_t arrivals_per_minute_max = kArrivalsPerMinuteDefault;
   std::int32_t promos = 3;
   std::int32_t world_changes = 4;
 };
