@@ -192,8 +192,12 @@ expect 2 "--faults: unknown fault plan 'tempest' \(valid: none, light, heavy, ch
 expect 2 "--swarm: conflicts with --faults heavy" -- sweep --seeds 1..2 --swarm --faults heavy
 expect 0 "all invariants held" -- run --seed 5 --orders 30 --faults chaos --json "$tmp/chaos.json"
 check "a chaos run lists its fault windows" has "$tmp/chaos.json" '"kind": "(outage|slow|burst)"'
-# Coverage: a quiet sweep reaches no fault situation; --require-coverage turns that into exit 1.
-expect 0 "never reached: .*crash:order.create" -- sweep --seeds 1..2 --orders 5 --faults none
+# Coverage: a quiet sweep reaches no fault situation, and counts those of kinds it never draws apart
+# from its gaps; --require-coverage turns the gaps into exit 1.
+expect 0 "58 more are of fault kinds this plan never draws\); never reached: capture.declined" -- sweep --seeds 1..2 --orders 5 --faults none --json "$tmp/quiet-sweep.json"
+check "the JSON lists them" has "$tmp/quiet-sweep.json" '"crash:order.create",'
+check "and not among the gaps" lacks "$tmp/out" 'never reached: .*crash:'
+expect 0 "more are of fault kinds this plan never draws" -- sweep --seeds 1..2 --orders 5 --faults heavy
 expect 1 "coverage required" -- sweep --seeds 1..2 --orders 5 --faults none --require-coverage
 # Regressions: failing seeds are written down, and run first by the next sweep with those flags.
 expect 1 "R-3.3" -- sweep --seeds 1..2 --orders 30 --as-reviewed R-3.3 --deprecated-http-path --regressions "$tmp/regressions.txt"

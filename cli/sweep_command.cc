@@ -57,6 +57,7 @@ nlohmann::json ToJson(const SweepRequest& request, const properties::SweepResult
     json["coverage"][name] = {{"count", totals.count}, {"seeds", totals.seeds}};
   }
   json["unreached_situations"] = result.UnreachedSituations();
+  json["outside_plan_situations"] = result.outside_plan;
   nlohmann::json points = nlohmann::json::array();
   for (const auto& [name, totals] : result.fault_points) {
     points.push_back({{"name", name},
@@ -236,8 +237,13 @@ int RunSweepCommand(const SweepRequest& request) {
         result.drain_still_busy_seeds.size());
   }
   const std::vector<std::string> unreached = result.UnreachedSituations();
-  out << fmt::format("coverage: {} of {} situations reached",
-                     result.situations.size() - unreached.size(), result.situations.size());
+  const std::size_t plan_can_reach = result.situations.size() - result.outside_plan.size();
+  out << fmt::format("coverage: {} of {} situations reached", plan_can_reach - unreached.size(),
+                     plan_can_reach);
+  if (!result.outside_plan.empty()) {
+    out << fmt::format(" ({} more are of fault kinds this plan never draws)",
+                       result.outside_plan.size());
+  }
   if (unreached.empty()) {
     out << "\n";
   } else {

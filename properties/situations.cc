@@ -213,6 +213,46 @@ const std::vector<SituationInfo>& AllSituations() {
   return all;
 }
 
+std::set<std::string> SituationsOutsidePlan(const sim::FaultPlan& plan) {
+  std::set<std::string> outside;
+  if (plan.swarm_seed.has_value()) return outside;  // each seed draws its own kinds: any may come
+  std::vector<const sim::FaultRule*> rules = {&plan.default_rule};
+  for (const auto& [point, rule] : plan.rules) rules.push_back(&rule);
+  auto any_rule = [&rules](std::uint32_t sim::FaultRule::*ppm) {
+    return std::any_of(rules.begin(), rules.end(),
+                       [ppm](const auto* rule) { return rule->*ppm > 0; });
+  };
+  auto any_trigger = [&plan](std::initializer_list<sim::FaultKind> kinds) {
+    return std::any_of(plan.triggers.begin(), plan.triggers.end(), [kinds](const auto& trigger) {
+      return std::find(kinds.begin(), kinds.end(), trigger.kind) != kinds.end();
+    });
+  };
+  // Every bad day is a window (an outage, a slow period, or the stalling host's warehouse burst).
+  const bool windows = !plan.windows.empty() || plan.random_windows.count > 0 ||
+                       plan.bad_day.kind != sim::BadDayKind::kNone;
+  const bool crashes = any_rule(&sim::FaultRule::crash_ppm) ||
+                       any_trigger({sim::FaultKind::kCrashBefore, sim::FaultKind::kCrashAfter});
+  const bool pauses = plan.pauses.ppm > 0 || any_trigger({sim::FaultKind::kPauseBefore}) ||
+                      plan.bad_day.kind == sim::BadDayKind::kStallingHost;
+  // A window's outage fails a call before its effect, and its slow period times one out after.
+  const bool fail_before = windows || any_rule(&sim::FaultRule::fail_before_ppm) ||
+                           any_trigger({sim::FaultKind::kFailBefore});
+  const bool timeout_after = windows || any_rule(&sim::FaultRule::fail_after_ppm) ||
+                             any_trigger({sim::FaultKind::kFailAfter});
+  for (const SituationInfo& info : AllSituations()) {
+    const std::string_view name = info.name;
+    const bool drawn = name.starts_with(kCrash) || name.starts_with("process.crash:") ? crashes
+                       : name.starts_with("process.paused:")                          ? pauses
+                       : name.starts_with(kWindow)                                    ? windows
+                       : name.starts_with(kFailBefore)                                ? fail_before
+                       : name.starts_with(kTimeoutAfter) ? timeout_after
+                                                         : true;
+    if (!drawn) outside.insert(info.name);
+  }
+  CSIM_CHECK(outside.size() <= AllSituations().size());
+  return outside;
+}
+
 std::map<std::string, std::int64_t> CountSituations(const sim::World& world) {
   CSIM_CHECK(world.settled(), "situations are counted once the world has run");
   const TraceCounts trace = ReadTrace(world);

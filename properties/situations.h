@@ -10,10 +10,12 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sim/faults.h"
 #include "sim/world.h"
 
 namespace csim::properties {
@@ -29,6 +31,11 @@ const std::vector<SituationInfo>& AllSituations();
 // How often each situation of AllSituations() was reached in `world` (every name present).
 // REQUIRES: the world has run.
 std::map<std::string, std::int64_t> CountSituations(const sim::World& world);
+
+// The situations `plan` can produce on no seed: those of a fault kind it never draws (crashes,
+// process pauses, fault windows, failures before or timeouts after an effect). A sweep lists them
+// apart from its coverage gaps; reaching one anyway stops the sweep (the list would be wrong).
+std::set<std::string> SituationsOutsidePlan(const sim::FaultPlan& plan);
 
 // The saga's port calls, in the order ConfirmCheckout makes them (the matrix's rows).
 const std::vector<std::string_view>& SagaSteps();

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+#include <string_view>
+
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_order_store.h"
@@ -87,15 +91,75 @@ TEST(Situations, ASweepReportsWhatNoSeedReached) {
   options.world.faults = sim::FaultPlan::Quiet();
   const SweepResult quiet = RunSweep(options);
   EXPECT_EQ(quiet.situations.size(), AllSituations().size());
-  // Without faults no fault situation is reached; lapsed reservations may or may not be.
+  // Without faults no fault situation is reached, and none is a gap: the quiet plan draws none.
+  // Lapsed reservations may or may not be reached.
+  EXPECT_EQ(quiet.situations.at("crash:order.create").seeds, 0u);
+  EXPECT_TRUE(quiet.outside_plan.contains("crash:order.create"));
   const std::vector<std::string> unreached = quiet.UnreachedSituations();
-  EXPECT_EQ(std::count(unreached.begin(), unreached.end(), "crash:order.create"), 1);
+  EXPECT_EQ(std::count(unreached.begin(), unreached.end(), "capture.declined"), 1);
   options.world.faults = sim::FaultPlan::Chaos();
   const SweepResult chaos = RunSweep(options);
-  EXPECT_LT(chaos.UnreachedSituations().size(), quiet.UnreachedSituations().size());
+  auto reached = [](const SweepResult& result) {
+    return std::count_if(result.situations.begin(), result.situations.end(),
+                         [](const auto& entry) { return entry.second.seeds > 0; });
+  };
+  EXPECT_GT(reached(chaos), reached(quiet));
   EXPECT_GT(chaos.situations.at("fail_before:warehouse.reserve").count, 0);
   EXPECT_GE(chaos.situations.at("fail_before:warehouse.reserve").seeds, 1u);
   EXPECT_LE(chaos.situations.at("fail_before:warehouse.reserve").seeds, 3u);
+}
+
+// Counts the situations of `outside` whose name starts with `prefix`.
+std::size_t CountPrefixed(const std::set<std::string>& outside, std::string_view prefix) {
+  return static_cast<std::size_t>(
+      std::count_if(outside.begin(), outside.end(),
+                    [prefix](const auto& name) { return name.starts_with(prefix); }));
+}
+
+TEST(Situations, APlanListsTheSituationsOfTheFaultKindsItNeverDraws) {
+  const std::size_t steps = SagaSteps().size();
+  // Heavy fails calls before and times them out after their effect; it crashes, pauses and opens
+  // windows nowhere: a crash per step, a window per step, three crashed and three paused services.
+  const std::set<std::string> heavy = SituationsOutsidePlan(*sim::FaultPlan::Named("heavy"));
+  EXPECT_EQ(heavy.size(), 2 * steps + 6);
+  EXPECT_EQ(CountPrefixed(heavy, "crash:"), steps);
+  EXPECT_EQ(CountPrefixed(heavy, "window:"), steps);
+  EXPECT_EQ(CountPrefixed(heavy, "process.crash:"), 3u);
+  EXPECT_EQ(CountPrefixed(heavy, "process.paused:"), 3u);
+  EXPECT_EQ(CountPrefixed(heavy, "fail_before:") + CountPrefixed(heavy, "timeout_after_effect:"),
+            0u);
+  // Quiet draws no fault at all: every column of the matrix and every crash and pause.
+  EXPECT_EQ(SituationsOutsidePlan(sim::FaultPlan::Quiet()).size(), 4 * steps + 6);
+  // Chaos crashes and opens windows, but pauses no process.
+  const std::set<std::string> chaos = SituationsOutsidePlan(sim::FaultPlan::Chaos());
+  EXPECT_EQ(chaos,
+            (std::set<std::string>{"process.paused:checkout-api", "process.paused:checkout-worker",
+                                   "process.paused:order-worker"}));
+  // A swarm seed may draw any kind; so may a plan with one exact crash.
+  EXPECT_TRUE(SituationsOutsidePlan(sim::FaultPlan::Swarm()).empty());
+  sim::FaultPlan one_crash = sim::FaultPlan::Quiet();
+  one_crash.triggers.push_back({"order.create", 1, sim::FaultKind::kCrashAfter, 0});
+  const std::set<std::string> after_one_crash = SituationsOutsidePlan(one_crash);
+  EXPECT_EQ(after_one_crash.size(), 3 * steps + 3);
+  EXPECT_EQ(CountPrefixed(after_one_crash, "crash:"), 0u);
+}
+
+// A sweep of heavy counts its crash situations apart: not reached, and not gaps either.
+TEST(Situations, ASweepKeepsThePlansMissingKindsOutOfItsGaps) {
+  SweepOptions options;
+  options.first_seed = 1;
+  options.last_seed = 2;
+  options.workload.orders = 10;
+  options.world.faults = *sim::FaultPlan::Named("heavy");
+  const SweepResult heavy = RunSweep(options);
+  EXPECT_EQ(heavy.outside_plan, SituationsOutsidePlan(options.world.faults));
+  EXPECT_EQ(heavy.situations.at("crash:order.create").seeds, 0u);
+  const std::vector<std::string> gaps = heavy.UnreachedSituations();
+  EXPECT_EQ(std::count(gaps.begin(), gaps.end(), "crash:order.create"), 0);
+  EXPECT_GT(heavy.situations.at("fail_before:warehouse.reserve").seeds, 0u);
+  std::size_t unreached = 0;
+  for (const auto& [name, totals] : heavy.situations) unreached += totals.seeds == 0;
+  EXPECT_EQ(gaps.size() + heavy.outside_plan.size(), unreached);
 }
 
 }  // namespace

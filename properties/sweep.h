@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,10 @@ struct SweepResult {
   std::map<std::string, std::uint64_t> seeds_per_invariant;  // how many seeds broke each
   std::map<std::string, FaultPointTotals> fault_points;      // summed over the seeds run
   std::map<std::string, SituationTotals> situations;         // every situation, reached or not
-  // Situations no seed reached: coverage gaps (`sweep --require-coverage` fails on any).
+  // Situations of fault kinds the sweep's plan never draws (SituationsOutsidePlan): not gaps.
+  std::set<std::string> outside_plan;
+  // Situations no seed reached, outside_plan aside: coverage gaps (`sweep --require-coverage`
+  // fails on any).
   std::vector<std::string> UnreachedSituations() const;
 };
 
