@@ -8,8 +8,8 @@
 //   us_per_checkout  microseconds of CPU per checkout started (flat = cost linear in the work)
 //   events           trace events per second
 //   sim_per_wall     simulated seconds per second of CPU (the run's whole simulated span)
-//   bytes_per_event  heap in use at the end of the run (the world, its trace and the checks'
-//                    state, all still held) per trace event
+//   bytes_per_event  heap in use at the end of the run (the world and the checks' state, still
+//                    held) plus the trace's own chunks, per trace event
 // BM_ScalingFullRescan runs the smaller sizes with the full rescan after every event, the cost
 // this replaced.
 
@@ -54,7 +54,8 @@ void RunScaling(benchmark::State& state, csim::properties::CheckMode mode) {
     simulated_s += static_cast<double>(run.end_time_us) / 1e6;
     violations += static_cast<double>(run.violations_found());
     state.PauseTiming();
-    bytes += (HeapInUse() - heap_before);
+    bytes +=
+        (HeapInUse() - heap_before) + static_cast<double>(world.kernel().trace().BytesReserved());
     state.ResumeTiming();
     ++seed;
   }

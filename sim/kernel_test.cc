@@ -371,14 +371,14 @@ TEST(KernelPolling, SleepPollingRunsAsASleepLoopWithoutResumingIdlePolls) {
 }
 
 TEST(Trace, DetailsAcrossChunkBoundariesReadBackWhole) {
-  // Details are packed in 64 KiB chunks and never straddle two: 3 MiB of details of varied sizes,
+  // Details are packed in 2 MiB chunks and never straddle two: 5 MiB of details of varied sizes,
   // and empty ones between, all read back as recorded.
   Trace trace;
   const NameId action = trace.Intern("a");
   const NameId outcome = trace.Intern("ok");
   std::vector<std::string> details;
   std::size_t bytes = 0;
-  for (std::size_t i = 0; bytes < 3 * (std::size_t{1} << 20); ++i) {
+  for (std::size_t i = 0; bytes < 5 * (std::size_t{1} << 20); ++i) {
     std::string detail =
         i % 7 == 0 ? "" : std::string(1 + (i * 7919) % 5000, static_cast<char>('a' + i % 26));
     bytes += detail.size();
@@ -389,6 +389,29 @@ TEST(Trace, DetailsAcrossChunkBoundariesReadBackWhole) {
   for (std::size_t i = 0; i < details.size(); ++i) {
     ASSERT_EQ(trace.DetailOf(trace.at(i)), details[i]) << "record " << i;
   }
+  // Three chunks of details (the third begun) and one of records.
+  EXPECT_EQ(trace.BytesReserved(), 4 * (std::size_t{1} << 21));
+}
+
+TEST(Trace, RecordsAcrossChunkBoundariesReadBackWhole) {
+  // A chunk holds 87381 records of 24 bytes: 200000 records fill two and begin a third.
+  Trace trace;
+  const NameId action = trace.Intern("a");
+  const NameId outcome = trace.Intern("ok");
+  constexpr std::size_t kRecords = 200'000;
+  for (std::size_t i = 0; i < kRecords; ++i) {
+    trace.Record(static_cast<TimeUs>(i), static_cast<std::uint32_t>(i % 5), action, outcome,
+                 i % 3 == 0 ? std::string_view{} : std::string_view{"d"});
+  }
+  ASSERT_EQ(trace.size(), kRecords);
+  for (std::size_t i = 0; i < kRecords; ++i) {
+    const TraceRecord& record = trace.at(i);
+    ASSERT_EQ(record.time_us, static_cast<TimeUs>(i)) << "record " << i;
+    ASSERT_EQ(record.process, i % 5) << "record " << i;
+    ASSERT_EQ(trace.DetailOf(record), i % 3 == 0 ? "" : "d") << "record " << i;
+  }
+  // Three chunks of records, one of details (133333 bytes).
+  EXPECT_EQ(trace.BytesReserved(), 4 * (std::size_t{1} << 21));
 }
 
 }  // namespace

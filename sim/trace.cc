@@ -1,5 +1,8 @@
 #include "sim/trace.h"
 
+#include <sys/mman.h>
+
+#include <cstdint>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -50,6 +53,29 @@ void AppendJsonString(std::string& out, std::string_view text) {
 
 }  // namespace
 
+Trace::Chunk::Chunk() {
+  // Twice the size, then the unaligned ends given back: mmap promises only page alignment, and a
+  // huge page needs its own.
+  const std::size_t span = 2 * kChunkBytes;
+  void* mapped = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CSIM_CHECK(mapped != MAP_FAILED, "memory for the trace");
+  const auto start = reinterpret_cast<std::uintptr_t>(mapped);
+  const std::uintptr_t aligned = (start + kChunkBytes - 1) & ~(std::uintptr_t{kChunkBytes} - 1);
+  const std::size_t head = aligned - start;
+  if (head > 0) munmap(mapped, head);
+  if (span - head - kChunkBytes > 0) {
+    munmap(reinterpret_cast<void*>(aligned + kChunkBytes), span - head - kChunkBytes);
+  }
+  base_ = reinterpret_cast<void*>(aligned);
+  // Advice only: without huge pages the chunk works the same, page by page.
+  (void)madvise(base_, kChunkBytes, MADV_HUGEPAGE);
+  CSIM_CHECK(reinterpret_cast<std::uintptr_t>(base_) % kChunkBytes == 0, "an aligned chunk");
+}
+
+Trace::Chunk::~Chunk() {
+  if (base_ != nullptr) munmap(base_, kChunkBytes);
+}
+
 Trace::Trace(std::size_t events_max) : events_max_(events_max) {
   CSIM_CHECK(events_max_ > 0);
   names_.reserve(64);
@@ -82,13 +108,12 @@ void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId 
        (detail_end_ & (kDetailChunkBytes - 1)) == 0)) {
     // Start a new chunk (the first, the current one is full, or the detail would straddle).
     detail_end_ = detail_chunks_.size() * kDetailChunkBytes;
-    detail_chunks_.push_back(std::make_unique_for_overwrite<char[]>(kDetailChunkBytes));
+    detail_chunks_.emplace_back();
   }
   CSIM_CHECK(detail_end_ + detail.size() < kDetailBytesMax, "trace detail bytes over budget");
-  if ((size_ & (kChunkRecords - 1)) == 0) {
-    chunks_.push_back(std::make_unique_for_overwrite<TraceRecord[]>(kChunkRecords));
-  }
-  chunks_.back()[size_ & (kChunkRecords - 1)] =
+  const std::size_t slot = size_ % kChunkRecords;
+  if (slot == 0) chunks_.emplace_back();
+  chunks_.back().As<TraceRecord>()[slot] =
       TraceRecord{time_us,
                   process,
                   action,
@@ -97,7 +122,7 @@ void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId 
                   static_cast<std::uint32_t>(detail.size())};
   ++size_;
   if (!detail.empty()) {
-    std::memcpy(detail_chunks_.back().get() + (detail_end_ & (kDetailChunkBytes - 1)),
+    std::memcpy(detail_chunks_.back().As<char>() + (detail_end_ & (kDetailChunkBytes - 1)),
                 detail.data(), detail.size());
     detail_end_ += detail.size();
   }

@@ -7,11 +7,11 @@
 //    "outcome":"ok","detail":"sku=S1 wh=W1 qty=2 -> res-3"}
 
 #include <cstdint>
-#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/check.h"
@@ -52,13 +52,17 @@ class Trace {
   std::uint64_t hash() const { return hash_; }
   const TraceRecord& at(std::size_t i) const {
     CSIM_CHECK(i < size_, "trace index out of range");
-    return chunks_[i >> kChunkBits][i & (kChunkRecords - 1)];
+    return chunks_[i / kChunkRecords].As<TraceRecord>()[i % kChunkRecords];
   }
   std::string_view DetailOf(const TraceRecord& record) const {
     if (record.detail_size == 0) return {};
-    return std::string_view{detail_chunks_[record.detail_offset >> kDetailChunkBits].get() +
-                                (record.detail_offset & (kDetailChunkBytes - 1)),
+    return std::string_view{detail_chunks_[record.detail_offset >> kChunkBits].As<char>() +
+                                (record.detail_offset & (kChunkBytes - 1)),
                             record.detail_size};
+  }
+  // Bytes of memory the trace has taken for its records and details (outside the heap).
+  std::size_t BytesReserved() const {
+    return (chunks_.size() + detail_chunks_.size()) * kChunkBytes;
   }
 
   // One JSON object per line; `process_names[i]` names process i.
@@ -69,20 +73,40 @@ class Trace {
   static std::string HashHex(std::uint64_t hash);
 
  private:
+  // 2 MiB of memory of its own, aligned to its size and backed by a transparent huge page where
+  // the operating system offers them (MADV_HUGEPAGE): its first write faults one page in, not
+  // 512. Faulting in fresh 4 KiB pages was most of what recording a trace cost.
+  class Chunk {
+   public:
+    Chunk();
+    Chunk(Chunk&& other) noexcept : base_(std::exchange(other.base_, nullptr)) {}
+    Chunk& operator=(Chunk&&) = delete;
+    Chunk(const Chunk&) = delete;
+    Chunk& operator=(const Chunk&) = delete;
+    ~Chunk();
+    template <typename T>
+    T* As() const {
+      return static_cast<T*>(base_);
+    }
+
+   private:
+    void* base_;
+  };
+  static constexpr std::size_t kChunkBits = 21;
+  static constexpr std::size_t kChunkBytes = std::size_t{1} << kChunkBits;
+
   // Records live in fixed chunks, never moved: growing a trace of millions of events by
   // doubling a vector cost a fifth of the kernel's time in copies and page faults.
-  static constexpr std::size_t kChunkBits = 16;
-  static constexpr std::size_t kChunkRecords = std::size_t{1} << kChunkBits;
+  static constexpr std::size_t kChunkRecords = kChunkBytes / sizeof(TraceRecord);
 
   std::size_t events_max_;
   std::size_t size_ = 0;
-  std::vector<std::unique_ptr<TraceRecord[]>> chunks_;
-  // Detail texts, packed in fixed 64 KiB chunks that never move, for the same reason (a growing
-  // string was copied, and its pages faulted in again, at every doubling). A detail never straddles
-  // two chunks; detail_offset counts from the first chunk's start.
-  static constexpr std::size_t kDetailChunkBits = 16;
-  static constexpr std::size_t kDetailChunkBytes = std::size_t{1} << kDetailChunkBits;
-  std::vector<std::unique_ptr<char[]>> detail_chunks_;
+  std::vector<Chunk> chunks_;
+  // Detail texts, packed in chunks that never move, for the same reason (a growing string was
+  // copied, and its pages faulted in again, at every doubling). A detail never straddles two
+  // chunks; detail_offset counts from the first chunk's start.
+  static constexpr std::size_t kDetailChunkBytes = kChunkBytes;
+  std::vector<Chunk> detail_chunks_;
   std::size_t detail_end_ = 0;  // the offset of the next detail byte
   std::vector<std::string> names_;
   std::vector<std::uint64_t> name_hashes_;
