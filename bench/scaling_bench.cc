@@ -9,7 +9,7 @@
 //   events           trace events per second
 //   sim_per_wall     simulated seconds per second of CPU (the run's whole simulated span)
 //   bytes_per_event  heap in use at the end of the run (the world and the checks' state, still
-//                    held) plus the trace's own chunks, per trace event
+//                    held) plus what the trace wrote in its own chunks, per trace event
 // BM_ScalingFullRescan runs the smaller sizes with the full rescan after every event, the cost
 // this replaced.
 
@@ -55,7 +55,7 @@ void RunScaling(benchmark::State& state, csim::properties::CheckMode mode) {
     violations += static_cast<double>(run.violations_found());
     state.PauseTiming();
     bytes +=
-        (HeapInUse() - heap_before) + static_cast<double>(world.kernel().trace().BytesReserved());
+        (HeapInUse() - heap_before) + static_cast<double>(world.kernel().trace().BytesWritten());
     state.ResumeTiming();
     ++seed;
   }

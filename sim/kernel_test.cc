@@ -389,8 +389,11 @@ TEST(Trace, DetailsAcrossChunkBoundariesReadBackWhole) {
   for (std::size_t i = 0; i < details.size(); ++i) {
     ASSERT_EQ(trace.DetailOf(trace.at(i)), details[i]) << "record " << i;
   }
-  // Three chunks of details (the third begun) and one of records.
+  // Three chunks of details (the third begun) and one of records; the details written end in the
+  // third chunk.
   EXPECT_EQ(trace.BytesReserved(), 4 * (std::size_t{1} << 21));
+  EXPECT_GT(trace.BytesWritten(), details.size() * 24 + 4 * (std::size_t{1} << 20));
+  EXPECT_LT(trace.BytesWritten(), details.size() * 24 + 6 * (std::size_t{1} << 20));
 }
 
 TEST(Trace, RecordsAcrossChunkBoundariesReadBackWhole) {
@@ -412,6 +415,7 @@ TEST(Trace, RecordsAcrossChunkBoundariesReadBackWhole) {
   }
   // Three chunks of records, one of details (133333 bytes).
   EXPECT_EQ(trace.BytesReserved(), 4 * (std::size_t{1} << 21));
+  EXPECT_EQ(trace.BytesWritten(), kRecords * 24 + 133'333);
 }
 
 }  // namespace

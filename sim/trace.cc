@@ -53,7 +53,7 @@ void AppendJsonString(std::string& out, std::string_view text) {
 
 }  // namespace
 
-Trace::Chunk::Chunk() {
+Trace::Chunk::Chunk(bool huge) {
   // Twice the size, then the unaligned ends given back: mmap promises only page alignment, and a
   // huge page needs its own.
   const std::size_t span = 2 * kChunkBytes;
@@ -68,7 +68,7 @@ Trace::Chunk::Chunk() {
   }
   base_ = reinterpret_cast<void*>(aligned);
   // Advice only: without huge pages the chunk works the same, page by page.
-  (void)madvise(base_, kChunkBytes, MADV_HUGEPAGE);
+  if (huge) (void)madvise(base_, kChunkBytes, MADV_HUGEPAGE);
   CSIM_CHECK(reinterpret_cast<std::uintptr_t>(base_) % kChunkBytes == 0, "an aligned chunk");
 }
 
@@ -108,11 +108,11 @@ void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId 
        (detail_end_ & (kDetailChunkBytes - 1)) == 0)) {
     // Start a new chunk (the first, the current one is full, or the detail would straddle).
     detail_end_ = detail_chunks_.size() * kDetailChunkBytes;
-    detail_chunks_.emplace_back();
+    detail_chunks_.emplace_back(/*huge=*/!detail_chunks_.empty());
   }
   CSIM_CHECK(detail_end_ + detail.size() < kDetailBytesMax, "trace detail bytes over budget");
   const std::size_t slot = size_ % kChunkRecords;
-  if (slot == 0) chunks_.emplace_back();
+  if (slot == 0) chunks_.emplace_back(/*huge=*/!chunks_.empty());
   chunks_.back().As<TraceRecord>()[slot] =
       TraceRecord{time_us,
                   process,

@@ -60,10 +60,12 @@ class Trace {
                                 (record.detail_offset & (kChunkBytes - 1)),
                             record.detail_size};
   }
-  // Bytes of memory the trace has taken for its records and details (outside the heap).
+  // Bytes of memory the trace has mapped for its records and details (outside the heap), and of
+  // those the bytes it has written (what a run holds; huge pages round it up to whole chunks).
   std::size_t BytesReserved() const {
     return (chunks_.size() + detail_chunks_.size()) * kChunkBytes;
   }
+  std::size_t BytesWritten() const { return size_ * sizeof(TraceRecord) + detail_end_; }
 
   // One JSON object per line; `process_names[i]` names process i.
   void WriteJsonLines(std::ostream& out, const std::vector<std::string>& process_names) const;
@@ -73,12 +75,13 @@ class Trace {
   static std::string HashHex(std::uint64_t hash);
 
  private:
-  // 2 MiB of memory of its own, aligned to its size and backed by a transparent huge page where
-  // the operating system offers them (MADV_HUGEPAGE): its first write faults one page in, not
-  // 512. Faulting in fresh 4 KiB pages was most of what recording a trace cost.
+  // 2 MiB of memory of its own, aligned to its size. A `huge` one is backed by a transparent huge
+  // page where the operating system offers them (MADV_HUGEPAGE): its first write faults one page
+  // in, not 512 (faulting in fresh 4 KiB pages was most of what recording a trace cost). The
+  // first chunk of each kind is not huge, so a small world keeps only the pages it writes.
   class Chunk {
    public:
-    Chunk();
+    explicit Chunk(bool huge);
     Chunk(Chunk&& other) noexcept : base_(std::exchange(other.base_, nullptr)) {}
     Chunk& operator=(Chunk&&) = delete;
     Chunk(const Chunk&) = delete;
