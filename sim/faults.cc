@@ -118,6 +118,31 @@ void DrawSlowDependency(Rng rng, FaultPlan& plan) {
   plan.windows.push_back(std::move(window));
 }
 
+// On half of the slow-warehouse bad days the warehouse, slow past its callers' deadline, stops
+// answering: after 2 to 6 minutes of slowness every call hangs until its caller's deadline and
+// takes no effect (a service that accepts connections and does nothing: overloaded, deadlocked,
+// its pods stuck), until 2 to 8 minutes before the slow period ends; then it comes back as slow as
+// it went (cold caches, a backlog to work off). A compensation release whose lookups hung all
+// along is retried past its alert, minutes apart, when the first lookup after the hang reserves
+// what the saga never got (SIM-18). A hang window of the plan inside the bad day's slow window;
+// drawn last, on a stream of its own, so every other draw stays as it was.
+void DrawWarehouseDown(Rng rng, FaultPlan& plan) {
+  const BadDay& day = plan.bad_day;
+  if (day.kind != BadDayKind::kSlowWarehouse || !rng.ChancePpm(500'000)) return;
+  const DurationUs lead_us = rng.Between(2, 6) * kMinuteUs;
+  const DurationUs recovery_us = rng.Between(2, 8) * kMinuteUs;
+  CSIM_CHECK(day.duration_us >= lead_us + recovery_us + 6 * kMinuteUs, "room for the hang");
+  FaultWindow window;
+  window.points = "warehouse.";
+  window.kind = WindowKind::kHang;
+  window.from_us = day.from_us + lead_us;
+  window.until_us = day.from_us + day.duration_us - recovery_us;
+  CSIM_CHECK(plan.windows.size() < kFaultWindowsMax, "room for the hang window");
+  plan.windows.push_back(std::move(window));
+  CSIM_CHECK(plan.windows.back().until_us - plan.windows.back().from_us >= 6 * kMinuteUs,
+             "a hang of 6 minutes or more");
+}
+
 }  // namespace
 
 std::string_view Name(BadDayKind kind) {
@@ -144,6 +169,8 @@ std::string_view Name(WindowKind kind) {
       return "slow";
     case WindowKind::kBurst:
       return "burst";
+    case WindowKind::kHang:
+      return "hang";
   }
   return "?";
 }
@@ -256,6 +283,7 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   }
   CSIM_CHECK(plan.campaign.uses >= 0 && plan.campaign.share_ppm <= 1'000'000, "a campaign");
   DrawSlowDependency(SwarmRng(seed, "slow_dependency"), plan);
+  DrawWarehouseDown(SwarmRng(seed, "warehouse_down"), plan);
   CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;
@@ -468,6 +496,12 @@ FaultLayer::WindowEffect FaultLayer::Windows(FaultPoint& point) {
         break;
       case WindowKind::kBurst:
         effect.fail = effect.fail || rng_.ChancePpm(window.fail_ppm);
+        break;
+      case WindowKind::kHang:
+        // No answer: the caller waits out its deadline (Call's past_deadline), and nothing
+        // happened.
+        effect.fail = effect.hang = true;
+        effect.extra_latency_us += kCallDeadlineUs;
         break;
     }
   }

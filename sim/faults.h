@@ -47,6 +47,9 @@ enum class WindowKind {
   kOutage,  // every call fails before its effect
   kSlow,    // every call takes extra_latency_us longer (past the caller's patience: a timeout)
   kBurst,   // fail_ppm of the calls fail before their effect
+  // Every call goes unanswered (a server that takes connections and does nothing): the caller
+  // waits its deadline out and sees a timeout; the call never took effect.
+  kHang,
 };
 std::string_view Name(WindowKind kind);
 
@@ -149,7 +152,8 @@ inline constexpr std::int32_t kReplicasMax = 2;
 //   - kPaymentOutage: the payment provider is down, and the customers' step-up approvals it had
 //     in flight never come back; on a shop whose operator runs a small cron batch, more cancelled
 //     orders' voids fail than one batch covers;
-//   - kSlowWarehouse: the warehouse answers past every caller's deadline;
+//   - kSlowWarehouse: the warehouse answers past every caller's deadline; on half of such days
+//     it also hangs in the middle of it (a kHang window of the plan, drawn in ForSeed);
 //   - kBrokerOutage: the event broker is down: events published meanwhile (the warehouse's one
 //     reservation_expired each) are lost to their publishers' retry rules;
 //   - kStallingHost: the first checkout-api replica's host is overcommitted: each business call
@@ -318,6 +322,7 @@ class FaultLayer {
   struct WindowEffect {
     DurationUs extra_latency_us = 0;
     bool fail = false;
+    bool hang = false;  // a kHang window: the failure is a timeout, after the deadline
   };
   WindowEffect Windows(FaultPoint& point);
   // The windows on `ports` within [from_us, to_us), merged: disjoint spans in time order.
@@ -411,6 +416,8 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   if (window.fail) {
     ++point->fired_before;
     RecordOutcome(*point, fault_window_, detail);
+    if (window.hang)
+      co_return R{Status{Code::kTimeout, point->name + ": no answer (fault window)"}};
     co_return R{Status{Code::kUnavailable, point->name + ": down (fault window)"}};
   }
   // A call slowed past its deadline while faults were on times out even if they went off since.

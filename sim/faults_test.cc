@@ -75,6 +75,25 @@ TEST(FaultLayer, SlowWindowPastTheDeadlineAppliesTheEffectAndTimesOut) {
   EXPECT_EQ(layer.points().at("locks.acquire").fired_after, 3u);
 }
 
+// A hang (a service that takes connections and answers nothing): every call waits out the
+// caller's deadline and times out, and none took effect; after the window, calls go through.
+TEST(FaultLayer, HangWindowTimesOutAtTheDeadlineWithoutTheEffect) {
+  Harness h;
+  FaultPlan plan;
+  plan.windows.push_back({"warehouse.", WindowKind::kHang, 0, 25 * kSecondUs});
+  FaultLayer layer(h.kernel, Rng(4), plan);
+  FaultPoint* reserve = layer.Point("warehouse.reserve");
+  h.kernel.Spawn(h.worker, CallMany(layer, reserve, 4, h.applied, h.codes));
+  h.kernel.RunUntil(kHourUs);
+  // Calls at about 0 s, 10 s and 20 s hang for 10 s each; the one at about 30 s is answered.
+  EXPECT_EQ(h.codes,
+            (std::vector<Code>{Code::kTimeout, Code::kTimeout, Code::kTimeout, Code::kOk}));
+  EXPECT_EQ(h.applied, 1);
+  EXPECT_EQ(reserve->in_window, 3u);
+  EXPECT_EQ(reserve->fired_before, 3u);
+  EXPECT_EQ(layer.DisturbedTime({"warehouse."}, 0, kHourUs), 25 * kSecondUs);
+}
+
 TEST(FaultLayer, DisturbedTimeIsTheUnionOfTheWindowsOnThePortsAsked) {
   Harness h;
   FaultPlan plan;
@@ -370,6 +389,34 @@ TEST(FaultPlan, SwarmDrawsOneBadDayOnSomeSeeds) {
   }
 }
 
+// On about half of the slow-warehouse bad days (a stream of its own, drawn last) the warehouse
+// hangs in the middle of its slow period: from 2 to 6 minutes after it began until 2 to 8 minutes
+// before it ends. No other seed has a hang, and the bad days themselves are drawn as before.
+TEST(FaultPlan, SwarmHangsTheWarehouseOnHalfOfItsSlowDays) {
+  int slow_days = 0, hangs = 0;
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    const BadDay& day = plan.bad_day;
+    const auto hang =
+        std::find_if(plan.windows.begin(), plan.windows.end(),
+                     [](const FaultWindow& w) { return w.kind == WindowKind::kHang; });
+    if (day.kind != BadDayKind::kSlowWarehouse) {
+      EXPECT_EQ(hang, plan.windows.end()) << "seed " << seed;
+      continue;
+    }
+    ++slow_days;
+    if (hang == plan.windows.end()) continue;
+    ++hangs;
+    EXPECT_EQ(hang->points, "warehouse.");
+    Within(hang->from_us - day.from_us, 2 * kMinuteUs, 6 * kMinuteUs);
+    Within(day.from_us + day.duration_us - hang->until_us, 2 * kMinuteUs, 8 * kMinuteUs);
+    EXPECT_GE(hang->until_us - hang->from_us, 6 * kMinuteUs);
+  }
+  EXPECT_GT(slow_days, 35);
+  EXPECT_GT(hangs, slow_days / 4);
+  EXPECT_LT(hangs, slow_days * 3 / 4);
+}
+
 // Swarm's campaign and slow dependency, each on a stream of its own: a campaign of 1 to 5 uses
 // mailed to 30 to 70 % of the customers on about 30 % of seeds; on about half of the seeds without
 // a bad day (20 % of all), one slow window past the callers' deadline on the payment provider, the
@@ -387,7 +434,10 @@ TEST(FaultPlan, SwarmDrawsACampaignAndASlowDependencyOnSomeSeeds) {
     } else {
       EXPECT_EQ(plan.campaign, PromoCampaign{});
     }
-    if (plan.windows.empty()) continue;
+    // A slow-warehouse day's hang is the plan's window too (SwarmHangsTheWarehouse...).
+    const bool hang_only =
+        plan.windows.size() == 1 && plan.windows.front().kind == WindowKind::kHang;
+    if (plan.windows.empty() || hang_only) continue;
     ++slow_days;
     ASSERT_EQ(plan.windows.size(), 1u);
     EXPECT_EQ(plan.bad_day.kind, BadDayKind::kNone) << "seed " << seed;
