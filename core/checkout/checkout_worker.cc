@@ -46,6 +46,10 @@ constexpr DurationUs kBackoffPastAlertMaxUs = kHourUs;
 // minutes (STOCK-NO-LEAK gives a release 5) and a release is cheap; 720 tries cover a day too.
 constexpr DurationUs kReleaseBackoffMaxUs = 2 * kMinuteUs;
 constexpr std::int32_t kReleaseAttemptsPastAlertMax = 720;
+// SIM-22 fixed: a release does not back off at all; it keeps the configured backoff (30 s by
+// default), so after an outage ordinary failures of a try or two still leave tries inside
+// STOCK-NO-LEAK's 5 minutes. 2880 tries are a day at 30 s.
+constexpr std::int32_t kSteadyReleaseAttemptsPastAlertMax = 2880;
 
 }  // namespace
 
@@ -364,9 +368,17 @@ Task<bool> CheckoutWorker::RecordOutcome(FailedCompensation row, Status outcome,
   const bool release = row.kind == CompensationKind::kReleaseReservation ||
                        row.kind == CompensationKind::kReleaseReservationByReference;
   const bool prompt_release = release && profile_.Fixed(FindingId("SIM-18"));
-  const std::int32_t past_alert_max =
-      prompt_release ? kReleaseAttemptsPastAlertMax : kAttemptsPastAlertMax;
-  const DurationUs backoff_max_us = prompt_release ? kReleaseBackoffMaxUs : kBackoffPastAlertMaxUs;
+  // SIM-22: as SIM-18 was first fixed, a release's backoff still doubles past the alert, to 2
+  // minutes: after a long outage only two or three tries fall inside the 5 minutes a release is
+  // given, and one or two ordinary failures carry it past them.
+  const bool steady_release = prompt_release && profile_.Fixed(FindingId("SIM-22"));
+  const DurationUs base_us = config_.checkout.compensation_backoff_seconds * kSecondUs;
+  const std::int32_t past_alert_max = steady_release   ? kSteadyReleaseAttemptsPastAlertMax
+                                      : prompt_release ? kReleaseAttemptsPastAlertMax
+                                                       : kAttemptsPastAlertMax;
+  const DurationUs backoff_max_us = steady_release   ? base_us
+                                    : prompt_release ? kReleaseBackoffMaxUs
+                                                     : kBackoffPastAlertMaxUs;
   const std::int32_t give_up_at =
       profile_.Fixed(FindingId("SIM-10")) ? row.max_attempts + past_alert_max : row.max_attempts;
   CSIM_CHECK(row.attempts < give_up_at, "an exhausted row is never retried");
@@ -375,7 +387,6 @@ Task<bool> CheckoutWorker::RecordOutcome(FailedCompensation row, Status outcome,
     row.status = CompensationStatus::kDone;
   } else {
     row.attempts += 1;
-    const DurationUs base_us = config_.checkout.compensation_backoff_seconds * kSecondUs;
     DurationUs backoff_us = base_us;
     for (std::int32_t past = row.attempts - row.max_attempts; past > 0; --past) {
       backoff_us = std::min(2 * backoff_us, std::max(backoff_max_us, base_us));

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <numeric>
 
 #include <cstdint>
 #include <map>
@@ -499,9 +501,11 @@ TEST_F(FailingVoidTest, FixedSim10KeepsRetryingPastTheAlertBackingOffToHourly) {
 // like a void as first fixed, doubling to an hour; fixed, to 2 minutes at most, so the next try
 // after an outage comes within STOCK-NO-LEAK's 5 minutes. Both alert once, at max_attempts.
 TEST_F(CheckoutWorkerTest, Sim18ReleaseRetriesBackOffToTwoMinutesWhenFixed) {
-  // As reviewed first: its row ends exhausted, so the fixed pass below sees only its own.
+  // As reviewed first: its row ends exhausted, so the fixed pass below sees only its own. SIM-22
+  // stays as reviewed: fixed, it keeps a release at the base backoff (its own test below).
   for (const bool fixed : {false, true}) {
     profile_ = Profile::AllFixed();
+    profile_.SetAsReviewed(FindingId("SIM-22"));
     if (!fixed) profile_.SetAsReviewed(FindingId("SIM-18"));
     FailedCompensation release;
     release.kind = CompensationKind::kReleaseReservation;
@@ -525,6 +529,56 @@ TEST_F(CheckoutWorkerTest, Sim18ReleaseRetriesBackOffToTwoMinutesWhenFixed) {
     EXPECT_EQ(longest, fixed ? 2 * kMinuteUs : kHourUs) << "fixed " << fixed;
     EXPECT_EQ(alerts_.Count("compensation.exhausted"), fixed ? 2 : 1) << "one alert per row";
   }
+}
+
+// SIM-22: past its alert, a release that keeps failing is tried every 30 s (the configured
+// backoff) when fixed, where SIM-18's first fix let the backoff double to 2 minutes: 30 s, 60 s,
+// then 2 minutes from the fifth try on. Either way it is still pending after 100 tries.
+class FailingReleaseTest : public CheckoutWorkerTest {
+ protected:
+  // Runs 100 failing tries of a release of a reservation the warehouse does not know; the waits
+  // between them.
+  std::vector<DurationUs> BackoffsOfAHundredTries() {
+    FailedCompensation release;
+    release.kind = CompensationKind::kReleaseReservation;
+    release.subject = "res-unknown";
+    release.max_attempts = 3;
+    const std::int64_t id = InsertCompensation(release);
+    std::vector<DurationUs> backoffs;
+    for (std::int32_t tries = 0; tries < 100; ++tries) {
+      const TimeUs before = Now();
+      EXPECT_EQ(CompensationPass(), 1) << "try " << tries;
+      const FailedCompensation& row = store_.Compensations().at(id);
+      EXPECT_EQ(row.status, CompensationStatus::kPending) << "try " << tries;
+      backoffs.push_back(row.next_attempt_at - before);
+      clock_.Advance(row.next_attempt_at - before);
+    }
+    EXPECT_EQ(store_.Compensations().at(id).attempts, 100);
+    EXPECT_EQ(alerts_.Count("compensation.exhausted"), 1) << "one alert, at max_attempts";
+    return backoffs;
+  }
+  DurationUs Base() const { return config_.checkout.compensation_backoff_seconds * kSecondUs; }
+};
+
+TEST_F(FailingReleaseTest, Sim22AsReviewedBacksOffToTwoMinutes) {
+  profile_.SetAsReviewed(FindingId("SIM-22"));
+  ASSERT_EQ(Base(), 30 * kSecondUs);
+  const std::vector<DurationUs> backoffs = BackoffsOfAHundredTries();
+  EXPECT_EQ(backoffs[2], Base()) << "the alert's try";
+  EXPECT_EQ(backoffs[3], 2 * Base());
+  EXPECT_EQ(backoffs[4], 2 * kMinuteUs);
+  EXPECT_EQ(*std::max_element(backoffs.begin(), backoffs.end()), 2 * kMinuteUs);
+  // 3 x 30 s + 60 s + 96 x 2 min.
+  EXPECT_EQ(std::accumulate(backoffs.begin(), backoffs.end(), DurationUs{0}),
+            5 * Base() + 96 * 2 * kMinuteUs);
+}
+
+TEST_F(FailingReleaseTest, Sim22FixedKeepsTheBaseBackoff) {
+  ASSERT_EQ(Base(), 30 * kSecondUs);
+  const std::vector<DurationUs> backoffs = BackoffsOfAHundredTries();
+  EXPECT_EQ(*std::min_element(backoffs.begin(), backoffs.end()), Base());
+  EXPECT_EQ(*std::max_element(backoffs.begin(), backoffs.end()), Base());
+  EXPECT_EQ(std::accumulate(backoffs.begin(), backoffs.end(), DurationUs{0}), 100 * Base());
 }
 
 // SIM-10 fixed: a void that finds the gateway back after the alert still voids the hold.
