@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/model.h"
@@ -129,8 +130,10 @@ class FakePaymentGateway final : public PaymentGateway {
   const Clock& clock_;
   const DurationUs lapse_after_us_;
   std::vector<Authorization> authorizations_;  // index = number - 1
-  std::map<std::string, std::size_t> by_id_;
-  std::map<std::string, std::size_t> by_key_;
+  // Looked up only, never iterated: hash maps (a search of a big std::map misses the cache at each
+  // level of its tree).
+  std::unordered_map<std::string, std::size_t> by_id_;
+  std::unordered_map<std::string, std::size_t> by_key_;
   std::map<std::string, OrderMoney> orders_;
   ChangeJournal<const std::string*> money_changes_;
   std::set<std::string> declined_authorizations_;
