@@ -12,9 +12,9 @@ namespace csim::fakes {
 
 Task<Result<Cart>> FakeCheckoutStore::GetCart(const std::string& cart_id) {
   return Deferred<Result<Cart>>([this, cart_id]() -> Result<Cart> {
-    auto it = carts_.find(cart_id);
-    if (it == carts_.end()) return Status{Code::kNotFound, "unknown cart " + cart_id};
-    return it->second;
+    const Cart* cart = FindCart(cart_id);
+    if (cart == nullptr) return Status{Code::kNotFound, "unknown cart " + cart_id};
+    return *cart;
   });
 }
 
@@ -161,13 +161,13 @@ Status FakeCheckoutStore::ValidateCarts(const std::vector<CartWrite>& carts) con
     if (write.expected_version < 0 || cart.version != write.expected_version + 1) {
       return Status{Code::kInvalidArgument, "cart version must be expected_version + 1"};
     }
-    auto it = carts_.find(cart.id);
+    const Cart* stored = FindCart(cart.id);
     if (write.expected_version == 0) {
-      if (it != carts_.end()) return Status{Code::kConflict, "cart " + cart.id + " exists"};
+      if (stored != nullptr) return Status{Code::kConflict, "cart " + cart.id + " exists"};
       continue;
     }
-    if (it == carts_.end()) return Status{Code::kNotFound, "unknown cart " + cart.id};
-    if (it->second.version != write.expected_version) {
+    if (stored == nullptr) return Status{Code::kNotFound, "unknown cart " + cart.id};
+    if (stored->version != write.expected_version) {
       return Status{Code::kConflict, "cart " + cart.id + " version changed"};
     }
   }
@@ -196,11 +196,25 @@ Status FakeCheckoutStore::ValidateCompensations(
 
 void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
   for (const CartWrite& cart_write : write.carts) {
-    if (auto old = carts_.find(cart_write.cart.id); old != carts_.end()) {
-      carts_by_status_[old->second.status].erase(old->first);
+    // An update finds its row by the key index, without a search of carts_; the status index is
+    // touched only when the status changes (an updated cart keeps its node, so the index's pointer
+    // stays good).
+    auto* written = cart_index_.Find(cart_write.cart.id);
+    if (written != nullptr) {
+      const CartStatus old_status = written->second.status;
+      written->second = cart_write.cart;
+      if (old_status != written->second.status) {
+        const std::size_t erased = carts_by_status_[old_status].erase(written->first);
+        CSIM_CHECK(erased == 1, "the status index held the cart under its old status");
+        carts_by_status_[written->second.status].emplace(written->first, &written->second);
+      }
+    } else {
+      auto [inserted, is_new] = carts_.emplace(cart_write.cart.id, cart_write.cart);
+      CSIM_CHECK(is_new, "a cart the key index lacks is not in carts_");
+      written = &*inserted;
+      cart_index_.Add(*written);
+      carts_by_status_[written->second.status].emplace(written->first, &written->second);
     }
-    auto [written, inserted] = carts_.insert_or_assign(cart_write.cart.id, cart_write.cart);
-    carts_by_status_[written->second.status].emplace(written->first, &written->second);
     cart_changes_.Note(&written->first);
     cart_written_at_[written->first] = clock_.Now();
   }
@@ -222,6 +236,7 @@ void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
     ++deleted_compensation_count_;
   }
   CSIM_CHECK(pending_compensation_ids_.size() <= compensations_.size());
+  CSIM_CHECK(cart_index_.size() == carts_.size(), "the key index holds every cart");
 }
 
 void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
@@ -232,6 +247,7 @@ void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
   // The index and the journal name the old rows' keys: both start again from the restored rows.
   carts_by_status_.clear();
   cart_changes_.Clear();
+  cart_index_.Clear();
   carts_.clear();
   cart_written_at_.clear();
   compensations_.clear();
@@ -240,9 +256,10 @@ void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
     auto [it, inserted] = carts_.emplace(cart.id, cart);
     CSIM_CHECK(inserted, "restored carts have unique ids");
     carts_by_status_[cart.status].emplace(it->first, &it->second);
+    cart_index_.Add(*it);
     cart_changes_.Note(&it->first);
     // A real database keeps no commit time of its own: the writer's stamp is all there is.
-    cart_written_at_[cart.id] = cart.updated_at;
+    cart_written_at_[it->first] = cart.updated_at;
   }
   for (const FailedCompensation& row : compensations) {
     const bool inserted = row.id > 0 && compensations_.emplace(row.id, row).second;

@@ -211,5 +211,25 @@ TEST_F(FakeCheckoutStoreTest, RestoreReplacesEverythingWithAnotherDatabasesRows)
   EXPECT_TRUE(Commit({{{MakeCart("cart-1", 4, 30), 3}}, {}, {}}).ok());
 }
 
+// An update that keeps the status leaves the cart where the status index had it; one that changes
+// it moves the cart; FindCart gives the stored row as it is now.
+TEST_F(FakeCheckoutStoreTest, UpdatesKeepTheStatusIndexAndFindCartCurrent) {
+  ASSERT_TRUE(
+      Commit({{{MakeCart("cart-1", 1, 0), 0}, {MakeCart("cart-2", 1, 0), 0}}, {}, {}}).ok());
+  ASSERT_TRUE(Commit({{{MakeCart("cart-1", 2, 3), 1}}, {}, {}}).ok());  // still active
+  ASSERT_TRUE(Commit({{{MakeCart("cart-2", 2, 4, CartStatus::kCheckout), 1}}, {}, {}}).ok());
+  const auto active = RunSync(store.FindCarts({CartStatus::kActive, 100, 10})).value();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].id, "cart-1");
+  EXPECT_EQ(active[0].version, 2);
+  const auto checkout = RunSync(store.FindCarts({CartStatus::kCheckout, 100, 10})).value();
+  ASSERT_EQ(checkout.size(), 1u);
+  EXPECT_EQ(checkout[0].id, "cart-2");
+  ASSERT_NE(store.FindCart("cart-2"), nullptr);
+  EXPECT_EQ(store.FindCart("cart-2")->status, CartStatus::kCheckout);
+  EXPECT_EQ(store.FindCart("cart-2"), &store.Carts().at("cart-2")) << "the stored row itself";
+  EXPECT_EQ(store.FindCart("cart-3"), nullptr);
+}
+
 }  // namespace
 }  // namespace csim::fakes

@@ -99,13 +99,12 @@ class ChangeTracker {
   Index<std::set<std::size_t>> candidates_by_session_;
 };
 
-// Calls fn(id, row) for each id of `ids` that `rows` holds, in the ids' order (a full scan's).
-template <class Row, class Fn>
-void ForEachHeld(const std::set<std::string_view>& ids, const std::map<std::string, Row>& rows,
-                 Fn fn) {
+// Calls fn(id, row) for each id of `ids` whose row find(id) gives (a pointer, nullptr if the table
+// has none: a fake's key index), in the ids' order (a full scan's).
+template <class Find, class Fn>
+void ForEachHeld(const std::set<std::string_view>& ids, Find find, Fn fn) {
   for (std::string_view id : ids) {
-    const std::string key{id};
-    if (auto it = rows.find(key); it != rows.end()) fn(key, it->second);
+    if (const auto* row = find(id); row != nullptr) fn(id, *row);
   }
 }
 
