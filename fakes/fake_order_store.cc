@@ -15,7 +15,8 @@ Task<Result<Order>> FakeOrderStore::GetOrder(const std::string& order_id) {
     const Order* order = FindOrder(order_id);
     if (order == nullptr) return Status{Code::kNotFound, "unknown order " + order_id};
     CSIM_CHECK(order->id == order_id, "an order is stored under its id");
-    CSIM_CHECK(by_session_.at(order->cart_session_id) == order_id, "session index agrees");
+    const std::string* of_session = OrderIdOfSession(order->cart_session_id);
+    CSIM_CHECK(of_session != nullptr && *of_session == order_id, "session index agrees");
     return *order;
   });
 }
@@ -57,11 +58,11 @@ Task<Result<std::vector<OutboxRow>>> FakeOrderStore::FailedOutbox(std::int32_t l
 // ---- Reads ----
 
 Result<Order> FakeOrderStore::FindBySessionNow(const std::string& cart_session_id) const {
-  auto it = by_session_.find(cart_session_id);
-  if (it == by_session_.end()) {
+  const std::string* order_id = OrderIdOfSession(cart_session_id);
+  if (order_id == nullptr) {
     return Status{Code::kNotFound, "no order for session " + cart_session_id};
   }
-  const Order* order = FindOrder(it->second);
+  const Order* order = FindOrder(*order_id);
   CSIM_CHECK(order != nullptr, "the session index names a stored order");
   CSIM_CHECK(order->cart_session_id == cart_session_id, "session index agrees with the row");
   return *order;
@@ -178,7 +179,7 @@ Status FakeOrderStore::ValidateInsert(const Order& order) const {
     return Status{Code::kConflict, "order " + order.id + " exists"};
   }
   CSIM_CHECK(by_session_.size() == orders_.size(), "one session per order");
-  if (by_session_.contains(order.cart_session_id)) {
+  if (OrderIdOfSession(order.cart_session_id) != nullptr) {
     return Status{Code::kConflict, "an order exists for session " + order.cart_session_id};
   }
   CSIM_CHECK(orders_.size() < kOrdersMax, "kOrdersMax");
@@ -203,9 +204,10 @@ Status FakeOrderStore::ValidateUpdate(const Order& order) const {
 void FakeOrderStore::Apply(const OrderWrite& write) {
   if (write.insert) {
     const Order& order = *write.insert;
-    const bool session_inserted = by_session_.emplace(order.cart_session_id, order.id).second;
+    const auto [session, session_inserted] = by_session_.emplace(order.cart_session_id, order.id);
     const auto [inserted, order_inserted] = orders_.emplace(order.id, order);
     CSIM_CHECK(session_inserted, "Apply without Validate");
+    session_index_.Add(*session);
     CSIM_CHECK(order_inserted, "Apply without Validate");
     order_index_.Add(*inserted);
     order_changes_.Note(&inserted->first);
@@ -238,7 +240,8 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
   outbox_.Append(write.outbox, clock_.Now());
   if (!write.processed_event_id.empty()) processed_.insert(write.processed_event_id);
   CSIM_CHECK(by_session_.size() == orders_.size(), "one session per order");
-  CSIM_CHECK(order_index_.size() == orders_.size(), "the key index holds every order");
+  CSIM_CHECK(order_index_.size() == orders_.size() && session_index_.size() == by_session_.size(),
+             "the key indexes hold every row");
 }
 
 std::optional<TimeUs> FakeOrderStore::CancelledWrittenAt(const std::string& order_id) const {
@@ -258,11 +261,13 @@ void FakeOrderStore::Restore(const std::vector<Order>& orders,
   order_changes_.Clear();
   order_index_.Clear();
   orders_.clear();
+  session_index_.Clear();
   by_session_.clear();
   for (const Order& order : orders) {
-    const bool session_inserted = by_session_.emplace(order.cart_session_id, order.id).second;
+    const auto [session, session_inserted] = by_session_.emplace(order.cart_session_id, order.id);
     auto [it, order_inserted] = orders_.emplace(order.id, order);
     CSIM_CHECK(session_inserted && order_inserted, "restored orders have unique ids and sessions");
+    session_index_.Add(*session);
     orders_by_status_[order.status].emplace(it->first, &it->second);
     order_index_.Add(*it);
     order_changes_.Note(&it->first);
@@ -274,7 +279,7 @@ void FakeOrderStore::Restore(const std::vector<Order>& orders,
       cancelled_written_at_.emplace(change.order_id, change.at_us);
   }
   outbox_.Restore(outbox);
-  processed_ = std::move(processed);
+  processed_ = std::unordered_set<std::string>(processed.begin(), processed.end());
   CSIM_CHECK(orders_.size() == orders.size());
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/ports/clock.h"
@@ -69,10 +70,18 @@ class FakeOrderStore final : public OrderStore {
   // `cancelled_at` core stamps before it commits); nullopt if it never moved there.
   std::optional<TimeUs> CancelledWrittenAt(const std::string& order_id) const;
   const std::map<std::string, std::string>& OrderIdBySession() const { return by_session_; }
+  // The id of the order of this cart session, or nullptr: a hash lookup in OrderIdBySession().
+  const std::string* OrderIdOfSession(std::string_view cart_session_id) const {
+    const auto* entry = session_index_.Find(cart_session_id);
+    return entry == nullptr ? nullptr : &entry->second;
+  }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
   // Whether DueOutbox(now, ...) would return a row (the simulator skips idle polls by it).
   bool HasDueOutbox(TimeUs now) const { return outbox_.AnyDue(now); }
-  const std::set<std::string>& ProcessedEventIds() const { return processed_; }
+  // Every processed event id, sorted (a copy: the store keeps them in a hash set).
+  std::set<std::string> ProcessedEventIds() const {
+    return std::set<std::string>(processed_.begin(), processed_.end());
+  }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
   std::int64_t FailedCommitCount() const { return failed_commit_count_; }
 
@@ -105,8 +114,10 @@ class FakeOrderStore final : public OrderStore {
   // Order id -> first move to cancelled. Looked up only, never iterated: a hash map.
   std::unordered_map<std::string, TimeUs> cancelled_written_at_;
   std::map<std::string, std::string> by_session_;  // cart_session_id -> order id (unique)
+  KeyIndex<std::map<std::string, std::string>> session_index_;  // every row of by_session_
   OutboxRows outbox_;
-  std::set<std::string> processed_;
+  // Looked up at every consumer's commit, never iterated but to sort a copy: a hash set.
+  std::unordered_set<std::string> processed_;
   std::int64_t commit_count_ = 0;
   std::int64_t failed_commit_count_ = 0;
 };

@@ -64,15 +64,12 @@ void CheckCartNotCleanedUnderLiveOrderChanged(const sim::World& world, const Cha
   ForEachHeld(
       changes.orders, [&](std::string_view id) { return order_db.FindOrder(id); },
       [&](std::string_view, const Order& order) { CheckOrder(world, order, changes.now, out); });
-  const auto& by_session = order_db.OrderIdBySession();  // unique per session
   for (std::string_view id : changes.carts) {
     const Cart* cart = world.checkout_db().FindCart(id);
     CSIM_CHECK(cart != nullptr, "the tracker names stored carts");
-    auto order_id = by_session.find(cart->session_id);
-    const Order* order =
-        order_id == by_session.end() ? nullptr : order_db.FindOrder(order_id->second);
-    CSIM_CHECK(order_id == by_session.end() || order != nullptr,
-               "the session index names an order");
+    const std::string* order_id = order_db.OrderIdOfSession(cart->session_id);  // one a session
+    const Order* order = order_id == nullptr ? nullptr : order_db.FindOrder(*order_id);
+    CSIM_CHECK(order_id == nullptr || order != nullptr, "the session index names an order");
     CheckCart(cart->id, *cart, order, changes.now, out);
   }
 }

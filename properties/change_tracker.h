@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/model.h"
@@ -84,7 +85,8 @@ class ChangeTracker {
   Index<std::set<std::string_view>> orders_by_reservation_;
   Index<std::set<std::string_view>> orders_by_attempt_;
   Index<std::set<std::string_view>> carts_by_session_;
-  std::set<std::string_view> unconfirmed_orders_;  // no confirmed total for their attempt yet
+  // Orders with no confirmed total for their attempt yet (only looked up: a hash set).
+  std::unordered_set<std::string_view> unconfirmed_orders_;
   // Those orders by the attempt they waited for when last read (entries may be stale).
   Index<std::set<std::string_view>> unconfirmed_by_attempt_;
   // STOCK-NO-LEAK's candidates: active reservations of a checkout attempt. Each is either waiting
