@@ -98,6 +98,11 @@ class FakeCheckoutStore final : public CheckoutStore {
   // cart. The values point at carts_'s rows (stable map nodes), so a query neither builds a key nor
   // looks a cart up again.
   std::map<CartStatus, std::map<std::string_view, const Cart*>> carts_by_status_;
+  // The same carts by status, then by (expires_at, id): a query with expired_by finds the expired
+  // carts of its status without walking every cart in it (FindCartsNow says when it may).
+  std::map<CartStatus, std::set<std::pair<TimeUs, std::string_view>>> expiry_by_status_;
+  void IndexExpiry(const Cart& cart, std::string_view id);
+  void UnindexExpiry(CartStatus status, TimeUs expires_at, std::string_view id);
   ChangeJournal<const std::string*> cart_changes_;
   OutboxRows outbox_;
   std::map<std::int64_t, FailedCompensation> compensations_;
