@@ -12,9 +12,9 @@ namespace csim::fakes {
 
 Task<Result<Cart>> FakeCheckoutStore::GetCart(const std::string& cart_id) {
   return Deferred<Result<Cart>>([this, cart_id]() -> Result<Cart> {
-    auto it = carts_.find(cart_id);
-    if (it == carts_.end()) return Status{Code::kNotFound, "unknown cart " + cart_id};
-    return it->second;
+    const Cart* cart = FindCart(cart_id);
+    if (cart == nullptr) return Status{Code::kNotFound, "unknown cart " + cart_id};
+    return *cart;
   });
 }
 
@@ -54,6 +54,18 @@ Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::FailedOutbox(std::int32_
   return Deferred<Result<std::vector<OutboxRow>>>([this, limit] { return outbox_.Failed(limit); });
 }
 
+// ---- Indexes ----
+
+void FakeCheckoutStore::IndexExpiry(const Cart& cart, std::string_view id) {
+  const bool inserted = expiry_by_status_[cart.status].emplace(cart.expires_at, id).second;
+  CSIM_CHECK(inserted, "a cart is in the expiry index once");
+}
+
+void FakeCheckoutStore::UnindexExpiry(CartStatus status, TimeUs expires_at, std::string_view id) {
+  const std::size_t erased = expiry_by_status_[status].erase({expires_at, id});
+  CSIM_CHECK(erased == 1, "the expiry index held the cart under its old status and expiry");
+}
+
 // ---- Reads ----
 
 Result<std::vector<Cart>> FakeCheckoutStore::FindCartsNow(const CartQuery& query) const {
@@ -62,6 +74,25 @@ Result<std::vector<Cart>> FakeCheckoutStore::FindCartsNow(const CartQuery& query
   std::vector<Cart> found;
   auto in_status = carts_by_status_.find(query.status);
   if (in_status == carts_by_status_.end()) return found;
+  if (query.expired_by && in_status->second.size() <= static_cast<std::size_t>(query.limit)) {
+    // Every cart of the status fits in the limit, so the scan below would select every one updated
+    // before updated_before and keep the expired ones, by id. The same rows, from the expiry index:
+    // a pass of the cart cleanup no longer walks every active cart to find the few expired.
+    const auto& by_expiry = expiry_by_status_.at(query.status);
+    CSIM_CHECK(by_expiry.size() == in_status->second.size(), "the expiry index is current");
+    std::vector<std::pair<std::string_view, const Cart*>> expired;  // by id, once sorted
+    for (auto it = by_expiry.begin(); it != by_expiry.end() && it->first <= *query.expired_by;
+         ++it) {
+      const Cart* cart = FindCart(it->second);
+      CSIM_CHECK(cart != nullptr && cart->status == query.status, "the expiry index is current");
+      if (cart->updated_at < query.updated_before) expired.emplace_back(it->second, cart);
+    }
+    std::sort(expired.begin(), expired.end());  // ids are unique: the pointers never decide
+    found.reserve(expired.size());
+    for (const auto& [id, cart] : expired) found.push_back(*cart);
+    CSIM_CHECK(found.size() <= static_cast<std::size_t>(query.limit), "a query is bounded");
+    return found;
+  }
   std::int32_t selected = 0;                     // rows the query selects, up to its limit
   for (const auto& entry : in_status->second) {  // by id, as a scan of carts_ would be
     if (selected >= query.limit) break;
@@ -161,13 +192,13 @@ Status FakeCheckoutStore::ValidateCarts(const std::vector<CartWrite>& carts) con
     if (write.expected_version < 0 || cart.version != write.expected_version + 1) {
       return Status{Code::kInvalidArgument, "cart version must be expected_version + 1"};
     }
-    auto it = carts_.find(cart.id);
+    const Cart* stored = FindCart(cart.id);
     if (write.expected_version == 0) {
-      if (it != carts_.end()) return Status{Code::kConflict, "cart " + cart.id + " exists"};
+      if (stored != nullptr) return Status{Code::kConflict, "cart " + cart.id + " exists"};
       continue;
     }
-    if (it == carts_.end()) return Status{Code::kNotFound, "unknown cart " + cart.id};
-    if (it->second.version != write.expected_version) {
+    if (stored == nullptr) return Status{Code::kNotFound, "unknown cart " + cart.id};
+    if (stored->version != write.expected_version) {
       return Status{Code::kConflict, "cart " + cart.id + " version changed"};
     }
   }
@@ -196,11 +227,31 @@ Status FakeCheckoutStore::ValidateCompensations(
 
 void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
   for (const CartWrite& cart_write : write.carts) {
-    if (auto old = carts_.find(cart_write.cart.id); old != carts_.end()) {
-      carts_by_status_[old->second.status].erase(old->first);
+    // An update finds its row by the key index, without a search of carts_; the status index is
+    // touched only when the status changes (an updated cart keeps its node, so the index's pointer
+    // stays good).
+    auto* written = cart_index_.Find(cart_write.cart.id);
+    if (written != nullptr) {
+      const CartStatus old_status = written->second.status;
+      const TimeUs old_expires_at = written->second.expires_at;
+      written->second = cart_write.cart;
+      if (old_status != written->second.status) {
+        const std::size_t erased = carts_by_status_[old_status].erase(written->first);
+        CSIM_CHECK(erased == 1, "the status index held the cart under its old status");
+        carts_by_status_[written->second.status].emplace(written->first, &written->second);
+      }
+      if (old_status != written->second.status || old_expires_at != written->second.expires_at) {
+        UnindexExpiry(old_status, old_expires_at, written->first);
+        IndexExpiry(written->second, written->first);
+      }
+    } else {
+      auto [inserted, is_new] = carts_.emplace(cart_write.cart.id, cart_write.cart);
+      CSIM_CHECK(is_new, "a cart the key index lacks is not in carts_");
+      written = &*inserted;
+      cart_index_.Add(*written);
+      carts_by_status_[written->second.status].emplace(written->first, &written->second);
+      IndexExpiry(written->second, written->first);
     }
-    auto [written, inserted] = carts_.insert_or_assign(cart_write.cart.id, cart_write.cart);
-    carts_by_status_[written->second.status].emplace(written->first, &written->second);
     cart_changes_.Note(&written->first);
     cart_written_at_[written->first] = clock_.Now();
   }
@@ -222,6 +273,7 @@ void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
     ++deleted_compensation_count_;
   }
   CSIM_CHECK(pending_compensation_ids_.size() <= compensations_.size());
+  CSIM_CHECK(cart_index_.size() == carts_.size(), "the key index holds every cart");
 }
 
 void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
@@ -231,7 +283,9 @@ void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
   CSIM_CHECK(compensations.size() <= kCompensationsMax, "kCompensationsMax");
   // The index and the journal name the old rows' keys: both start again from the restored rows.
   carts_by_status_.clear();
+  expiry_by_status_.clear();
   cart_changes_.Clear();
+  cart_index_.Clear();
   carts_.clear();
   cart_written_at_.clear();
   compensations_.clear();
@@ -240,9 +294,11 @@ void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
     auto [it, inserted] = carts_.emplace(cart.id, cart);
     CSIM_CHECK(inserted, "restored carts have unique ids");
     carts_by_status_[cart.status].emplace(it->first, &it->second);
+    IndexExpiry(it->second, it->first);
+    cart_index_.Add(*it);
     cart_changes_.Note(&it->first);
     // A real database keeps no commit time of its own: the writer's stamp is all there is.
-    cart_written_at_[cart.id] = cart.updated_at;
+    cart_written_at_[it->first] = cart.updated_at;
   }
   for (const FailedCompensation& row : compensations) {
     const bool inserted = row.id > 0 && compensations_.emplace(row.id, row).second;

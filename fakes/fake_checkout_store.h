@@ -8,11 +8,13 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/ports/checkout_store.h"
 #include "core/ports/clock.h"
 #include "fakes/change_journal.h"
+#include "fakes/key_index.h"
 #include "fakes/outbox_rows.h"
 
 namespace csim::fakes {
@@ -48,6 +50,11 @@ class FakeCheckoutStore final : public CheckoutStore {
 
   // ---- Truth ----
   const std::map<std::string, Cart>& Carts() const { return carts_; }
+  // The cart with this id (in Carts()), or nullptr: a hash lookup, not a search of the tree.
+  const Cart* FindCart(std::string_view id) const {
+    const auto* entry = cart_index_.Find(id);
+    return entry == nullptr ? nullptr : &entry->second;
+  }
   // When the store last wrote cart `id`, by its own clock: the moment a writer's change landed,
   // whatever time the writer stamped into updated_at (a writer paused between reading the clock
   // and committing stamps a time long past). REQUIRES: the cart exists.
@@ -83,11 +90,19 @@ class FakeCheckoutStore final : public CheckoutStore {
 
   const Clock& clock_;
   std::map<std::string, Cart> carts_;
-  std::map<std::string, TimeUs> cart_written_at_;  // by cart id, as CartWrittenAt says
+  KeyIndex<std::map<std::string, Cart>> cart_index_;  // every row of carts_
+  // By cart id (carts_'s own keys, which outlive these entries), as CartWrittenAt says; only looked
+  // up, never iterated, so a hash map: a search of a big std::map misses the cache at every level.
+  std::unordered_map<std::string_view, TimeUs> cart_written_at_;
   // Carts by status, then by id, so a worker's query reads the carts in that status, not every
   // cart. The values point at carts_'s rows (stable map nodes), so a query neither builds a key nor
   // looks a cart up again.
   std::map<CartStatus, std::map<std::string_view, const Cart*>> carts_by_status_;
+  // The same carts by status, then by (expires_at, id): a query with expired_by finds the expired
+  // carts of its status without walking every cart in it (FindCartsNow says when it may).
+  std::map<CartStatus, std::set<std::pair<TimeUs, std::string_view>>> expiry_by_status_;
+  void IndexExpiry(const Cart& cart, std::string_view id);
+  void UnindexExpiry(CartStatus status, TimeUs expires_at, std::string_view id);
   ChangeJournal<const std::string*> cart_changes_;
   OutboxRows outbox_;
   std::map<std::int64_t, FailedCompensation> compensations_;

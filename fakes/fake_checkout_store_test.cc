@@ -211,5 +211,61 @@ TEST_F(FakeCheckoutStoreTest, RestoreReplacesEverythingWithAnotherDatabasesRows)
   EXPECT_TRUE(Commit({{{MakeCart("cart-1", 4, 30), 3}}, {}, {}}).ok());
 }
 
+// An update that keeps the status leaves the cart where the status index had it; one that changes
+// it moves the cart; FindCart gives the stored row as it is now.
+TEST_F(FakeCheckoutStoreTest, UpdatesKeepTheStatusIndexAndFindCartCurrent) {
+  ASSERT_TRUE(
+      Commit({{{MakeCart("cart-1", 1, 0), 0}, {MakeCart("cart-2", 1, 0), 0}}, {}, {}}).ok());
+  ASSERT_TRUE(Commit({{{MakeCart("cart-1", 2, 3), 1}}, {}, {}}).ok());  // still active
+  ASSERT_TRUE(Commit({{{MakeCart("cart-2", 2, 4, CartStatus::kCheckout), 1}}, {}, {}}).ok());
+  const auto active = RunSync(store.FindCarts({CartStatus::kActive, 100, 10})).value();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].id, "cart-1");
+  EXPECT_EQ(active[0].version, 2);
+  const auto checkout = RunSync(store.FindCarts({CartStatus::kCheckout, 100, 10})).value();
+  ASSERT_EQ(checkout.size(), 1u);
+  EXPECT_EQ(checkout[0].id, "cart-2");
+  ASSERT_NE(store.FindCart("cart-2"), nullptr);
+  EXPECT_EQ(store.FindCart("cart-2")->status, CartStatus::kCheckout);
+  EXPECT_EQ(store.FindCart("cart-2"), &store.Carts().at("cart-2")) << "the stored row itself";
+  EXPECT_EQ(store.FindCart("cart-3"), nullptr);
+}
+
+// The expired carts of a status that fits in the limit come from the expiry index: the same rows,
+// by id, as the scan gives, after writes that move a cart's expiry or status.
+TEST_F(FakeCheckoutStoreTest, FindCartsExpiredByFollowsExpiryAndStatusChanges) {
+  CheckoutWrite write;
+  for (const char* id : {"cart-4", "cart-2", "cart-3", "cart-1"}) {
+    Cart cart = MakeCart(id, 1, 10);
+    cart.expires_at = 100;
+    write.carts.push_back({cart, 0});
+  }
+  ASSERT_TRUE(Commit(write).ok());
+  Cart later = store.Carts().at("cart-2");
+  later.version = 2;
+  later.expires_at = 500;  // extended: no longer expired at 100
+  Cart done = store.Carts().at("cart-3");
+  done.version = 2;
+  done.status = CartStatus::kCheckout;  // leaves the active carts
+  Cart touched = store.Carts().at("cart-4");
+  touched.version = 2;
+  touched.updated_at = 60;  // written after the query's updated_before
+  ASSERT_TRUE(Commit({{{later, 1}, {done, 1}, {touched, 1}}, {}, {}}).ok());
+  auto ids_of = [this](std::int32_t limit, TimeUs expired_by) {
+    const std::vector<Cart> found =
+        RunSync(store.FindCarts({CartStatus::kActive, 50, limit, expired_by})).value();
+    std::vector<std::string> ids;
+    for (const Cart& cart : found) ids.push_back(cart.id);
+    return ids;
+  };
+  EXPECT_EQ(ids_of(10, 100), (std::vector<std::string>{"cart-1"}));
+  EXPECT_EQ(ids_of(10, 500), (std::vector<std::string>{"cart-1", "cart-2"}));
+  EXPECT_EQ(ids_of(2, 500), (std::vector<std::string>{"cart-1", "cart-2"})) << "the scan agrees";
+  EXPECT_EQ(ids_of(1, 500), (std::vector<std::string>{"cart-1"})) << "the limit reads cart-1 only";
+  const auto checkout = RunSync(store.FindCarts({CartStatus::kCheckout, 50, 10, 100})).value();
+  ASSERT_EQ(checkout.size(), 1u);
+  EXPECT_EQ(checkout[0].id, "cart-3");
+}
+
 }  // namespace
 }  // namespace csim::fakes

@@ -33,17 +33,20 @@ Task<Status> FakeLockStore::Release(const std::string& key, const std::string& v
 Result<bool> FakeLockStore::TryAcquireNow(const std::string& key, const std::string& value,
                                           DurationUs ttl_us) {
   if (Status status = CheckArguments(key, ttl_us); !status.ok()) return status;
-  if (LiveEntry(key, clock_.Now())) {
-    contended_count_++;
-    return false;
+  const TimeUs now = clock_.Now();
+  if (auto stored = entries_.find(key); stored != entries_.end()) {
+    if (now < stored->second.expires_at) {
+      contended_count_++;
+      return false;
+    }
+    // Still stored yet not live: its holder never released it before the TTL ran out.
+    retaken_after_lapse_.push_back(key);
   }
-  // Still stored yet not live: its holder never released it before the TTL ran out.
-  if (entries_.contains(key)) retaken_after_lapse_.push_back(key);
   Store(key, value, ttl_us);
   acquired_count_++;
   CSIM_CHECK(holds_.size() < kHoldsMax, "kHoldsMax holdings");
   current_hold_[key] = holds_.size();
-  holds_.push_back(LockHold{key, value, clock_.Now(), entries_.at(key).expires_at, std::nullopt});
+  holds_.push_back(LockHold{key, value, now, now + ttl_us, std::nullopt});
   return true;
 }
 
@@ -97,9 +100,10 @@ Status FakeLockStore::CheckArguments(const std::string& key, DurationUs ttl_us) 
 void FakeLockStore::Store(const std::string& key, const std::string& value, DurationUs ttl_us) {
   const TimeUs now = clock_.Now();
   if (entries_.size() >= kKeysMax) DropLapsed(now);
-  entries_[key] = LockEntry{value, now + ttl_us};
+  LockEntry& entry = entries_[key];
+  entry = LockEntry{value, now + ttl_us};
   CSIM_CHECK(entries_.size() <= kKeysMax, "kKeysMax live keys");
-  CSIM_CHECK(LiveEntry(key, now).has_value());
+  CSIM_CHECK(now < entry.expires_at, "a key just stored is live");
 }
 
 void FakeLockStore::DropLapsed(TimeUs now) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/ports/clock.h"
@@ -79,13 +80,17 @@ class FakeLockStore final : public LockStore {
   void DropLapsed(TimeUs now);
 
   const Clock& clock_;
-  std::map<std::string, LockEntry> entries_;  // may hold lapsed keys until DropLapsed
+  // May hold lapsed keys until DropLapsed. Hash maps, looked up by key: nothing reads their order
+  // (LiveKeys sorts what it returns), and a search of a big std::map misses the cache at each
+  // level.
+  std::unordered_map<std::string, LockEntry> entries_;
   std::int64_t acquired_count_ = 0;
   std::int64_t contended_count_ = 0;
   std::vector<std::string> released_after_lapse_;
   std::vector<std::string> retaken_after_lapse_;
   std::vector<LockHold> holds_;
-  std::map<std::string, std::size_t> current_hold_;  // key -> its latest holding in holds_
+  std::unordered_map<std::string, std::size_t>
+      current_hold_;  // key -> its latest holding in holds_
 };
 
 }  // namespace csim::fakes

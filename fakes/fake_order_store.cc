@@ -12,11 +12,12 @@ namespace csim::fakes {
 
 Task<Result<Order>> FakeOrderStore::GetOrder(const std::string& order_id) {
   return Deferred<Result<Order>>([this, order_id]() -> Result<Order> {
-    auto it = orders_.find(order_id);
-    if (it == orders_.end()) return Status{Code::kNotFound, "unknown order " + order_id};
-    CSIM_CHECK(it->second.id == order_id, "an order is stored under its id");
-    CSIM_CHECK(by_session_.at(it->second.cart_session_id) == order_id, "session index agrees");
-    return it->second;
+    const Order* order = FindOrder(order_id);
+    if (order == nullptr) return Status{Code::kNotFound, "unknown order " + order_id};
+    CSIM_CHECK(order->id == order_id, "an order is stored under its id");
+    const std::string* of_session = OrderIdOfSession(order->cart_session_id);
+    CSIM_CHECK(of_session != nullptr && *of_session == order_id, "session index agrees");
+    return *order;
   });
 }
 
@@ -57,13 +58,14 @@ Task<Result<std::vector<OutboxRow>>> FakeOrderStore::FailedOutbox(std::int32_t l
 // ---- Reads ----
 
 Result<Order> FakeOrderStore::FindBySessionNow(const std::string& cart_session_id) const {
-  auto it = by_session_.find(cart_session_id);
-  if (it == by_session_.end()) {
+  const std::string* order_id = OrderIdOfSession(cart_session_id);
+  if (order_id == nullptr) {
     return Status{Code::kNotFound, "no order for session " + cart_session_id};
   }
-  const Order& order = orders_.at(it->second);
-  CSIM_CHECK(order.cart_session_id == cart_session_id, "session index agrees with the row");
-  return order;
+  const Order* order = FindOrder(*order_id);
+  CSIM_CHECK(order != nullptr, "the session index names a stored order");
+  CSIM_CHECK(order->cart_session_id == cart_session_id, "session index agrees with the row");
+  return *order;
 }
 
 Result<std::vector<Order>> FakeOrderStore::FindOrdersNow(const OrderQuery& query) const {
@@ -76,17 +78,27 @@ Result<std::vector<Order>> FakeOrderStore::FindOrdersNow(const OrderQuery& query
       if (Matches(query, order)) found.push_back(order);
     }
   } else {
-    // The ids in the asked statuses, by id as a scan of orders_ would visit them.
-    std::set<std::string_view> ids;
-    for (OrderStatus status : query.statuses) {
-      if (auto in_status = orders_by_status_.find(status); in_status != orders_by_status_.end()) {
-        ids.insert(in_status->second.begin(), in_status->second.end());
-      }
+    // The orders in the asked statuses, by id as a scan of orders_ would visit them: a merge of
+    // the statuses' indices (an order is in one), read only as far as the limit needs.
+    std::vector<OrderStatus> statuses = query.statuses;
+    std::sort(statuses.begin(), statuses.end());
+    statuses.erase(std::unique(statuses.begin(), statuses.end()), statuses.end());
+    std::vector<std::pair<StatusIndex::const_iterator, StatusIndex::const_iterator>> cursors;
+    for (OrderStatus status : statuses) {
+      auto in_status = orders_by_status_.find(status);
+      if (in_status == orders_by_status_.end() || in_status->second.empty()) continue;
+      cursors.emplace_back(in_status->second.begin(), in_status->second.end());
     }
-    for (std::string_view id : ids) {
-      if (found.size() >= static_cast<std::size_t>(query.limit)) break;
-      const Order& order = orders_.at(std::string{id});
+    std::size_t visited = 0;
+    while (found.size() < static_cast<std::size_t>(query.limit) && !cursors.empty()) {
+      auto next = std::min_element(
+          cursors.begin(), cursors.end(),
+          [](const auto& a, const auto& b) { return a.first->first < b.first->first; });
+      const Order& order = *next->first->second;
+      CSIM_CHECK(++visited <= orders_.size(), "the merge visits each order once");
+      CSIM_CHECK(order.id == next->first->first, "the status index is current");
       if (Matches(query, order)) found.push_back(order);
+      if (++next->first == next->second) cursors.erase(next);
     }
   }
   CSIM_CHECK(found.size() <= static_cast<std::size_t>(query.limit), "a query is bounded");
@@ -163,9 +175,11 @@ Status FakeOrderStore::ValidateInsert(const Order& order) const {
   if (order.cart_session_id.empty()) {
     return Status{Code::kInvalidArgument, "order without cart_session_id"};
   }
-  if (orders_.contains(order.id)) return Status{Code::kConflict, "order " + order.id + " exists"};
+  if (FindOrder(order.id) != nullptr) {
+    return Status{Code::kConflict, "order " + order.id + " exists"};
+  }
   CSIM_CHECK(by_session_.size() == orders_.size(), "one session per order");
-  if (by_session_.contains(order.cart_session_id)) {
+  if (OrderIdOfSession(order.cart_session_id) != nullptr) {
     return Status{Code::kConflict, "an order exists for session " + order.cart_session_id};
   }
   CSIM_CHECK(orders_.size() < kOrdersMax, "kOrdersMax");
@@ -173,9 +187,9 @@ Status FakeOrderStore::ValidateInsert(const Order& order) const {
 }
 
 Status FakeOrderStore::ValidateUpdate(const Order& order) const {
-  auto it = orders_.find(order.id);
-  if (it == orders_.end()) return Status{Code::kNotFound, "unknown order " + order.id};
-  const Order& stored = it->second;
+  const Order* found = FindOrder(order.id);
+  if (found == nullptr) return Status{Code::kNotFound, "unknown order " + order.id};
+  const Order& stored = *found;
   if (stored.version != order.version - 1) {
     return Status{Code::kConflict, "order " + order.id + " version changed"};
   }
@@ -190,16 +204,18 @@ Status FakeOrderStore::ValidateUpdate(const Order& order) const {
 void FakeOrderStore::Apply(const OrderWrite& write) {
   if (write.insert) {
     const Order& order = *write.insert;
-    const bool session_inserted = by_session_.emplace(order.cart_session_id, order.id).second;
+    const auto [session, session_inserted] = by_session_.emplace(order.cart_session_id, order.id);
     const auto [inserted, order_inserted] = orders_.emplace(order.id, order);
     CSIM_CHECK(session_inserted, "Apply without Validate");
+    session_index_.Add(*session);
     CSIM_CHECK(order_inserted, "Apply without Validate");
+    order_index_.Add(*inserted);
     order_changes_.Note(&inserted->first);
-    orders_by_status_[inserted->second.status].insert(inserted->first);
+    orders_by_status_[inserted->second.status].emplace(inserted->first, &inserted->second);
   }
   if (write.update) {
-    auto updated = orders_.find(write.update->id);
-    CSIM_CHECK(updated != orders_.end(), "Apply without Validate");
+    auto* updated = order_index_.Find(write.update->id);
+    CSIM_CHECK(updated != nullptr, "Apply without Validate");
     Order& stored = updated->second;
     order_changes_.Note(&updated->first);
     CSIM_CHECK(stored.version + 1 == write.update->version, "Apply without Validate");
@@ -212,13 +228,20 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
         cancelled_written_at_.emplace(stored.id, clock_.Now());
       }
     }
-    orders_by_status_[stored.status].erase(updated->first);
+    // The status index moves the order only when its status changes (most updates keep it).
+    const OrderStatus old_status = stored.status;
     stored = *write.update;
-    orders_by_status_[stored.status].insert(updated->first);
+    if (old_status != stored.status) {
+      const std::size_t erased = orders_by_status_[old_status].erase(updated->first);
+      CSIM_CHECK(erased == 1, "the status index held the order under its old status");
+      orders_by_status_[stored.status].emplace(updated->first, &stored);
+    }
   }
   outbox_.Append(write.outbox, clock_.Now());
   if (!write.processed_event_id.empty()) processed_.insert(write.processed_event_id);
   CSIM_CHECK(by_session_.size() == orders_.size(), "one session per order");
+  CSIM_CHECK(order_index_.size() == orders_.size() && session_index_.size() == by_session_.size(),
+             "the key indexes hold every row");
 }
 
 std::optional<TimeUs> FakeOrderStore::CancelledWrittenAt(const std::string& order_id) const {
@@ -236,13 +259,17 @@ void FakeOrderStore::Restore(const std::vector<Order>& orders,
   // The index and the journal name the old rows' keys: both start again from the restored rows.
   orders_by_status_.clear();
   order_changes_.Clear();
+  order_index_.Clear();
   orders_.clear();
+  session_index_.Clear();
   by_session_.clear();
   for (const Order& order : orders) {
-    const bool session_inserted = by_session_.emplace(order.cart_session_id, order.id).second;
+    const auto [session, session_inserted] = by_session_.emplace(order.cart_session_id, order.id);
     auto [it, order_inserted] = orders_.emplace(order.id, order);
     CSIM_CHECK(session_inserted && order_inserted, "restored orders have unique ids and sessions");
-    orders_by_status_[order.status].insert(it->first);
+    session_index_.Add(*session);
+    orders_by_status_[order.status].emplace(it->first, &it->second);
+    order_index_.Add(*it);
     order_changes_.Note(&it->first);
   }
   status_changes_ = std::move(status_changes);
@@ -252,7 +279,7 @@ void FakeOrderStore::Restore(const std::vector<Order>& orders,
       cancelled_written_at_.emplace(change.order_id, change.at_us);
   }
   outbox_.Restore(outbox);
-  processed_ = std::move(processed);
+  processed_ = std::unordered_set<std::string>(processed.begin(), processed.end());
   CSIM_CHECK(orders_.size() == orders.size());
 }
 

@@ -9,11 +9,14 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/ports/clock.h"
 #include "core/ports/order_store.h"
 #include "fakes/change_journal.h"
+#include "fakes/key_index.h"
 #include "fakes/outbox_rows.h"
 
 namespace csim::fakes {
@@ -54,6 +57,11 @@ class FakeOrderStore final : public OrderStore {
 
   // ---- Truth ----
   const std::map<std::string, Order>& Orders() const { return orders_; }
+  // The order with this id (in Orders()), or nullptr: a hash lookup, not a search of the tree.
+  const Order* FindOrder(std::string_view id) const {
+    const auto* entry = order_index_.Find(id);
+    return entry == nullptr ? nullptr : &entry->second;
+  }
   // The id (the key in Orders()) of every order inserted or updated, once per commit touching it.
   const ChangeJournal<const std::string*>& OrderChanges() const { return order_changes_; }
   // Every committed status change, in commit order (an insert is not a change).
@@ -62,10 +70,18 @@ class FakeOrderStore final : public OrderStore {
   // `cancelled_at` core stamps before it commits); nullopt if it never moved there.
   std::optional<TimeUs> CancelledWrittenAt(const std::string& order_id) const;
   const std::map<std::string, std::string>& OrderIdBySession() const { return by_session_; }
+  // The id of the order of this cart session, or nullptr: a hash lookup in OrderIdBySession().
+  const std::string* OrderIdOfSession(std::string_view cart_session_id) const {
+    const auto* entry = session_index_.Find(cart_session_id);
+    return entry == nullptr ? nullptr : &entry->second;
+  }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
   // Whether DueOutbox(now, ...) would return a row (the simulator skips idle polls by it).
   bool HasDueOutbox(TimeUs now) const { return outbox_.AnyDue(now); }
-  const std::set<std::string>& ProcessedEventIds() const { return processed_; }
+  // Every processed event id, sorted (a copy: the store keeps them in a hash set).
+  std::set<std::string> ProcessedEventIds() const {
+    return std::set<std::string>(processed_.begin(), processed_.end());
+  }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
   std::int64_t FailedCommitCount() const { return failed_commit_count_; }
 
@@ -87,14 +103,21 @@ class FakeOrderStore final : public OrderStore {
 
   const Clock& clock_;
   std::map<std::string, Order> orders_;
-  // Order ids by status, so a worker's query reads the orders in its statuses, not every order.
-  std::map<OrderStatus, std::set<std::string_view>> orders_by_status_;
+  KeyIndex<std::map<std::string, Order>> order_index_;  // every row of orders_
+  // Orders by status, then by id, so a worker's query reads the orders in its statuses, not every
+  // order. The values point at orders_'s rows (stable map nodes): a query neither builds a key nor
+  // looks an order up again.
+  using StatusIndex = std::map<std::string_view, const Order*>;
+  std::map<OrderStatus, StatusIndex> orders_by_status_;
   ChangeJournal<const std::string*> order_changes_;
   std::vector<StatusChange> status_changes_;
-  std::map<std::string, TimeUs> cancelled_written_at_;  // order id -> first move to cancelled
-  std::map<std::string, std::string> by_session_;       // cart_session_id -> order id (unique)
+  // Order id -> first move to cancelled. Looked up only, never iterated: a hash map.
+  std::unordered_map<std::string, TimeUs> cancelled_written_at_;
+  std::map<std::string, std::string> by_session_;  // cart_session_id -> order id (unique)
+  KeyIndex<std::map<std::string, std::string>> session_index_;  // every row of by_session_
   OutboxRows outbox_;
-  std::set<std::string> processed_;
+  // Looked up at every consumer's commit, never iterated but to sort a copy: a hash set.
+  std::unordered_set<std::string> processed_;
   std::int64_t commit_count_ = 0;
   std::int64_t failed_commit_count_ = 0;
 };

@@ -170,5 +170,43 @@ TEST_F(FakeOrderStoreTest, RestoreReplacesEverythingWithAnotherDatabasesRows) {
   EXPECT_EQ(store.Outbox().rbegin()->first, 10);
 }
 
+TEST_F(FakeOrderStoreTest, FindOrdersMergesItsStatusesByIdAndFindOrderFollowsUpdates) {
+  // Ids interleave across two statuses, with a third status the query does not ask for.
+  ASSERT_TRUE(Commit({MakeOrder("ord-1", "s1", OrderStatus::kPending), {}, {}, ""}).ok());
+  ASSERT_TRUE(Commit({MakeOrder("ord-2", "s2", OrderStatus::kConfirmed), {}, {}, ""}).ok());
+  ASSERT_TRUE(Commit({MakeOrder("ord-3", "s3", OrderStatus::kCancelled), {}, {}, ""}).ok());
+  ASSERT_TRUE(Commit({MakeOrder("ord-4", "s4", OrderStatus::kPending), {}, {}, ""}).ok());
+  ASSERT_TRUE(Commit({MakeOrder("ord-5", "s5", OrderStatus::kConfirmed), {}, {}, ""}).ok());
+  OrderQuery query;
+  query.statuses = {OrderStatus::kConfirmed, OrderStatus::kPending, OrderStatus::kConfirmed};
+  query.limit = 3;
+  std::vector<Order> found = RunSync(store.FindOrders(query)).value();
+  ASSERT_EQ(found.size(), 3u) << "the limit, with a status asked twice counted once";
+  EXPECT_EQ(found[0].id, "ord-1");
+  EXPECT_EQ(found[1].id, "ord-2");
+  EXPECT_EQ(found[2].id, "ord-4");
+
+  // ord-1 leaves both statuses: the next query skips it; the key index sees the new row.
+  Order cancelled = store.Orders().at("ord-1");
+  cancelled.status = OrderStatus::kCancelled;
+  cancelled.version = 2;
+  ASSERT_TRUE(Commit({{}, cancelled, {}, ""}).ok());
+  query.limit = 10;
+  found = RunSync(store.FindOrders(query)).value();
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0].id, "ord-2");
+  EXPECT_EQ(found[2].id, "ord-5");
+  ASSERT_NE(store.FindOrder("ord-1"), nullptr);
+  EXPECT_EQ(store.FindOrder("ord-1")->status, OrderStatus::kCancelled);
+  EXPECT_EQ(store.FindOrder("ord-1")->version, 2);
+  EXPECT_EQ(store.FindOrder("ord-1"), &store.Orders().at("ord-1")) << "the stored row itself";
+  EXPECT_EQ(store.FindOrder("ord-9"), nullptr);
+
+  store.Restore({MakeOrder("ord-7", "s7")}, {}, {}, {});
+  EXPECT_EQ(store.FindOrder("ord-1"), nullptr) << "restored rows replace the old ones";
+  ASSERT_NE(store.FindOrder("ord-7"), nullptr);
+  EXPECT_EQ(store.FindOrder("ord-7")->cart_session_id, "s7");
+}
+
 }  // namespace
 }  // namespace csim::fakes

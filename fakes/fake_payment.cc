@@ -167,7 +167,8 @@ Status FakePaymentGateway::RefundNow(const std::string& authorization_id,
   if (authorization == nullptr) {
     return Status{Code::kNotFound, "unknown authorization " + authorization_id};
   }
-  if (auto it = orders_.find(order_id); it != orders_.end() && it->second.refund_count > 0) {
+  if (const OrderMoney* refunded = FindOrderMoney(order_id);
+      refunded != nullptr && refunded->refund_count > 0) {
     return Status::Ok();  // one refund per order: a retry refunds nothing more
   }
   if (StatusAt(*authorization, clock_.Now()) != AuthStatus::kCaptured ||
@@ -193,13 +194,13 @@ Status FakePaymentGateway::RefundNow(const std::string& authorization_id,
 }
 
 Status FakePaymentGateway::RefundCashNow(const std::string& order_id, Money amount) {
-  auto it = orders_.find(order_id);
-  if (it == orders_.end() || !it->second.cash_on_delivery) {
+  auto* entry = money_index_.Find(order_id);
+  if (entry == nullptr || !entry->second.cash_on_delivery) {
     return Status{Code::kNotFound, "no cash collected for order " + order_id};
   }
-  OrderMoney& money = it->second;
+  OrderMoney& money = entry->second;
   if (money.refund_count > 0) return Status::Ok();
-  money_changes_.Note(&it->first);
+  money_changes_.Note(&entry->first);
   if (amount > money.captured - money.refunded) {
     return Status{Code::kInvalidArgument, "refund above the collected amount"};
   }
@@ -291,11 +292,17 @@ Authorization* FakePaymentGateway::Find(const std::string& authorization_id) {
 }
 
 OrderMoney& FakePaymentGateway::OrderFor(const std::string& order_id) {
-  auto [it, inserted] = orders_.try_emplace(order_id);
+  auto* entry = money_index_.Find(order_id);
+  if (entry == nullptr) {
+    auto [it, inserted] = orders_.try_emplace(order_id);
+    CSIM_CHECK(inserted, "an order the key index lacks is not in orders_");
+    entry = &*it;
+    money_index_.Add(*entry);
+  }
   CSIM_CHECK(orders_.size() <= kOrdersMax, "kOrdersMax");
-  money_changes_.Note(&it->first);  // every caller changes it (or finds it already collected)
-  OrderMoney& money = it->second;
-  return money;
+  CSIM_CHECK(money_index_.size() == orders_.size(), "the key index holds every order");
+  money_changes_.Note(&entry->first);  // every caller changes it (or finds it already collected)
+  return entry->second;
 }
 
 Status FakePaymentGateway::Fail(const std::string& authorization_id, const std::string& order_id,

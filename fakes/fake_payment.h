@@ -16,12 +16,14 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/model.h"
 #include "core/ports/clock.h"
 #include "core/ports/payment.h"
 #include "fakes/change_journal.h"
+#include "fakes/key_index.h"
 
 namespace csim::fakes {
 
@@ -101,6 +103,11 @@ class FakePaymentGateway final : public PaymentGateway {
   // One authorization with its status at the clock's now; nullopt if unknown.
   std::optional<Authorization> FindAuthorization(const std::string& authorization_id) const;
   const std::map<std::string, OrderMoney>& Orders() const { return orders_; }
+  // The money of this order (in Orders()), or nullptr: a hash lookup, not a search of the tree.
+  const OrderMoney* FindOrderMoney(std::string_view order_id) const {
+    const auto* entry = money_index_.Find(order_id);
+    return entry == nullptr ? nullptr : &entry->second;
+  }
   // The order id (the key in Orders()) of every change to an order's money.
   const ChangeJournal<const std::string*>& OrderMoneyChanges() const { return money_changes_; }
   Money TotalCaptured() const { return total_captured_; }  // card captures + cash collected
@@ -129,9 +136,12 @@ class FakePaymentGateway final : public PaymentGateway {
   const Clock& clock_;
   const DurationUs lapse_after_us_;
   std::vector<Authorization> authorizations_;  // index = number - 1
-  std::map<std::string, std::size_t> by_id_;
-  std::map<std::string, std::size_t> by_key_;
+  // Looked up only, never iterated: hash maps (a search of a big std::map misses the cache at each
+  // level of its tree).
+  std::unordered_map<std::string, std::size_t> by_id_;
+  std::unordered_map<std::string, std::size_t> by_key_;
   std::map<std::string, OrderMoney> orders_;
+  KeyIndex<std::map<std::string, OrderMoney>> money_index_;  // every row of orders_
   ChangeJournal<const std::string*> money_changes_;
   std::set<std::string> declined_authorizations_;
   std::set<std::string> declined_captures_;

@@ -60,18 +60,17 @@ void CheckCartNotCleanedUnderLiveOrderChanged(const sim::World& world, const Cha
                                               const Changes& changes, std::vector<Violation>& out) {
   // The tracker names orders whose status or reservations changed and carts whose status or
   // session's order changed.
-  const auto& orders = world.order_db().Orders();
-  ForEachHeld(changes.orders, orders, [&](const std::string&, const Order& order) {
-    CheckOrder(world, order, changes.now, out);
-  });
-  const auto& carts = world.checkout_db().Carts();
-  const auto& by_session = world.order_db().OrderIdBySession();  // unique per session
+  const auto& order_db = world.order_db();
+  ForEachHeld(
+      changes.orders, [&](std::string_view id) { return order_db.FindOrder(id); },
+      [&](std::string_view, const Order& order) { CheckOrder(world, order, changes.now, out); });
   for (std::string_view id : changes.carts) {
-    const std::string cart_id{id};
-    const Cart& cart = carts.at(cart_id);
-    auto order_id = by_session.find(cart.session_id);
-    CheckCart(cart_id, cart, order_id == by_session.end() ? nullptr : &orders.at(order_id->second),
-              changes.now, out);
+    const Cart* cart = world.checkout_db().FindCart(id);
+    CSIM_CHECK(cart != nullptr, "the tracker names stored carts");
+    const std::string* order_id = order_db.OrderIdOfSession(cart->session_id);  // one a session
+    const Order* order = order_id == nullptr ? nullptr : order_db.FindOrder(*order_id);
+    CSIM_CHECK(order_id == nullptr || order != nullptr, "the session index names an order");
+    CheckCart(cart->id, *cart, order, changes.now, out);
   }
 }
 

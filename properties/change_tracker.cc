@@ -39,12 +39,14 @@ const Changes& ChangeTracker::Step(const sim::World& world) {
 }
 
 void ChangeTracker::ReadOrders(const sim::World& world) {
-  const auto& journal = world.order_db().OrderChanges();
-  const auto& orders = world.order_db().Orders();
+  const auto& order_db = world.order_db();
+  const auto& journal = order_db.OrderChanges();
   std::set<std::string> sessions;  // whose carts and candidates depend on these orders
   for (; orders_read_ < journal.size(); ++orders_read_) {
     const std::string& id = *journal.at(orders_read_);
-    const Order& order = orders.at(id);
+    const Order* found = order_db.FindOrder(id);
+    CSIM_CHECK(found != nullptr, "the journal names stored orders");
+    const Order& order = *found;
     changes_.orders.insert(id);
     for (const OrderItem& item : order.items)
       orders_by_reservation_[item.reservation_id].insert(id);
@@ -71,8 +73,9 @@ void ChangeTracker::ReadOrders(const sim::World& world) {
       auto it = unconfirmed_orders_.find(id);
       if (it == unconfirmed_orders_.end()) continue;
       // An index entry may be stale (the order moved to another attempt since): the row decides.
-      const Order& order = orders.at(std::string{id});
-      if (!world.confirmed_totals().contains(order.checkout_attempt)) continue;
+      const Order* order = order_db.FindOrder(id);
+      CSIM_CHECK(order != nullptr, "the index names stored orders");
+      if (!world.confirmed_totals().contains(order->checkout_attempt)) continue;
       changes_.orders.insert(id);
       unconfirmed_orders_.erase(it);
     }
@@ -91,7 +94,9 @@ void ChangeTracker::ReadCarts(const sim::World& world) {
   std::set<std::string> sessions;
   for (; carts_read_ < journal.size(); ++carts_read_) {
     const std::string& id = *journal.at(carts_read_);
-    const Cart& cart = world.checkout_db().Carts().at(id);
+    const Cart* found = world.checkout_db().FindCart(id);
+    CSIM_CHECK(found != nullptr, "the journal names stored carts");
+    const Cart& cart = *found;
     changes_.carts.insert(id);
     carts_by_session_[cart.session_id].insert(id);
     sessions.insert(cart.session_id);
@@ -194,10 +199,10 @@ void ChangeTracker::TakeLateCandidates(const sim::World& world) {
 const Order* ChangeTracker::OrderFor(const sim::World& world, const std::string& attempt) const {
   auto ids = orders_by_attempt_.find(attempt);
   if (ids == orders_by_attempt_.end()) return nullptr;
-  const auto& orders = world.order_db().Orders();
   for (auto it = ids->second.rbegin(); it != ids->second.rend(); ++it) {
-    const Order& order = orders.at(std::string{*it});
-    if (order.checkout_attempt == attempt) return &order;
+    const Order* order = world.order_db().FindOrder(*it);
+    CSIM_CHECK(order != nullptr, "the index names stored orders");
+    if (order->checkout_attempt == attempt) return order;
   }
   return nullptr;
 }
@@ -206,10 +211,10 @@ const Cart* ChangeTracker::CartOfSession(const sim::World& world,
                                          const std::string& session) const {
   auto ids = carts_by_session_.find(session);
   if (ids == carts_by_session_.end()) return nullptr;
-  const auto& carts = world.checkout_db().Carts();
   for (auto it = ids->second.rbegin(); it != ids->second.rend(); ++it) {
-    const Cart& cart = carts.at(std::string{*it});
-    if (cart.session_id == session) return &cart;
+    const Cart* cart = world.checkout_db().FindCart(*it);
+    CSIM_CHECK(cart != nullptr, "the index names stored carts");
+    if (cart->session_id == session) return cart;
   }
   return nullptr;
 }

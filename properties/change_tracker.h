@@ -18,6 +18,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/model.h"
@@ -75,12 +77,18 @@ class ChangeTracker {
   std::size_t confirmed_read_ = 0;  // World::ConfirmedAttemptChanges read so far
   // Indices over the ground truth. Order and cart ids are the fakes' own map keys (stable); an
   // index entry may be stale (a row that changed its session): lookups check the row itself.
-  std::map<std::string, std::set<std::string_view>> orders_by_reservation_;
-  std::map<std::string, std::set<std::string_view>> orders_by_attempt_;
-  std::map<std::string, std::set<std::string_view>> carts_by_session_;
-  std::set<std::string_view> unconfirmed_orders_;  // no confirmed total for their attempt yet
+  // The indices by key are only looked up, never iterated (what they hold is: a std::set each, in
+  // its full scan's order), so they are hash maps: a search of a std::map of every order misses the
+  // cache at each level of the tree.
+  template <class Value>
+  using Index = std::unordered_map<std::string, Value>;
+  Index<std::set<std::string_view>> orders_by_reservation_;
+  Index<std::set<std::string_view>> orders_by_attempt_;
+  Index<std::set<std::string_view>> carts_by_session_;
+  // Orders with no confirmed total for their attempt yet (only looked up: a hash set).
+  std::unordered_set<std::string_view> unconfirmed_orders_;
   // Those orders by the attempt they waited for when last read (entries may be stale).
-  std::map<std::string, std::set<std::string_view>, std::less<>> unconfirmed_by_attempt_;
+  Index<std::set<std::string_view>> unconfirmed_by_attempt_;
   // STOCK-NO-LEAK's candidates: active reservations of a checkout attempt. Each is either waiting
   // for its bound (in `waiting_`) or parked until its session's cart or order changes.
   struct Candidate {
@@ -90,16 +98,15 @@ class ChangeTracker {
   };
   std::map<std::size_t, Candidate> candidates_;
   std::set<std::pair<TimeUs, std::size_t>> waiting_;
-  std::map<std::string, std::set<std::size_t>> candidates_by_session_;
+  Index<std::set<std::size_t>> candidates_by_session_;
 };
 
-// Calls fn(id, row) for each id of `ids` that `rows` holds, in the ids' order (a full scan's).
-template <class Row, class Fn>
-void ForEachHeld(const std::set<std::string_view>& ids, const std::map<std::string, Row>& rows,
-                 Fn fn) {
+// Calls fn(id, row) for each id of `ids` whose row find(id) gives (a pointer, nullptr if the table
+// has none: a fake's key index), in the ids' order (a full scan's).
+template <class Find, class Fn>
+void ForEachHeld(const std::set<std::string_view>& ids, Find find, Fn fn) {
   for (std::string_view id : ids) {
-    const std::string key{id};
-    if (auto it = rows.find(key); it != rows.end()) fn(key, it->second);
+    if (const auto* row = find(id); row != nullptr) fn(id, *row);
   }
 }
 

@@ -36,10 +36,10 @@ bool Paid(const Order& order) {
 namespace {
 
 // The always half for the money of one order.
-void CheckOrderMoney(const std::string& order_id, const fakes::OrderMoney& money,
-                     const std::map<std::string, Order>& orders, TimeUs now,
+void CheckOrderMoney(std::string_view order_id, const fakes::OrderMoney& money,
+                     const fakes::FakeOrderStore& order_db, TimeUs now,
                      std::vector<Violation>& out) {
-  const std::string entity = "order=" + order_id;
+  const std::string entity = fmt::format("order={}", order_id);
   if (money.capture_count > 1) {
     out.push_back({"MONEY-CONSERVED", entity, "captured once",
                    fmt::format("captured {} times", money.capture_count), now});
@@ -50,11 +50,11 @@ void CheckOrderMoney(const std::string& order_id, const fakes::OrderMoney& money
                                money.refund_count, money.captured),
                    now});
   }
-  auto order = orders.find(order_id);
-  if (money.captured > 0 && (order == orders.end() || order->second.total != money.captured)) {
+  const Order* order = order_db.FindOrder(order_id);
+  if (money.captured > 0 && (order == nullptr || order->total != money.captured)) {
     out.push_back({"MONEY-CONSERVED", entity,
-                   order == orders.end() ? std::string{"an order for the capture"}
-                                         : fmt::format("capture = total {}", order->second.total),
+                   order == nullptr ? std::string{"an order for the capture"}
+                                    : fmt::format("capture = total {}", order->total),
                    fmt::format("captured {}", money.captured), now});
   }
 }
@@ -64,17 +64,18 @@ void CheckOrderMoney(const std::string& order_id, const fakes::OrderMoney& money
 void CheckMoneyConservedChanged(const sim::World& world, const ChangeTracker&,
                                 const Changes& changes, std::vector<Violation>& out) {
   // An order's money and its total are the only inputs: the tracker names both changes.
-  ForEachHeld(changes.orders, world.payment().Orders(),
-              [&](const std::string& order_id, const fakes::OrderMoney& money) {
-                CheckOrderMoney(order_id, money, world.order_db().Orders(), changes.now, out);
-              });
+  ForEachHeld(
+      changes.orders, [&](std::string_view id) { return world.payment().FindOrderMoney(id); },
+      [&](std::string_view order_id, const fakes::OrderMoney& money) {
+        CheckOrderMoney(order_id, money, world.order_db(), changes.now, out);
+      });
 }
 
 void CheckMoneyConserved(const Truth& world, bool settled, std::vector<Violation>& out) {
   const TimeUs now = world.now();
   const auto& orders = world.order_db().Orders();
   for (const auto& [order_id, money] : world.payment().Orders()) {
-    CheckOrderMoney(order_id, money, orders, now, out);
+    CheckOrderMoney(order_id, money, world.order_db(), now, out);
   }
   if (!settled) return;
   Money held = world.payment().TotalCaptured() - world.payment().TotalRefunded();

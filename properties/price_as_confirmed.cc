@@ -9,7 +9,7 @@
 namespace csim::properties {
 namespace {
 
-void CheckOrder(const Truth& world, const std::string& id, const Order& order,
+void CheckOrder(const Truth& world, std::string_view id, const Order& order,
                 std::vector<Violation>& out) {
   const auto& confirmed = world.confirmed_totals();
   auto seen = confirmed.find(order.checkout_attempt);
@@ -21,7 +21,7 @@ void CheckOrder(const Truth& world, const std::string& id, const Order& order,
     as_confirmed = as_confirmed || difference <= kTotalToleranceMoney;
   }
   if (as_confirmed) return;
-  out.push_back({"PRICE-AS-CONFIRMED", "order=" + id,
+  out.push_back({"PRICE-AS-CONFIRMED", fmt::format("order={}", id),
                  fmt::format("total {} as confirmed", fmt::join(seen->second, " or ")),
                  fmt::format("total {}", order.total), world.now()});
 }
@@ -37,8 +37,8 @@ void CheckPriceAsConfirmedChanged(const sim::World& world, const ChangeTracker&,
   // A total confirmed later for a known attempt only adds a way to match; an attempt's first one
   // after its order is named by the tracker.
   ForEachHeld(
-      changes.orders, world.order_db().Orders(),
-      [&](const std::string& id, const Order& order) { CheckOrder(world, id, order, out); });
+      changes.orders, [&](std::string_view id) { return world.order_db().FindOrder(id); },
+      [&](std::string_view id, const Order& order) { CheckOrder(world, id, order, out); });
 }
 
 }  // namespace csim::properties
