@@ -124,8 +124,9 @@ void DrawSlowDependency(Rng rng, FaultPlan& plan) {
 // its pods stuck), until 2 to 8 minutes before the slow period ends; then it comes back as slow as
 // it went (cold caches, a backlog to work off). A compensation release whose lookups hung all
 // along is retried past its alert when the first lookup after the hang reserves what the saga
-// never got: SIM-18 as reviewed waits many minutes for that retry, SIM-22 as reviewed two. A hang window of the plan inside the bad day's slow window;
-// drawn last, on a stream of its own, so every other draw stays as it was.
+// never got: SIM-18 as reviewed waits many minutes for that retry, SIM-22 as reviewed two. A hang
+// window of the plan inside the bad day's slow window; drawn last, on a stream of its own, so every
+// other draw stays as it was.
 void DrawWarehouseDown(Rng rng, FaultPlan& plan) {
   const BadDay& day = plan.bad_day;
   if (day.kind != BadDayKind::kSlowWarehouse || !rng.ChancePpm(500'000)) return;
