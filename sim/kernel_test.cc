@@ -418,5 +418,33 @@ TEST(Trace, RecordsAcrossChunkBoundariesReadBackWhole) {
   EXPECT_EQ(trace.BytesWritten(), kRecords * 24 + 133'333);
 }
 
+// Chunks go back to a pool when a trace ends and are handed to the next traces: a trace reads only
+// what it wrote, and two traces alive at once never share a chunk.
+TEST(Trace, TracesThatReuseChunksReadOnlyTheirOwnRecords) {
+  constexpr std::size_t kRecords = 100'000;  // more than a chunk of records
+  {
+    Trace before;
+    const NameId action = before.Intern("a");
+    for (std::size_t i = 0; i < kRecords; ++i) {
+      before.Record(static_cast<TimeUs>(1'000'000 + i), 7, action, action, "stale detail");
+    }
+  }
+  Trace first;
+  Trace second;
+  const NameId a = first.Intern("a");
+  const NameId b = second.Intern("b");
+  for (std::size_t i = 0; i < kRecords; ++i) {
+    first.Record(static_cast<TimeUs>(i), 1, a, a, i % 2 == 0 ? "first" : "");
+    second.Record(static_cast<TimeUs>(2 * i), 2, b, b, "second");
+  }
+  for (std::size_t i = 0; i < kRecords; ++i) {
+    ASSERT_EQ(first.at(i).time_us, static_cast<TimeUs>(i)) << "record " << i;
+    ASSERT_EQ(first.at(i).process, 1u) << "record " << i;
+    ASSERT_EQ(first.DetailOf(first.at(i)), i % 2 == 0 ? "first" : "") << "record " << i;
+    ASSERT_EQ(second.at(i).time_us, static_cast<TimeUs>(2 * i)) << "record " << i;
+    ASSERT_EQ(second.DetailOf(second.at(i)), "second") << "record " << i;
+  }
+}
+
 }  // namespace
 }  // namespace csim::sim

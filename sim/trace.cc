@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -53,27 +54,72 @@ void AppendJsonString(std::string& out, std::string_view text) {
 
 }  // namespace
 
-Trace::Chunk::Chunk(bool huge) {
+namespace {
+
+// Chunks given back by traces that ended, for the next traces of the process (a sweep runs
+// thousands of small worlds one after another): their pages are in already, so a world costs no
+// mmap, munmap or page fault for its trace. The threads of a sweep share the pool. Its contents
+// are never read: a trace reads only what it wrote.
+struct ChunkPool {
+  std::mutex mutex;
+  std::vector<void*> small;  // first chunks, on 4 KiB pages
+  std::vector<void*> huge;   // later chunks, advised MADV_HUGEPAGE
+};
+constexpr std::size_t kPooledSmallMax = 8;
+constexpr std::size_t kPooledHugeMax = 16;
+
+ChunkPool& Pool() {
+  static ChunkPool* pool = new ChunkPool;  // never destroyed: a static trace may outlive it
+  return *pool;
+}
+
+void* MapChunk(std::size_t bytes, bool huge) {
   // Twice the size, then the unaligned ends given back: mmap promises only page alignment, and a
   // huge page needs its own.
-  const std::size_t span = 2 * kChunkBytes;
+  const std::size_t span = 2 * bytes;
   void* mapped = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   CSIM_CHECK(mapped != MAP_FAILED, "memory for the trace");
   const auto start = reinterpret_cast<std::uintptr_t>(mapped);
-  const std::uintptr_t aligned = (start + kChunkBytes - 1) & ~(std::uintptr_t{kChunkBytes} - 1);
+  const std::uintptr_t aligned = (start + bytes - 1) & ~(std::uintptr_t{bytes} - 1);
   const std::size_t head = aligned - start;
   if (head > 0) munmap(mapped, head);
-  if (span - head - kChunkBytes > 0) {
-    munmap(reinterpret_cast<void*>(aligned + kChunkBytes), span - head - kChunkBytes);
-  }
-  base_ = reinterpret_cast<void*>(aligned);
+  if (span - head - bytes > 0)
+    munmap(reinterpret_cast<void*>(aligned + bytes), span - head - bytes);
+  void* base = reinterpret_cast<void*>(aligned);
   // Advice only: without huge pages the chunk works the same, page by page.
-  if (huge) (void)madvise(base_, kChunkBytes, MADV_HUGEPAGE);
-  CSIM_CHECK(reinterpret_cast<std::uintptr_t>(base_) % kChunkBytes == 0, "an aligned chunk");
+  if (huge) (void)madvise(base, bytes, MADV_HUGEPAGE);
+  CSIM_CHECK(reinterpret_cast<std::uintptr_t>(base) % bytes == 0, "an aligned chunk");
+  return base;
+}
+
+}  // namespace
+
+Trace::Chunk::Chunk(bool huge) : huge_(huge) {
+  ChunkPool& pool = Pool();
+  {
+    std::lock_guard lock(pool.mutex);
+    std::vector<void*>& pooled = huge ? pool.huge : pool.small;
+    if (!pooled.empty()) {
+      base_ = pooled.back();
+      pooled.pop_back();
+      return;
+    }
+  }
+  base_ = MapChunk(kChunkBytes, huge);
 }
 
 Trace::Chunk::~Chunk() {
-  if (base_ != nullptr) munmap(base_, kChunkBytes);
+  if (base_ == nullptr) return;
+  ChunkPool& pool = Pool();
+  {
+    std::lock_guard lock(pool.mutex);
+    std::vector<void*>& pooled = huge_ ? pool.huge : pool.small;
+    if (pooled.size() < (huge_ ? kPooledHugeMax : kPooledSmallMax)) {
+      pooled.push_back(base_);
+      return;
+    }
+  }
+  munmap(base_, kChunkBytes);
 }
 
 Trace::Trace(std::size_t events_max) : events_max_(events_max) {

@@ -78,11 +78,13 @@ class Trace {
   // 2 MiB of memory of its own, aligned to its size. A `huge` one is backed by a transparent huge
   // page where the operating system offers them (MADV_HUGEPAGE): its first write faults one page
   // in, not 512 (faulting in fresh 4 KiB pages was most of what recording a trace cost). The
-  // first chunk of each kind is not huge, so a small world keeps only the pages it writes.
+  // first chunk of each kind is not huge, so a small world keeps only the pages it writes. A
+  // chunk is taken from, and given back to, a pool the process keeps (a few dozen MiB at most).
   class Chunk {
    public:
     explicit Chunk(bool huge);
-    Chunk(Chunk&& other) noexcept : base_(std::exchange(other.base_, nullptr)) {}
+    Chunk(Chunk&& other) noexcept
+        : base_(std::exchange(other.base_, nullptr)), huge_(other.huge_) {}
     Chunk& operator=(Chunk&&) = delete;
     Chunk(const Chunk&) = delete;
     Chunk& operator=(const Chunk&) = delete;
@@ -94,6 +96,7 @@ class Trace {
 
    private:
     void* base_;
+    bool huge_;
   };
   static constexpr std::size_t kChunkBits = 21;
   static constexpr std::size_t kChunkBytes = std::size_t{1} << kChunkBits;
