@@ -52,10 +52,6 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out += '"';
 }
 
-}  // namespace
-
-namespace {
-
 // Chunks given back by traces that ended, for the next traces of the process (a sweep runs
 // thousands of small worlds one after another): their pages are in already, so a world costs no
 // mmap, munmap or page fault for its trace. The threads of a sweep share the pool. Its contents
@@ -147,13 +143,12 @@ void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId 
         "trace within its budget", __FILE__, __LINE__,
         fmt::format("trace reached {} events; raise the limit or shorten the run", events_max_));
   }
-  CSIM_CHECK(detail.size() <= kDetailChunkBytes, "a trace detail fits in a chunk");
+  CSIM_CHECK(detail.size() <= kChunkBytes, "a trace detail fits in a chunk");
   if (!detail.empty() &&
-      (detail_chunks_.empty() ||
-       (detail_end_ & (kDetailChunkBytes - 1)) + detail.size() > kDetailChunkBytes ||
-       (detail_end_ & (kDetailChunkBytes - 1)) == 0)) {
+      (detail_chunks_.empty() || (detail_end_ & (kChunkBytes - 1)) + detail.size() > kChunkBytes ||
+       (detail_end_ & (kChunkBytes - 1)) == 0)) {
     // Start a new chunk (the first, the current one is full, or the detail would straddle).
-    detail_end_ = detail_chunks_.size() * kDetailChunkBytes;
+    detail_end_ = detail_chunks_.size() * kChunkBytes;
     detail_chunks_.emplace_back(/*huge=*/!detail_chunks_.empty());
   }
   CSIM_CHECK(detail_end_ + detail.size() < kDetailBytesMax, "trace detail bytes over budget");
@@ -168,8 +163,8 @@ void Trace::Record(TimeUs time_us, std::uint32_t process, NameId action, NameId 
                   static_cast<std::uint32_t>(detail.size())};
   ++size_;
   if (!detail.empty()) {
-    std::memcpy(detail_chunks_.back().As<char>() + (detail_end_ & (kDetailChunkBytes - 1)),
-                detail.data(), detail.size());
+    std::memcpy(detail_chunks_.back().As<char>() + (detail_end_ & (kChunkBytes - 1)), detail.data(),
+                detail.size());
     detail_end_ += detail.size();
   }
 

@@ -111,7 +111,6 @@ class Trace {
   // Detail texts, packed in chunks that never move, for the same reason (a growing string was
   // copied, and its pages faulted in again, at every doubling). A detail never straddles two
   // chunks; detail_offset counts from the first chunk's start.
-  static constexpr std::size_t kDetailChunkBytes = kChunkBytes;
   std::vector<Chunk> detail_chunks_;
   std::size_t detail_end_ = 0;  // the offset of the next detail byte
   std::vector<std::string> names_;
