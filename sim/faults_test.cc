@@ -94,6 +94,29 @@ TEST(FaultLayer, HangWindowTimesOutAtTheDeadlineWithoutTheEffect) {
   EXPECT_EQ(layer.DisturbedTime({"warehouse."}, 0, kHourUs), 25 * kSecondUs);
 }
 
+// A hang inside a slow period (the swarm's warehouse on a bad day): a call that meets both windows
+// counts once in in_window, so in_window never exceeds the calls reached.
+TEST(FaultLayer, ACallInOverlappingWindowsCountsOnceInWindow) {
+  Harness h;
+  FaultPlan plan;
+  FaultWindow slow{"warehouse.", WindowKind::kSlow, 0, 60 * kSecondUs};
+  slow.extra_latency_us = 2 * kSecondUs;
+  plan.windows.push_back(slow);
+  plan.windows.push_back({"warehouse.", WindowKind::kHang, 0, 25 * kSecondUs});
+  FaultLayer layer(h.kernel, Rng(5), plan);
+  FaultPoint* reserve = layer.Point("warehouse.reserve");
+  h.kernel.Spawn(h.worker, CallMany(layer, reserve, 8, h.applied, h.codes));
+  h.kernel.RunUntil(kHourUs);
+  // Calls at about 0, 10 and 20 s meet both windows and hang; the next ones, 2 s slow, meet the
+  // slow window only until 60 s: 30, 32, ... 40 s.
+  ASSERT_EQ(h.codes.size(), 8u);
+  EXPECT_EQ(std::count(h.codes.begin(), h.codes.end(), Code::kTimeout), 3);
+  EXPECT_EQ(h.applied, 5);
+  EXPECT_EQ(reserve->reached, 8u);
+  EXPECT_EQ(reserve->in_window, 8u);
+  EXPECT_EQ(reserve->fired_before, 3u);
+}
+
 TEST(FaultLayer, DisturbedTimeIsTheUnionOfTheWindowsOnThePortsAsked) {
   Harness h;
   FaultPlan plan;
