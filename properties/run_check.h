@@ -69,7 +69,7 @@ CheckedRun RunChecked(sim::World& world, bool check_every_event, CheckMode mode,
 
 // What a run of `customers` customers needs, estimated before it starts (a run keeps its whole
 // trace and world in memory): trace events, and heap bytes at kRunBytesPerEvent each.
-// scaling_bench measures the bytes per event (README, "Speed").
+// scaling_bench measures the bytes per event (docs/speed.md).
 inline constexpr std::int64_t kRunBytesPerEvent = 400;
 struct RunEstimate {
   std::int64_t events = 0;
