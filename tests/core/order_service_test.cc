@@ -146,6 +146,27 @@ TEST_F(OrderServiceTest, CreateOrderRejectsWrongTotal) {
   EXPECT_TRUE(store.Orders().empty());
 }
 
+// The review's tolerance is 0.05 VND (5 minor units), for services that sum floats: a total or
+// subtotal off by that much is accepted, one minor unit more is not.
+TEST_F(OrderServiceTest, CreateOrderToleratesFiveHundredthsOfAVndAndNoMore) {
+  static_assert(kTotalToleranceMoney == 5);
+  CreateOrderRequest total_off = Request("s-total-6", 2);
+  total_off.total += kTotalToleranceMoney + 1;
+  EXPECT_EQ(RunSync(Service().CreateOrder(total_off)).code(), Code::kInvalidArgument);
+  CreateOrderRequest subtotal_off = Request("s-subtotal-6", 2);
+  subtotal_off.subtotal -= kTotalToleranceMoney + 1;
+  subtotal_off.total -= kTotalToleranceMoney + 1;  // the total still adds up from the subtotal
+  EXPECT_EQ(RunSync(Service().CreateOrder(subtotal_off)).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(store.Orders().empty());
+
+  CreateOrderRequest within = Request("s-total-5", 2);
+  within.total += kTotalToleranceMoney;
+  auto created = RunSync(Service().CreateOrder(within));
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  EXPECT_EQ(created->total, within.total);
+  EXPECT_EQ(store.Orders().size(), 1u);
+}
+
 TEST_F(OrderServiceTest, CreateOrderRejectsOverMaxAmount) {
   config.order.max_order_amount = kUnitPrice;  // one unit allowed, two asked
   CreateOrderRequest r = Request("s-1", 2);
