@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 38> kFindings{{
+inline constexpr std::array<FindingInfo, 39> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -164,6 +164,11 @@ inline constexpr std::array<FindingInfo, 38> kFindings{{
      "after a long warehouse disturbance only two or three tries fall within the 5 minutes a "
      "release is given, and one or two ordinary failures carry the release past them",
      "STOCK-NO-LEAK"},
+    {"SIM-23", "",
+     "SIM-05's re-reservation timed out after its effect and was retried more than a TTL later: "
+     "its reference returns the lapsed reservation, whose confirm fails for good, and the order "
+     "is confirmed through the confirm DLQ with no stock held",
+     "ORDER-SETTLES"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

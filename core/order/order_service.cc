@@ -347,7 +347,15 @@ Task<Status> OrderService::ApplyConfirm(const Order& order, Order& updated, Orde
         updated.items[i].reservation_id = std::move(again).value();
         continue;
       }
-      if (again.code() == Code::kInsufficient) {
+      // SIM-23: a reserve again that timed out after its effect, retried more than a TTL later,
+      // gets the same reservation back under its reference, lapsed by now, and its confirm fails
+      // for good; as SIM-05's fix was written that falls back to the confirm DLQ below, whose
+      // retries can never confirm: the order ships with no stock held. Fixed: a re-reservation
+      // that lapsed too leaves the order without stock, cancelled like one whose stock ran out
+      // (a third reservation would need a reference of its own that every cancellation looks up).
+      const bool again_lapsed =
+          again.code() == Code::kFailedPrecondition && profile_.Fixed(FindingId("SIM-23"));
+      if (again.code() == Code::kInsufficient || again_lapsed) {
         stock_gone = true;
         continue;
       }

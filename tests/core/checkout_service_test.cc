@@ -449,6 +449,22 @@ TEST_F(CheckoutServiceTest, AddItemIsRefusedWhileTheCartIsInCheckout) {  // EC-0
   EXPECT_EQ(ActiveReserved("sku-2", "wh-1"), 1);
 }
 
+// The soft stock check: adding more than the warehouse has available is refused at once, and what
+// the cart already holds of the item counts toward it. Nothing is reserved either way.
+TEST_F(CheckoutServiceTest, AddItemBeyondAvailableStockIsRefused) {
+  NewCart("c1", {CartItem{"sku-1", 8, "wh-1"}});
+  const Cart before = CartOf("c1");
+  const Status over = RunSync(Service().AddItem("c1", CartItem{"sku-1", 3, "wh-1"}));  // 11 of 10
+  EXPECT_EQ(over.code(), Code::kInsufficient);
+  EXPECT_EQ(CartOf("c1"), before);
+  ASSERT_TRUE(RunSync(Service().AddItem("c1", CartItem{"sku-1", 2, "wh-1"})).ok());  // 10 of 10
+  ASSERT_EQ(CartOf("c1").items.size(), 1U);
+  EXPECT_EQ(CartOf("c1").items[0].quantity, static_cast<std::int32_t>(kStockPerSku));
+  EXPECT_EQ(RunSync(Service().AddItem("c1", CartItem{"sku-1", 1, "wh-1"})).code(),
+            Code::kInsufficient);
+  EXPECT_EQ(ActiveReserved(), 0);
+}
+
 // SIM-17: checkout-api stalls (a GC or VM pause) for 31 minutes at the fraud pre-check, past the
 // 15-minute lock and auto_cancel_minutes, so CartCleanupWorker may already have undone the
 // attempt. Fixed, the saga stops before its first effect outside checkout (no hold, no
@@ -782,6 +798,21 @@ TEST_F(LoyaltyTest, PointsAreRedeemedWhenFixed) {
   EXPECT_EQ(order->total, Sum(with.totals));
   ASSERT_EQ(Auths().size(), 1U);
   EXPECT_EQ(Auths()[0].amount, with.totals.total);
+}
+
+// Asking for more points than the balance holds is refused at preview, before any effect.
+TEST_F(LoyaltyTest, PointsBeyondTheBalanceAreRefusedAtPreview) {
+  StandardCart("c1");
+  CheckoutChoice greedy = redeem_;
+  greedy.points_to_redeem = 501;  // the balance is 500
+  auto preview = RunSync(Service().PreviewCheckout("c1", greedy));
+  EXPECT_EQ(preview.code(), Code::kInsufficient);
+  greedy.points_to_redeem = 500;  // all of it is fine
+  auto whole = RunSync(Service().PreviewCheckout("c1", greedy));
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->totals.points_redeemed, 500);
+  EXPECT_EQ(loyalty_.BalanceOf(kCustomer), 500);
+  EXPECT_TRUE(loyalty_.Redemptions().empty());
 }
 
 TEST_F(LoyaltyTest, PointsAreNeverRedeemedAsReviewed) {

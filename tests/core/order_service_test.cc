@@ -385,6 +385,73 @@ TEST_F(OrderServiceTest, ConfirmOfALapsedReservationWithoutStockCancels) {
   EXPECT_EQ(payment.Orders().at(order.id).refunded, order.total);
 }
 
+// A warehouse whose new reservations, while `reserve_times_out`, take effect and then answer
+// kTimeout (an answer lost past the client's deadline).
+class ReserveTimesOutAfterEffect final : public test_ports::ForwardingWarehouse {
+ public:
+  explicit ReserveTimesOutAfterEffect(WarehouseInventory& inner) : ForwardingWarehouse(inner) {}
+  Task<Result<std::string>> ReserveWithTtl(const ReserveRequest& request) override {
+    auto reserved = co_await inner().ReserveWithTtl(request);
+    if (reserve_times_out && reserved.ok()) co_return Status{Code::kTimeout, "deadline passed"};
+    co_return reserved;
+  }
+  bool reserve_times_out = false;
+};
+
+// SIM-23: SIM-05's re-reservation takes effect but times out, and the bus redelivers the payment
+// confirmation only after that reservation's TTL too (swarm seed 196 at 2000 orders: a broker and
+// a warehouse outage in between). The reference returns the lapsed reservation, whose confirm
+// fails for good. As SIM-05's fix was written the lapsed original goes to the confirm DLQ and the
+// order is confirmed with nothing held; fixed, the order is cancelled (its stock gone) and the
+// payment compensation refunds it.
+TEST_F(OrderServiceTest, ReReservationThatLapsedTooCancelsTheOrderWhenFixed) {
+  for (bool fixed : {true, false}) {
+    Profile local = Profile::AllFixed();
+    if (!fixed) local.SetAsReviewed(FindingId("SIM-23"));
+    ReserveTimesOutAfterEffect slow(warehouse);
+    OrderService orders(OrderPorts{clock, store, slow, payment, nullptr, true, &alerts}, config,
+                        local);
+    Order order = RunSync(orders.CreateOrder(Request(fixed ? "s-fixed" : "s-reviewed", 2))).value();
+    const std::int64_t committed_before = Stock().committed;
+    const std::int32_t dlq_before = OutboxCount(topics::kReservationConfirmDlq);
+    LapseReservations();
+    (void)payment.TakeWebhooks();  // the fixed run's refund
+    ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
+    const std::vector<Event> webhooks = payment.TakeWebhooks();
+    ASSERT_EQ(webhooks.size(), 1u);
+    // SIM-15 fixed (both runs): the first delivery records reserving_again, reserves nothing.
+    ASSERT_EQ(RunSync(orders.ConsumePaymentConfirmed(webhooks[0])).code(), Code::kUnavailable);
+    slow.reserve_times_out = true;
+    // SIM-09 fixed (both runs): a passing failure commits nothing; the bus redelivers.
+    ASSERT_EQ(RunSync(orders.ConsumePaymentConfirmed(webhooks[0])).code(), Code::kUnavailable);
+    slow.reserve_times_out = false;
+    EXPECT_EQ(Stock().active_reserved, 2);  // the re-reservation that took effect
+    LapseReservations();                    // the redelivery comes after its TTL as well
+    EXPECT_EQ(Stock().active_reserved, 0);
+    ASSERT_TRUE(RunSync(orders.ConsumePaymentConfirmed(webhooks[0])).ok());
+    const Order after = Stored(order.id);
+    EXPECT_EQ(after.captured, order.total);
+    EXPECT_FALSE(after.reservations_confirmed);
+    EXPECT_EQ(Stock().committed, committed_before);  // nothing held either way
+    if (fixed) {
+      EXPECT_EQ(after.status, OrderStatus::kCancelled);
+      EXPECT_FALSE(after.stock_released);  // ReservationCleanupJob gives back what was held
+      EXPECT_EQ(OutboxCount(topics::kReservationConfirmDlq), dlq_before);
+      EXPECT_EQ(RunSync(orders.RunReservationCleanupOnce()), 1);
+      EXPECT_TRUE(Stored(order.id).stock_released);
+      EXPECT_EQ(RunSync(orders.RunPaymentCompensationOnce()), 1);
+      EXPECT_EQ(payment.Orders().at(order.id).refunded, order.total);
+      EXPECT_EQ(Stock().committed, committed_before);  // the cleanup restocked nothing
+    } else {
+      EXPECT_EQ(after.status, OrderStatus::kConfirmed);  // to be shipped with no stock held
+      EXPECT_EQ(OutboxCount(topics::kReservationConfirmDlq), dlq_before + 1);
+      EXPECT_EQ(RunSync(orders.RunDlqRetryOnce()), 0);  // the row meets the lapsed reservation
+      EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+      EXPECT_EQ(payment.Orders().at(order.id).refunded, 0);
+    }
+  }
+}
+
 // ---- P0-CC-01: refund completed ----
 
 TEST_F(OrderServiceTest, RefundCompletedAsReviewedHasNoConsumer) {
