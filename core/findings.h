@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 39> kFindings{{
+inline constexpr std::array<FindingInfo, 40> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -169,6 +169,11 @@ inline constexpr std::array<FindingInfo, 39> kFindings{{
      "its reference returns the lapsed reservation, whose confirm fails for good, and the order "
      "is confirmed through the confirm DLQ with no stock held",
      "ORDER-SETTLES"},
+    {"SIM-24", "",
+     "the outbox publisher marks a compensation row failed after 10 refused publishes while the "
+     "bus is down, and the DLQ retry, which acts on the warehouse without the bus, reads pending "
+     "rows only: the release waits for the failed-row drain and the reservation stays held",
+     "STOCK-NO-LEAK"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

@@ -1,10 +1,12 @@
 #pragma once
 // The outbox worker both services run: publishes due rows in id order, retries a failed publish
 // with a backoff, and after the retry budget marks the row failed. Whether a failed row raises an
-// alert is finding P1-CC-03; the caller passes the profile's answer. RedriveFailedOutbox is the
-// fixed profile's drain of failed rows.
+// alert is finding P1-CC-03, and whether a compensation row may end failed on refused publishes
+// is SIM-24; the caller passes the profile's answers. RedriveFailedOutbox is the fixed profile's
+// drain of failed rows.
 
 #include <cstdint>
+#include <string_view>
 
 #include "core/ports/alerts.h"
 #include "core/ports/clock.h"
@@ -19,6 +21,11 @@ struct OutboxPolicy {
   std::int32_t max_retries = 10;
   DurationUs retry_backoff_us = kSecondUs;
   bool alert_on_failed = true;  // P1-CC-03 fixed
+  // SIM-24 fixed: a row of a compensation topic that the bus refuses stays pending (retried after
+  // the backoff) without spending its budget: the DLQ retry acts on it without the bus and gives
+  // up on it itself.
+  bool compensation_rows_wait_for_dlq_retry = false;
+  bool (*is_compensation_topic)(std::string_view topic) = nullptr;
 };
 
 struct OutboxPassResult {

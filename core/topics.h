@@ -20,6 +20,13 @@ inline constexpr std::string_view kReservationReleaseDlq = "compensation.reserva
 inline constexpr std::string_view kReservationConfirmDlq = "compensation.reservation_confirm";
 inline constexpr std::string_view kRefundRestockDlq = "compensation.refund_restock";
 
+// The order side's dead-letter rows: the outbox publisher sends them to the DLQ consumer, and the
+// DLQ retry performs them straight from the table.
+constexpr bool IsCompensationTopic(std::string_view topic) {
+  return topic == kReservationConfirmDlq || topic == kReservationReleaseDlq ||
+         topic == kRefundRestockDlq;
+}
+
 // Consumed by the order worker.
 inline constexpr std::string_view kPaymentConfirmed = "payments.payment.confirmed";
 inline constexpr std::string_view kPaymentFailed = "payments.payment.failed";

@@ -57,6 +57,8 @@ void CheckNoPhantomWarehouse(const Truth& world, bool settled, std::vector<Viola
 void CheckNoLeakedAuth(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckMoneyConserved(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckValidTransitions(const Truth& world, bool settled, std::vector<Violation>& out);
+// VALID-TRANSITIONS' own table of the order lifecycle (not core's CanTransition).
+bool LifecycleAllows(OrderStatus from, OrderStatus to);
 void CheckOrderSettles(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckPromoNoBudgetLeak(const Truth& world, bool settled, std::vector<Violation>& out);
 void CheckLoyaltyConserved(const Truth& world, bool settled, std::vector<Violation>& out);

@@ -13,11 +13,6 @@
 namespace csim {
 namespace {
 
-bool IsCompensationTopic(std::string_view topic) {
-  return topic == topics::kReservationConfirmDlq || topic == topics::kReservationReleaseDlq ||
-         topic == topics::kRefundRestockDlq;
-}
-
 // Codes a retry cannot change: the row is handed to an operator (marked failed).
 bool IsPermanent(Code code) {
   return code == Code::kFailedPrecondition || code == Code::kInvalidArgument ||
@@ -28,9 +23,17 @@ bool IsPermanent(Code code) {
 
 Schedule OrderService::Jobs(EventBus& bus, Alerts& alerts) {
   const OrderConfig& c = config_.order;
-  const OutboxPolicy policy{c.outbox_batch_size, c.outbox_max_retries,
-                            c.outbox_retry_backoff_ms * kMillisecondUs,
-                            profile_.Fixed(FindingId("P1-CC-03"))};
+  OutboxPolicy policy{c.outbox_batch_size, c.outbox_max_retries,
+                      c.outbox_retry_backoff_ms * kMillisecondUs,
+                      profile_.Fixed(FindingId("P1-CC-03"))};
+  // SIM-24: as the publisher is written, a compensation row spends its retry budget on refused
+  // publishes like any row and ends failed, out of sight of the DLQ retry, which reads pending
+  // rows only and would have done the warehouse action without the bus: during a bus outage a
+  // cancellation's release waits for the failed-row drain (10 minutes) or the reservation
+  // cleanup (15). Fixed: a refused publish leaves a compensation row pending, its budget and
+  // alert the DLQ retry's.
+  policy.compensation_rows_wait_for_dlq_retry = profile_.Fixed(FindingId("SIM-24"));
+  policy.is_compensation_topic = topics::IsCompensationTopic;
   Schedule jobs;
   AddOutboxJobs(jobs, ports_.store, bus, ports_.clock, alerts, policy,
                 c.outbox_interval_ms * kMillisecondUs);
@@ -121,7 +124,8 @@ Task<std::int32_t> OrderService::RunReservationCleanupOnce() {
 }
 
 Task<Status> OrderService::ConsumeCompensation(const Event& event) {
-  CSIM_CHECK(IsCompensationTopic(event.topic), "the DLQ consumer takes compensation rows only");
+  CSIM_CHECK(topics::IsCompensationTopic(event.topic),
+             "the DLQ consumer takes compensation rows only");
   Status status = co_await RedriveCompensation(event);
   if (status.ok() || !IsPermanent(status.code())) co_return status;
   // P1-CC-03, its DLQ part: as the worker is written, a compensation no redelivery can fix is
@@ -140,7 +144,7 @@ void OrderService::DeadLetter(const Event& event, const Status& failure) {
 }
 
 Task<Status> OrderService::RedriveCompensation(const Event& event) {
-  CSIM_CHECK(IsCompensationTopic(event.topic));
+  CSIM_CHECK(topics::IsCompensationTopic(event.topic));
   const std::string reservation_id = event.Get("reservation_id");
   if (event.topic == topics::kReservationConfirmDlq) {
     co_return co_await ports_.warehouse.Confirm(reservation_id);
@@ -169,7 +173,7 @@ Task<std::int32_t> OrderService::RunDlqRetryOnce() {
   const DurationUs backoff_us = config_.order.dlq_retry_interval_seconds * kSecondUs;
   std::int32_t redriven = 0;
   for (OutboxRow row : due.value()) {
-    if (!IsCompensationTopic(row.event.topic)) continue;  // the publisher's rows
+    if (!topics::IsCompensationTopic(row.event.topic)) continue;  // the publisher's rows
     CSIM_CHECK(row.status == OutboxStatus::kPending);
     Status status = co_await RedriveCompensation(row.event);
     ++row.attempts;

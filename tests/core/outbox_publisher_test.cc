@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/topics.h"
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_event_bus.h"
@@ -121,6 +122,35 @@ TEST_F(OutboxPublisherTest, AsReviewedFailsRowSilently) {
   EXPECT_EQ(Row(1).attempts, kMaxRetries + 1);
   EXPECT_EQ(alerts.Count("outbox.failed"), 0);
   EXPECT_TRUE(alerts.Raised().empty());
+}
+
+// SIM-24 fixed: a compensation row the bus refuses stays pending with its budget untouched (the
+// DLQ retry acts on it without the bus), while an ordinary row beside it fails as before.
+TEST_F(OutboxPublisherTest, CompensationRowsWaitForTheDlqRetryWhenTheyAskIt) {
+  OrderWrite write;
+  write.outbox.push_back(MakeEvent("e-1"));
+  write.outbox.push_back(Event{"r-1",
+                               std::string{topics::kReservationReleaseDlq},
+                               "order-1",
+                               {{"order_id", "order-1"}, {"reservation_id", "res-1"}}});
+  ASSERT_TRUE(RunSync(store.Commit(write)).ok());
+  OutboxPolicy policy = Policy(true);
+  policy.compensation_rows_wait_for_dlq_retry = true;
+  policy.is_compensation_topic = topics::IsCompensationTopic;
+  DownBus bus;
+  constexpr int kPasses = 3 * kMaxRetries;
+  for (int pass = 0; pass < kPasses; ++pass) {
+    (void)RunSync(PublishDueOutbox(store, bus, clock, alerts, policy));
+    clock.Advance(kBackoffUs);
+  }
+  EXPECT_EQ(Row(1).status, OutboxStatus::kFailed);
+  EXPECT_EQ(Row(1).attempts, kMaxRetries + 1);
+  EXPECT_EQ(Row(2).status, OutboxStatus::kPending);
+  EXPECT_EQ(Row(2).attempts, 0);
+  EXPECT_EQ(Row(2).next_attempt_at, clock.Now());  // due again a backoff after the last refusal
+  EXPECT_EQ(bus.attempts().size(), static_cast<std::size_t>(kMaxRetries + 1 + kPasses));
+  ASSERT_EQ(alerts.Count("outbox.failed"), 1);
+  EXPECT_EQ(alerts.Raised().at(0).subject, "e-1");
 }
 
 TEST_F(OutboxPublisherTest, RedriveThenWorkingBusPublishesFailedRow) {

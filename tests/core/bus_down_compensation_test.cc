@@ -1,0 +1,137 @@
+// SIM-24, found by the simulator: a cancellation whose stock release failed writes a
+// compensation.reservation_release row; while the bus is down the outbox publisher is refused
+// for it. The DLQ retry could release the stock without the bus, but it reads pending rows only.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/order/order_service.h"
+#include "core/topics.h"
+#include "fakes/fake_alerts.h"
+#include "fakes/fake_order_store.h"
+#include "fakes/fake_payment.h"
+#include "fakes/fake_warehouse.h"
+#include "fakes/instant_clock.h"
+#include "fakes/run_sync.h"
+#include "tests/core/flaky_warehouse.h"
+
+namespace csim {
+namespace {
+
+using fakes::RunSync;
+
+// A bus that refuses every event, as in an outage of the broker.
+class DownBus final : public EventBus {
+ public:
+  Task<Status> Publish(const Event&) override {
+    ++refused_;
+    co_return Status{Code::kUnavailable, "bus down"};
+  }
+  void Subscribe(const std::string&, const std::string&, EventHandler) override {}
+  int refused() const { return refused_; }
+
+ private:
+  int refused_ = 0;
+};
+
+class BusDownCompensationTest : public ::testing::TestWithParam<bool> {
+ protected:
+  BusDownCompensationTest() {
+    warehouse_.SetStock("sku-1", "wh-1", 5);
+    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-24"));
+  }
+
+  // A pending (unpaid) order holding 2 units, authorized only.
+  Order PendingOrder() {
+    ReserveRequest reserve{"sku-1", "wh-1", 2, 15 * kMinuteUs, "sess-1:v2:0"};
+    CreateOrderRequest r;
+    r.cart_session_id = "sess-1";
+    r.checkout_attempt = "sess-1:v2";
+    r.customer_id = "cust-1";
+    r.items = {OrderItem{"sku-1", "wh-1", 2, 100 * kVnd,
+                         RunSync(warehouse_.ReserveWithTtl(reserve)).value()}};
+    r.subtotal = r.total = 200 * kVnd;
+    r.authorization_id = RunSync(payment_.Authorize("auth:sess-1:v2", "cust-1", r.total)).value();
+    return RunSync(service_.CreateOrder(r)).value();
+  }
+
+  std::int64_t ActiveReserved() const {
+    for (const fakes::StockView& view : warehouse_.StockViews(clock_.Now())) {
+      if (view.sku == "sku-1" && view.warehouse_id == "wh-1") return view.active_reserved;
+    }
+    ADD_FAILURE() << "no stock view of sku-1 at wh-1";
+    return -1;
+  }
+
+  const OutboxRow& ReleaseRow() const {
+    for (const auto& [id, row] : store_.Outbox()) {
+      if (row.event.topic == topics::kReservationReleaseDlq) return row;
+    }
+    ADD_FAILURE() << "no compensation.reservation_release row";
+    return store_.Outbox().begin()->second;
+  }
+
+  fakes::InstantClock clock_{kHourUs};
+  fakes::FakeOrderStore store_{clock_};
+  fakes::FakeWarehouse warehouse_{clock_};
+  test_ports::FlakyWarehouse flaky_warehouse_{warehouse_};
+  fakes::FakePaymentGateway payment_{clock_};
+  fakes::FakeAlerts alerts_;
+  Config config_ = DefaultConfig();
+  Profile profile_ = Profile::AllFixed();
+  OrderService service_{
+      OrderPorts{clock_, store_, flaky_warehouse_, payment_, nullptr, true, &alerts_}, config_,
+      profile_};
+};
+
+// The warehouse refuses the cancellation's release, then answers again while the bus stays down:
+// the publisher is refused for the row more often than its budget of 10 retries, then the DLQ
+// retry runs its pass.
+TEST_P(BusDownCompensationTest, TheDlqRetryReleasesARowTheBusRefused) {
+  const bool fixed = GetParam();
+  const Order order = PendingOrder();
+  ASSERT_EQ(ActiveReserved(), 2);
+  flaky_warehouse_.FailReleases(true);
+  ASSERT_TRUE(RunSync(service_.CancelOrder(order.id, "customer")).ok());
+  flaky_warehouse_.FailReleases(false);
+  ASSERT_EQ(ActiveReserved(), 2);  // the release failed: its row is queued
+  ASSERT_EQ(ReleaseRow().status, OutboxStatus::kPending);
+
+  DownBus bus;
+  Schedule jobs = service_.Jobs(bus, alerts_);
+  const ScheduledJob* publisher = nullptr;
+  for (const ScheduledJob& job : jobs) {
+    if (job.name == "OutboxWorker") publisher = &job;
+  }
+  ASSERT_NE(publisher, nullptr);
+  const int passes = config_.order.outbox_max_retries + 5;
+  for (int pass = 0; pass < passes; ++pass) {
+    (void)RunSync(publisher->pass());
+    clock_.Advance(config_.order.outbox_retry_backoff_ms * kMillisecondUs);
+  }
+  // Every pass offers the row (and the cancellation's own events, which fail as usual).
+  EXPECT_GE(bus.refused(), fixed ? passes : config_.order.outbox_max_retries + 1);
+  EXPECT_EQ(ReleaseRow().status, fixed ? OutboxStatus::kPending : OutboxStatus::kFailed);
+  EXPECT_EQ(ReleaseRow().attempts, fixed ? 0 : config_.order.outbox_max_retries + 1);
+
+  // The DLQ retry's pass, the warehouse answering: fixed, it releases the 2 units and the row is
+  // done; as reviewed it never sees the failed row and the units stay held.
+  EXPECT_EQ(RunSync(service_.RunDlqRetryOnce()), fixed ? 1 : 0);
+  EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2);
+  EXPECT_EQ(ReleaseRow().status, fixed ? OutboxStatus::kPublished : OutboxStatus::kFailed);
+  // outbox.failed alerts: the cancellation's two events either way, and the release row as
+  // reviewed.
+  std::int64_t release_alerts = 0;
+  for (const Alert& alert : alerts_.Raised()) {
+    release_alerts += alert.kind == "outbox.failed" && alert.subject == ReleaseRow().event.id;
+  }
+  EXPECT_EQ(release_alerts, fixed ? 0 : 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim24, BusDownCompensationTest, ::testing::Values(true, false),
+                         [](const auto& param_info) {
+                           return param_info.param ? "Fixed" : "AsReviewed";
+                         });
+
+}  // namespace
+}  // namespace csim
