@@ -17,6 +17,10 @@ std::string EncodeFields(const std::map<std::string, std::string>& fields) {
   return json(fields).dump();
 }
 
+std::string EncodeFields(const EventFields& fields) {
+  return EncodeFields(std::map<std::string, std::string>(fields.begin(), fields.end()));
+}
+
 Result<std::map<std::string, std::string>> DecodeFields(const std::string& text) {
   const json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object()) return Malformed("fields", text);

@@ -13,6 +13,7 @@
 namespace csim::adapters {
 
 std::string EncodeFields(const std::map<std::string, std::string>& fields);
+std::string EncodeFields(const EventFields& fields);  // the same object as the map's
 Result<std::map<std::string, std::string>> DecodeFields(const std::string& text);
 std::string EncodeStrings(const std::vector<std::string>& strings);
 Result<std::vector<std::string>> DecodeStrings(const std::string& text);

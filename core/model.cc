@@ -5,7 +5,7 @@
 namespace csim {
 
 std::string Event::Get(std::string_view key) const {
-  auto it = fields.find(std::string{key});
+  auto it = fields.find(key);
   return it == fields.end() ? std::string{} : it->second;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/event_fields.h"
 #include "core/money.h"
 #include "core/time.h"
 
@@ -104,7 +105,7 @@ struct Event {
   std::string id;       // unique per logical event; consumers deduplicate by it
   std::string topic;    // e.g. "payments.payment.confirmed"
   std::string subject;  // the entity it is about (order id, cart id, ...)
-  std::map<std::string, std::string> fields;
+  EventFields fields;
   bool operator==(const Event&) const = default;
 
   std::string Get(std::string_view key) const;      // "" when missing

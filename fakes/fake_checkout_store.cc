@@ -236,9 +236,10 @@ void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
       const TimeUs old_expires_at = written->second.expires_at;
       written->second = cart_write.cart;
       if (old_status != written->second.status) {
-        const std::size_t erased = carts_by_status_[old_status].erase(written->first);
+        const std::size_t erased = carts_by_status_[old_status].erase(PackedId{written->first});
         CSIM_CHECK(erased == 1, "the status index held the cart under its old status");
-        carts_by_status_[written->second.status].emplace(written->first, &written->second);
+        carts_by_status_[written->second.status].emplace(PackedId{written->first},
+                                                         &written->second);
       }
       if (old_status != written->second.status || old_expires_at != written->second.expires_at) {
         UnindexExpiry(old_status, old_expires_at, written->first);
@@ -249,7 +250,7 @@ void FakeCheckoutStore::Apply(const CheckoutWrite& write) {
       CSIM_CHECK(is_new, "a cart the key index lacks is not in carts_");
       written = &*inserted;
       cart_index_.Add(*written);
-      carts_by_status_[written->second.status].emplace(written->first, &written->second);
+      carts_by_status_[written->second.status].emplace(PackedId{written->first}, &written->second);
       IndexExpiry(written->second, written->first);
     }
     cart_changes_.Note(&written->first);
@@ -293,7 +294,7 @@ void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
   for (const Cart& cart : carts) {
     auto [it, inserted] = carts_.emplace(cart.id, cart);
     CSIM_CHECK(inserted, "restored carts have unique ids");
-    carts_by_status_[cart.status].emplace(it->first, &it->second);
+    carts_by_status_[cart.status].emplace(PackedId{it->first}, &it->second);
     IndexExpiry(it->second, it->first);
     cart_index_.Add(*it);
     cart_changes_.Note(&it->first);

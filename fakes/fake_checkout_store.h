@@ -16,6 +16,7 @@
 #include "fakes/change_journal.h"
 #include "fakes/key_index.h"
 #include "fakes/outbox_rows.h"
+#include "fakes/packed_id.h"
 
 namespace csim::fakes {
 
@@ -97,7 +98,8 @@ class FakeCheckoutStore final : public CheckoutStore {
   // Carts by status, then by id, so a worker's query reads the carts in that status, not every
   // cart. The values point at carts_'s rows (stable map nodes), so a query neither builds a key nor
   // looks a cart up again.
-  std::map<CartStatus, std::map<std::string_view, const Cart*>> carts_by_status_;
+  // Keyed by PackedId: the same id order, without reading the ids' characters at each level.
+  std::map<CartStatus, std::map<PackedId, const Cart*>> carts_by_status_;
   // The same carts by status, then by (expires_at, id): a query with expired_by finds the expired
   // carts of its status without walking every cart in it (FindCartsNow says when it may).
   std::map<CartStatus, std::set<std::pair<TimeUs, std::string_view>>> expiry_by_status_;

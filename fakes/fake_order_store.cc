@@ -96,7 +96,7 @@ Result<std::vector<Order>> FakeOrderStore::FindOrdersNow(const OrderQuery& query
           [](const auto& a, const auto& b) { return a.first->first < b.first->first; });
       const Order& order = *next->first->second;
       CSIM_CHECK(++visited <= orders_.size(), "the merge visits each order once");
-      CSIM_CHECK(order.id == next->first->first, "the status index is current");
+      CSIM_CHECK(order.id == next->first->first.id, "the status index is current");
       if (Matches(query, order)) found.push_back(order);
       if (++next->first == next->second) cursors.erase(next);
     }
@@ -211,7 +211,8 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
     CSIM_CHECK(order_inserted, "Apply without Validate");
     order_index_.Add(*inserted);
     order_changes_.Note(&inserted->first);
-    orders_by_status_[inserted->second.status].emplace(inserted->first, &inserted->second);
+    orders_by_status_[inserted->second.status].emplace(PackedId{inserted->first},
+                                                       &inserted->second);
   }
   if (write.update) {
     auto* updated = order_index_.Find(write.update->id);
@@ -232,9 +233,9 @@ void FakeOrderStore::Apply(const OrderWrite& write) {
     const OrderStatus old_status = stored.status;
     stored = *write.update;
     if (old_status != stored.status) {
-      const std::size_t erased = orders_by_status_[old_status].erase(updated->first);
+      const std::size_t erased = orders_by_status_[old_status].erase(PackedId{updated->first});
       CSIM_CHECK(erased == 1, "the status index held the order under its old status");
-      orders_by_status_[stored.status].emplace(updated->first, &stored);
+      orders_by_status_[stored.status].emplace(PackedId{updated->first}, &stored);
     }
   }
   outbox_.Append(write.outbox, clock_.Now());
@@ -268,7 +269,7 @@ void FakeOrderStore::Restore(const std::vector<Order>& orders,
     auto [it, order_inserted] = orders_.emplace(order.id, order);
     CSIM_CHECK(session_inserted && order_inserted, "restored orders have unique ids and sessions");
     session_index_.Add(*session);
-    orders_by_status_[order.status].emplace(it->first, &it->second);
+    orders_by_status_[order.status].emplace(PackedId{it->first}, &it->second);
     order_index_.Add(*it);
     order_changes_.Note(&it->first);
   }

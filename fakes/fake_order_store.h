@@ -18,6 +18,7 @@
 #include "fakes/change_journal.h"
 #include "fakes/key_index.h"
 #include "fakes/outbox_rows.h"
+#include "fakes/packed_id.h"
 
 namespace csim::fakes {
 
@@ -106,8 +107,9 @@ class FakeOrderStore final : public OrderStore {
   KeyIndex<std::map<std::string, Order>> order_index_;  // every row of orders_
   // Orders by status, then by id, so a worker's query reads the orders in its statuses, not every
   // order. The values point at orders_'s rows (stable map nodes): a query neither builds a key nor
-  // looks an order up again.
-  using StatusIndex = std::map<std::string_view, const Order*>;
+  // looks an order up again. Keyed by PackedId: the same id order, without reading the ids'
+  // characters at each level of a search.
+  using StatusIndex = std::map<PackedId, const Order*>;
   std::map<OrderStatus, StatusIndex> orders_by_status_;
   ChangeJournal<const std::string*> order_changes_;
   std::vector<StatusChange> status_changes_;

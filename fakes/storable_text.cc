@@ -65,7 +65,9 @@ Status CheckAll(std::initializer_list<std::pair<std::string_view, std::string_vi
   return Status::Ok();
 }
 
-Status CheckFields(const std::map<std::string, std::string>& fields, std::string_view what) {
+// An event's fields (EventFields) or a compensation's (a map): name and value pairs.
+template <typename Fields>
+Status CheckFields(const Fields& fields, std::string_view what) {
   for (const auto& [key, value] : fields) {
     if (Status status = CheckAll({{what, key}, {what, value}}); !status.ok()) return status;
   }

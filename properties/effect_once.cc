@@ -5,9 +5,13 @@
 // (a path that processes a payment confirmation twice, R-3.3) count twice.
 #include <fmt/format.h>
 
-#include <map>
-#include <set>
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
+#include "core/check.h"
 #include "core/topics.h"
 #include "fakes/fake_event_bus.h"
 #include "properties/invariant.h"
@@ -15,23 +19,31 @@
 namespace csim::properties {
 
 void CheckEffectOnce(const Truth& world, bool, std::vector<Violation>& out) {
-  std::map<std::string, std::set<std::string>> event_ids_of_effect;
+  // (effect, event id) of every event with an effect, sorted: an effect's events are then side by
+  // side, by id, in the order a map of effects to sets of ids would give, without a node per
+  // effect and per id (one of the run's largest settled checks at 20000 customers).
+  std::vector<std::pair<std::string, std::string_view>> effects;
+  effects.reserve(world.bus().Published().size());
   for (const Event& event : world.bus().Published()) {
-    std::string effect;
     if (event.topic == topics::kStockCommitted) {
-      effect = "stock committed for " + event.subject;
+      effects.emplace_back("stock committed for " + event.subject, event.id);
     } else if (event.topic == topics::kOrderStatusChanged) {
-      effect = fmt::format("{} -> {} of {}", event.Get("from"), event.Get("to"), event.subject);
-    } else {
-      continue;
+      effects.emplace_back(
+          fmt::format("{} -> {} of {}", event.Get("from"), event.Get("to"), event.subject),
+          event.id);
     }
-    event_ids_of_effect[effect].insert(event.id);
   }
+  std::sort(effects.begin(), effects.end());
+  effects.erase(std::unique(effects.begin(), effects.end()), effects.end());  // each id once
   const TimeUs now = world.now();
-  for (const auto& [effect, ids] : event_ids_of_effect) {
-    if (ids.size() <= 1) continue;
-    out.push_back({"EFFECT-ONCE", effect, "applied once",
-                   fmt::format("applied {} times (events {})", ids.size(), *ids.begin()), now});
+  for (std::size_t first = 0, next = 0; first < effects.size(); first = next) {
+    next = first + 1;
+    while (next < effects.size() && effects[next].first == effects[first].first) ++next;
+    const std::size_t ids = next - first;
+    CSIM_CHECK(ids >= 1 && next <= effects.size(), "a group holds the effect's distinct ids");
+    if (ids <= 1) continue;
+    out.push_back({"EFFECT-ONCE", effects[first].first, "applied once",
+                   fmt::format("applied {} times (events {})", ids, effects[first].second), now});
   }
 }
 

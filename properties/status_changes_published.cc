@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <string_view>
 #include <tuple>
 #include <unordered_set>
 
@@ -24,14 +25,16 @@
 namespace csim::properties {
 namespace {
 
-// (order id, from, to), as the status_changed event's fields spell them.
-using Move = std::tuple<std::string, std::string, std::string>;
+// (order id, from, to), as the status_changed event's fields spell them. Views into the events
+// the bus and the outbox rows hold and into the orders' keys, all alive while the check runs: the
+// check copies no string per event.
+using Move = std::tuple<std::string_view, std::string_view, std::string_view>;
 
 // The announced moves are only asked whether they hold a move, never iterated: a hash set (a
 // search of a std::set of every order's moves misses the cache at each level).
 struct MoveHash {
   std::size_t operator()(const Move& move) const {
-    const std::hash<std::string> hash;
+    const std::hash<std::string_view> hash;
     std::size_t h = hash(std::get<0>(move));
     h = h * 1'000'003 + hash(std::get<1>(move));
     return h * 1'000'003 + hash(std::get<2>(move));
@@ -39,8 +42,14 @@ struct MoveHash {
 };
 using Moves = std::unordered_set<Move, MoveHash>;
 
+// The value of field `name` of `event`, empty when missing (as Event::Get, without a copy).
+std::string_view FieldOf(const Event& event, std::string_view name) {
+  const auto field = event.fields.find(name);
+  return field == event.fields.end() ? std::string_view{} : std::string_view{field->second};
+}
+
 Move MoveOf(const Event& event) {
-  return {event.Get("order_id"), event.Get("from"), event.Get("to")};
+  return {FieldOf(event, "order_id"), FieldOf(event, "from"), FieldOf(event, "to")};
 }
 
 // Every move announced: accepted by the bus, or carried by an outbox row an alert names.
@@ -63,7 +72,7 @@ void ExpectAnnounced(const Moves& announced, const Move& move, TimeUs at,
                      std::vector<Violation>& out) {
   if (announced.contains(move)) return;
   const auto& [order_id, from, to] = move;
-  out.push_back({"STATUS-CHANGES-PUBLISHED", "order=" + order_id,
+  out.push_back({"STATUS-CHANGES-PUBLISHED", fmt::format("order={}", order_id),
                  fmt::format("{} {} -> {} published, or an alert naming it",
                              topics::kOrderStatusChanged, from, to),
                  "no such event accepted by the bus, no alert", at});
@@ -73,16 +82,15 @@ void ExpectAnnounced(const Moves& announced, const Move& move, TimeUs at,
 
 void CheckStatusChangesPublished(const Truth& world, bool, std::vector<Violation>& out) {
   const Moves announced = AnnouncedMoves(world);
-  const std::string pending{Name(OrderStatus::kPending)};
+  const std::string_view pending = Name(OrderStatus::kPending);
   for (const auto& [id, order] : world.order_db().Orders()) {
     ExpectAnnounced(announced, {id, pending, pending}, order.created_at, out);
   }
   for (const fakes::FakeOrderStore::StatusChange& change : world.order_db().StatusChanges()) {
     CSIM_CHECK(world.order_db().FindOrder(change.order_id) != nullptr,
                "a logged status change belongs to a stored order");
-    ExpectAnnounced(announced,
-                    {change.order_id, std::string{Name(change.from)}, std::string{Name(change.to)}},
-                    change.at_us, out);
+    ExpectAnnounced(announced, {change.order_id, Name(change.from), Name(change.to)}, change.at_us,
+                    out);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include "core/check.h"
 #include "core/config.h"
@@ -23,7 +24,7 @@ class Truth {
   struct Views {
     TimeUs now = 0;
     const Config* config = nullptr;
-    const std::map<std::string, std::set<Money>>* confirmed_totals = nullptr;
+    const std::unordered_map<std::string, std::set<Money>>* confirmed_totals = nullptr;
     const fakes::FakeWarehouse* warehouse = nullptr;
     const fakes::FakePaymentGateway* payment = nullptr;
     const fakes::FakeCheckoutStore* checkout_db = nullptr;
@@ -58,7 +59,7 @@ class Truth {
   TimeUs now() const { return v_.now; }
   const Config& config() const { return *v_.config; }
   // checkout attempt -> every total its customer confirmed (PRICE-AS-CONFIRMED).
-  const std::map<std::string, std::set<Money>>& confirmed_totals() const {
+  const std::unordered_map<std::string, std::set<Money>>& confirmed_totals() const {
     return *v_.confirmed_totals;
   }
   const fakes::FakeWarehouse& warehouse() const { return *v_.warehouse; }

@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 #include <set>
+#include <unordered_map>
 
 #include "adapters/blocking.h"
 #include "adapters/pg_checkout_store.h"
@@ -121,7 +122,7 @@ class Backend {
   std::deque<Event> webhooks_;  // taken from the gateway, not yet accepted by the bus
   std::map<std::string, Stage> fulfilling_;
   std::set<std::string> called_off_;
-  std::map<std::string, std::set<Money>> confirmed_totals_;
+  std::unordered_map<std::string, std::set<Money>> confirmed_totals_;
   sim::RunCounts counts_;
   std::int64_t confirmed_ = 0;
   std::vector<std::int32_t> last_job_counts_;           // what each job acted on in the last pass

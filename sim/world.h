@@ -17,6 +17,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/checkout/checkout_service.h"
@@ -111,8 +112,9 @@ class World {
   const Workload& workload() const { return workload_; }
   const RunCounts& counts() const { return counts_; }
   // checkout attempt ("<session>:v<previewed version>") -> every total its customer saw and sent
-  // a confirm for, one per tab or click that confirmed (PRICE-AS-CONFIRMED's truth).
-  const std::map<std::string, std::set<Money>>& confirmed_totals() const {
+  // a confirm for, one per tab or click that confirmed (PRICE-AS-CONFIRMED's truth). Only looked
+  // up by attempt (at every order change), never iterated: a hash map.
+  const std::unordered_map<std::string, std::set<Money>>& confirmed_totals() const {
     return confirmed_totals_;
   }
   // The key (in confirmed_totals()) of every attempt, noted when its first total was: a checker
@@ -232,7 +234,7 @@ class World {
   std::unique_ptr<fakes::FakeAlerts> alerts_;
   std::unique_ptr<Impl> impl_;
   RunCounts counts_;
-  std::map<std::string, std::set<Money>> confirmed_totals_;
+  std::unordered_map<std::string, std::set<Money>> confirmed_totals_;
   fakes::ChangeJournal<const std::string*> confirmed_attempt_changes_;
   bool settled_ = false;
   bool drain_still_busy_ = false;

@@ -82,9 +82,10 @@ Task<void> World::FulfillOrder(std::string order_id) {
   auto called_off = [&] { return impl_->called_off.contains(order_id); };
   if (called_off()) co_return;
   co_await PublishWithRetry(FulfillmentEvent(order_id, "processing"));
-  auto order = order_db_->Orders().find(order_id);
-  CSIM_CHECK(order != order_db_->Orders().end());
-  if (order->second.items.size() > 1) {
+  // By the store's key index (a hash lookup), not a search of its tree of every order.
+  const Order* order = order_db_->FindOrder(order_id);
+  CSIM_CHECK(order != nullptr, "a fulfilled order is stored");
+  if (order->items.size() > 1) {
     co_await kernel_.Sleep(pick_us);
     if (called_off()) co_return;
     co_await PublishWithRetry(FulfillmentEvent(order_id, "partially_shipped"));
@@ -94,13 +95,13 @@ Task<void> World::FulfillOrder(std::string order_id) {
   co_await PublishWithRetry(FulfillmentEvent(order_id, "shipped"));
   co_await kernel_.Sleep(deliver_us);
   // The order may have been cancelled meanwhile; a carrier only delivers what it shipped.
-  order = order_db_->Orders().find(order_id);
-  if (order->second.status != OrderStatus::kShipped &&
-      order->second.status != OrderStatus::kPartiallyShipped) {
+  order = order_db_->FindOrder(order_id);
+  CSIM_CHECK(order != nullptr, "a stored order stays stored");
+  if (order->status != OrderStatus::kShipped && order->status != OrderStatus::kPartiallyShipped) {
     co_return;
   }
-  if (order->second.payment_method == PaymentMethod::kCashOnDelivery) {
-    payment_->RecordCashCollected(order_id, order->second.total);
+  if (order->payment_method == PaymentMethod::kCashOnDelivery) {
+    payment_->RecordCashCollected(order_id, order->total);
   }
   Event delivered;
   delivered.id = "delivered:" + order_id;
