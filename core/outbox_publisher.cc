@@ -2,14 +2,14 @@
 
 #include <string>
 
+#include "core/topics.h"
+
 namespace csim {
 
 Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock& clock,
                                         Alerts& alerts, OutboxPolicy policy) {
   CSIM_CHECK(policy.batch_size > 0);
   CSIM_CHECK(policy.max_retries >= 0);
-  CSIM_CHECK(!policy.compensation_rows_wait_for_dlq_retry || policy.is_compensation_topic,
-             "a publisher that leaves compensation rows to the DLQ retry knows their topics");
   OutboxPassResult result;
   auto due = co_await table.DueOutbox(clock.Now(), policy.batch_size);
   if (!due.ok()) co_return result;
@@ -21,7 +21,7 @@ Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock
       row.status = OutboxStatus::kPublished;
       ++result.published;
     } else if (policy.compensation_rows_wait_for_dlq_retry &&
-               policy.is_compensation_topic(row.event.topic)) {
+               topics::IsCompensationTopic(row.event.topic)) {
       row.next_attempt_at = clock.Now() + policy.retry_backoff_us;
       ++result.retried;
     } else if (row.attempts + 1 > policy.max_retries) {

@@ -6,7 +6,6 @@
 // drain of failed rows.
 
 #include <cstdint>
-#include <string_view>
 
 #include "core/ports/alerts.h"
 #include "core/ports/clock.h"
@@ -25,7 +24,6 @@ struct OutboxPolicy {
   // the backoff) without spending its budget: the DLQ retry acts on it without the bus and gives
   // up on it itself.
   bool compensation_rows_wait_for_dlq_retry = false;
-  bool (*is_compensation_topic)(std::string_view topic) = nullptr;
 };
 
 struct OutboxPassResult {

@@ -33,7 +33,6 @@ Schedule OrderService::Jobs(EventBus& bus, Alerts& alerts) {
   // cleanup (15). Fixed: a refused publish leaves a compensation row pending, its budget and
   // alert the DLQ retry's.
   policy.compensation_rows_wait_for_dlq_retry = profile_.Fixed(FindingId("SIM-24"));
-  policy.is_compensation_topic = topics::IsCompensationTopic;
   Schedule jobs;
   AddOutboxJobs(jobs, ports_.store, bus, ports_.clock, alerts, policy,
                 c.outbox_interval_ms * kMillisecondUs);

@@ -136,7 +136,6 @@ TEST_F(OutboxPublisherTest, CompensationRowsWaitForTheDlqRetryWhenTheyAskIt) {
   ASSERT_TRUE(RunSync(store.Commit(write)).ok());
   OutboxPolicy policy = Policy(true);
   policy.compensation_rows_wait_for_dlq_retry = true;
-  policy.is_compensation_topic = topics::IsCompensationTopic;
   DownBus bus;
   constexpr int kPasses = 3 * kMaxRetries;
   for (int pass = 0; pass < kPasses; ++pass) {
