@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 40> kFindings{{
+inline constexpr std::array<FindingInfo, 41> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -174,6 +174,11 @@ inline constexpr std::array<FindingInfo, 40> kFindings{{
      "bus is down, and the DLQ retry, which acts on the warehouse without the bus, reads pending "
      "rows only: the release waits for the failed-row drain and the reservation stays held",
      "STOCK-NO-LEAK"},
+    {"SIM-25", "",
+     "PaymentCompensationWorker leaves alone every cancelled order created more than 7 days ago, "
+     "refunds included: a refund owed on an order cancelled after a week, whose own refund call "
+     "failed, is never retried and no alert says so",
+     "MONEY-CONSERVED NO-LEAKED-AUTH"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

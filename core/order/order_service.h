@@ -149,9 +149,10 @@ class OrderService final : public OrderClient {
   static constexpr DurationUs kCaptureRetryGraceUs = kMinuteUs;
   // Cancelled orders the payment compensation scans per pass.
   static constexpr std::int32_t kPaymentCompensationScanMax = 10'000;
-  // Cancelled orders created longer ago than this are left alone by the payment compensation: an
+  // The payment compensation voids no hold of an order created longer ago than this: an
   // authorization lapses by itself within it (the card networks' hold, the fake gateway's 7 days),
-  // and a stateless pass must stop re-issuing its idempotent calls at some point.
+  // and a stateless pass must stop re-issuing its idempotent voids at some point. Refunds have no
+  // horizon (SIM-25): money taken stays owed until it is paid back.
   static constexpr DurationUs kPaymentCompensationHorizonUs = 7 * kDayUs;
 
   // CaptureRetryWorker: captures again (payment.Capture(authorization, order id, total)) every
@@ -164,14 +165,14 @@ class OrderService final : public OrderClient {
   // The outcome arrives as a webhook, as for the first capture. Returns the captures the gateway
   // accepted (Ok).
   Task<std::int32_t> RunCaptureRetryOnce();
-  // PaymentCompensationWorker: for cancelled orders created within
-  // kPaymentCompensationHorizonUs: money taken (captured > refunded) is refunded
+  // PaymentCompensationWorker: for cancelled orders: money taken (captured > refunded) is refunded
   // (payment.Refund(authorization, order id, captured - refunded); one refund per order at the
   // gateway, so a repeat refunds nothing); an authorization never captured (captured == 0) is
-  // voided (idempotent; kFailedPrecondition if the gateway captured meanwhile, whose confirmed
-  // webhook then records `captured` and a later pass refunds). Refunds go first; at most
-  // cron_batch_size calls per pass. Stateless, so a settled order is called again (idempotently)
-  // until it leaves the cancelled status or the horizon. Returns the calls that returned Ok.
+  // voided within kPaymentCompensationHorizonUs of the order's creation (idempotent;
+  // kFailedPrecondition if the gateway captured meanwhile, whose confirmed webhook then records
+  // `captured` and a later pass refunds). Refunds go first; at most cron_batch_size calls per
+  // pass. Stateless, so a settled order is called again (idempotently) until it leaves the
+  // cancelled status, or for a void the horizon. Returns the calls that returned Ok.
   Task<std::int32_t> RunPaymentCompensationOnce();
   // ==== end of payment workers ====
 

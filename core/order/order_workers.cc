@@ -268,14 +268,22 @@ Task<std::int32_t> OrderService::RunPaymentCompensationOnce() {
   auto found = co_await ports_.store.FindOrders(query);
   if (!found.ok()) co_return 0;  // the next pass retries
   CSIM_CHECK(found->size() <= static_cast<std::size_t>(kPaymentCompensationScanMax));
+  // SIM-25: as first written, the horizon below bounds refunds too, so a refund owed on an order
+  // cancelled more than 7 days after it was placed, whose own refund call failed, is never
+  // retried. Fixed: the horizon bounds voids only (a hold lapses by itself; money taken does not
+  // come back by itself), and a refund is retried until the order leaves `cancelled`.
+  const bool refunds_past_horizon = profile_.Fixed(FindingId("SIM-25"));
   std::vector<const Order*> refunds;
   std::vector<const Order*> voids;
   for (const Order& order : found.value()) {
     CSIM_CHECK(order.status == OrderStatus::kCancelled);
     CSIM_CHECK(order.captured >= 0 && order.refunded >= 0);
-    if (now - order.created_at > kPaymentCompensationHorizonUs) continue;
+    const bool past_horizon = now - order.created_at > kPaymentCompensationHorizonUs;
     if (order.captured > order.refunded) {
-      refunds.push_back(&order);  // money taken for an order that was cancelled
+      // Money taken for an order that was cancelled.
+      if (!past_horizon || refunds_past_horizon) refunds.push_back(&order);
+    } else if (past_horizon) {
+      continue;  // the hold, if any, has lapsed by itself
     } else if (order.captured == 0 && !order.authorization_id.empty() && !order.hold_voided) {
       voids.push_back(&order);  // a hold nobody will capture
     }

@@ -34,11 +34,13 @@ using fakes::RunSync;
 
 constexpr Money kUnitPrice = 1'000 * kVnd;
 
-// A gateway whose first `void_failures` Voids fail before any effect, then forwards.
-class FlakyVoids final : public test_ports::ForwardingPaymentGateway {
+// A gateway whose first `void_failures` Voids and first `refund_failures` Refunds fail before any
+// effect, then forward.
+class FlakyGateway final : public test_ports::ForwardingPaymentGateway {
  public:
   using ForwardingPaymentGateway::ForwardingPaymentGateway;
   void FailVoids(std::int32_t count) { void_failures_ = count; }
+  void FailRefunds(std::int32_t count) { refund_failures_ = count; }
   Task<Status> Void(const std::string& authorization_id) override {
     ++voids_;
     if (void_failures_ > 0) {
@@ -55,6 +57,10 @@ class FlakyVoids final : public test_ports::ForwardingPaymentGateway {
   Task<Status> Refund(const std::string& authorization_id, const std::string& order_id,
                       Money amount) override {
     ++refunds_;
+    if (refund_failures_ > 0) {
+      --refund_failures_;
+      return Unavailable();
+    }
     return inner().Refund(authorization_id, order_id, amount);
   }
   std::int32_t voids() const { return voids_; }
@@ -64,6 +70,7 @@ class FlakyVoids final : public test_ports::ForwardingPaymentGateway {
  private:
   static Task<Status> Unavailable() { co_return Status{Code::kUnavailable, "gateway down"}; }
   std::int32_t void_failures_ = 0;
+  std::int32_t refund_failures_ = 0;
   std::int32_t voids_ = 0;
   std::int32_t captures_ = 0;
   std::int32_t refunds_ = 0;
@@ -156,7 +163,7 @@ class OrderWorkersTest : public ::testing::Test {
   fakes::FakeOrderStore store{clock};
   fakes::FakeWarehouse warehouse{clock};
   fakes::FakePaymentGateway payment{clock};
-  FlakyVoids gateway{payment};
+  FlakyGateway gateway{payment};
   Config config = DefaultConfig();
   Profile profile = Profile::AllFixed();
   std::unique_ptr<OrderService> service;
@@ -386,11 +393,57 @@ TEST_F(OrderWorkersTest, PaymentCompensationIgnoresLiveCodAndOldOrders) {
   EXPECT_EQ(gateway.refunds(), 0);
   EXPECT_EQ(Auth(live), AuthStatus::kAuthorized);
 
-  Order owed = CancelledButCaptured("s-owed");
+  // An unpaid order cancelled while its void failed, found only past the horizon: its hold has
+  // lapsed by itself, so nothing is called.
+  Order old = Create("s-old", 1);
+  gateway.FailVoids(1);
+  ASSERT_TRUE(RunSync(Service().CancelOrder(old.id, "customer")).ok());
+  const std::int32_t voids = gateway.voids();
   clock.Advance(OrderService::kPaymentCompensationHorizonUs + 1);
-  EXPECT_EQ(CompensationPass(), 0);  // past the horizon: an operator's
-  EXPECT_EQ(GatewayMoney(owed).refunded, 0);
+  EXPECT_EQ(CompensationPass(), 0);
+  EXPECT_EQ(gateway.voids(), voids);
   EXPECT_EQ(gateway.refunds(), 0);
+}
+
+// SIM-25: a paid order the customer cancels 8 days after placing it (its goods never shipped),
+// while the gateway refuses the cancellation's own refund call. As first written the worker's
+// 7-day horizon, meant for holds that lapse by themselves, skips the refund too, and the money is
+// never returned; fixed, the next pass refunds it. An unpaid order cancelled as late, whose void
+// failed, is left alone either way: its hold has lapsed.
+TEST_F(OrderWorkersTest, Sim25RefundOwedPastTheHorizonIsStillRetriedWhenFixed) {
+  for (bool fixed : {true, false}) {
+    profile = Profile::AllFixed();
+    if (!fixed) profile.SetAsReviewed(FindingId("SIM-25"));
+    service.reset();
+    const std::string prefix = fixed ? "fixed-" : "reviewed-";
+    Order paid = Create(prefix + "paid", 2);
+    ASSERT_TRUE(RunSync(payment.Capture(paid.authorization_id, paid.id, paid.total)).ok());
+    ASSERT_EQ(DeliverWebhooks("payments.payment.confirmed"), 1);
+    ASSERT_EQ(Stored(paid.id).status, OrderStatus::kConfirmed);
+    Order unpaid = Create(prefix + "unpaid", 1);
+    clock.Advance(OrderService::kPaymentCompensationHorizonUs + kDayUs);
+
+    gateway.FailRefunds(1);
+    const std::int32_t refunds_before = gateway.refunds();
+    ASSERT_TRUE(RunSync(Service().CancelOrder(paid.id, "customer")).ok());
+    ASSERT_EQ(gateway.refunds(), refunds_before + 1);  // the cancellation's own call, refused
+    gateway.FailVoids(1);
+    const std::int32_t voids_before = gateway.voids();
+    ASSERT_TRUE(RunSync(Service().CancelOrder(unpaid.id, "customer")).ok());
+    ASSERT_EQ(gateway.voids(), voids_before + 1);
+    ASSERT_EQ(Stored(paid.id).status, OrderStatus::kCancelled);
+    ASSERT_EQ(Stored(paid.id).captured, paid.total);
+    ASSERT_EQ(GatewayMoney(paid).refunded, 0);
+
+    EXPECT_EQ(CompensationPass(), fixed ? 1 : 0) << (fixed ? "fixed" : "as reviewed");
+    EXPECT_EQ(GatewayMoney(paid).refunded, fixed ? paid.total : 0);
+    EXPECT_EQ(gateway.refunds(), refunds_before + (fixed ? 2 : 1));
+    EXPECT_EQ(gateway.voids(), voids_before + 1);  // no void past the horizon, either way
+    EXPECT_EQ(Auth(unpaid), AuthStatus::kLapsed);  // by itself, after the gateway's 7 days
+    // The refund's webhook moves the paid order out of the worker's sight.
+    EXPECT_EQ(DeliverWebhooks("payments.refund.completed"), fixed ? 1 : 0);
+    EXPECT_EQ(Stored(paid.id).status, fixed ? OrderStatus::kRefunded : OrderStatus::kCancelled);
+  }
 }
 
 TEST_F(OrderWorkersTest, PaymentCompensationRefundsBeforeVoidsWithinOnePassBudget) {
