@@ -183,6 +183,19 @@ void FakeWarehouse::SetStock(const std::string& sku, const std::string& warehous
   CheckRow(key, clock_.Now());
 }
 
+void FakeWarehouse::ReceiveDelivery(const std::string& sku, const std::string& warehouse_id,
+                                    std::int64_t units) {
+  CSIM_CHECK(!sku.empty(), "stock needs a sku");
+  CSIM_CHECK(!warehouse_id.empty(), "the phantom pool '' holds no stock");
+  CSIM_CHECK(units > 0, "a delivery brings units");
+  const StockKey key{sku, warehouse_id};
+  StockRow& row = RowForUpdate(key);
+  CSIM_CHECK(row.on_hand <= kOnHandMax - units, "kOnHandMax");
+  row.on_hand += units;
+  warehouses_.insert(warehouse_id);
+  CheckRow(key, clock_.Now());
+}
+
 std::int32_t FakeWarehouse::SellElsewhere(const std::string& sku, const std::string& warehouse_id,
                                           std::int32_t quantity) {
   CSIM_CHECK(quantity >= 0);

@@ -109,6 +109,8 @@ class FakeWarehouse final : public WarehouseInventory {
   // non-empty warehouse id; on_hand >= committed + active reserved unless a phantom commit
   // already oversold the row (the world cannot take units already promised; SellElsewhere can).
   void SetStock(const std::string& sku, const std::string& warehouse_id, std::int64_t on_hand);
+  // A supplier's delivery: on hand of (sku, warehouse_id) grows by `units` (> 0), creating the row.
+  void ReceiveDelivery(const std::string& sku, const std::string& warehouse_id, std::int64_t units);
   // Another channel sells up to `quantity` available units: returns how many it committed.
   std::int32_t SellElsewhere(const std::string& sku, const std::string& warehouse_id,
                              std::int32_t quantity);

@@ -218,6 +218,20 @@ TEST_F(FakeWarehouseTest, SellElsewhereTakesOnlyAvailableUnits) {
             Code::kInsufficient);
 }
 
+TEST_F(FakeWarehouseTest, ADeliveryAddsOnHandAndCanBeReservedAtOnce) {
+  Reserve(Request("wh-b", 5, "ref-1"));  // wh-b's 5 units all held
+  EXPECT_EQ(RunSync(warehouse.ReserveWithTtl(Request("wh-b", 2, "ref-2"))).code(),
+            Code::kInsufficient);
+  warehouse.ReceiveDelivery("sku-1", "wh-b", 2);
+  EXPECT_EQ(Row("sku-1", "wh-b").on_hand, 7);
+  EXPECT_EQ(Row("sku-1", "wh-b").committed, 0);
+  EXPECT_TRUE(RunSync(warehouse.ReserveWithTtl(Request("wh-b", 2, "ref-2"))).ok());
+  warehouse.ReceiveDelivery("sku-1", "wh-new", 4);  // a warehouse's first stock of the sku
+  EXPECT_EQ(Row("sku-1", "wh-new").on_hand, 4);
+  EXPECT_THROW(warehouse.ReceiveDelivery("sku-1", "wh-b", 0), CheckFailure);
+  EXPECT_THROW(warehouse.ReceiveDelivery("sku-1", "", 1), CheckFailure);
+}
+
 TEST_F(FakeWarehouseTest, SetStockCannotTakePromisedUnits) {
   Reserve(Request("wh-b", 4, "ref-1"));
   EXPECT_THROW(warehouse.SetStock("sku-1", "wh-b", 3), CheckFailure);

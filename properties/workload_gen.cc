@@ -56,6 +56,9 @@ rc::Gen<sim::Workload> GenWorkload(int customers_max) {
         script.points_balance = *rc::gen::inRange<std::int64_t>(0, 20'000);
         script.points_to_redeem = *rc::gen::inRange<std::int64_t>(0, 20'000);
       }
+      if (*rc::gen::inRange(0, 5) == 0) {  // shipped abroad
+        script.country = std::string{*rc::gen::elementOf(sim::kAbroadCountries)};
+      }
       if (*rc::gen::inRange(0, 4) == 0) {
         script.cancel_after_us = *rc::gen::inRange<DurationUs>(1, 180) * kMinuteUs;
       }
@@ -76,7 +79,7 @@ rc::Gen<sim::Workload> GenWorkload(int customers_max) {
     for (int c = 0; c < changes; ++c) {
       sim::WorldChange change;
       change.at_us = *rc::gen::inRange<TimeUs>(0, 15 * kMinuteUs);
-      const int kind = *rc::gen::inRange(0, promos > 0 ? 4 : 3);
+      const int kind = *rc::gen::inRange(0, promos > 0 ? 5 : 4);
       const std::string sku = fmt::format("SKU-{}", *rc::gen::inRange(1, skus + 1));
       if (kind == 0) {
         change.kind = sim::WorldChangeKind::kPriceChange;
@@ -84,12 +87,20 @@ rc::Gen<sim::Workload> GenWorkload(int customers_max) {
         change.value = *rc::gen::inRange<Money>(1, 1000) * 1000 * kVnd;
       } else if (kind == 1) {
         change.kind = sim::WorldChangeKind::kShippingChange;
+        if (*rc::gen::arbitrary<bool>()) {  // one destination's rate, else the default one
+          change.subject = std::string{*rc::gen::elementOf(sim::kAbroadCountries)};
+        }
         change.value = *rc::gen::inRange<Money>(1, 10) * 1000 * kVnd;
       } else if (kind == 2) {
         change.kind = sim::WorldChangeKind::kSellElsewhere;
         change.subject = sku;
         change.detail = fmt::format("WH-{}", *rc::gen::inRange(1, warehouses + 1));
         change.value = *rc::gen::inRange(1, 4);
+      } else if (kind == 3) {
+        change.kind = sim::WorldChangeKind::kDelivery;
+        change.subject = sku;
+        change.detail = fmt::format("WH-{}", *rc::gen::inRange(1, warehouses + 1));
+        change.value = *rc::gen::inRange(1, 6);
       } else {
         change.kind = sim::WorldChangeKind::kPromoExpiry;
         change.subject = fmt::format("PROMO-{}", *rc::gen::inRange(1, promos + 1));

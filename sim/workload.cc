@@ -42,6 +42,13 @@ void DrawBehaviour(Rng& behaviour, const WorkloadOptions& options, CustomerScrip
   CSIM_CHECK(script.confirm_attempts >= 1 && script.confirm_attempts <= kConfirmAttemptsMax);
 }
 
+// "" (the configured default country) or two capital letters.
+bool IsCountryCode(const std::string& code) {
+  if (code.empty()) return true;
+  return code.size() == 2 &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
 }  // namespace
 
 DurationUs ArrivalWindowUs(const WorkloadOptions& options) {
@@ -135,7 +142,37 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
         change.detail = fmt::format("WH-{}", rng.Between(1, options.warehouses));
         change.value = rng.Between(1, 3);
         break;
+      case WorldChangeKind::kDelivery:
+        CSIM_CHECK(false, "deliveries are drawn below, from their own stream");
+        break;
     }
+    workload.changes.push_back(std::move(change));
+  }
+  // Destinations abroad, supplier deliveries and one country's new shipping rate come last, each
+  // from a stream of its own: every draw above is the one the seed made before they existed.
+  Rng abroad = Rng(seed).Fork(0x41425244);  // "ABRD"
+  for (CustomerScript& script : workload.customers) {
+    if (!abroad.ChancePpm(100'000)) continue;  // one customer in ten ships abroad
+    script.country = std::string{kAbroadCountries.at(abroad.Below(kAbroadCountries.size()))};
+  }
+  Rng supply = Rng(seed).Fork(0x53555050);  // "SUPP"
+  for (std::int32_t d = 0; d < options.deliveries; ++d) {
+    WorldChange change;
+    // A supplier's truck comes during the arrivals or in the hour after them.
+    change.at_us = supply.Between(0, arrival_window_us + kHourUs);
+    change.kind = WorldChangeKind::kDelivery;
+    change.subject = fmt::format("SKU-{}", supply.Between(1, options.skus));
+    change.detail = fmt::format("WH-{}", supply.Between(1, options.warehouses));
+    change.value =
+        std::min<std::int64_t>(kDeliveryUnitsMax, supply.Between(1, 2 + options.orders / 4));
+    workload.changes.push_back(std::move(change));
+  }
+  for (std::int32_t r = 0; r < options.country_rate_changes; ++r) {
+    WorldChange change;
+    change.at_us = supply.Between(0, arrival_window_us);
+    change.kind = WorldChangeKind::kShippingChange;
+    change.subject = std::string{kAbroadCountries.at(supply.Below(kAbroadCountries.size()))};
+    change.value = supply.Between(5, 20) * 1000 * kVnd;  // shipping abroad costs more
     workload.changes.push_back(std::move(change));
   }
   return workload;
@@ -187,6 +224,23 @@ std::string ValidateWorkload(const Workload& workload) {
     if (change.kind == WorldChangeKind::kPriceChange && change.value <= 0) {
       return fmt::format("changes[{}].value: a price must be > 0", i);
     }
+    if (change.kind == WorldChangeKind::kShippingChange) {
+      if (change.value < 0) return fmt::format("changes[{}].value: a fee must be >= 0", i);
+      if (!IsCountryCode(change.subject)) {
+        return fmt::format("changes[{}].subject: \"{}\" is not \"\" or a 2-letter country code", i,
+                           change.subject);
+      }
+    }
+    if (change.kind == WorldChangeKind::kDelivery) {
+      if (!priced.count(change.subject)) {
+        return fmt::format("changes[{}].subject: {} has no price", i, change.subject);
+      }
+      if (change.detail.empty()) return fmt::format("changes[{}].detail: empty warehouse", i);
+      if (change.value <= 0 || change.value > kDeliveryUnitsMax) {
+        return fmt::format("changes[{}].value: a delivery carries 1..{} units", i,
+                           kDeliveryUnitsMax);
+      }
+    }
   }
   std::set<std::string> ids;
   for (std::size_t c = 0; c < workload.customers.size(); ++c) {
@@ -215,6 +269,10 @@ std::string ValidateWorkload(const Workload& workload) {
       return fmt::format("customers[{}]: points must be >= 0", c);
     }
     if (s.cancel_after_us < 0) return fmt::format("customers[{}].cancel_after_us: must be >= 0", c);
+    if (!IsCountryCode(s.country)) {
+      return fmt::format("customers[{}].country: \"{}\" is not \"\" or a 2-letter country code", c,
+                         s.country);
+    }
     for (std::size_t i = 0; i < s.promo_codes.size(); ++i) {
       if (!codes.count(s.promo_codes[i])) {
         return fmt::format("customers[{}].promo_codes[{}]: unknown promo {}", c, i,

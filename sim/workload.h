@@ -3,9 +3,11 @@
 // a seed (or by rapidcheck in properties/); it never reads the profile, so the same workload runs
 // under as-reviewed and fixed.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model.h"
@@ -46,6 +48,8 @@ struct CustomerScript {
   std::int64_t points_balance = 0;  // loyalty points the customer starts with
   std::int64_t points_to_redeem = 0;
   DurationUs cancel_after_us = 0;  // > 0: cancels the order this long after placing it
+  // The shipping destination: "" for the configured default country, else a 2-letter code.
+  std::string country;
   // Impatience and tabs (issue 8): the first confirm is sent twice at once (a double click).
   bool double_click = false;
   // > 0: a second tab previews beside the first preview and confirms this long after it.
@@ -58,9 +62,10 @@ struct CustomerScript {
 // Something that changes in the world outside the services while customers shop.
 enum class WorldChangeKind {
   kPriceChange,     // subject sku, value the new unit price
-  kShippingChange,  // value the new per-item fee (all countries)
+  kShippingChange,  // subject a country ("" the default rate), value the new per-item fee
   kPromoExpiry,     // subject promo code
   kSellElsewhere,   // subject sku, detail warehouse, value units sold by another channel
+  kDelivery,        // subject sku, detail warehouse, value units a supplier delivers (on hand up)
 };
 
 struct WorldChange {
@@ -96,12 +101,20 @@ struct WorkloadOptions {
   std::int32_t arrivals_per_minute_max = kArrivalsPerMinuteDefault;
   std::int32_t promos = 3;
   std::int32_t world_changes = 4;
+  // Supplier deliveries (restocks) and shipping-rate changes for one destination country, drawn
+  // from their own streams so that adding them moved no earlier draw of a seed.
+  std::int32_t deliveries = 2;
+  std::int32_t country_rate_changes = 1;
 };
 
 inline constexpr std::int32_t kWorkloadCustomersMax = 100'000;
 inline constexpr std::int32_t kConfirmAttemptsMax = 5;
 // A customer's think time, mostly seconds, sometimes minutes: at most this long.
 inline constexpr DurationUs kThinkMaxUs = 20 * kMinuteUs;
+// The destinations customers ship to besides the default country (the shop ships abroad too).
+inline constexpr std::array<std::string_view, 3> kAbroadCountries{"SG", "TH", "KH"};
+// A supplier delivery carries at most this many units of one sku.
+inline constexpr std::int64_t kDeliveryUnitsMax = 1'000;
 
 // How long `options.orders` customers take to arrive: the window, stretched to the traffic level.
 DurationUs ArrivalWindowUs(const WorkloadOptions& options);

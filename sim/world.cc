@@ -463,6 +463,7 @@ Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
   choice.payment_method = script.payment_method;
   choice.promo_codes = script.promo_codes;
   choice.points_to_redeem = script.points_to_redeem;
+  choice.country = script.country;
   ++counts_.checkouts_started;
   bool changed_cart = false;
   for (std::int32_t attempt = 0; attempt < script.confirm_attempts; ++attempt) {

@@ -150,7 +150,7 @@ void World::ApplyWorldChange(const WorldChange& change) {
       impl_->pricing.SetPrice(change.subject, change.value);
       break;
     case WorldChangeKind::kShippingChange:
-      impl_->shipping.SetRate("", fakes::ShippingRate{kBaseShippingFee, change.value});
+      impl_->shipping.SetRate(change.subject, fakes::ShippingRate{kBaseShippingFee, change.value});
       break;
     case WorldChangeKind::kPromoExpiry:
       promotions_->ExpireNow(change.subject);
@@ -158,6 +158,9 @@ void World::ApplyWorldChange(const WorldChange& change) {
     case WorldChangeKind::kSellElsewhere:
       (void)warehouse_->SellElsewhere(change.subject, change.detail,
                                       static_cast<std::int32_t>(change.value));
+      break;
+    case WorldChangeKind::kDelivery:
+      warehouse_->ReceiveDelivery(change.subject, change.detail, change.value);
       break;
   }
 }

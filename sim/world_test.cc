@@ -13,6 +13,7 @@
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
 #include "fakes/fake_warehouse.h"
+#include "sim/world_impl.h"
 
 namespace csim::sim {
 namespace {
@@ -172,6 +173,100 @@ TEST(World, CancelledPaidOrderIsRefundedOnlyWhenTheRefundConsumerExists) {
     EXPECT_EQ(order.status, fixed ? OrderStatus::kRefunded : OrderStatus::kCancelled);
     EXPECT_EQ(world.counts().cancellations_requested, 1);
   }
+}
+
+}  // namespace
+}  // namespace csim::sim
+
+namespace csim::sim {
+namespace {
+
+// Deliveries and destinations abroad are drawn after everything else, from streams of their own:
+// with them switched off a seed's workload is the one it was before they existed, customers'
+// countries aside.
+TEST(Workload, DeliveriesAndAbroadLeaveEveryEarlierDrawAsItWas) {
+  WorkloadOptions with;
+  with.orders = 2'000;
+  WorkloadOptions without = with;
+  without.deliveries = 0;
+  without.country_rate_changes = 0;
+  for (std::uint64_t seed : {1u, 2u, 99u}) {
+    const Workload a = GenerateWorkload(seed, with);
+    Workload b = GenerateWorkload(seed, without);
+    ASSERT_EQ(a.changes.size(), b.changes.size() + 3) << seed;  // 2 deliveries, 1 rate abroad
+    EXPECT_TRUE(std::equal(b.changes.begin(), b.changes.end(), a.changes.begin())) << seed;
+    std::int32_t abroad = 0;
+    for (std::size_t c = 0; c < a.customers.size(); ++c) {
+      EXPECT_EQ(a.customers[c].country, b.customers[c].country) << seed;  // same stream
+      if (!a.customers[c].country.empty()) ++abroad;
+      b.customers[c].country = a.customers[c].country;
+    }
+    EXPECT_EQ(a.customers, b.customers) << seed;
+    // One customer in ten ships abroad: 200 expected of 2,000.
+    EXPECT_GT(abroad, 150) << seed;
+    EXPECT_LT(abroad, 250) << seed;
+    const auto first_new = a.changes.end() - 3;
+    for (auto it = first_new; it != a.changes.end() - 1; ++it) {
+      EXPECT_EQ(it->kind, WorldChangeKind::kDelivery);
+      EXPECT_GE(it->value, 1);
+      EXPECT_LE(it->value, 2 + with.orders / 4);
+      EXPECT_LE(it->at_us, ArrivalWindowUs(with) + kHourUs);
+    }
+    EXPECT_EQ(a.changes.back().kind, WorldChangeKind::kShippingChange);
+    EXPECT_EQ(a.changes.back().subject.size(), 2u);
+    EXPECT_EQ(ValidateWorkload(a), "");
+  }
+}
+
+TEST(Workload, BadCountriesAndDeliveriesAreNamedWhereTheyAre) {
+  Workload bad_country = OneCustomer(5, 1);
+  bad_country.customers[0].country = "sg";
+  EXPECT_EQ(ValidateWorkload(bad_country),
+            "customers[0].country: \"sg\" is not \"\" or a 2-letter country code");
+  Workload bad_rate = OneCustomer(5, 1);
+  bad_rate.changes.push_back({0, WorldChangeKind::kShippingChange, "SGP", "", 1});
+  EXPECT_EQ(ValidateWorkload(bad_rate),
+            "changes[0].subject: \"SGP\" is not \"\" or a 2-letter country code");
+  Workload empty_delivery = OneCustomer(5, 1);
+  empty_delivery.changes.push_back({0, WorldChangeKind::kDelivery, "SKU-1", "WH-1", 0});
+  EXPECT_EQ(ValidateWorkload(empty_delivery), "changes[0].value: a delivery carries 1..1000 units");
+  Workload unknown_sku = OneCustomer(5, 1);
+  unknown_sku.changes.push_back({0, WorldChangeKind::kDelivery, "SKU-9", "WH-1", 3});
+  EXPECT_EQ(ValidateWorkload(unknown_sku), "changes[0].subject: SKU-9 has no price");
+}
+
+// A sold-out sku delivered before the customer arrives is sold; the delivery is on hand.
+TEST(World, ASupplierDeliveryPutsUnitsOnHandForTheNextCustomer) {
+  for (bool delivered : {false, true}) {
+    Workload workload = OneCustomer(0, 2);
+    if (delivered) workload.changes.push_back({0, WorldChangeKind::kDelivery, "SKU-1", "WH-1", 3});
+    World world(WorldOptions{}, workload);
+    world.Run();
+    EXPECT_EQ(world.order_db().Orders().size(), delivered ? 1u : 0u);
+    const auto stock = Stock(world, "WH-1");
+    EXPECT_EQ(stock.on_hand, delivered ? 3 : 0);
+    EXPECT_EQ(stock.committed, delivered ? 2 : 0);
+  }
+}
+
+// A new rate for one destination changes the fee of the customers shipping there only.
+TEST(World, ARateChangeForOneCountryChangesOnlyItsCustomersFees) {
+  Workload workload = OneCustomer(10, 1);
+  CustomerScript abroad = workload.customers[0];
+  abroad.customer_id = "cust-2";
+  abroad.country = "SG";
+  workload.customers.push_back(abroad);
+  constexpr Money kPerItemAbroad = 15'000 * kVnd;
+  workload.changes.push_back({0, WorldChangeKind::kShippingChange, "SG", "", kPerItemAbroad});
+  World world(WorldOptions{}, workload);
+  world.Run();
+  ASSERT_EQ(world.order_db().Orders().size(), 2u);
+  std::map<std::string, Money> fee_by_customer;
+  for (const auto& [id, order] : world.order_db().Orders()) {
+    fee_by_customer[order.customer_id] = order.shipping_fee;
+  }
+  EXPECT_EQ(fee_by_customer.at("cust-1"), kBaseShippingFee + kPerItemShippingFee);
+  EXPECT_EQ(fee_by_customer.at("cust-2"), kBaseShippingFee + kPerItemAbroad);
 }
 
 }  // namespace
