@@ -174,7 +174,7 @@ inline constexpr std::array<FindingInfo, 41> kFindings{{
      "bus is down, and the DLQ retry, which acts on the warehouse without the bus, reads pending "
      "rows only: the release waits for the failed-row drain and the reservation stays held",
      "STOCK-NO-LEAK"},
-    {"SIM-26", "",
+    {"SIM-27", "",
      "PaymentCompensationWorker leaves alone every cancelled order created more than 7 days ago, "
      "refunds included: a refund owed on an order cancelled after a week, whose own refund call "
      "failed, is never retried and no alert says so",

@@ -152,7 +152,7 @@ class OrderService final : public OrderClient {
   // The payment compensation voids no hold of an order created longer ago than this: an
   // authorization lapses by itself within it (the card networks' hold, the fake gateway's 7 days),
   // and a stateless pass must stop re-issuing its idempotent voids at some point. Refunds have no
-  // horizon (SIM-26): money taken stays owed until it is paid back.
+  // horizon (SIM-27): money taken stays owed until it is paid back.
   static constexpr DurationUs kPaymentCompensationHorizonUs = 7 * kDayUs;
 
   // CaptureRetryWorker: captures again (payment.Capture(authorization, order id, total)) every

@@ -268,11 +268,11 @@ Task<std::int32_t> OrderService::RunPaymentCompensationOnce() {
   auto found = co_await ports_.store.FindOrders(query);
   if (!found.ok()) co_return 0;  // the next pass retries
   CSIM_CHECK(found->size() <= static_cast<std::size_t>(kPaymentCompensationScanMax));
-  // SIM-26: as first written, the horizon below bounds refunds too, so a refund owed on an order
+  // SIM-27: as first written, the horizon below bounds refunds too, so a refund owed on an order
   // cancelled more than 7 days after it was placed, whose own refund call failed, is never
   // retried. Fixed: the horizon bounds voids only (a hold lapses by itself; money taken does not
   // come back by itself), and a refund is retried until the order leaves `cancelled`.
-  const bool refunds_past_horizon = profile_.Fixed(FindingId("SIM-26"));
+  const bool refunds_past_horizon = profile_.Fixed(FindingId("SIM-27"));
   std::vector<const Order*> refunds;
   std::vector<const Order*> voids;
   for (const Order& order : found.value()) {

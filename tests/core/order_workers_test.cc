@@ -405,15 +405,15 @@ TEST_F(OrderWorkersTest, PaymentCompensationIgnoresLiveCodAndOldOrders) {
   EXPECT_EQ(gateway.refunds(), 0);
 }
 
-// SIM-26: a paid order the customer cancels 8 days after placing it (its goods never shipped),
+// SIM-27: a paid order the customer cancels 8 days after placing it (its goods never shipped),
 // while the gateway refuses the cancellation's own refund call. As first written the worker's
 // 7-day horizon, meant for holds that lapse by themselves, skips the refund too, and the money is
 // never returned; fixed, the next pass refunds it. An unpaid order cancelled as late, whose void
 // failed, is left alone either way: its hold has lapsed.
-TEST_F(OrderWorkersTest, Sim26RefundOwedPastTheHorizonIsStillRetriedWhenFixed) {
+TEST_F(OrderWorkersTest, Sim27RefundOwedPastTheHorizonIsStillRetriedWhenFixed) {
   for (bool fixed : {true, false}) {
     profile = Profile::AllFixed();
-    if (!fixed) profile.SetAsReviewed(FindingId("SIM-26"));
+    if (!fixed) profile.SetAsReviewed(FindingId("SIM-27"));
     service.reset();
     const std::string prefix = fixed ? "fixed-" : "reviewed-";
     Order paid = Create(prefix + "paid", 2);
