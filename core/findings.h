@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 40> kFindings{{
+inline constexpr std::array<FindingInfo, 41> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -173,6 +173,12 @@ inline constexpr std::array<FindingInfo, 40> kFindings{{
      "the outbox publisher marks a compensation row failed after 10 refused publishes while the "
      "bus is down, and the DLQ retry, which acts on the warehouse without the bus, reads pending "
      "rows only: the release waits for the failed-row drain and the reservation stays held",
+     "STOCK-NO-LEAK"},
+    {"SIM-25", "",
+     "as SIM-24's fix was first written, the publisher leaves a refused compensation row pending "
+     "but due again only after its 1-second backoff, and takes it back every second: the DLQ "
+     "retry, polling every minute, almost never finds it due, and while the bus stays down the "
+     "release waits for the bus or the reservation cleanup, its reservation held",
      "STOCK-NO-LEAK"},
 }};
 
