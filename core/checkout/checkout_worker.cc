@@ -185,10 +185,6 @@ Task<Status> CheckoutWorker::CompleteCart(Cart cart, Order order, TimeUs now) {
 
 Task<std::int32_t> CheckoutWorker::RunFailedCompensationsOnce() {
   const TimeUs now = ports_.clock.Now();
-  auto due = co_await ports_.store.DueCompensations(now, kCompensationsPerPassMax);
-  if (!due.ok()) co_return 0;  // the store is unavailable: the next pass tries again
-  CSIM_CHECK(due->size() <= static_cast<std::size_t>(kCompensationsPerPassMax));
-  std::vector<FailedCompensation>& rows = due.value();
   // SIM-21: as written, the rows are retried in id order, one after another. While the payment
   // provider answers past its deadline every void waits it out (10 s each), so a release queued
   // behind 30 voids comes 5 minutes late, and one that comes due during a pass of 100 such voids
@@ -196,6 +192,18 @@ Task<std::int32_t> CheckoutWorker::RunFailedCompensationsOnce() {
   // shelf by itself only when its TTL lapses, while a hold lasts days), and a pass starts no row
   // after kCompensationPassBudgetUs; the rest wait for the next pass, releases first again.
   const bool stock_first_short_passes = profile_.Fixed(FindingId("SIM-21"));
+  // SIM-26: as SIM-21's fix was first written, a pass read the first 100 due rows by id and put
+  // the releases among those first: behind more than 100 due voids (a shop of a thousand orders
+  // under a slow provider) a release was not read at all, and each pass, within its budget, got
+  // through 12 of the voids ahead of it. Fixed: a budgeted pass reads up to
+  // kCompensationsReadMax due rows, so the releases among them go first.
+  const std::int32_t read_max = stock_first_short_passes && profile_.Fixed(FindingId("SIM-26"))
+                                    ? kCompensationsReadMax
+                                    : kCompensationsPerPassMax;
+  auto due = co_await ports_.store.DueCompensations(now, read_max);
+  if (!due.ok()) co_return 0;  // the store is unavailable: the next pass tries again
+  CSIM_CHECK(due->size() <= static_cast<std::size_t>(read_max));
+  std::vector<FailedCompensation>& rows = due.value();
   if (stock_first_short_passes) {
     std::stable_partition(rows.begin(), rows.end(), [](const FailedCompensation& row) {
       return row.kind == CompensationKind::kReleaseReservation ||

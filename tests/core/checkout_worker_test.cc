@@ -171,6 +171,17 @@ class CheckoutWorkerTest : public ::testing::Test {
     EXPECT_TRUE(RunSync(store_.Commit(write)).ok());
     return store_.Compensations().rbegin()->first;
   }
+  // Reserves 3 units of sku-1 at wh-1 under `reference` and queues a release row for them.
+  void QueueReleaseOfThreeUnits(const std::string& reference) {
+    auto reserved = RunSync(
+        warehouse_.ReserveWithTtl(ReserveRequest{"sku-1", "wh-1", 3, 15 * kMinuteUs, reference}));
+    EXPECT_TRUE(reserved.ok());
+    FailedCompensation release;
+    release.kind = CompensationKind::kReleaseReservation;
+    release.subject = reserved.value();
+    release.max_attempts = 5;
+    InsertCompensation(release);
+  }
   void AddPromo(const std::string& code, Money discount) {
     fakes::Promotion promotion;
     promotion.code = code;
@@ -388,14 +399,7 @@ class ProviderPastItsDeadlineTest : public CheckoutWorkerTest {
               : kSlowVoids;
     if (!fixed) profile_.SetAsReviewed(FindingId("SIM-21"));
     for (std::int32_t v = 0; v < kSlowVoids; ++v) InsertCompensation(VoidRow("auth-slow", 50));
-    auto reserved = RunSync(
-        warehouse_.ReserveWithTtl(ReserveRequest{"sku-1", "wh-1", 3, 15 * kMinuteUs, "ref-21"}));
-    EXPECT_TRUE(reserved.ok());
-    FailedCompensation release;
-    release.kind = CompensationKind::kReleaseReservation;
-    release.subject = reserved.value();
-    release.max_attempts = 5;
-    InsertCompensation(release);
+    QueueReleaseOfThreeUnits("ref-21");
     flaky_.OnFailure([this] {
       clock_.Advance(kDeadlineUs);
       if (ActiveReserved() == 3) ++voids_while_held_;
@@ -418,6 +422,44 @@ TEST_F(ProviderPastItsDeadlineTest, Sim21FixedAReleaseGoesBeforeTheVoids) {
   // The 18 voids left run in the next passes, 12 at most each.
   clock_.Advance(config_.checkout.failed_compensation_interval_seconds * kSecondUs);
   EXPECT_EQ(CompensationPass(), 12);
+}
+
+// SIM-26, found by the simulator (swarm seed 7 at 1000 orders, a degraded egress): more due
+// voids than one read of 100 rows ahead of a release, each void waiting out the deadline.
+class ManySlowVoidsTest : public CheckoutWorkerTest {
+ protected:
+  static constexpr std::int32_t kSlowVoids = 150;
+  static constexpr DurationUs kDeadlineUs = 10 * kSecondUs;
+  ManySlowVoidsTest() : CheckoutWorkerTest(kSlowVoids) {}
+  // One pass over the 150 void rows and the release of 3 units queued after them: the units still
+  // held after it.
+  std::int64_t HeldAfterOnePass(bool fixed) {
+    if (!fixed) profile_.SetAsReviewed(FindingId("SIM-26"));
+    for (std::int32_t v = 0; v < kSlowVoids; ++v) InsertCompensation(VoidRow("auth-slow", 50));
+    QueueReleaseOfThreeUnits("ref-26");
+    flaky_.OnFailure([this] { clock_.Advance(kDeadlineUs); });
+    const TimeUs started = Now();
+    processed_ = CompensationPass();
+    pass_us_ = Now() - started;
+    return ActiveReserved();
+  }
+  std::int32_t processed_ = 0;
+  DurationUs pass_us_ = 0;
+};
+
+// As reviewed: the pass reads rows 1-100, all voids, and within its 2-minute budget runs 12 of
+// them; the 3 units stay held.
+TEST_F(ManySlowVoidsTest, Sim26AsReviewedAReleaseBehindAHundredVoidsIsNotRead) {
+  EXPECT_EQ(HeldAfterOnePass(false), 3);
+  EXPECT_EQ(processed_, 12);
+  EXPECT_EQ(pass_us_, 12 * kDeadlineUs);
+}
+
+// Fixed: the pass reads all 151 due rows, releases first, then 12 voids within the budget.
+TEST_F(ManySlowVoidsTest, Sim26FixedTheReleaseGoesFirstWhateverIsAheadOfIt) {
+  EXPECT_EQ(HeldAfterOnePass(true), 0);
+  EXPECT_EQ(processed_, 13);
+  EXPECT_EQ(pass_us_, 12 * kDeadlineUs);
 }
 
 class FailingVoidTest : public CheckoutWorkerTest {
