@@ -94,6 +94,8 @@ class CheckoutWorker {
   Task<Status> ReleaseByReference(ReserveRequest request);
   Task<bool> CompensateAbandonedAttempt(const Cart& cart);
   Task<bool> RecordOutcome(FailedCompensation row, Status outcome, TimeUs now);
+  // SIM-26 fixed: reads the due rows again and retries the stock releases among them; how many.
+  Task<std::int32_t> RetryDueReleases(TimeUs now);
 
   CheckoutPorts ports_;
   const Config& config_;
