@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 41> kFindings{{
+inline constexpr std::array<FindingInfo, 43> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -173,6 +173,18 @@ inline constexpr std::array<FindingInfo, 41> kFindings{{
      "the outbox publisher marks a compensation row failed after 10 refused publishes while the "
      "bus is down, and the DLQ retry, which acts on the warehouse without the bus, reads pending "
      "rows only: the release waits for the failed-row drain and the reservation stays held",
+     "STOCK-NO-LEAK"},
+    {"SIM-25", "",
+     "as SIM-24's fix was first written, the publisher leaves a refused compensation row pending "
+     "but due again only after its 1-second backoff, and takes it back every second: the DLQ "
+     "retry, polling every minute, almost never finds it due, and while the bus stays down the "
+     "release waits for the bus or the reservation cleanup, its reservation held",
+     "STOCK-NO-LEAK"},
+    {"SIM-26", "",
+     "as SIM-21's fix was first written, a compensation pass reads the first 100 due rows by id "
+     "and puts the releases among them first: behind more than 100 due voids waiting out a slow "
+     "payment provider, a release is not read at all, and its reservation stays held for many "
+     "passes; and a pass that runs its whole 2 minutes retries a release only every 150 s",
      "STOCK-NO-LEAK"},
     {"SIM-27", "",
      "PaymentCompensationWorker leaves alone every cancelled order created more than 7 days ago, "

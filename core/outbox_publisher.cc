@@ -22,8 +22,13 @@ Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock
       ++result.published;
     } else if (policy.compensation_rows_wait_for_dlq_retry &&
                topics::IsCompensationTopic(row.event.topic)) {
-      row.next_attempt_at = clock.Now() + policy.retry_backoff_us;
       ++result.retried;
+      // SIM-25: as SIM-24's fix was first written, the row was due again after the backoff (1 s),
+      // and this publisher, polling as often, took it back before the DLQ retry's pass (every
+      // 60 s) found it due: while the bus stayed down the release waited for the bus. Fixed: the
+      // row is left as it was, due, for whichever worker comes first.
+      if (policy.refused_compensation_rows_stay_due) continue;
+      row.next_attempt_at = clock.Now() + policy.retry_backoff_us;
     } else if (row.attempts + 1 > policy.max_retries) {
       row.status = OutboxStatus::kFailed;
       ++row.attempts;

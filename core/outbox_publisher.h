@@ -2,8 +2,8 @@
 // The outbox worker both services run: publishes due rows in id order, retries a failed publish
 // with a backoff, and after the retry budget marks the row failed. Whether a failed row raises an
 // alert is finding P1-CC-03, and whether a compensation row may end failed on refused publishes
-// is SIM-24; the caller passes the profile's answers. RedriveFailedOutbox is the fixed profile's
-// drain of failed rows.
+// is SIM-24 (and whether such a row stays due, SIM-25); the caller passes the profile's answers.
+// RedriveFailedOutbox is the fixed profile's drain of failed rows.
 
 #include <cstdint>
 
@@ -24,6 +24,10 @@ struct OutboxPolicy {
   // the backoff) without spending its budget: the DLQ retry acts on it without the bus and gives
   // up on it itself.
   bool compensation_rows_wait_for_dlq_retry = false;
+  // SIM-25 fixed: such a row is not written back, so it stays due: pushed back by the publisher's
+  // backoff, it was due only between two of the publisher's passes and the DLQ retry, polling far
+  // less often, almost never saw it.
+  bool refused_compensation_rows_stay_due = false;
 };
 
 struct OutboxPassResult {

@@ -64,6 +64,7 @@ nlohmann::json PlanToJson(const sim::FaultPlan& plan) {
           {"late_pass_ppm", d.late_pass_ppm},
           {"cron_batch_size", d.cron_batch_size},
           {"bad_day", sim::Name(plan.bad_day.kind)},
+          {"incident", sim::Name(plan.incident)},
           {"campaign_uses", plan.campaign.uses},
           {"campaign_share_ppm", plan.campaign.share_ppm}};
 }

@@ -144,6 +144,40 @@ void DrawWarehouseDown(Rng rng, FaultPlan& plan) {
              "a hang of 6 minutes or more");
 }
 
+// A shared-infrastructure incident (IncidentKind) on 20 % of swarm seeds, each kind as likely,
+// drawn last on a stream of its own so every other draw stays as it was. Its windows begin in the
+// busy part of the run, while orders placed in the first 10 minutes are confirmed, expire (30
+// minutes) and are cancelled, and each dependency recovers on its own clock: a database fails over
+// in minutes, a broker that lost its partition leaders waits for the zone, a mesh ejects a bad
+// proxy after some minutes of failed health checks.
+void DrawIncident(Rng rng, FaultPlan& plan) {
+  if (!rng.ChancePpm(200'000)) return;
+  const auto add = [&plan](std::string_view points, WindowKind kind, TimeUs from_us,
+                           DurationUs duration_us) -> FaultWindow& {
+    CSIM_CHECK(plan.windows.size() < kFaultWindowsMax, "room for the incident's windows");
+    FaultWindow& window = plan.windows.emplace_back();
+    window.points = std::string{points};
+    window.kind = kind;
+    window.from_us = from_us;
+    window.until_us = from_us + duration_us;
+    return window;
+  };
+  if (rng.ChancePpm(500'000)) {
+    plan.incident = IncidentKind::kZoneOutage;
+    const TimeUs from_us = rng.Between(5, 40) * kMinuteUs;
+    add("bus.", WindowKind::kOutage, from_us, rng.Between(15, 45) * kMinuteUs);
+    add("warehouse.", WindowKind::kOutage, from_us, rng.Between(3, 10) * kMinuteUs);
+  } else {
+    plan.incident = IncidentKind::kEgressDegraded;
+    const TimeUs from_us = rng.Between(0, 10) * kMinuteUs;
+    add("payment.", WindowKind::kSlow, from_us, rng.Between(20, 40) * kMinuteUs).extra_latency_us =
+        rng.Between(15, 60) * kSecondUs;
+    add("warehouse.", WindowKind::kBurst, from_us, rng.Between(2, 5) * kMinuteUs).fail_ppm =
+        static_cast<std::uint32_t>(rng.Between(200'000, 500'000));
+  }
+  CSIM_CHECK(plan.windows.back().until_us > plan.windows.back().from_us, "an incident lasts");
+}
+
 }  // namespace
 
 std::string_view Name(BadDayKind kind) {
@@ -158,6 +192,18 @@ std::string_view Name(BadDayKind kind) {
       return "broker_outage";
     case BadDayKind::kStallingHost:
       return "stalling_host";
+  }
+  return "?";
+}
+
+std::string_view Name(IncidentKind kind) {
+  switch (kind) {
+    case IncidentKind::kNone:
+      return "none";
+    case IncidentKind::kZoneOutage:
+      return "zone_outage";
+    case IncidentKind::kEgressDegraded:
+      return "egress_degraded";
   }
   return "?";
 }
@@ -285,6 +331,7 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   CSIM_CHECK(plan.campaign.uses >= 0 && plan.campaign.share_ppm <= 1'000'000, "a campaign");
   DrawSlowDependency(SwarmRng(seed, "slow_dependency"), plan);
   DrawWarehouseDown(SwarmRng(seed, "warehouse_down"), plan);
+  DrawIncident(SwarmRng(seed, "incident"), plan);
   CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;

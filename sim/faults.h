@@ -180,6 +180,21 @@ struct BadDay {
   std::uint32_t warehouse_fail_ppm = 0;  // kStallingHost: warehouse calls failing while frozen
   bool operator==(const BadDay&) const = default;
 };
+// A shared-infrastructure incident, drawn per swarm seed from a stream of its own, independent of
+// the bad day: two dependencies that share a zone or a network path fail together, each for as
+// long as its own recovery takes (ForSeed adds the incident's windows to the plan's):
+//   - kZoneOutage: an availability zone drops off the network. The event broker's partition
+//     leaders there are gone until the zone comes back (a broker that keeps its acknowledged
+//     writes elects no leader from a stale replica), so every publish is refused for the whole
+//     incident; the warehouse's primary there is replaced by its standby in another zone within
+//     minutes, and until then every warehouse call fails.
+//   - kEgressDegraded: the zone's egress proxies saturate: the payment provider, reached through
+//     them, answers past its callers' deadline for the whole incident, and a share of the
+//     warehouse's calls, routed through the same proxies, is dropped until the mesh ejects the bad
+//     proxies a few minutes on.
+enum class IncidentKind { kNone, kZoneOutage, kEgressDegraded };
+std::string_view Name(IncidentKind kind);
+
 // The most CPU steal one business call of a sluggish process costs it.
 inline constexpr DurationUs kSluggishMaxUs = 30 * kSecondUs;
 
@@ -210,6 +225,7 @@ struct FaultPlan {
   Slowness slowness;       // how long customers and the gateway keep payment outcomes waiting
   BadDay bad_day;          // swarm: one correlated bad day on some seeds (ForSeed)
   PromoCampaign campaign;  // swarm: a promotion mailed to many customers on some seeds (ForSeed)
+  IncidentKind incident = IncidentKind::kNone;  // swarm: its windows are in `windows` (ForSeed)
   // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and
   // so are the kinds of windows drawn. nullopt: no swarm.
   std::optional<std::uint64_t> swarm_seed;

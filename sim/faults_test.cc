@@ -457,6 +457,8 @@ TEST(FaultPlan, SwarmDrawsACampaignAndASlowDependencyOnSomeSeeds) {
     } else {
       EXPECT_EQ(plan.campaign, PromoCampaign{});
     }
+    // An incident's windows are the plan's too (SwarmDrawsAnIncident...).
+    if (plan.incident != IncidentKind::kNone) continue;
     // A slow-warehouse day's hang is the plan's window too (SwarmHangsTheWarehouse...).
     const bool hang_only =
         plan.windows.size() == 1 && plan.windows.front().kind == WindowKind::kHang;
@@ -480,6 +482,51 @@ TEST(FaultPlan, SwarmDrawsACampaignAndASlowDependencyOnSomeSeeds) {
     const FaultPlan plan = FaultPlan::Named(name)->ForSeed(7);
     EXPECT_EQ(plan.campaign, PromoCampaign{}) << name;
     EXPECT_TRUE(plan.windows.empty()) << name;
+  }
+}
+
+// Swarm's shared-infrastructure incident, on a stream of its own: on about 20 % of seeds, each
+// kind about as likely, its windows appended after the others with their figures within bounds.
+// A zone outage takes the bus down for 15 to 45 minutes and the warehouse with it for the first 3
+// to 10; a degraded egress slows the payment provider past its callers' deadline for 20 to 40
+// minutes and drops 20 to 50 % of the warehouse's calls for its first 2 to 5. The named plans have
+// none.
+TEST(FaultPlan, SwarmDrawsAnIncidentOnSomeSeeds) {
+  std::map<IncidentKind, int> kinds;
+  for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    ++kinds[plan.incident];
+    if (plan.incident == IncidentKind::kNone) continue;
+    ASSERT_GE(plan.windows.size(), 2u) << "seed " << seed;
+    const FaultWindow& first = plan.windows[plan.windows.size() - 2];
+    const FaultWindow& second = plan.windows.back();
+    EXPECT_EQ(first.from_us, second.from_us) << "seed " << seed;
+    if (plan.incident == IncidentKind::kZoneOutage) {
+      EXPECT_EQ(first.points, "bus.");
+      EXPECT_EQ(first.kind, WindowKind::kOutage);
+      Within(first.from_us, 5 * kMinuteUs, 40 * kMinuteUs);
+      Within(first.until_us - first.from_us, 15 * kMinuteUs, 45 * kMinuteUs);
+      EXPECT_EQ(second.points, "warehouse.");
+      EXPECT_EQ(second.kind, WindowKind::kOutage);
+      Within(second.until_us - second.from_us, 3 * kMinuteUs, 10 * kMinuteUs);
+    } else {
+      EXPECT_EQ(first.points, "payment.");
+      EXPECT_EQ(first.kind, WindowKind::kSlow);
+      Within(first.from_us, TimeUs{0}, 10 * kMinuteUs);
+      Within(first.until_us - first.from_us, 20 * kMinuteUs, 40 * kMinuteUs);
+      Within(first.extra_latency_us, 15 * kSecondUs, kMinuteUs);
+      EXPECT_EQ(second.points, "warehouse.");
+      EXPECT_EQ(second.kind, WindowKind::kBurst);
+      Within(second.until_us - second.from_us, 2 * kMinuteUs, 5 * kMinuteUs);
+      Within(second.fail_ppm, 200'000u, 500'000u);
+    }
+  }
+  EXPECT_GT(kinds[IncidentKind::kNone], 750);
+  EXPECT_LT(kinds[IncidentKind::kNone], 850);
+  EXPECT_GT(kinds[IncidentKind::kZoneOutage], 70);
+  EXPECT_GT(kinds[IncidentKind::kEgressDegraded], 70);
+  for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
+    EXPECT_EQ(FaultPlan::Named(name)->ForSeed(7).incident, IncidentKind::kNone) << name;
   }
 }
 

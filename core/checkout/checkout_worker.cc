@@ -51,6 +51,12 @@ constexpr std::int32_t kReleaseAttemptsPastAlertMax = 720;
 // STOCK-NO-LEAK's 5 minutes. 2880 tries are a day at 30 s.
 constexpr std::int32_t kSteadyReleaseAttemptsPastAlertMax = 2880;
 
+// A stock release, which SIM-21's fix retries before the other compensations.
+bool IsRelease(const FailedCompensation& row) {
+  return row.kind == CompensationKind::kReleaseReservation ||
+         row.kind == CompensationKind::kReleaseReservationByReference;
+}
+
 }  // namespace
 
 Schedule CheckoutWorker::Jobs(EventBus& bus) {
@@ -185,10 +191,6 @@ Task<Status> CheckoutWorker::CompleteCart(Cart cart, Order order, TimeUs now) {
 
 Task<std::int32_t> CheckoutWorker::RunFailedCompensationsOnce() {
   const TimeUs now = ports_.clock.Now();
-  auto due = co_await ports_.store.DueCompensations(now, kCompensationsPerPassMax);
-  if (!due.ok()) co_return 0;  // the store is unavailable: the next pass tries again
-  CSIM_CHECK(due->size() <= static_cast<std::size_t>(kCompensationsPerPassMax));
-  std::vector<FailedCompensation>& rows = due.value();
   // SIM-21: as written, the rows are retried in id order, one after another. While the payment
   // provider answers past its deadline every void waits it out (10 s each), so a release queued
   // behind 30 voids comes 5 minutes late, and one that comes due during a pass of 100 such voids
@@ -196,15 +198,36 @@ Task<std::int32_t> CheckoutWorker::RunFailedCompensationsOnce() {
   // shelf by itself only when its TTL lapses, while a hold lasts days), and a pass starts no row
   // after kCompensationPassBudgetUs; the rest wait for the next pass, releases first again.
   const bool stock_first_short_passes = profile_.Fixed(FindingId("SIM-21"));
+  // SIM-26: as SIM-21's fix was first written, a pass read the first 100 due rows by id and put
+  // the releases among those first: behind more than 100 due voids (a shop of a thousand orders
+  // under a slow provider) a release was not read at all, and each pass, within its budget, got
+  // through 12 of the voids ahead of it; and a release due again while a pass of slow voids ran
+  // waited for the next pass, so its tries came every 150 s and two ordinary failures carried it
+  // past 5 minutes. Fixed: a budgeted pass reads up to kCompensationsReadMax due rows, so the
+  // releases among them go first, and before each later row, once an interval has passed since
+  // its last read, it reads again and retries the releases due by then.
+  const bool releases_keep_their_cadence =
+      stock_first_short_passes && profile_.Fixed(FindingId("SIM-26"));
+  const std::int32_t read_max =
+      releases_keep_their_cadence ? kCompensationsReadMax : kCompensationsPerPassMax;
+  const DurationUs reread_us = config_.checkout.failed_compensation_interval_seconds * kSecondUs;
+  CSIM_CHECK(reread_us > 0, "a compensation pass interval");
+  TimeUs read_at = now;
+  auto due = co_await ports_.store.DueCompensations(now, read_max);
+  if (!due.ok()) co_return 0;  // the store is unavailable: the next pass tries again
+  CSIM_CHECK(due->size() <= static_cast<std::size_t>(read_max));
+  std::vector<FailedCompensation>& rows = due.value();
   if (stock_first_short_passes) {
-    std::stable_partition(rows.begin(), rows.end(), [](const FailedCompensation& row) {
-      return row.kind == CompensationKind::kReleaseReservation ||
-             row.kind == CompensationKind::kReleaseReservationByReference;
-    });
+    std::stable_partition(rows.begin(), rows.end(), IsRelease);
   }
   std::int32_t processed = 0;
   for (FailedCompensation& row : rows) {
     if (stock_first_short_passes && ports_.clock.Now() - now >= kCompensationPassBudgetUs) break;
+    if (releases_keep_their_cadence && !IsRelease(row) &&
+        ports_.clock.Now() - read_at >= reread_us) {
+      read_at = ports_.clock.Now();
+      processed += co_await RetryDueReleases(read_at);
+    }
     CSIM_CHECK(row.id > 0, "a stored compensation has an id");
     CSIM_CHECK(row.status == CompensationStatus::kPending, "only pending rows are due");
     CSIM_CHECK(row.next_attempt_at <= now, "only due rows are returned");
@@ -213,6 +236,21 @@ Task<std::int32_t> CheckoutWorker::RunFailedCompensationsOnce() {
     ++processed;
   }
   co_return processed;
+}
+
+Task<std::int32_t> CheckoutWorker::RetryDueReleases(TimeUs now) {
+  auto due = co_await ports_.store.DueCompensations(now, kCompensationsReadMax);
+  if (!due.ok()) co_return 0;  // the pass goes on; the next read or pass tries again
+  CSIM_CHECK(due->size() <= static_cast<std::size_t>(kCompensationsReadMax));
+  std::int32_t retried = 0;
+  for (FailedCompensation& row : due.value()) {
+    if (!IsRelease(row)) continue;
+    CSIM_CHECK(row.status == CompensationStatus::kPending, "only pending rows are due");
+    Status outcome = co_await RetryCompensation(row, now);
+    (void)co_await RecordOutcome(std::move(row), std::move(outcome), now);
+    ++retried;
+  }
+  co_return retried;
 }
 
 // ---- FailedCompensationsCleanupJob ----

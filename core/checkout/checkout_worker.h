@@ -40,6 +40,9 @@ class CheckoutWorker {
   // SIM-21 fixed: a pass starts no row after this long, so a release that comes due while a slow
   // provider drags the pass out waits at most this, the pass interval and one call.
   static constexpr DurationUs kCompensationPassBudgetUs = 2 * kMinuteUs;
+  // SIM-26 fixed: due rows a pass with SIM-21's budget reads, so that the releases among them go
+  // first even behind thousands of due voids; the budget still bounds what it does.
+  static constexpr std::int32_t kCompensationsReadMax = 10'000;
   // Items of one order the cleanup releases at most (the saga caps a cart at 100 items).
   static constexpr std::size_t kOrderItemsMax = 100;
   // Finished compensation rows one cleanup pass deletes at most (one commit).
@@ -91,6 +94,8 @@ class CheckoutWorker {
   Task<Status> ReleaseByReference(ReserveRequest request);
   Task<bool> CompensateAbandonedAttempt(const Cart& cart);
   Task<bool> RecordOutcome(FailedCompensation row, Status outcome, TimeUs now);
+  // SIM-26 fixed: reads the due rows again and retries the stock releases among them; how many.
+  Task<std::int32_t> RetryDueReleases(TimeUs now);
 
   CheckoutPorts ports_;
   const Config& config_;

@@ -171,6 +171,18 @@ class CheckoutWorkerTest : public ::testing::Test {
     EXPECT_TRUE(RunSync(store_.Commit(write)).ok());
     return store_.Compensations().rbegin()->first;
   }
+  // Reserves 3 units of sku-1 at wh-1 under `reference` and queues a release row for them.
+  void QueueReleaseOfThreeUnits(const std::string& reference, DurationUs due_in_us = 0) {
+    auto reserved = RunSync(
+        warehouse_.ReserveWithTtl(ReserveRequest{"sku-1", "wh-1", 3, 15 * kMinuteUs, reference}));
+    EXPECT_TRUE(reserved.ok());
+    FailedCompensation release;
+    release.kind = CompensationKind::kReleaseReservation;
+    release.subject = reserved.value();
+    release.max_attempts = 5;
+    release.next_attempt_at = Now() + due_in_us;
+    InsertCompensation(release);
+  }
   void AddPromo(const std::string& code, Money discount) {
     fakes::Promotion promotion;
     promotion.code = code;
@@ -388,14 +400,7 @@ class ProviderPastItsDeadlineTest : public CheckoutWorkerTest {
               : kSlowVoids;
     if (!fixed) profile_.SetAsReviewed(FindingId("SIM-21"));
     for (std::int32_t v = 0; v < kSlowVoids; ++v) InsertCompensation(VoidRow("auth-slow", 50));
-    auto reserved = RunSync(
-        warehouse_.ReserveWithTtl(ReserveRequest{"sku-1", "wh-1", 3, 15 * kMinuteUs, "ref-21"}));
-    EXPECT_TRUE(reserved.ok());
-    FailedCompensation release;
-    release.kind = CompensationKind::kReleaseReservation;
-    release.subject = reserved.value();
-    release.max_attempts = 5;
-    InsertCompensation(release);
+    QueueReleaseOfThreeUnits("ref-21");
     flaky_.OnFailure([this] {
       clock_.Advance(kDeadlineUs);
       if (ActiveReserved() == 3) ++voids_while_held_;
@@ -418,6 +423,63 @@ TEST_F(ProviderPastItsDeadlineTest, Sim21FixedAReleaseGoesBeforeTheVoids) {
   // The 18 voids left run in the next passes, 12 at most each.
   clock_.Advance(config_.checkout.failed_compensation_interval_seconds * kSecondUs);
   EXPECT_EQ(CompensationPass(), 12);
+}
+
+// SIM-26, found by the simulator (swarm seed 7 at 1000 orders, a degraded egress): more due
+// voids than one read of 100 rows ahead of a release, each void waiting out the deadline.
+class ManySlowVoidsTest : public CheckoutWorkerTest {
+ protected:
+  static constexpr std::int32_t kSlowVoids = 150;
+  static constexpr DurationUs kDeadlineUs = 10 * kSecondUs;
+  ManySlowVoidsTest() : CheckoutWorkerTest(kSlowVoids) {}
+  // One pass over the 150 void rows and the release of 3 units queued after them: the units still
+  // held after it.
+  std::int64_t HeldAfterOnePass(bool fixed, DurationUs release_due_in_us = 0) {
+    if (!fixed) profile_.SetAsReviewed(FindingId("SIM-26"));
+    for (std::int32_t v = 0; v < kSlowVoids; ++v) InsertCompensation(VoidRow("auth-slow", 50));
+    const TimeUs started = Now();
+    QueueReleaseOfThreeUnits("ref-26", release_due_in_us);
+    flaky_.OnFailure([this, started] {
+      clock_.Advance(kDeadlineUs);
+      if (released_after_us_ < 0 && ActiveReserved() == 0) released_after_us_ = Now() - started;
+    });
+    processed_ = CompensationPass();
+    pass_us_ = Now() - started;
+    return ActiveReserved();
+  }
+  std::int32_t processed_ = 0;
+  DurationUs pass_us_ = 0;
+  DurationUs released_after_us_ = -1;  // seen after a void's failure; -1: not released then
+};
+
+// As reviewed: the pass reads rows 1-100, all voids, and within its 2-minute budget runs 12 of
+// them; the 3 units stay held.
+TEST_F(ManySlowVoidsTest, Sim26AsReviewedAReleaseBehindAHundredVoidsIsNotRead) {
+  EXPECT_EQ(HeldAfterOnePass(false), 3);
+  EXPECT_EQ(processed_, 12);
+  EXPECT_EQ(pass_us_, 12 * kDeadlineUs);
+}
+
+// Fixed: the pass reads all 151 due rows, releases first, then 12 voids within the budget.
+TEST_F(ManySlowVoidsTest, Sim26FixedTheReleaseGoesFirstWhateverIsAheadOfIt) {
+  EXPECT_EQ(HeldAfterOnePass(true), 0);
+  EXPECT_EQ(processed_, 13);
+  EXPECT_EQ(pass_us_, 12 * kDeadlineUs);
+}
+
+// A release that comes due 45 s into a pass of slow voids. As reviewed the pass never looks for
+// it (it is not even among the 100 rows read), and it waits for a later pass; fixed, the pass
+// reads again 30 s after its last read, before the void that starts at 60 s, and releases it then.
+TEST_F(ManySlowVoidsTest, Sim26AsReviewedAReleaseDueDuringAPassWaitsForALaterPass) {
+  EXPECT_EQ(HeldAfterOnePass(false, 45 * kSecondUs), 3);
+  EXPECT_EQ(processed_, 12);
+  EXPECT_EQ(released_after_us_, -1);
+}
+
+TEST_F(ManySlowVoidsTest, Sim26FixedAReleaseDueDuringAPassGoesAtTheNextRead) {
+  EXPECT_EQ(HeldAfterOnePass(true, 45 * kSecondUs), 0);
+  EXPECT_EQ(processed_, 13);
+  EXPECT_EQ(released_after_us_, 70 * kSecondUs);  // released at 60 s, seen after that void
 }
 
 class FailingVoidTest : public CheckoutWorkerTest {
