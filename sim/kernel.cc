@@ -27,34 +27,6 @@ void SinkTopOf(std::vector<Entry>& heap, Later later) {
   heap[hole] = entry;
 }
 
-// The main queue is a 4-ary heap: at 20000 customers it holds about as many sleeping wake-ups,
-// 640 KiB of entries, and each dispatch sinks one entry to the bottom. A sink reads half the
-// levels of a binary heap's (each level's children span two or three cache lines, a binary
-// heap's two), and the deep levels are misses once the heap outgrows the cache. (time, seq) orders
-// entries totally: which entry is on top never depends on the heap's shape, so the order of
-// dispatch is the binary heap's.
-constexpr std::size_t kQueueArity = 4;
-
-// Places `entry` at `hole` of the 4-ary heap or below it, moving earlier children up: at most
-// the heap's depth levels. Returns where it went.
-template <typename Entry, typename Later>
-std::size_t SinkInQueue(std::vector<Entry>& heap, std::size_t hole, const Entry& entry,
-                        Later later) {
-  const std::size_t size = heap.size();
-  for (std::size_t first = kQueueArity * hole + 1; first < size; first = kQueueArity * hole + 1) {
-    std::size_t earliest = first;
-    const std::size_t end = std::min(first + kQueueArity, size);
-    for (std::size_t child = first + 1; child < end; ++child) {
-      if (later(heap[earliest], heap[child])) earliest = child;
-    }
-    if (!later(entry, heap[earliest])) break;
-    heap[hole] = heap[earliest];
-    hole = earliest;
-  }
-  heap[hole] = entry;
-  return hole;
-}
-
 }  // namespace
 
 Kernel::Kernel(KernelLimits limits) : limits_(limits), trace_(limits.trace_events_max) {
@@ -336,31 +308,29 @@ void Kernel::Push(TimeUs time_us, std::uintptr_t target, ProcessId process) {
              "scheduler queue over its limit");
   const Entry entry{time_us, seq_++, target, process, processes_[process].generation};
   if (!top_free_) {
-    // Rise from the new last place while the parent is later; each level divides the place by
-    // four, so the loop runs at most the heap's depth.
-    std::size_t hole = queue_.size();
     queue_.push_back(entry);
-    while (hole > 0) {
-      const std::size_t parent = (hole - 1) / kQueueArity;
-      if (!Later{}(queue_[parent], entry)) break;
-      queue_[hole] = queue_[parent];
-      hole = parent;
-    }
-    queue_[hole] = entry;
+    std::push_heap(queue_.begin(), queue_.end(), Later{});
     return;
   }
-  // Sink the new entry from the spent top's place.
+  // Sink the new entry from the spent top's place; each level halves what is left below, so the
+  // loop runs at most the heap's depth.
   top_free_ = false;
-  const std::size_t hole = SinkInQueue(queue_, 0, entry, Later{});
-  CSIM_CHECK(hole == 0 || !Later{}(queue_[(hole - 1) / kQueueArity], queue_[hole]),
-             "heap order kept");
+  const std::size_t size = queue_.size();
+  std::size_t hole = 0;
+  for (std::size_t child = 1; child < size; child = 2 * hole + 1) {
+    if (child + 1 < size && Later{}(queue_[child], queue_[child + 1])) ++child;  // the earlier
+    if (!Later{}(entry, queue_[child])) break;
+    queue_[hole] = queue_[child];
+    hole = child;
+  }
+  queue_[hole] = entry;
+  CSIM_CHECK(hole == 0 || !Later{}(queue_[(hole - 1) / 2], queue_[hole]), "heap order kept");
 }
 
 void Kernel::PopFreeTop() {
   CSIM_CHECK(top_free_ && !queue_.empty(), "a spent top to drop");
-  const Entry last = queue_.back();
+  std::pop_heap(queue_.begin(), queue_.end(), Later{});
   queue_.pop_back();
-  if (!queue_.empty()) SinkInQueue(queue_, 0, last, Later{});
   top_free_ = false;
 }
 

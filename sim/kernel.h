@@ -220,7 +220,7 @@ class Kernel {
   std::uint64_t seq_ = 0;
   std::uint64_t dispatches_ = 0;
   ProcessId current_ = kNoProcess;
-  std::vector<Entry> queue_;  // a 4-ary heap under Later (kernel.cc, kQueueArity)
+  std::vector<Entry> queue_;  // a binary heap under Later
   // True while the step of queue_.front() runs: that entry is spent, and the step's first Push
   // takes its place and sinks once (most steps sleep or wake someone), instead of a pop before the
   // step and a push in it. (time, seq) orders entries totally, so the heap's shape cannot change
