@@ -16,6 +16,15 @@
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
+#if defined(CSIM_ALLOCATOR_jemalloc)
+#include <jemalloc/jemalloc.h>
+#elif defined(CSIM_ALLOCATOR_mimalloc)
+#include <mimalloc.h>
+#elif defined(CSIM_ALLOCATOR_tcmalloc)
+#include <gperftools/malloc_extension_c.h>
+#endif
+
+#include <cstddef>
 #include <cstdint>
 
 #include "core/findings.h"
@@ -26,10 +35,32 @@
 
 namespace {
 
-// Heap bytes in use now (glibc's own count: what the run allocated and has not freed).
+// Heap bytes in use now: what the run allocated and has not freed, by the count of the malloc
+// this binary links (cmake/Allocator.cmake); glibc's mallinfo2 would see none of another's.
 double HeapInUse() {
+#if defined(CSIM_ALLOCATOR_jemalloc)
+  // jemalloc refreshes its statistics only when the epoch is advanced.
+  std::uint64_t epoch = 1;
+  std::size_t size = sizeof(epoch);
+  mallctl("epoch", &epoch, &size, &epoch, size);
+  std::size_t allocated = 0;
+  size = sizeof(allocated);
+  if (mallctl("stats.allocated", &allocated, &size, nullptr, 0) != 0) return 0;
+  return static_cast<double>(allocated);
+#elif defined(CSIM_ALLOCATOR_mimalloc)
+  // mimalloc 2.0 counts no bytes in use for the process; its committed memory is the nearest.
+  std::size_t elapsed = 0, user = 0, system = 0, rss = 0, peak_rss = 0, commit = 0, peak_commit = 0,
+              faults = 0;
+  mi_process_info(&elapsed, &user, &system, &rss, &peak_rss, &commit, &peak_commit, &faults);
+  return static_cast<double>(commit);
+#elif defined(CSIM_ALLOCATOR_tcmalloc)
+  std::size_t allocated = 0;
+  MallocExtension_GetNumericProperty("generic.current_allocated_bytes", &allocated);
+  return static_cast<double>(allocated);
+#else
   const struct mallinfo2 info = mallinfo2();
   return static_cast<double>(info.uordblks + info.hblkhd);
+#endif
 }
 
 void RunScaling(benchmark::State& state, csim::properties::CheckMode mode) {

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages="g++ cmake ninja-build libgtest-dev libgmock-dev librapidcheck-dev \
 libbenchmark-dev libfmt-dev nlohmann-json3-dev libcli11-dev \
-libhiredis-dev libpqxx-dev pkg-config redis-server postgresql"
+libhiredis-dev libpqxx-dev pkg-config redis-server postgresql libgoogle-perftools-dev"
 case "$preset" in clang-*) packages="$packages clang" ;; esac
 
 missing=""
