@@ -17,6 +17,11 @@
 #include "core/check.h"
 
 namespace csim {
+
+bool IsCountryCode(const std::string& text) {
+  return text.size() == 2 && text[0] >= 'A' && text[0] <= 'Z' && text[1] >= 'A' && text[1] <= 'Z';
+}
+
 namespace {
 
 using Json = nlohmann::json;
@@ -180,10 +185,6 @@ std::string_view TypeName(const Json& value) {
   if (value.is_array()) return "array";
   if (value.is_null()) return "null";
   return value.type_name();
-}
-
-bool IsCountryCode(const std::string& text) {
-  return text.size() == 2 && text[0] >= 'A' && text[0] <= 'Z' && text[1] >= 'A' && text[1] <= 'Z';
 }
 
 template <class S>

@@ -72,6 +72,10 @@ struct Config {
 
 Config DefaultConfig();
 
+// Whether `text` is a country code as the config and shipping take it: 2 uppercase ASCII letters
+// (ISO 3166-1 alpha-2).
+bool IsCountryCode(const std::string& text);
+
 // Overlays `json_text` on DefaultConfig(). Fails with kInvalidArgument naming the key path
 // ("order.outbox_batch_size: expected an integer") on a syntax error, unknown key, wrong type or
 // out-of-range value; never returns a half-applied config.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "core/config.h"
+
 namespace csim::sim {
 namespace {
 
@@ -42,11 +44,9 @@ void DrawBehaviour(Rng& behaviour, const WorkloadOptions& options, CustomerScrip
   CSIM_CHECK(script.confirm_attempts >= 1 && script.confirm_attempts <= kConfirmAttemptsMax);
 }
 
-// "" (the configured default country) or two capital letters.
-bool IsCountryCode(const std::string& code) {
-  if (code.empty()) return true;
-  return code.size() == 2 &&
-         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+// "" (the configured default country) or a country code.
+bool IsDestination(const std::string& country) {
+  return country.empty() || IsCountryCode(country);
 }
 
 }  // namespace
@@ -226,7 +226,7 @@ std::string ValidateWorkload(const Workload& workload) {
     }
     if (change.kind == WorldChangeKind::kShippingChange) {
       if (change.value < 0) return fmt::format("changes[{}].value: a fee must be >= 0", i);
-      if (!IsCountryCode(change.subject)) {
+      if (!IsDestination(change.subject)) {
         return fmt::format("changes[{}].subject: \"{}\" is not \"\" or a 2-letter country code", i,
                            change.subject);
       }
@@ -269,7 +269,7 @@ std::string ValidateWorkload(const Workload& workload) {
       return fmt::format("customers[{}]: points must be >= 0", c);
     }
     if (s.cancel_after_us < 0) return fmt::format("customers[{}].cancel_after_us: must be >= 0", c);
-    if (!IsCountryCode(s.country)) {
+    if (!IsDestination(s.country)) {
       return fmt::format("customers[{}].country: \"{}\" is not \"\" or a 2-letter country code", c,
                          s.country);
     }
