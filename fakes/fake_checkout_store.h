@@ -65,6 +65,8 @@ class FakeCheckoutStore final : public CheckoutStore {
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
   // Whether DueOutbox(now, ...) would return a row (the simulator skips idle polls by it).
   bool HasDueOutbox(TimeUs now) const { return outbox_.AnyDue(now); }
+  // Before this time, while no outbox row changes, HasDueOutbox stays false (OutboxRows::NextDue).
+  TimeUs OutboxIdleUntil() const { return outbox_.NextDue(); }
   const std::map<std::int64_t, FailedCompensation>& Compensations() const { return compensations_; }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
   // Compensation rows deleted by commits so far (they are no longer in Compensations()).

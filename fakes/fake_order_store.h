@@ -79,6 +79,8 @@ class FakeOrderStore final : public OrderStore {
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
   // Whether DueOutbox(now, ...) would return a row (the simulator skips idle polls by it).
   bool HasDueOutbox(TimeUs now) const { return outbox_.AnyDue(now); }
+  // Before this time, while no outbox row changes, HasDueOutbox stays false (OutboxRows::NextDue).
+  TimeUs OutboxIdleUntil() const { return outbox_.NextDue(); }
   // Every processed event id, sorted (a copy: the store keeps them in a hash set).
   std::set<std::string> ProcessedEventIds() const {
     return std::set<std::string>(processed_.begin(), processed_.end());

@@ -1,6 +1,7 @@
 #include "fakes/outbox_rows.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/check.h"
 #include "fakes/storable_text.h"
@@ -69,6 +70,12 @@ bool OutboxRows::AnyDue(TimeUs now) const {
     if (rows_.at(id).next_attempt_at <= now) return true;
   }
   return false;
+}
+
+TimeUs OutboxRows::NextDue() const {
+  TimeUs next = std::numeric_limits<TimeUs>::max();
+  for (std::int64_t id : pending_ids_) next = std::min(next, rows_.at(id).next_attempt_at);
+  return next;
 }
 
 Result<std::vector<OutboxRow>> OutboxRows::Failed(std::int32_t limit) const {

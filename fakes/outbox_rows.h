@@ -28,6 +28,9 @@ class OutboxRows {
   Result<std::vector<OutboxRow>> Due(TimeUs now, std::int32_t limit) const;
   // Whether Due(now, 1) would return a row: whether a poller's pass would find anything.
   bool AnyDue(TimeUs now) const;
+  // The earliest next_attempt_at of a pending row (AnyDue(now) is NextDue() <= now), or the
+  // largest TimeUs when no row is pending: until then, while no row changes, a poll finds nothing.
+  TimeUs NextDue() const;
   // Up to `limit` failed rows, by id. kInvalidArgument for limit outside (0, kDueLimitMax].
   Result<std::vector<OutboxRow>> Failed(std::int32_t limit) const;
   // Stores status, attempts and next_attempt_at of row.id; the event and created_at stay.

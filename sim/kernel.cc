@@ -1,6 +1,7 @@
 #include "sim/kernel.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -194,14 +195,17 @@ void Kernel::WakeCurrentAt(std::coroutine_handle<> handle, TimeUs wake_us) {
 }
 
 Kernel::PollAwaiter Kernel::SleepPolling(DurationUs period_us,
-                                         const std::function<bool()>* finds_nothing) {
+                                         const std::function<bool()>* finds_nothing,
+                                         const std::function<TimeUs()>* idle_until) {
   CSIM_CHECK(period_us > 0, "a poller sleeps a while between polls");
   CSIM_CHECK(finds_nothing != nullptr && static_cast<bool>(*finds_nothing), "a poller's question");
-  return PollAwaiter{this, period_us, finds_nothing};
+  CSIM_CHECK(idle_until == nullptr || static_cast<bool>(*idle_until), "an idle bound, if any");
+  return PollAwaiter{this, period_us, finds_nothing, idle_until};
 }
 
 void Kernel::PollCurrent(std::coroutine_handle<> handle, DurationUs period_us,
-                         const std::function<bool()>* finds_nothing) {
+                         const std::function<bool()>* finds_nothing,
+                         const std::function<TimeUs()>* idle_until) {
   CSIM_CHECK(current_ != kNoProcess, "only a process can wait");
   CSIM_CHECK(pollers_.size() - free_pollers_.size() < limits_.queue_max, "pollers over the limit");
   std::uint32_t slot;
@@ -212,7 +216,7 @@ void Kernel::PollCurrent(std::coroutine_handle<> handle, DurationUs period_us,
     slot = free_pollers_.back();
     free_pollers_.pop_back();
   }
-  pollers_[slot] = Poller{handle, period_us, finds_nothing};
+  pollers_[slot] = Poller{handle, period_us, finds_nothing, idle_until};
   // The seq the Sleep's Push would take, at the same moment of the step.
   polls_.push_back(
       Entry{now_us_ + period_us, seq_++, slot, current_, processes_[current_].generation});
@@ -226,9 +230,112 @@ const Kernel::Entry* Kernel::Next() const {
   return &queue_.front();
 }
 
+bool Kernel::SkipIdlePolls(TimeUs limit_us) {
+  // Nothing at or after stop_us is passed over. A poll after the main heap's next step (even at
+  // its time, where the sequence numbers decide) is left to the caller.
+  TimeUs stop_us = limit_us < std::numeric_limits<TimeUs>::max() ? limit_us + 1 : limit_us;
+  if (!queue_.empty()) stop_us = std::min(stop_us, queue_.front().time_us);
+  for (const Entry& poll : polls_) {  // a few pollers
+    const Process& process = processes_[poll.process];
+    const Poller& poller = pollers_.at(static_cast<std::uint32_t>(poll.target));
+    if (process.generation != poll.generation || poll.time_us < process.paused_until_us ||
+        poller.idle_until == nullptr) {
+      stop_us = std::min(stop_us, poll.time_us);  // stale, held or unbounded: polled as before
+      continue;
+    }
+    current_ = poll.process;
+    const TimeUs idle_until = (*poller.idle_until)();
+    current_ = kNoProcess;
+    if (idle_until >= stop_us) continue;
+    // This poller's first poll at or after idle_until may find work: the jump stops there.
+    const TimeUs polls_before =
+        idle_until <= poll.time_us
+            ? 0
+            : (idle_until - poll.time_us + poller.period_us - 1) / poller.period_us;
+    stop_us = std::min(stop_us, poll.time_us + polls_before * poller.period_us);
+  }
+  if (polls_.front().time_us >= stop_us) return false;
+  // Polls passed over, per poller: those due before stop_us, at time_us + n * period_us for n in
+  // [0, count). One poll after another, they are dispatched in (time, seq) order, each taking the
+  // next seq for its poller's next entry; a later call would see nothing else happen meanwhile.
+  const std::size_t pollers = polls_.size();
+  std::vector<std::uint64_t> counts(pollers, 0);
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < pollers; ++i) {
+    const Entry& poll = polls_[i];
+    if (poll.time_us >= stop_us) continue;
+    const DurationUs period_us = pollers_[static_cast<std::uint32_t>(poll.target)].period_us;
+    counts[i] = static_cast<std::uint64_t>((stop_us - poll.time_us + period_us - 1) / period_us);
+    total += counts[i];
+  }
+  // Over the budget, one poll after another stops where the budget runs out, as before.
+  if (total == 0 || dispatches_ + total > limits_.dispatches_max) return false;
+  const auto period_of = [&](std::size_t i) {
+    return pollers_[static_cast<std::uint32_t>(polls_[i].target)].period_us;
+  };
+  // Whether poll n of poller j is dispatched before poll m of poller i. At equal times the seqs
+  // decide: poll 0's is the entry's own (older than any taken while passing over), poll n's was
+  // taken when poll n - 1 was dispatched, so the order of the polls before decides. With equal
+  // periods the times stay equal all the way back; with unequal ones they can be equal at most
+  // once in a row.
+  const auto before = [&](std::size_t j, std::uint64_t n, std::size_t i, std::uint64_t m) {
+    for (int step = 0; step < 4; ++step) {
+      const TimeUs time_j = polls_[j].time_us + static_cast<TimeUs>(n) * period_of(j);
+      const TimeUs time_i = polls_[i].time_us + static_cast<TimeUs>(m) * period_of(i);
+      if (time_j != time_i) return time_j < time_i;
+      if (j == i) return n < m;
+      if (period_of(j) == period_of(i)) {
+        const std::uint64_t back = std::min(n, m);
+        n -= back;
+        m -= back;
+      }
+      if (n == 0 && m == 0) return polls_[j].seq < polls_[i].seq;
+      if (n == 0 || m == 0) return n == 0;
+      --n;
+      --m;
+    }
+    CSIM_CHECK(false, "unequal periods tie at most once in a row");
+    return false;
+  };
+  const std::uint64_t first_seq = seq_;
+  std::vector<Entry> moved = polls_;
+  TimeUs last_us = now_us_;
+  for (std::size_t i = 0; i < pollers; ++i) {
+    if (counts[i] == 0) continue;
+    // The seq its last poll passed over took: first_seq plus the polls dispatched before that one.
+    const std::uint64_t last = counts[i] - 1;
+    const TimeUs last_poll_us = polls_[i].time_us + static_cast<TimeUs>(last) * period_of(i);
+    std::uint64_t earlier = last;  // its own
+    for (std::size_t j = 0; j < pollers; ++j) {
+      if (j == i || counts[j] == 0 || polls_[j].time_us > last_poll_us) continue;
+      // Polls of j strictly before last_poll_us, then the one at that time, if any, by seq.
+      std::uint64_t n = std::min<std::uint64_t>(
+          counts[j], static_cast<std::uint64_t>(
+                         (last_poll_us - polls_[j].time_us + period_of(j) - 1) / period_of(j)));
+      if (n < counts[j] &&
+          polls_[j].time_us + static_cast<TimeUs>(n) * period_of(j) == last_poll_us &&
+          before(j, n, i, last)) {
+        ++n;
+      }
+      earlier += n;
+    }
+    CSIM_CHECK(earlier < total, "a poll's rank among those passed over");
+    moved[i].time_us = last_poll_us + period_of(i);
+    moved[i].seq = first_seq + earlier;
+    last_us = std::max(last_us, last_poll_us);
+  }
+  polls_ = std::move(moved);
+  std::make_heap(polls_.begin(), polls_.end(), Later{});
+  seq_ += total;
+  dispatches_ += total;
+  now_us_ = last_us;  // the time of the last poll passed over, as after the last of them
+  return true;
+}
+
 bool Kernel::DispatchPoll(TimeUs limit_us) {
   CSIM_CHECK(!top_free_ && !polls_.empty(), "a poll to dispatch");
   CSIM_CHECK(polls_.front().time_us <= limit_us, "a poll due by the limit");
+  if (SkipIdlePolls(limit_us)) return true;
   for (std::int32_t polled = 0;; ++polled) {
     Entry& top = polls_.front();
     CSIM_CHECK(top.time_us >= now_us_, "time never goes backwards");

@@ -95,17 +95,28 @@ class Kernel {
   // frame is not resumed for a poll that finds nothing, and the poll costs no entry in the main
   // heap. `finds_nothing` must outlive the sleep (the poller's frame owns it), read nothing but
   // state (and now()), and change nothing.
+  //
+  // `idle_until`, if not null, lets the kernel pass over many idle polls at once: it answers a time
+  // before which `finds_nothing` would answer true whenever asked, as long as the state it reads
+  // does not change (a time at or before now if a poll may find work now). Between two steps of
+  // the rest of the world nothing changes, so the kernel jumps every poller past the polls that
+  // fall before the first step, the first poll that may find work or the run's limit, with the
+  // wake-up times, sequence numbers and dispatch count that one poll after another would leave:
+  // the same order of everything after. Like `finds_nothing`, it must outlive the sleep and
+  // change nothing.
   struct PollAwaiter {
     Kernel* kernel;
     DurationUs period_us;
     const std::function<bool()>* finds_nothing;
+    const std::function<TimeUs()>* idle_until;
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> handle) {
-      kernel->PollCurrent(handle, period_us, finds_nothing);
+      kernel->PollCurrent(handle, period_us, finds_nothing, idle_until);
     }
     void await_resume() const noexcept {}
   };
-  PollAwaiter SleepPolling(DurationUs period_us, const std::function<bool()>* finds_nothing);
+  PollAwaiter SleepPolling(DurationUs period_us, const std::function<bool()>* finds_nothing,
+                           const std::function<TimeUs()>* idle_until = nullptr);
   // A suspension that never resumes: a process that crashed itself waits here to be destroyed.
   std::suspend_always Halt() { return {}; }
 
@@ -118,6 +129,8 @@ class Kernel {
   bool RunOne(TimeUs limit_us);
   bool idle() const { return queue_.size() == (top_free_ ? 1u : 0u) && polls_.empty(); }
   std::uint64_t dispatches() const { return dispatches_; }
+  // Sequence numbers taken so far: one per wake-up queued, idle polls passed over included.
+  std::uint64_t sequenced() const { return seq_; }
 
   // Records a trace event at the current time in the current process.
   void Record(NameId action, NameId outcome, std::string_view detail = {}) {
@@ -169,6 +182,7 @@ class Kernel {
     std::coroutine_handle<> handle;
     DurationUs period_us = 0;
     const std::function<bool()>* finds_nothing = nullptr;
+    const std::function<TimeUs()>* idle_until = nullptr;  // may be null
   };
   struct Process {
     std::string name;
@@ -188,7 +202,8 @@ class Kernel {
 
   void WakeCurrentAt(std::coroutine_handle<> handle, TimeUs wake_us);
   void PollCurrent(std::coroutine_handle<> handle, DurationUs period_us,
-                   const std::function<bool()>* finds_nothing);
+                   const std::function<bool()>* finds_nothing,
+                   const std::function<TimeUs()>* idle_until);
   // The next wake-up in (time, seq) order, from the main heap or the pollers' (nullptr if none).
   const Entry* Next() const;
   // Dispatches the top of polls_: a poll that finds nothing sleeps again without a resume, and so
@@ -197,6 +212,12 @@ class Kernel {
   // caller sees the steps it would have seen, less the idle ones. A poll that finds work is
   // resumed only as the first step of a call.
   bool DispatchPoll(TimeUs limit_us);
+  // Passes over, at once, every poll due before the first moment at which something else may
+  // happen: a step of the main heap, `limit_us` passed, a poll that may find work (by its
+  // idle_until; a poller without one stops the jump at its next poll), a paused or crashed
+  // poller's next poll. Each of those polls would have found nothing and slept again; the pollers
+  // are left where those sleeps would have left them. True if it passed over any poll.
+  bool SkipIdlePolls(TimeUs limit_us);
   // Dispatches the next wake-up, which is due by `limit_us`.
   void DispatchNext(TimeUs limit_us);
   // What every step that ran ends with: deferred crashes, a reap, a failure rethrown.

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -368,6 +370,140 @@ TEST(KernelPolling, SleepPollingRunsAsASleepLoopWithoutResumingIdlePolls) {
   // 70 and 500 the producer's wake-up was queued first, so the poll at that time finds work.
   EXPECT_EQ(slept.world.resumed, 1 + 20 + 1 + 55);
   EXPECT_EQ(polled.world.resumed, 1 + 4);
+}
+
+// Several pollers, each with work that falls due at a time (so a poll knows until when it finds
+// nothing), polling at periods whose polls fall together (A and B always, C and D with them now
+// and then), beside a ticker in the main heap. Where polls fall together the sequence numbers
+// decide who goes first, and the log shows it.
+struct DuePoller {
+  std::string name;
+  DurationUs offset_us = 0;
+  DurationUs period_us = 0;
+  TimeUs due_at = std::numeric_limits<TimeUs>::max();  // the poller's work falls due then
+  int resumed = 0;
+  int asked = 0;  // finds_nothing asked
+};
+
+enum class PollMode { kSleep, kPoll, kPollBounded };
+
+Task<void> RunDuePoller(Kernel& kernel, DuePoller& poller, PollMode mode,
+                        std::vector<std::string>& log) {
+  const std::function<bool()> finds_nothing = [&] {
+    ++poller.asked;
+    return kernel.now() < poller.due_at;
+  };
+  const std::function<TimeUs()> idle_until = [&] { return poller.due_at; };
+  co_await kernel.Sleep(poller.offset_us);
+  for (;;) {
+    ++poller.resumed;
+    if (kernel.now() >= poller.due_at) {
+      poller.due_at = std::numeric_limits<TimeUs>::max();
+      log.push_back(fmt::format("{} took@{}", poller.name, kernel.now()));
+    }
+    if (mode == PollMode::kSleep) {
+      co_await kernel.Sleep(poller.period_us);
+    } else {
+      co_await kernel.SleepPolling(poller.period_us, &finds_nothing,
+                                   mode == PollMode::kPollBounded ? &idle_until : nullptr);
+    }
+  }
+}
+
+struct Making {
+  TimeUs at_us;
+  std::size_t poller;
+  DurationUs due_after_us;
+};
+
+Task<void> MakeWork(Kernel& kernel, std::vector<DuePoller>& pollers, std::vector<Making> plan,
+                    std::vector<std::string>& log) {
+  for (const Making& making : plan) {
+    co_await kernel.SleepUntil(making.at_us);
+    DuePoller& poller = pollers[making.poller];
+    poller.due_at = std::min(poller.due_at, kernel.now() + making.due_after_us);
+    log.push_back(fmt::format("made@{} for {} due@{}", kernel.now(), poller.name, poller.due_at));
+  }
+}
+
+struct DuePollRun {
+  std::vector<std::string> log;
+  std::vector<int> resumed;
+  std::uint64_t dispatches = 0;
+  std::uint64_t sequenced = 0;
+  int asked = 0;  // polls asked finds_nothing, every poller
+};
+
+DuePollRun RunDuePollers(PollMode mode) {
+  DuePollRun run;
+  std::vector<DuePoller> pollers = {
+      {"A", 0, 10}, {"B", 0, 10}, {"C", 5, 25}, {"D", 3, 7}, {"E", 30, 10}};
+  Kernel kernel;
+  std::vector<ProcessId> processes;
+  for (const DuePoller& poller : pollers) processes.push_back(kernel.AddProcess(poller.name));
+  for (std::size_t i = 0; i < pollers.size(); ++i) {
+    kernel.Spawn(processes[i], RunDuePoller(kernel, pollers[i], mode, run.log));
+  }
+  ProcessId producer = kernel.AddProcess("producer");
+  kernel.Spawn(producer, MakeWork(kernel, pollers,
+                                  {{30, 0, 0},
+                                   {35, 2, 20},
+                                   {70, 1, 3},
+                                   {70, 4, 0},
+                                   {333, 3, 50},
+                                   {500, 0, 0},
+                                   {500, 1, 0},
+                                   {640, 2, 115},
+                                   {1'200, 4, 1}},
+                                  run.log));
+  ProcessId ticker = kernel.AddProcess("ticker");
+  std::vector<std::string> ticks;
+  kernel.Spawn(ticker, Ticker(kernel, ticks, "t", 45, 30));
+  for (int i = 0; i < 10'000 && kernel.RunOne(200); ++i) {
+  }
+  kernel.Pause(processes[2], 450);  // C's polls due meanwhile wait, then run in order
+  kernel.RunUntil(1'000);
+  kernel.Crash(processes[3]);  // D's pending poll is dropped
+  kernel.RunUntil(3'000);
+  EXPECT_EQ(ticks.size(), 30u);
+  run.dispatches = kernel.dispatches();
+  run.sequenced = kernel.sequenced();
+  for (const DuePoller& poller : pollers) {
+    run.resumed.push_back(poller.resumed);
+    run.asked += poller.asked;
+  }
+  return run;
+}
+
+TEST(KernelPolling, IdlePollsPassedOverAtOnceLeaveTheOrderOfOnePollAfterAnother) {
+  const DuePollRun slept = RunDuePollers(PollMode::kSleep);
+  const DuePollRun polled = RunDuePollers(PollMode::kPoll);
+  const DuePollRun bounded = RunDuePollers(PollMode::kPollBounded);
+  // The same steps in the same order (ties between pollers included), the same dispatches and
+  // the same sequence numbers taken.
+  EXPECT_EQ(polled.log, slept.log);
+  EXPECT_EQ(bounded.log, slept.log);
+  EXPECT_EQ(polled.dispatches, slept.dispatches);
+  EXPECT_EQ(bounded.dispatches, slept.dispatches);
+  EXPECT_EQ(polled.sequenced, slept.sequenced);
+  EXPECT_EQ(bounded.sequenced, slept.sequenced);
+  EXPECT_EQ(bounded.resumed, polled.resumed);
+  // E's first poll, at 30, was queued at 0, before A's and B's polls at 30 (queued at 20): where
+  // they poll together E goes first, so at 80 E takes its work before B. At 500 A takes its
+  // work as soon as it is made; B had polled at 500 before its work was made, and takes it at 510.
+  const auto at = [&](std::string_view line) {
+    const auto found = std::find(slept.log.begin(), slept.log.end(), line);
+    EXPECT_NE(found, slept.log.end()) << line;
+    return found - slept.log.begin();
+  };
+  EXPECT_EQ(at("made@30 for A due@30") + 1, at("A took@30"));
+  EXPECT_LT(at("E took@80"), at("B took@80"));
+  EXPECT_LT(at("A took@500"), at("made@500 for B due@500"));
+  EXPECT_LT(at("made@500 for B due@500"), at("B took@510"));
+  EXPECT_LT(at("D took@388"), at("C took@775"));  // C's poll at 775 came after its pause
+  // Bounded, the kernel asked 27 polls whether they find nothing, against 1158 poll by poll.
+  EXPECT_EQ(polled.asked, 1158);
+  EXPECT_EQ(bounded.asked, 27);
 }
 
 TEST(Trace, DetailsAcrossChunkBoundariesReadBackWhole) {

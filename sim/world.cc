@@ -2,6 +2,8 @@
 
 #include "sim/world_impl.h"
 
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "core/topics.h"
@@ -138,26 +140,27 @@ void World::AddReplicas() {
 
 void World::StartJobs(Schedule jobs, std::string_view service, ProcessId process,
                       std::size_t replica,
-                      const std::function<std::function<bool()>(const ScheduledJob&)>& idle_poll) {
+                      const std::function<IdleQuestions(const ScheduledJob&)>& idle_poll) {
   for (ScheduledJob& job : jobs) {
     CSIM_CHECK(job.period_us > 0, "a scheduled job has a period");
     // A second replica was started at some other moment: its passes fall anywhere in the period.
     const DurationUs offset_us = replica == 0 ? 0
                                               : static_cast<DurationUs>(impl_->cron_rng.Below(
                                                     static_cast<std::uint64_t>(job.period_us)));
-    std::function<bool()> finds_nothing = idle_poll(job);
+    IdleQuestions idle = idle_poll(job);
     kernel_.Spawn(process,
                   RunJob(std::string{service}, std::make_shared<const ScheduledJob>(std::move(job)),
-                         process, offset_us, std::move(finds_nothing)));
+                         process, offset_us, std::move(idle)));
   }
 }
 
 template <typename Store>
-std::function<bool()> World::IdlePoll(const ScheduledJob& job, const Store& store) {
+World::IdleQuestions World::IdlePoll(const ScheduledJob& job, const Store& store) {
   // Both read only pending outbox rows that are due, and do nothing else when there are none.
   // Polls draw no fault coins, so skipping them changes no draw of the run.
-  if (job.name != "OutboxWorker" && job.name != "DLQRetryWorker") return nullptr;
-  return [this, &store] { return !store.HasDueOutbox(kernel_.now()); };
+  if (job.name != "OutboxWorker" && job.name != "DLQRetryWorker") return {};
+  return {[this, &store] { return !store.HasDueOutbox(kernel_.now()); },
+          [&store] { return store.OutboxIdleUntil(); }};
 }
 
 void World::StartCheckoutWorker(std::size_t replica) {
@@ -214,14 +217,14 @@ Task<void> World::RunPass(std::string service, std::shared_ptr<const ScheduledJo
 }
 
 Task<void> World::RunJob(std::string service, std::shared_ptr<const ScheduledJob> job,
-                         ProcessId process, DurationUs offset_us,
-                         std::function<bool()> finds_nothing) {
+                         ProcessId process, DurationUs offset_us, IdleQuestions idle) {
   CSIM_CHECK(job->period_us > 0, "a scheduled job has a period");
   CSIM_CHECK(static_cast<bool>(job->pass), "a scheduled job has a pass");
   const bool fixed_rate = options_.faults.deployment.fixed_rate_passes;
   if (offset_us > 0) co_await kernel_.Sleep(offset_us);
   if (!job->run_at_start) co_await kernel_.Sleep(job->period_us);
   auto loop_in_flight = std::make_shared<std::int32_t>(0);
+  const std::function<bool()>& finds_nothing = idle.finds_nothing;
   // Without late passes (no draw per tick) and fixed rates, a tick whose poll finds nothing does
   // nothing but sleep again: the kernel asks the poll itself and leaves this frame asleep.
   const bool polls_in_kernel =
@@ -239,7 +242,8 @@ Task<void> World::RunJob(std::string service, std::shared_ptr<const ScheduledJob
       ++cron_.ticks_skipped;
     }
     if (polls_in_kernel) {
-      co_await kernel_.SleepPolling(job->period_us, &finds_nothing);
+      co_await kernel_.SleepPolling(job->period_us, &idle.finds_nothing,
+                                    idle.idle_until ? &idle.idle_until : nullptr);
     } else {
       co_await kernel_.Sleep(job->period_us);
     }
@@ -316,6 +320,13 @@ bool World::WebhooksIdle() const {
   const auto& queue = impl_->webhooks;
   return payment_->QueuedWebhookCount() == 0 && (queue.empty() || impl_->webhook_pump_scheduled ||
                                                  queue.begin()->first.first > kernel_.now());
+}
+
+TimeUs World::WebhooksIdleUntil() const {
+  const auto& queue = impl_->webhooks;
+  if (payment_->QueuedWebhookCount() != 0) return kernel_.now();
+  if (queue.empty() || impl_->webhook_pump_scheduled) return std::numeric_limits<TimeUs>::max();
+  return queue.begin()->first.first;  // idle while now is before the first webhook falls due
 }
 
 void World::PumpWebhooks() {
@@ -558,8 +569,9 @@ void World::Run(const std::function<void()>& after_event) {
   // asks WebhooksIdle for it and resumes it only for a pump that has work.
   auto pump_webhooks = [](World* world) -> Task<void> {
     const std::function<bool()> idle = [world] { return world->WebhooksIdle(); };
+    const std::function<TimeUs()> idle_until = [world] { return world->WebhooksIdleUntil(); };
     for (;;) {
-      co_await world->kernel_.SleepPolling(kWebhookDelayUs, &idle);
+      co_await world->kernel_.SleepPolling(kWebhookDelayUs, &idle, &idle_until);
       world->PumpWebhooks();
     }
   };

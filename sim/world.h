@@ -167,8 +167,13 @@ class World {
   // service overlap across replicas.
   // A pass is skipped when `finds_nothing` (if set) says it would find nothing to do: an idle
   // poll has no effect, and costing nothing it leaves the run's time to what happens in it.
+  // `idle_until` (set with finds_nothing, or null) bounds the idle polls (Kernel::SleepPolling).
+  struct IdleQuestions {
+    std::function<bool()> finds_nothing;
+    std::function<TimeUs()> idle_until;
+  };
   Task<void> RunJob(std::string service, std::shared_ptr<const ScheduledJob> job, ProcessId process,
-                    DurationUs offset_us, std::function<bool()> finds_nothing);
+                    DurationUs offset_us, IdleQuestions idle);
   // One pass of `job`, after `late_us`, counted in cron_ while it runs (or until a crash ends it).
   Task<void> RunPass(std::string service, std::shared_ptr<const ScheduledJob> job,
                      DurationUs late_us, std::shared_ptr<std::int32_t> loop_in_flight,
@@ -177,11 +182,11 @@ class World {
   DurationUs LatePass();
   // Spawns every job of a worker into replica `replica` (0: the first) of its process.
   void StartJobs(Schedule jobs, std::string_view service, ProcessId process, std::size_t replica,
-                 const std::function<std::function<bool()>(const ScheduledJob&)>& idle_poll);
+                 const std::function<IdleQuestions(const ScheduledJob&)>& idle_poll);
   // The idle test of core's pollers of `store`'s outbox (OutboxWorker, DLQRetryWorker); else
-  // nullptr.
+  // none.
   template <typename Store>
-  std::function<bool()> IdlePoll(const ScheduledJob& job, const Store& store);
+  IdleQuestions IdlePoll(const ScheduledJob& job, const Store& store);
   void StartCheckoutWorker(std::size_t replica);
   void StartOrderWorker(std::size_t replica);
   // Adds the second replicas the deployment asks for, after every other process.
@@ -193,6 +198,8 @@ class World {
   void PumpWebhooks();
   // True when PumpWebhooks would do nothing now (no webhook to take, none due to publish).
   bool WebhooksIdle() const;
+  // Before this time, while nothing changes, WebhooksIdle stays true (now if it is false now).
+  TimeUs WebhooksIdleUntil() const;
   void SweepExpired();
   // The outside world (sim/world_actors.cc): fulfillment and shipping, the loyalty and
   // promotion services' reactions to order events, and changes no service controls.
