@@ -48,4 +48,8 @@ function(csim_use_allocator target)
                                             "${CSIM_ALLOCATOR_LIBRARY}" "-Wl,--pop-state")
     target_compile_definitions(${target} PRIVATE CSIM_ALLOCATOR_${CSIM_ALLOCATOR}=1)
   endif()
+  # tcmalloc's heap on transparent huge pages (cli/tcmalloc_huge_pages.cc says why).
+  if(CSIM_ALLOCATOR STREQUAL "tcmalloc")
+    target_sources(${target} PRIVATE "${PROJECT_SOURCE_DIR}/cli/tcmalloc_huge_pages.cc")
+  endif()
 endfunction()
