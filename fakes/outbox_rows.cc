@@ -31,6 +31,7 @@ void OutboxRows::Append(const std::vector<Event>& events, TimeUs now) {
     row.next_attempt_at = now;
     row.created_at = now;
     pending_ids_.insert(row.id);
+    pending_by_due_.emplace(row.next_attempt_at, row.id);
     rows_.emplace_hint(rows_.end(), row.id, std::move(row));
   }
   CSIM_CHECK(rows_.size() <= kRowsMax, "kRowsMax");
@@ -40,12 +41,16 @@ void OutboxRows::Restore(const std::vector<OutboxRow>& rows) {
   CSIM_CHECK(rows.size() <= kRowsMax, "kRowsMax");
   rows_.clear();
   pending_ids_.clear();
+  pending_by_due_.clear();
   failed_ids_.clear();
   for (const OutboxRow& row : rows) {
     CSIM_CHECK(row.id > 0, "a stored outbox row has an id");
     const bool inserted = rows_.emplace(row.id, row).second;
     CSIM_CHECK(inserted, "outbox row ids are unique");
-    if (row.status == OutboxStatus::kPending) pending_ids_.insert(row.id);
+    if (row.status == OutboxStatus::kPending) {
+      pending_ids_.insert(row.id);
+      pending_by_due_.emplace(row.next_attempt_at, row.id);
+    }
     if (row.status == OutboxStatus::kFailed) failed_ids_.insert(row.id);
     last_id_ = std::max(last_id_, row.id);
   }
@@ -66,16 +71,14 @@ Result<std::vector<OutboxRow>> OutboxRows::Due(TimeUs now, std::int32_t limit) c
 }
 
 bool OutboxRows::AnyDue(TimeUs now) const {
-  for (std::int64_t id : pending_ids_) {  // pending rows only: few, except during an outage
-    if (rows_.at(id).next_attempt_at <= now) return true;
-  }
-  return false;
+  return NextDue() <= now;
 }
 
 TimeUs OutboxRows::NextDue() const {
-  TimeUs next = std::numeric_limits<TimeUs>::max();
-  for (std::int64_t id : pending_ids_) next = std::min(next, rows_.at(id).next_attempt_at);
-  return next;
+  CSIM_CHECK(pending_by_due_.size() == pending_ids_.size(),
+             "the due index holds every pending row");
+  return pending_by_due_.empty() ? std::numeric_limits<TimeUs>::max()
+                                 : pending_by_due_.begin()->first;
 }
 
 Result<std::vector<OutboxRow>> OutboxRows::Failed(std::int32_t limit) const {
@@ -96,11 +99,16 @@ Status OutboxRows::Update(const OutboxRow& row) {
   if (it == rows_.end()) return Status{Code::kNotFound, "unknown outbox row"};
   if (row.attempts < 0) return Status{Code::kInvalidArgument, "negative attempts"};
   OutboxRow& stored = it->second;
+  if (stored.status == OutboxStatus::kPending) {
+    const std::size_t erased = pending_by_due_.erase({stored.next_attempt_at, stored.id});
+    CSIM_CHECK(erased == 1, "the due index held the pending row");
+  }
   stored.status = row.status;
   stored.attempts = row.attempts;
   stored.next_attempt_at = row.next_attempt_at;
   if (stored.status == OutboxStatus::kPending) {
     pending_ids_.insert(stored.id);
+    pending_by_due_.emplace(stored.next_attempt_at, stored.id);
   } else {
     pending_ids_.erase(stored.id);
   }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "core/model.h"
@@ -54,7 +55,10 @@ class OutboxRows {
  private:
   std::map<std::int64_t, OutboxRow> rows_;
   std::set<std::int64_t> pending_ids_;  // rows whose status is pending
-  std::set<std::int64_t> failed_ids_;   // rows whose status is failed
+  // The same rows by (next_attempt_at, id): NextDue and AnyDue read the first instead of every
+  // pending row (a poll is asked at every step of a busy world, with thousands pending).
+  std::set<std::pair<TimeUs, std::int64_t>> pending_by_due_;
+  std::set<std::int64_t> failed_ids_;  // rows whose status is failed
   std::int64_t last_id_ = 0;
 };
 
