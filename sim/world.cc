@@ -104,6 +104,7 @@ World::World(WorldOptions options, Workload workload)
 
   impl_->customer_action = kernel_.trace().Intern("customer.checkout");
   impl_->deliver_action = kernel_.trace().Intern("bus.deliver");
+  impl_->deliver_held = kernel_.trace().Intern("fault.window");
 
   impl_->order_service.RegisterConsumers(impl_->fw_bus);
   if (options_.deprecated_http_subscription) {
@@ -267,6 +268,18 @@ void World::PumpBusAt(TimeUs at_us) {
 }
 
 void World::PumpBus() {
+  // A broker whose partitions are down hands its consumers nothing either: their fetches fail until
+  // it is back, and what it holds is delivered then (still in its log, at-least-once). So during an
+  // outage of the bus nothing is delivered, not only publishes refused; what fell due waits.
+  if (auto due = bus_->NextDueTime(); due && *due <= kernel_.now()) {
+    if (const std::optional<TimeUs> back = faults_->DownUntil("bus.deliver")) {
+      kernel_.Record(impl_->deliver_action, impl_->deliver_held,
+                     fmt::format("queued={} until_us={}", bus_->QueuedCount(), *back));
+      impl_->bus_held_until = *back;
+      PumpBusAt(*back);
+      return;
+    }
+  }
   for (std::size_t n = 0; n < fakes::FakeEventBus::kQueuedDeliveriesMax; ++n) {
     auto delivery = bus_->NextDue(kernel_.now());
     if (!delivery) break;
@@ -572,7 +585,15 @@ void World::Run(const std::function<void()>& after_event) {
   std::size_t seen = kernel_.trace().size();
   const auto run_until = [&](TimeUs until_us) {
     while (kernel_.RunOne(until_us)) {
-      if (kernel_.now() >= faults_end_us) faults_->Quiesce();
+      if (kernel_.now() >= faults_end_us) {
+        faults_->Quiesce();
+        // Windows end with the faults: a bus held for an outage that would outlast them delivers
+        // now, not when the window would have ended.
+        if (impl_->bus_held_until > kernel_.now()) {
+          impl_->bus_held_until = 0;
+          PumpBusAt(kernel_.now());
+        }
+      }
       if (after_event && kernel_.trace().size() != seen) {
         seen = kernel_.trace().size();
         after_event();
