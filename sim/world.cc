@@ -256,6 +256,9 @@ void World::PumpBusAt(TimeUs at_us) {
   // fire for nothing; they used to pile up, one more per publish while anything was queued, and
   // the world's cost grew with the square of its traffic. An earlier request supersedes the
   // pending one, whose timer then finds its token stale.
+  // While the bus is down for an outage (PumpBus), every refused publish asks for a pump that could
+  // only find it down again: the pump waits for the bus instead.
+  at_us = std::max(at_us, impl_->bus_held_until);
   if (impl_->bus_pump_at && *impl_->bus_pump_at <= at_us) return;
   impl_->bus_pump_at = at_us;
   const std::uint64_t token = ++impl_->bus_pump_token;
