@@ -314,7 +314,12 @@ Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler,
   Status handled = co_await handler(event);
   kernel_.Record(impl_->deliver_action, faults_->OutcomeOf(handled.code()),
                  event.topic + " " + event.id);
-  if (handled.ok()) {
+  // A broker that went down while the handler ran takes neither its ack nor its refusal: the
+  // delivery is still unacknowledged in its log and comes again once the broker is back (Redis
+  // Streams' pending entries, Kafka's uncommitted offsets). Queued again as a refused one would be;
+  // PumpBus holds it until then.
+  const bool bus_down = faults_->DownUntil("bus.deliver").has_value();
+  if (handled.ok() && !bus_down) {
     bus_->Ack(delivery_id);
     // At-least-once: an acknowledged event can still come again (a lost ack, a rebalance).
     if (faults_->Fires(impl_->bus_duplicate)) {

@@ -371,5 +371,43 @@ TEST(World, ARateChangeForOneCountryChangesOnlyItsCustomersFees) {
   EXPECT_EQ(fee_by_customer.at("cust-2"), kBaseShippingFee + kPerItemAbroad);
 }
 
+// A broker that goes down while a consumer handles one of its deliveries never gets the ack: the
+// delivery comes again once the broker is back, and the consumer's dedup makes the second one a
+// no-op. The window opens 1 us before the payment confirmation's handler finishes on a calm run
+// (the same run up to then), for 10 minutes.
+TEST(World, AnAckLostToABusOutageIsDeliveredAgainAfterIt) {
+  World calm(WorldOptions{}, OneCustomer(5, 2));
+  calm.Run();
+  const std::vector<TimeUs> calm_confirmed =
+      TimesOf(calm, "bus.deliver", "ok", "payments.payment.confirmed");
+  ASSERT_EQ(calm_confirmed.size(), 1u);
+  const TimeUs down_us = calm_confirmed.front() - 1;
+  WorldOptions options;
+  options.faults.windows.push_back(
+      {"bus.deliver", WindowKind::kOutage, down_us, down_us + 10 * kMinuteUs});
+  World lost(options, OneCustomer(5, 2));
+  lost.Run();
+  const std::vector<TimeUs> confirmed =
+      TimesOf(lost, "bus.deliver", "ok", "payments.payment.confirmed");
+  ASSERT_EQ(confirmed.size(), 2u);
+  EXPECT_EQ(confirmed.front(), calm_confirmed.front());   // handled, its ack lost
+  EXPECT_GE(confirmed.back(), down_us + 10 * kMinuteUs);  // again once the bus is back
+  EXPECT_LT(confirmed.back(), down_us + 11 * kMinuteUs);
+  // The bus recorded one delivery of it to the order worker, refused once (the lost ack) and then
+  // acknowledged; the order was confirmed once and ends as on the calm day.
+  const auto& records = lost.bus().Deliveries();
+  const auto record = std::find_if(records.begin(), records.end(), [](const auto& r) {
+    return r.topic() == "payments.payment.confirmed";
+  });
+  ASSERT_NE(record, records.end());
+  EXPECT_EQ(record->nacks, 1);
+  EXPECT_TRUE(record->acked);
+  ASSERT_EQ(lost.order_db().Orders().size(), 1u);
+  const Order& order = lost.order_db().Orders().begin()->second;
+  EXPECT_EQ(order.status, OrderStatus::kDelivered);
+  EXPECT_EQ(lost.payment().TotalCaptured(), order.total);
+  EXPECT_EQ(Stock(lost, "WH-1").committed, 2);
+}
+
 }  // namespace
 }  // namespace csim::sim
