@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 43> kFindings{{
+inline constexpr std::array<FindingInfo, 44> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -191,6 +191,13 @@ inline constexpr std::array<FindingInfo, 43> kFindings{{
      "refunds included: a refund owed on an order cancelled after a week, whose own refund call "
      "failed, is never retried and no alert says so",
      "MONEY-CONSERVED NO-LEAKED-AUTH"},
+    {"SIM-28", "",
+     "SIM-19's fix writes the cart cleanup's release row only after the lookup by reference that "
+     "may make the reservation failed: when that write fails too (the checkout database down), "
+     "the retry is again the next pass's, only while the cart stays in checkout, and a stalled "
+     "saga that wakes up and reopens the cart leaves the reservation the lookup made held to its "
+     "TTL",
+     "STOCK-NO-LEAK"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

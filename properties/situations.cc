@@ -44,6 +44,7 @@ constexpr Named kNamed[] = {
     {"customer.request_timed_out", "a customer gave up waiting for checkout-api"},
     {"outbox.row_failed", "an outbox row used up its publish retries"},
     {"capture.declined", "the gateway declined a capture"},
+    {"bus.held_while_down", "deliveries fell due while the bus was down and waited for it"},
     {"process.crash:checkout-api", "checkout-api crashed and was restarted"},
     {"process.crash:checkout-worker", "the checkout worker crashed and was restarted"},
     {"process.crash:order-worker", "the order worker crashed and was restarted"},
@@ -243,7 +244,7 @@ std::set<std::string> SituationsOutsidePlan(const sim::FaultPlan& plan) {
     const std::string_view name = info.name;
     const bool drawn = name.starts_with(kCrash) || name.starts_with("process.crash:") ? crashes
                        : name.starts_with("process.paused:")                          ? pauses
-                       : name.starts_with(kWindow)                                    ? windows
+                       : name.starts_with(kWindow) || name == "bus.held_while_down"   ? windows
                        : name.starts_with(kFailBefore)                                ? fail_before
                        : name.starts_with(kTimeoutAfter) ? timeout_after
                                                          : true;
@@ -275,6 +276,7 @@ std::map<std::string, std::int64_t> CountSituations(const sim::World& world) {
   counts["customer.request_timed_out"] = trace.customer_timeouts;
   counts["outbox.row_failed"] = FailedOutboxRows(world);
   counts["capture.declined"] = trace.Of("payment.capture", "rejected");
+  counts["bus.held_while_down"] = trace.Of("bus.deliver", "fault.window");
   for (const auto& [process, crashes] : world.CrashCounts()) {
     const std::string name = "process.crash:" + ServiceOf(process);
     CSIM_CHECK(counts.contains(name), "a crashable process has its situation");

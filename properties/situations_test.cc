@@ -60,6 +60,21 @@ TEST(Situations, DeclinedCapturesAndTimeoutsAfterEffectAreCounted) {
   EXPECT_FALSE(reached.contains("fail_before:warehouse.reserve"));
 }
 
+// The bus's deliveries down for the first ten minutes: the one order's first events fall due
+// meanwhile and wait, which the situation counts once (one hold; the pump then waits for the bus).
+// A window on the warehouse alone holds nothing.
+TEST(Situations, DeliveriesHeldByABusOutageAreCounted) {
+  for (const std::string_view points : {"bus.deliver", "warehouse."}) {
+    sim::WorldOptions options;
+    options.faults.windows.push_back(
+        {std::string{points}, sim::WindowKind::kOutage, 0, 10 * kMinuteUs});
+    sim::World world(options, sim::OneCustomerWorkload());
+    world.Run();
+    EXPECT_EQ(CountSituations(world).at("bus.held_while_down"), points == "bus.deliver" ? 1 : 0)
+        << points;
+  }
+}
+
 // A bus down for ten minutes: the outbox rows of the one checkout use up their ten retries. Fixed
 // P1-CC-03 alerts and its drain sets each row pending again, so no row is left failed at the end;
 // the situation is still counted, once per row, from the alerts.
@@ -119,9 +134,11 @@ std::size_t CountPrefixed(const std::set<std::string>& outside, std::string_view
 TEST(Situations, APlanListsTheSituationsOfTheFaultKindsItNeverDraws) {
   const std::size_t steps = SagaSteps().size();
   // Heavy fails calls before and times them out after their effect; it crashes, pauses and opens
-  // windows nowhere: a crash per step, a window per step, three crashed and three paused services.
+  // windows nowhere: a crash per step, a window per step, three crashed and three paused services,
+  // and the bus held by an outage of its own.
   const std::set<std::string> heavy = SituationsOutsidePlan(*sim::FaultPlan::Named("heavy"));
-  EXPECT_EQ(heavy.size(), 2 * steps + 6);
+  EXPECT_EQ(heavy.size(), 2 * steps + 7);
+  EXPECT_TRUE(heavy.contains("bus.held_while_down"));
   EXPECT_EQ(CountPrefixed(heavy, "crash:"), steps);
   EXPECT_EQ(CountPrefixed(heavy, "window:"), steps);
   EXPECT_EQ(CountPrefixed(heavy, "process.crash:"), 3u);
@@ -129,7 +146,7 @@ TEST(Situations, APlanListsTheSituationsOfTheFaultKindsItNeverDraws) {
   EXPECT_EQ(CountPrefixed(heavy, "fail_before:") + CountPrefixed(heavy, "timeout_after_effect:"),
             0u);
   // Quiet draws no fault at all: every column of the matrix and every crash and pause.
-  EXPECT_EQ(SituationsOutsidePlan(sim::FaultPlan::Quiet()).size(), 4 * steps + 6);
+  EXPECT_EQ(SituationsOutsidePlan(sim::FaultPlan::Quiet()).size(), 4 * steps + 7);
   // Chaos crashes and opens windows, but pauses no process.
   const std::set<std::string> chaos = SituationsOutsidePlan(sim::FaultPlan::Chaos());
   EXPECT_EQ(chaos,
@@ -140,7 +157,7 @@ TEST(Situations, APlanListsTheSituationsOfTheFaultKindsItNeverDraws) {
   sim::FaultPlan one_crash = sim::FaultPlan::Quiet();
   one_crash.triggers.push_back({"order.create", 1, sim::FaultKind::kCrashAfter, 0});
   const std::set<std::string> after_one_crash = SituationsOutsidePlan(one_crash);
-  EXPECT_EQ(after_one_crash.size(), 3 * steps + 3);
+  EXPECT_EQ(after_one_crash.size(), 3 * steps + 4);
   EXPECT_EQ(CountPrefixed(after_one_crash, "crash:"), 0u);
 }
 

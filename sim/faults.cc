@@ -395,6 +395,27 @@ void FaultLayer::AddWindow(FaultWindow window) {
   windows_.push_back(std::move(window));
 }
 
+std::optional<TimeUs> FaultLayer::DownUntil(std::string_view point_name) const {
+  if (quiet_ || windows_.empty()) return std::nullopt;
+  const TimeUs now = kernel_.now();
+  TimeUs until_us = now;
+  // Each pass extends the end by at least one window or stops, so windows_.size() + 1 passes do.
+  for (std::size_t pass = 0; pass <= windows_.size(); ++pass) {
+    bool extended = false;
+    for (const FaultWindow& window : windows_) {
+      if (window.kind != WindowKind::kOutage && window.kind != WindowKind::kHang) continue;
+      if (window.from_us > until_us || window.until_us <= until_us) continue;
+      if (!PointMatches(window.points, point_name)) continue;
+      until_us = window.until_us;
+      extended = true;
+    }
+    if (!extended) break;
+  }
+  CSIM_CHECK(until_us >= now, "a port comes back no earlier than now");
+  if (until_us == now) return std::nullopt;
+  return until_us;
+}
+
 void FaultLayer::SetCrashPolicy(std::function<bool(ProcessId)> crashable,
                                 std::function<void(ProcessId)> on_crash) {
   CSIM_CHECK(static_cast<bool>(crashable) && static_cast<bool>(on_crash));

@@ -300,6 +300,10 @@ class FaultLayer {
 
   // Adds a window (the world draws the random ones at the start of its run).
   void AddWindow(FaultWindow window);
+  // When calls of `point_name` can succeed again if an outage or hang window covers it now (the
+  // end of that window, or of the last window that overlaps or touches it), else nullopt. Burst and
+  // slow windows do not count: some calls still get through. nullopt once faults are off.
+  std::optional<TimeUs> DownUntil(std::string_view point_name) const;
   const std::vector<FaultWindow>& windows() const { return windows_; }
   // How long, within [from_us, to_us), some window touched a point of one of `ports` (prefixes
   // such as "warehouse."), or every replica of process `stalled_service` ("checkout-worker",

@@ -276,6 +276,39 @@ TEST(FaultLayer, PollingPointsSpendNoCoins) {
   EXPECT_EQ(poll->fired_before, 0u);
 }
 
+// The bus's deliveries stop for an outage or a hang of the bus and come back when the last window
+// that overlaps or touches it ends; a burst or a slow period lets some fetches through.
+TEST(FaultLayer, DownUntilChainsOutagesAndIgnoresBurstsAndSlowness) {
+  Harness h;
+  FaultPlan plan;
+  plan.windows.push_back({"bus.", WindowKind::kOutage, 10 * kMinuteUs, 20 * kMinuteUs});
+  plan.windows.push_back({"*", WindowKind::kHang, 20 * kMinuteUs, 25 * kMinuteUs});
+  plan.windows.push_back({"bus.", WindowKind::kOutage, 24 * kMinuteUs, 30 * kMinuteUs});
+  plan.windows.push_back({"bus.", WindowKind::kBurst, 40 * kMinuteUs, 50 * kMinuteUs});
+  plan.windows.back().fail_ppm = 900'000;
+  plan.windows.push_back({"bus.", WindowKind::kSlow, 60 * kMinuteUs, 70 * kMinuteUs});
+  plan.windows.back().extra_latency_us = kMinuteUs;
+  plan.windows.push_back({"bus.publish", WindowKind::kOutage, 80 * kMinuteUs, 90 * kMinuteUs});
+  FaultLayer layer(h.kernel, Rng(5), plan);
+  std::map<std::int64_t, std::optional<TimeUs>> back_at_minute;
+  for (const std::int64_t minute : {5, 10, 15, 22, 29, 30, 45, 65, 85}) {
+    h.kernel.RunUntil(minute * kMinuteUs);
+    back_at_minute[minute] = layer.DownUntil("bus.deliver");
+  }
+  EXPECT_EQ(back_at_minute[5], std::nullopt);
+  EXPECT_EQ(back_at_minute[10], 30 * kMinuteUs);  // three windows in a row: back at the last's end
+  EXPECT_EQ(back_at_minute[15], 30 * kMinuteUs);
+  EXPECT_EQ(back_at_minute[22], 30 * kMinuteUs);
+  EXPECT_EQ(back_at_minute[29], 30 * kMinuteUs);
+  EXPECT_EQ(back_at_minute[30], std::nullopt);  // windows end before their until_us
+  EXPECT_EQ(back_at_minute[45], std::nullopt);
+  EXPECT_EQ(back_at_minute[65], std::nullopt);
+  EXPECT_EQ(back_at_minute[85], std::nullopt);  // publishes are down, fetches are not
+  EXPECT_EQ(layer.DownUntil("bus.publish"), 90 * kMinuteUs);
+  layer.Quiesce();  // faults off: no window holds anything
+  EXPECT_EQ(layer.DownUntil("bus.publish"), std::nullopt);
+}
+
 TEST(FaultLayer, NothingFiresOnceQuiet) {
   Harness h;
   FaultPlan plan = FaultPlan::FailBeforeAndAfter(500'000, 500'000);

@@ -106,6 +106,7 @@ World::World(WorldOptions options, Workload workload)
 
   impl_->customer_action = kernel_.trace().Intern("customer.checkout");
   impl_->deliver_action = kernel_.trace().Intern("bus.deliver");
+  impl_->deliver_held = kernel_.trace().Intern("fault.window");
 
   impl_->order_service.RegisterConsumers(impl_->fw_bus);
   if (options_.deprecated_http_subscription) {
@@ -259,6 +260,9 @@ void World::PumpBusAt(TimeUs at_us) {
   // fire for nothing; they used to pile up, one more per publish while anything was queued, and
   // the world's cost grew with the square of its traffic. An earlier request supersedes the
   // pending one, whose timer then finds its token stale.
+  // While the bus is down for an outage (PumpBus), every refused publish asks for a pump that could
+  // only find it down again: the pump waits for the bus instead.
+  at_us = std::max(at_us, impl_->bus_held_until);
   if (impl_->bus_pump_at && *impl_->bus_pump_at <= at_us) return;
   impl_->bus_pump_at = at_us;
   const std::uint64_t token = ++impl_->bus_pump_token;
@@ -271,6 +275,18 @@ void World::PumpBusAt(TimeUs at_us) {
 }
 
 void World::PumpBus() {
+  // A broker whose partitions are down hands its consumers nothing either: their fetches fail until
+  // it is back, and what it holds is delivered then (still in its log, at-least-once). So during an
+  // outage of the bus nothing is delivered, not only publishes refused; what fell due waits.
+  if (auto due = bus_->NextDueTime(); due && *due <= kernel_.now()) {
+    if (const std::optional<TimeUs> back = faults_->DownUntil("bus.deliver")) {
+      kernel_.Record(impl_->deliver_action, impl_->deliver_held,
+                     fmt::format("queued={} until_us={}", bus_->QueuedCount(), *back));
+      impl_->bus_held_until = *back;
+      PumpBusAt(*back);
+      return;
+    }
+  }
   for (std::size_t n = 0; n < fakes::FakeEventBus::kQueuedDeliveriesMax; ++n) {
     auto delivery = bus_->NextDue(kernel_.now());
     if (!delivery) break;
@@ -302,7 +318,12 @@ Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler,
   Status handled = co_await handler(event);
   kernel_.Record(impl_->deliver_action, faults_->OutcomeOf(handled.code()),
                  event.topic + " " + event.id);
-  if (handled.ok()) {
+  // A broker that went down while the handler ran takes neither its ack nor its refusal: the
+  // delivery is still unacknowledged in its log and comes again once the broker is back (Redis
+  // Streams' pending entries, Kafka's uncommitted offsets). Queued again as a refused one would be;
+  // PumpBus holds it until then.
+  const bool bus_down = faults_->DownUntil("bus.deliver").has_value();
+  if (handled.ok() && !bus_down) {
     bus_->Ack(delivery_id);
     // At-least-once: an acknowledged event can still come again (a lost ack, a rebalance).
     if (faults_->Fires(impl_->bus_duplicate)) {
@@ -584,7 +605,15 @@ void World::Run(const std::function<void()>& after_event) {
   std::size_t seen = kernel_.trace().size();
   const auto run_until = [&](TimeUs until_us) {
     while (kernel_.RunOne(until_us)) {
-      if (kernel_.now() >= faults_end_us) faults_->Quiesce();
+      if (kernel_.now() >= faults_end_us) {
+        faults_->Quiesce();
+        // Windows end with the faults: a bus held for an outage that would outlast them delivers
+        // now, not when the window would have ended.
+        if (impl_->bus_held_until > kernel_.now()) {
+          impl_->bus_held_until = 0;
+          PumpBusAt(kernel_.now());
+        }
+      }
       if (after_event && kernel_.trace().size() != seen) {
         seen = kernel_.trace().size();
         after_event();

@@ -150,6 +150,9 @@ struct World::Impl {
   Rng cron_rng;               // replicas' offsets and late passes (FaultPlan::deployment)
   NameId customer_action = 0;
   NameId deliver_action = 0;
+  NameId deliver_held = 0;  // "fault.window": due deliveries held while the bus is down
+  // When the last outage that held the bus's deliveries ends (World::PumpBus); 0 if none did.
+  TimeUs bus_held_until = 0;
 };
 
 }  // namespace csim::sim

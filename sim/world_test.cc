@@ -151,6 +151,108 @@ TEST(Workload, ArrivalsKeepToTheTrafficLevel) {
   }
 }
 
+// The times of the trace's records of `action` with `outcome` whose detail begins with `detail`.
+std::vector<TimeUs> TimesOf(const World& world, std::string_view action, std::string_view outcome,
+                            std::string_view detail = {}) {
+  std::vector<TimeUs> times;
+  const Trace& trace = world.kernel().trace();
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const TraceRecord& record = trace.at(i);
+    if (trace.NameOf(record.action) == action && trace.NameOf(record.outcome) == outcome &&
+        trace.DetailOf(record).starts_with(detail)) {
+      times.push_back(record.time_us);
+    }
+  }
+  return times;
+}
+
+std::size_t CountBefore(const std::vector<TimeUs>& times, TimeUs before_us) {
+  return static_cast<std::size_t>(
+      std::count_if(times.begin(), times.end(), [&](TimeUs t) { return t < before_us; }));
+}
+
+// One customer's order under a window that takes the bus's deliveries down from the start until
+// `back_us` ("bus.deliver" only: the events are published and wait in the bus, so what the outage
+// does to deliveries alone shows).
+struct HeldRun {
+  std::vector<TimeUs> delivered;  // every delivery handled ok
+  TimeUs confirmed_us = 0;        // the payment's confirmation handled ok
+  std::size_t holds = 0;          // pumps that found deliveries due and the bus down
+  OrderStatus status = OrderStatus::kPending;
+  Money captured = 0;
+  Money refunded = 0;
+  Money total = 0;
+  TimeUs faults_end_us = 0;
+};
+HeldRun RunHeld(std::optional<TimeUs> back_us) {
+  WorldOptions options;
+  if (back_us) options.faults.windows.push_back({"bus.deliver", WindowKind::kOutage, 0, *back_us});
+  World world(options, OneCustomer(5, 2));
+  world.Run();
+  HeldRun run;
+  run.delivered = TimesOf(world, "bus.deliver", "ok");
+  const std::vector<TimeUs> confirmed =
+      TimesOf(world, "bus.deliver", "ok", "payments.payment.confirmed");
+  run.confirmed_us = confirmed.empty() ? -1 : confirmed.front();
+  run.holds = TimesOf(world, "bus.deliver", "fault.window").size();
+  CSIM_CHECK(world.order_db().Orders().size() == 1, "one order");
+  const Order& order = world.order_db().Orders().begin()->second;
+  run.status = order.status;
+  run.total = order.total;
+  run.captured = world.payment().TotalCaptured();
+  run.refunded = world.payment().TotalRefunded();
+  run.faults_end_us = world.EndTimeUs() - options.drain_us;
+  return run;
+}
+
+// A broker whose consumers cannot fetch delivers nothing until it is back, and then everything it
+// held, still in its log. On a calm day the order's first 4 events are handled within 8 s and all
+// 11 within its delivery; with the bus down for its first 10 minutes none is handled before, the
+// confirmation waits until the bus is back, and the order still ends delivered (its reservation
+// lasts 15 minutes).
+TEST(World, NothingIsDeliveredWhileTheBusIsDownAndEveryEventAfter) {
+  const HeldRun calm = RunHeld(std::nullopt);
+  EXPECT_EQ(calm.delivered.size(), 11u);
+  EXPECT_EQ(CountBefore(calm.delivered, 10 * kSecondUs), 4u);
+  EXPECT_LT(calm.confirmed_us, 10 * kSecondUs);
+  EXPECT_EQ(calm.holds, 0u);
+  EXPECT_EQ(calm.status, OrderStatus::kDelivered);
+
+  const HeldRun held = RunHeld(10 * kMinuteUs);
+  EXPECT_EQ(CountBefore(held.delivered, 10 * kMinuteUs), 0u);
+  EXPECT_EQ(held.delivered.size(), 11u);
+  EXPECT_GE(held.confirmed_us, 10 * kMinuteUs);
+  EXPECT_LT(held.confirmed_us, 11 * kMinuteUs);
+  EXPECT_EQ(held.holds, 1u);  // one hold: later pumps wait for the bus
+  EXPECT_EQ(held.status, OrderStatus::kDelivered);
+  EXPECT_EQ(held.captured, held.total);
+  EXPECT_EQ(held.refunded, 0);
+}
+
+// Held for 20 minutes, the confirmation comes after the order's 15-minute reservation lapsed: the
+// warehouse's reservation_expired (published at 16 minutes, held too) cancels the order once the
+// bus is back, and the money captured by the capture retries is refunded in full.
+TEST(World, AConfirmationHeldPastTheReservationEndsInACancelledRefundedOrder) {
+  const HeldRun held = RunHeld(20 * kMinuteUs);
+  EXPECT_EQ(CountBefore(held.delivered, 20 * kMinuteUs), 0u);
+  EXPECT_GE(held.confirmed_us, 20 * kMinuteUs);
+  EXPECT_EQ(held.status, OrderStatus::kRefunded);
+  EXPECT_EQ(held.captured, held.total);
+  EXPECT_EQ(held.refunded, held.total);
+}
+
+// An outage that would outlast the faulty phase ends with it, as every window does: the liveness
+// phase delivers what the bus held as soon as faults go off (at the world's first event after the
+// faulty phase, here 30 s on), not when the window would end. Its reservation lapsed meanwhile.
+TEST(World, ABusHeldPastTheFaultyPhaseDeliversWhenFaultsGoOff) {
+  const HeldRun held = RunHeld(100 * kHourUs);
+  ASSERT_FALSE(held.delivered.empty());
+  EXPECT_EQ(CountBefore(held.delivered, held.faults_end_us), 0u);
+  EXPECT_LT(held.delivered.front(), held.faults_end_us + kMinuteUs);
+  EXPECT_EQ(held.delivered.size(), 8u);
+  EXPECT_EQ(held.status, OrderStatus::kRefunded);
+}
+
 }  // namespace
 }  // namespace csim::sim
 
@@ -267,6 +369,44 @@ TEST(World, ARateChangeForOneCountryChangesOnlyItsCustomersFees) {
   }
   EXPECT_EQ(fee_by_customer.at("cust-1"), kBaseShippingFee + kPerItemShippingFee);
   EXPECT_EQ(fee_by_customer.at("cust-2"), kBaseShippingFee + kPerItemAbroad);
+}
+
+// A broker that goes down while a consumer handles one of its deliveries never gets the ack: the
+// delivery comes again once the broker is back, and the consumer's dedup makes the second one a
+// no-op. The window opens 1 us before the payment confirmation's handler finishes on a calm run
+// (the same run up to then), for 10 minutes.
+TEST(World, AnAckLostToABusOutageIsDeliveredAgainAfterIt) {
+  World calm(WorldOptions{}, OneCustomer(5, 2));
+  calm.Run();
+  const std::vector<TimeUs> calm_confirmed =
+      TimesOf(calm, "bus.deliver", "ok", "payments.payment.confirmed");
+  ASSERT_EQ(calm_confirmed.size(), 1u);
+  const TimeUs down_us = calm_confirmed.front() - 1;
+  WorldOptions options;
+  options.faults.windows.push_back(
+      {"bus.deliver", WindowKind::kOutage, down_us, down_us + 10 * kMinuteUs});
+  World lost(options, OneCustomer(5, 2));
+  lost.Run();
+  const std::vector<TimeUs> confirmed =
+      TimesOf(lost, "bus.deliver", "ok", "payments.payment.confirmed");
+  ASSERT_EQ(confirmed.size(), 2u);
+  EXPECT_EQ(confirmed.front(), calm_confirmed.front());   // handled, its ack lost
+  EXPECT_GE(confirmed.back(), down_us + 10 * kMinuteUs);  // again once the bus is back
+  EXPECT_LT(confirmed.back(), down_us + 11 * kMinuteUs);
+  // The bus recorded one delivery of it to the order worker, refused once (the lost ack) and then
+  // acknowledged; the order was confirmed once and ends as on the calm day.
+  const auto& records = lost.bus().Deliveries();
+  const auto record = std::find_if(records.begin(), records.end(), [](const auto& r) {
+    return r.topic() == "payments.payment.confirmed";
+  });
+  ASSERT_NE(record, records.end());
+  EXPECT_EQ(record->nacks, 1);
+  EXPECT_TRUE(record->acked);
+  ASSERT_EQ(lost.order_db().Orders().size(), 1u);
+  const Order& order = lost.order_db().Orders().begin()->second;
+  EXPECT_EQ(order.status, OrderStatus::kDelivered);
+  EXPECT_EQ(lost.payment().TotalCaptured(), order.total);
+  EXPECT_EQ(Stock(lost, "WH-1").committed, 2);
 }
 
 }  // namespace

@@ -320,7 +320,25 @@ Task<bool> CheckoutWorker::CompensateAbandonedAttempt(const Cart& cart) {
   const std::string attempt = AttemptInProgress(cart);
   CSIM_CHECK(cart.items.size() <= kOrderItemsMax, "a cart has at most 100 items");
   bool undone = true;
-  if (profile_.Fixed(FindingId("SIM-13"))) {
+  // SIM-28: SIM-19's fix writes an item's release row only once its lookup failed, and the lookup
+  // itself may make the reservation (a reserve by reference that times out after its effect). If
+  // that write fails as well, the next pass retries only while the cart stays in checkout. Fixed:
+  // the release rows are written first, in one commit, and FailedCompensationWorker releases them
+  // (within its 30 s); if the commit fails, nothing is looked up, so nothing is made that no row
+  // names, and the next pass tries again.
+  if (profile_.Fixed(FindingId("SIM-13")) && profile_.Fixed(FindingId("SIM-19")) &&
+      profile_.Fixed(FindingId("SIM-28"))) {
+    CheckoutWrite write;
+    for (std::size_t i = 0; i < cart.items.size(); ++i) {
+      const CartItem& item = cart.items[i];
+      if (!item.warehouse_id || item.warehouse_id->empty()) continue;  // EC-08's phantom pool
+      write.compensations.push_back(ReleaseByReferenceRow(
+          ReserveRequest{item.sku, *item.warehouse_id, item.quantity,
+                         SagaReservationTtl(config_, profile_), attempt + ":" + std::to_string(i)},
+          config_.checkout.release_max_retries, ports_.clock.Now()));
+    }
+    if (!write.compensations.empty()) undone = (co_await ports_.store.Commit(write)).ok();
+  } else if (profile_.Fixed(FindingId("SIM-13"))) {
     for (std::size_t i = 0; i < cart.items.size(); ++i) {
       const CartItem& item = cart.items[i];
       // The phantom pool of EC-08 holds no stock, and a reserve there would only make one.

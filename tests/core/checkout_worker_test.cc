@@ -79,6 +79,44 @@ class FlakyVoids final : public test_ports::ForwardingPaymentGateway {
 
 constexpr std::int32_t kNoVoidFailures = 0;
 
+// The checkout database whose commits that carry compensation rows can be made to fail (before any
+// effect, as a window on checkout_db does); everything else goes to the store.
+class FlakyCompensationCommits final : public CheckoutStore {
+ public:
+  explicit FlakyCompensationCommits(CheckoutStore& inner) : inner_(inner) {}
+  Task<Result<Cart>> GetCart(const std::string& cart_id) override {
+    return inner_.GetCart(cart_id);
+  }
+  Task<Result<std::vector<Cart>>> FindCarts(const CartQuery& query) override {
+    return inner_.FindCarts(query);
+  }
+  Task<Status> Commit(const CheckoutWrite& write) override {
+    if (fail_ && !write.compensations.empty()) return Down();
+    return inner_.Commit(write);
+  }
+  Task<Result<std::vector<FailedCompensation>>> DueCompensations(TimeUs now,
+                                                                 std::int32_t limit) override {
+    return inner_.DueCompensations(now, limit);
+  }
+  Task<Result<std::vector<FailedCompensation>>> FinishedCompensations(TimeUs touched_before,
+                                                                      std::int32_t limit) override {
+    return inner_.FinishedCompensations(touched_before, limit);
+  }
+  Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override {
+    return inner_.DueOutbox(now, limit);
+  }
+  Task<Status> UpdateOutbox(const OutboxRow& row) override { return inner_.UpdateOutbox(row); }
+  Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override {
+    return inner_.FailedOutbox(limit);
+  }
+  void Fail(bool fail) { fail_ = fail; }
+
+ private:
+  static Task<Status> Down() { co_return Status{Code::kUnavailable, "checkout_db down"}; }
+  CheckoutStore& inner_;
+  bool fail_ = false;
+};
+
 class CheckoutWorkerTest : public ::testing::Test {
  protected:
   CheckoutWorkerTest() : CheckoutWorkerTest(kNoVoidFailures) {}
@@ -158,6 +196,18 @@ class CheckoutWorkerTest : public ::testing::Test {
     ASSERT_TRUE(RunSync(warehouse_.ReserveWithTtl(
                             ReserveRequest{"sku-1", "wh-1", 2, 2 * kHourUs, attempt + ":0"}))
                     .ok());
+  }
+
+  // What a stalled saga that wakes up and gives up does to its cart: back to active, one version
+  // on.
+  void ReopenCart(const std::string& cart_id) {
+    Cart reopened = store_.Carts().at(cart_id);
+    const std::int64_t expected = reopened.version;
+    reopened.version = expected + 1;
+    reopened.status = CartStatus::kActive;
+    CheckoutWrite write;
+    write.carts.push_back(CartWrite{reopened, expected});
+    ASSERT_TRUE(RunSync(store_.Commit(write)).ok());
   }
 
   std::int64_t ActiveReserved() const { return warehouse_.ActiveReserved("sku-1", "wh-1", Now()); }
@@ -282,7 +332,8 @@ TEST_F(CheckoutWorkerTest, CheckoutCartWithoutOrderGoesBackToActiveFixedAbandone
 }
 
 // SIM-13: an attempt left without an order whose reservation outlives auto_cancel_minutes (an
-// operator's 2-hour TTL): fixed, the cleanup releases it by reference before reopening the cart.
+// operator's 2-hour TTL): fixed, the cleanup has it released by reference (SIM-28 fixed: by the
+// row it writes before reopening the cart, which FailedCompensationWorker's next pass releases).
 TEST_F(CheckoutWorkerTest, AbandonedAttemptsLongLivedReservationIsReleasedWhenFixedSim13) {
   for (bool fixed : {true, false}) {
     const std::string cart_id = fixed ? "fixed" : "reviewed";
@@ -293,6 +344,7 @@ TEST_F(CheckoutWorkerTest, AbandonedAttemptsLongLivedReservationIsReleasedWhenFi
     PastAutoCancel();
     EXPECT_EQ(CleanupPass(), 1);
     EXPECT_EQ(StatusOf(cart_id), CartStatus::kActive);
+    EXPECT_EQ(CompensationPass(), fixed ? 1 : 0) << cart_id;
     EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2) << cart_id;
     EXPECT_EQ(warehouse_.Reservations().size(), fixed ? 1u : 2u) << "found, not made again";
   }
@@ -316,13 +368,7 @@ TEST_F(CheckoutWorkerTest, AFailedCleanupReleaseIsRetriedWhateverBecomesOfTheCar
     EXPECT_EQ(ActiveReserved(), 2);
     if (!fixed) {
       // The saga wakes up, gives up, and reopens the cart before the cleanup's next pass.
-      Cart reopened = store_.Carts().at(cart_id);
-      const std::int64_t expected = reopened.version;
-      reopened.version = expected + 1;
-      reopened.status = CartStatus::kActive;
-      CheckoutWrite write;
-      write.carts.push_back(CartWrite{reopened, expected});
-      ASSERT_TRUE(RunSync(store_.Commit(write)).ok());
+      ReopenCart(cart_id);
     }
     flaky_warehouse_.FailReleases(false);
     EXPECT_EQ(CleanupPass(), 0) << "an active cart is not the cleanup's";
@@ -330,6 +376,47 @@ TEST_F(CheckoutWorkerTest, AFailedCleanupReleaseIsRetriedWhateverBecomesOfTheCar
     EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2) << cart_id;
     // One reservation per attempt (the fixed one's first): found by reference, never made again.
     EXPECT_EQ(warehouse_.Reservations().size(), fixed ? 1u : 2u);
+  }
+}
+
+// SIM-28: the attempt stopped before it reserved anything. The cleanup's lookup by reference makes
+// the reservation and times out after it (the warehouse slow), and the row that would retry the
+// release cannot be written (the checkout database down). The stalled saga then wakes up and
+// reopens the cart. As SIM-19's fix was first written, the 2 units the lookup reserved stay held
+// (to the 2-hour TTL) and no row names them. Fixed, the rows are written first: their commit fails,
+// so nothing is looked up and nothing is held.
+TEST_F(CheckoutWorkerTest, ACleanupWhoseReleaseRowCannotBeWrittenMakesNoReservationSim28) {
+  for (bool fixed : {true, false}) {
+    const std::string cart_id = fixed ? "fixed" : "reviewed";
+    profile_ = Profile::AllFixed();
+    if (!fixed) profile_.SetAsReviewed(FindingId("SIM-28"));
+    PutCart(cart_id, false, CartStatus::kCheckout);
+    PastAutoCancel();
+    const std::size_t reservations_before = warehouse_.Reservations().size();
+    FlakyCompensationCommits store{store_};
+    store.Fail(true);
+    flaky_warehouse_.TimeOutReserveThenGoDown();
+    CheckoutPorts ports = Ports();
+    CheckoutPorts flaky_ports{ports.clock,   store,         ports.pricing,   ports.shipping,
+                              ports.fraud,   ports.payment, ports.warehouse, ports.promotions,
+                              ports.loyalty, ports.locks,   ports.orders,    ports.alerts};
+    CheckoutWorker worker(flaky_ports, config_, profile_);
+    EXPECT_EQ(RunSync(worker.RunCartCleanupOnce()), 0) << cart_id;  // nothing undone for sure
+    EXPECT_EQ(StatusOf(cart_id), CartStatus::kCheckout);
+    EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2) << cart_id;
+    EXPECT_EQ(warehouse_.Reservations().size() - reservations_before, fixed ? 0u : 1u);
+    // The saga wakes up, gives up, and reopens the cart before the cleanup's next pass.
+    ReopenCart(cart_id);
+    flaky_warehouse_.ComeBack();
+    EXPECT_EQ(CleanupPass(), 0) << "an active cart is not the cleanup's";
+    EXPECT_EQ(CompensationPass(), 0) << "no row was written";
+    EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2) << cart_id;
+    // Release what the as-reviewed round left, so the next round starts from 0.
+    for (const auto& r : warehouse_.Reservations()) {
+      if (r.status == fakes::ReservationStatus::kActive) {
+        ASSERT_TRUE(RunSync(warehouse_.Release(r.id)).ok());
+      }
+    }
   }
 }
 
