@@ -337,13 +337,11 @@ Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler,
 }
 
 bool World::WebhooksIdle() const {
-  // What PumpWebhooks finds nothing to do in: no new webhook, none due waiting for a pump.
-  const auto& queue = impl_->webhooks;
-  return payment_->QueuedWebhookCount() == 0 && (queue.empty() || impl_->webhook_pump_scheduled ||
-                                                 queue.begin()->first.first > kernel_.now());
+  return WebhooksIdleUntil() > kernel_.now();
 }
 
 TimeUs World::WebhooksIdleUntil() const {
+  // What PumpWebhooks finds nothing to do in: no new webhook, none due waiting for a pump.
   const auto& queue = impl_->webhooks;
   if (payment_->QueuedWebhookCount() != 0) return kernel_.now();
   if (queue.empty() || impl_->webhook_pump_scheduled) return std::numeric_limits<TimeUs>::max();
