@@ -80,6 +80,15 @@ class OrderWorkersTest : public ::testing::Test {
  protected:
   OrderWorkersTest() { warehouse.SetStock("sku-1", "wh-1", 1'000); }
 
+  // Starts a round with every finding fixed, or with `finding` alone as reviewed; the service is
+  // made again with that profile. Returns a prefix for the round's ids, so rounds do not collide.
+  std::string UseProfile(bool fixed, Finding finding) {
+    profile = Profile::AllFixed();
+    if (!fixed) profile.SetAsReviewed(finding);
+    service.reset();
+    return fixed ? "fixed-" : "reviewed-";
+  }
+
   OrderService& Service() {
     if (!service) {
       service = std::make_unique<OrderService>(OrderPorts{clock, store, warehouse, gateway}, config,
@@ -316,11 +325,8 @@ TEST_F(OrderWorkersTest, PaymentCompensationVoidsAuthorizationTheCancellationMis
 // never voided; fixed, the second pass reaches it.
 TEST_F(OrderWorkersTest, PaymentCompensationReachesHoldsPastOneBatch) {
   for (bool fixed : {true, false}) {
-    profile = Profile::AllFixed();
-    if (!fixed) profile.SetAsReviewed(FindingId("SIM-16"));
-    service.reset();
+    const std::string prefix = UseProfile(fixed, FindingId("SIM-16"));
     std::vector<Order> orders;
-    const std::string prefix = fixed ? "fixed-" : "reviewed-";
     for (std::int32_t i = 0; i <= config.order.cron_batch_size; ++i) {
       // Zero-padded, so the store's id order is the creation order.
       orders.push_back(Create(prefix + std::to_string(1000 + i), 1));
@@ -343,10 +349,7 @@ TEST_F(OrderWorkersTest, PaymentCompensationReachesHoldsPastOneBatch) {
 // never reach it; fixed, the database returns only what is unsettled.
 TEST_F(OrderWorkersTest, Sim20WorkersReachAnUnsettledOrderPastTenThousandSettledOnes) {
   for (bool fixed : {true, false}) {
-    profile = Profile::AllFixed();
-    if (!fixed) profile.SetAsReviewed(FindingId("SIM-20"));
-    service.reset();
-    const std::string prefix = fixed ? "fixed-" : "reviewed-";
+    const std::string prefix = UseProfile(fixed, FindingId("SIM-20"));
     for (std::int32_t i = 0; i < OrderService::kPaymentCompensationScanMax; ++i) {
       Order settled;
       // Same width, so by id they come in creation order, all before the unsettled one.
@@ -412,10 +415,7 @@ TEST_F(OrderWorkersTest, PaymentCompensationIgnoresLiveCodAndOldOrders) {
 // failed, is left alone either way: its hold has lapsed.
 TEST_F(OrderWorkersTest, Sim27RefundOwedPastTheHorizonIsStillRetriedWhenFixed) {
   for (bool fixed : {true, false}) {
-    profile = Profile::AllFixed();
-    if (!fixed) profile.SetAsReviewed(FindingId("SIM-27"));
-    service.reset();
-    const std::string prefix = fixed ? "fixed-" : "reviewed-";
+    const std::string prefix = UseProfile(fixed, FindingId("SIM-27"));
     Order paid = Create(prefix + "paid", 2);
     ASSERT_TRUE(RunSync(payment.Capture(paid.authorization_id, paid.id, paid.total)).ok());
     ASSERT_EQ(DeliverWebhooks("payments.payment.confirmed"), 1);
