@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 44> kFindings{{
+inline constexpr std::array<FindingInfo, 45> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -197,6 +197,12 @@ inline constexpr std::array<FindingInfo, 44> kFindings{{
      "the retry is again the next pass's, only while the cart stays in checkout, and a stalled "
      "saga that wakes up and reopens the cart leaves the reservation the lookup made held to its "
      "TTL",
+     "STOCK-NO-LEAK"},
+    {"SIM-29", "",
+     "SIM-28's fix takes a refused lookup by reference (the stock sold out) for proof that no "
+     "reservation exists under it and finishes the release row, while another worker replica's "
+     "lookup of the same row, sent in a slow spell of the warehouse, lands after the refusal and "
+     "makes the reservation no row names any more: it is held to its TTL",
      "STOCK-NO-LEAK"},
 }};
 

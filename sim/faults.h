@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/ports/warehouse.h"
 #include "core/status.h"
 #include "core/task.h"
 #include "sim/kernel.h"
@@ -212,6 +213,10 @@ inline constexpr std::size_t kFaultWindowsMax = 256;
 // A client's deadline on one port call (gRPC's, the database driver's): a call slowed past it
 // still takes effect, but its caller sees kTimeout.
 inline constexpr DurationUs kCallDeadlineUs = 10 * kSecondUs;
+// A call's effect comes at most its deadline after the call, later only by a pause or stall of its
+// caller (each bounded by kPauseMaxUs), so a reserve lands within the warehouse's contract.
+static_assert(kCallDeadlineUs + kPauseMaxUs + kMinuteUs <= kReserveLandsWithinUs,
+              "the fault model keeps the warehouse's landing bound");
 inline constexpr std::size_t kFaultTriggersMax = 256;
 
 struct FaultPlan {

@@ -299,6 +299,10 @@ Task<Status> CheckoutWorker::RetryCompensation(FailedCompensation row, TimeUs no
       ReserveRequest request{Field(row, "sku"), Field(row, "warehouse_id"),
                              static_cast<std::int32_t>(ParseCount(Field(row, "quantity"))),
                              ParseCount(Field(row, "ttl_us")), row.subject};
+      // SIM-29 fixed: a refusal is reported as such (kNotFound), for RecordOutcome to weigh.
+      if (profile_.Fixed(FindingId("SIM-29"))) {
+        co_return co_await LookUpAndRelease(std::move(request));
+      }
       co_return co_await ReleaseByReference(std::move(request));
     }
   }
@@ -382,17 +386,27 @@ Task<Status> CheckoutWorker::VoidByKey(const std::string& idempotency_key) {
 // Reserving again with the same reference returns it whatever its state (or makes one, if the
 // first never landed), and releasing that is Ok for a reservation already released or lapsed.
 Task<Status> CheckoutWorker::ReleaseByReference(ReserveRequest request) {
+  Status released = co_await LookUpAndRelease(std::move(request));
+  // Refused: the saga's reserve was refused the same way, so no reservation exists under this
+  // reference (SIM-29: unless an earlier reserve under it has yet to land).
+  if (released.code() == Code::kNotFound) co_return Status::Ok();
+  co_return released;
+}
+
+Task<Status> CheckoutWorker::LookUpAndRelease(ReserveRequest request) {
   CSIM_CHECK(!request.reference.empty(), "a reservation is found by its reference");
   CSIM_CHECK(request.quantity > 0 && request.ttl_us > 0, "the saga reserved a valid request");
   auto found = co_await ports_.warehouse.ReserveWithTtl(request);
-  // Refused (no stock, unknown warehouse, a TTL the warehouse does not take): the saga's reserve
-  // was refused the same way, so no reservation exists under this reference.
+  // Refused: no stock, an unknown warehouse, a TTL the warehouse does not take.
   if (found.code() == Code::kInsufficient || found.code() == Code::kNotFound ||
       found.code() == Code::kInvalidArgument) {
-    co_return Status::Ok();
+    co_return Status{Code::kNotFound, "no reservation under " + request.reference + " for now"};
   }
   if (!found.ok()) co_return found.status();
-  co_return co_await ports_.warehouse.Release(found.value());
+  Status released = co_await ports_.warehouse.Release(found.value());
+  // The id was just handed out, so the warehouse knows it: kNotFound stays the refusal's alone.
+  CSIM_CHECK(released.code() != Code::kNotFound, "a reservation found by reference exists");
+  co_return released;
 }
 
 // completeCartAfterOrderCreation again: the cart (subject) completed for its order, with the
@@ -438,6 +452,18 @@ Task<bool> CheckoutWorker::RecordOutcome(FailedCompensation row, Status outcome,
   const std::int32_t give_up_at =
       profile_.Fixed(FindingId("SIM-10")) ? row.max_attempts + past_alert_max : row.max_attempts;
   CSIM_CHECK(row.attempts < give_up_at, "an exhausted row is never retried");
+  // SIM-29: as SIM-28 was fixed, a release row by reference is done as soon as its lookup is
+  // refused (the stock sold out): "no reservation under this reference". But a lookup is itself a
+  // reserve, and an earlier one that timed out (the other worker replica's, sent in a slow spell)
+  // can land after the refusal and make the reservation that no row names any more. Fixed: a
+  // refusal counts only once the row has been refused for kReserveLandsWithinUs without a lookup
+  // of unknown outcome between; until then it is looked up again every backoff, which finds (and
+  // releases) whatever landed. A refusal is no failed attempt: no alert, no give-up.
+  if (row.kind == CompensationKind::kReleaseReservationByReference &&
+      profile_.Fixed(FindingId("SIM-29"))) {
+    if (outcome.code() == Code::kNotFound) co_return co_await RecordRefusal(std::move(row), now);
+    if (!outcome.ok()) row.fields.erase(std::string{kRefusedSinceField});
+  }
   bool alert = false;
   if (outcome.ok()) {
     row.status = CompensationStatus::kDone;
@@ -467,6 +493,28 @@ Task<bool> CheckoutWorker::RecordOutcome(FailedCompensation row, Status outcome,
                                   std::to_string(row.attempts) + " times: " + outcome.ToString()});
   }
   co_return committed.ok();
+}
+
+Task<bool> CheckoutWorker::RecordRefusal(FailedCompensation row, TimeUs now) {
+  CSIM_CHECK(row.kind == CompensationKind::kReleaseReservationByReference);
+  CSIM_CHECK(row.status == CompensationStatus::kPending, "only a pending row is retried");
+  const std::string key{kRefusedSinceField};
+  auto since = row.fields.find(key);
+  if (since == row.fields.end()) {
+    // The refusal's answer came now, after every lookup sent before it: those land by now plus
+    // the bound. (`now` is the pass's start, no later than this lookup was sent.)
+    row.fields[key] = std::to_string(ports_.clock.Now());
+    row.next_attempt_at = now + config_.checkout.compensation_backoff_seconds * kSecondUs;
+  } else if (now - static_cast<TimeUs>(ParseCount(since->second)) >= kReserveLandsWithinUs) {
+    row.status = CompensationStatus::kDone;  // every earlier lookup has landed, and none made it
+  } else {
+    row.next_attempt_at = now + config_.checkout.compensation_backoff_seconds * kSecondUs;
+  }
+  CSIM_CHECK(row.status == CompensationStatus::kDone || row.next_attempt_at > now,
+             "a refused row is due again later");
+  CheckoutWrite write;
+  write.compensations.push_back(std::move(row));
+  co_return (co_await ports_.store.Commit(write)).ok();
 }
 
 }  // namespace csim

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "core/checkout/checkout_service.h"
 #include "core/config.h"
@@ -91,9 +92,17 @@ class CheckoutWorker {
   Task<Status> RetryCompensation(FailedCompensation row, TimeUs now);
   Task<Status> RetryCartCleanup(FailedCompensation row, TimeUs now);
   Task<Status> VoidByKey(const std::string& idempotency_key);
+  // The reservation made (or maybe made) under `request.reference`, released: Ok, or kNotFound when
+  // the warehouse refused the lookup (no reservation under the reference when it got there).
+  Task<Status> LookUpAndRelease(ReserveRequest request);
+  // LookUpAndRelease taking a refusal for proof that nothing is held (SIM-13's, SIM-19's paths).
   Task<Status> ReleaseByReference(ReserveRequest request);
   Task<bool> CompensateAbandonedAttempt(const Cart& cart);
   Task<bool> RecordOutcome(FailedCompensation row, Status outcome, TimeUs now);
+  // SIM-29 fixed: a refused lookup of a release row by reference; the row is done only once it has
+  // been refused for kReserveLandsWithinUs (the field kRefusedSinceField says since when).
+  Task<bool> RecordRefusal(FailedCompensation row, TimeUs now);
+  static constexpr std::string_view kRefusedSinceField = "refused_since_us";
   // SIM-26 fixed: reads the due rows again and retries the stock releases among them; how many.
   Task<std::int32_t> RetryDueReleases(TimeUs now);
 

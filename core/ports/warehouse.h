@@ -20,6 +20,12 @@ struct ReserveRequest {
   std::string reference;  // idempotency key: the same reference returns the same reservation
 };
 
+// A reserve whose caller gave up on it (a deadline, a stalled client host) can still take effect
+// later, but never more than this after its call began: the client's deadline plus the longest its
+// host stalls before the supervisor restarts it. Callers that read "no reservation under this
+// reference" from a refused reserve trust it only once every earlier reserve has landed (SIM-29).
+inline constexpr DurationUs kReserveLandsWithinUs = 30 * kMinuteUs;
+
 class WarehouseInventory {
  public:
   virtual ~WarehouseInventory() = default;

@@ -420,6 +420,88 @@ TEST_F(CheckoutWorkerTest, ACleanupWhoseReleaseRowCannotBeWrittenMakesNoReservat
   }
 }
 
+// SIM-29: a release row by reference (the attempt's item 0, 2 units) meets a sold-out SKU, so its
+// lookup is refused. Another worker replica's lookup of the same row, sent before the refusal in a
+// slow spell of the warehouse, then lands once stock is back and makes the reservation. As SIM-28
+// was fixed, the refusal finished the row: the 2 units stay held. Fixed, the row is looked up
+// again a backoff later, finds them and releases them.
+TEST_F(CheckoutWorkerTest, ALookupThatLandsAfterARefusalIsStillReleasedSim29) {
+  for (bool fixed : {true, false}) {
+    const std::string id = fixed ? "fixed" : "reviewed";
+    profile_ = Profile::AllFixed();
+    if (!fixed) profile_.SetAsReviewed(FindingId("SIM-29"));
+    auto holder = RunSync(warehouse_.ReserveWithTtl(
+        ReserveRequest{"sku-1", "wh-1", 10, 15 * kMinuteUs, "holder-" + id}));
+    ASSERT_TRUE(holder.ok()) << "all 10 units held by another customer";
+    const ReserveRequest lookup{"sku-1", "wh-1", 2, 15 * kMinuteUs, id + ":v1:0"};
+    const std::int64_t row_id = InsertCompensation(
+        ReleaseByReferenceRow(lookup, config_.checkout.release_max_retries, Now()));
+    EXPECT_EQ(CompensationPass(), 1) << id;
+    EXPECT_EQ(store_.Compensations().at(row_id).status,
+              fixed ? CompensationStatus::kPending : CompensationStatus::kDone);
+    ASSERT_TRUE(RunSync(warehouse_.Release(holder.value())).ok());
+    ASSERT_TRUE(RunSync(warehouse_.ReserveWithTtl(lookup)).ok()) << "the late lookup lands";
+    EXPECT_EQ(ActiveReserved(), 2);
+    clock_.Advance(config_.checkout.compensation_backoff_seconds * kSecondUs);
+    EXPECT_EQ(CompensationPass(), fixed ? 1 : 0) << id;
+    EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2) << id;
+    EXPECT_EQ(store_.Compensations().at(row_id).status, CompensationStatus::kDone);
+    EXPECT_EQ(store_.Compensations().at(row_id).attempts, 0) << "a refusal is no failed attempt";
+    EXPECT_EQ(alerts_.Count("compensation.exhausted"), 0);
+    for (const auto& r : warehouse_.Reservations()) {
+      if (r.status == fakes::ReservationStatus::kActive) {
+        ASSERT_TRUE(RunSync(warehouse_.Release(r.id)).ok());
+      }
+    }
+  }
+}
+
+// SIM-29 fixed: a row whose lookups are all refused is done once it has been refused for
+// kReserveLandsWithinUs (30 min), looked up every backoff meanwhile; a lookup of unknown outcome in
+// between (a timeout) starts the wait again, since it may land later.
+TEST_F(CheckoutWorkerTest, ARefusedReleaseRowIsDoneOnlyAfterEveryEarlierLookupLandedSim29) {
+  auto holder = RunSync(
+      warehouse_.ReserveWithTtl(ReserveRequest{"sku-1", "wh-1", 10, 2 * kHourUs, "holder"}));
+  ASSERT_TRUE(holder.ok());
+  const ReserveRequest lookup{"sku-1", "wh-1", 2, 15 * kMinuteUs, "attempt:v1:0"};
+  const std::int64_t row_id = InsertCompensation(
+      ReleaseByReferenceRow(lookup, config_.checkout.release_max_retries, Now()));
+  const DurationUs backoff_us = config_.checkout.compensation_backoff_seconds * kSecondUs;
+  ASSERT_EQ(kReserveLandsWithinUs % backoff_us, 0) << "the passes fall on the bound";
+  const TimeUs first_refusal = Now();
+  // Runs a pass every backoff until the row is done or `until` passes; how many passes ran.
+  auto passes_until = [&](TimeUs until) {
+    std::int32_t passes = 0;
+    while (store_.Compensations().at(row_id).status == CompensationStatus::kPending &&
+           Now() <= until && passes < 1000) {
+      EXPECT_EQ(CompensationPass(), 1);
+      ++passes;
+      if (store_.Compensations().at(row_id).status == CompensationStatus::kPending) {
+        clock_.Advance(backoff_us);
+      }
+    }
+    return passes;
+  };
+  // Refused from the first pass on, then a timeout 20 minutes in.
+  EXPECT_EQ(passes_until(first_refusal + 20 * kMinuteUs - 1), 40);
+  flaky_warehouse_.TimeOutReserves(true);
+  EXPECT_EQ(CompensationPass(), 1);
+  flaky_warehouse_.TimeOutReserves(false);
+  EXPECT_EQ(store_.Compensations().at(row_id).attempts, 1) << "the timeout was an attempt";
+  EXPECT_FALSE(store_.Compensations().at(row_id).fields.contains("refused_since_us"));
+  clock_.Advance(backoff_us);
+  const TimeUs streak_again = Now();
+  // 30 minutes after the first refusal the row would have been done; the timeout moved that on.
+  EXPECT_EQ(passes_until(first_refusal + 30 * kMinuteUs), 20);
+  EXPECT_EQ(store_.Compensations().at(row_id).status, CompensationStatus::kPending);
+  EXPECT_EQ(passes_until(streak_again + kReserveLandsWithinUs), 41);
+  EXPECT_EQ(store_.Compensations().at(row_id).status, CompensationStatus::kDone);
+  EXPECT_EQ(Now(), streak_again + kReserveLandsWithinUs);
+  EXPECT_EQ(store_.Compensations().at(row_id).attempts, 1);
+  EXPECT_EQ(ActiveReserved(), 10) << "only the holder's units; the lookups made nothing";
+  EXPECT_EQ(alerts_.Count("compensation.exhausted"), 0);
+}
+
 TEST_F(CheckoutWorkerTest, CheckoutCartWithinAutoCancelIsLeftAlone) {
   profile_ = Profile::AsReviewed();
   PutCart("c1", false, CartStatus::kCheckout);

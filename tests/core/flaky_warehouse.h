@@ -1,6 +1,7 @@
 #pragma once
-// Test double: the warehouse whose releases can be made to fail, or whose reserve takes effect,
-// times out, and then finds the warehouse down (the lookups of SIM-06 and SIM-11).
+// Test double: the warehouse whose releases can be made to fail, whose reserve takes effect,
+// times out, and then finds the warehouse down (the lookups of SIM-06 and SIM-11), or whose
+// reserves all time out (SIM-29).
 
 #include <cstdint>
 #include <string>
@@ -15,6 +16,7 @@ class FlakyWarehouse final : public ForwardingWarehouse {
  public:
   explicit FlakyWarehouse(WarehouseInventory& inner) : ForwardingWarehouse(inner) {}
   Task<Result<std::string>> ReserveWithTtl(const ReserveRequest& request) override {
+    if (time_out_reserves_) co_return Status{Code::kTimeout, "deadline exceeded, no answer"};
     if (reserve_down_after_timeout_ && timed_out_once_) {
       co_return Status{Code::kUnavailable, "warehouse down"};
     }
@@ -36,11 +38,14 @@ class FlakyWarehouse final : public ForwardingWarehouse {
     timed_out_once_ = false;
   }
   void ComeBack() { reserve_down_after_timeout_ = false; }
+  // Every reserve times out without an answer (and, here, without an effect).
+  void TimeOutReserves(bool time_out) { time_out_reserves_ = time_out; }
 
  private:
   bool fail_releases_ = false;
   bool reserve_down_after_timeout_ = false;
   bool timed_out_once_ = false;
+  bool time_out_reserves_ = false;
 };
 
 }  // namespace csim::test_ports
