@@ -3,6 +3,7 @@
 // cancellation when the release is refused and its second commit, the outcome's, fails.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -111,6 +112,20 @@ INSTANTIATE_TEST_SUITE_P(Sim01, CancelOrderTest, ::testing::Values(true, false),
                            return param_info.param ? "Fixed" : "AsReviewed";
                          });
 
+// A bus that accepts every event and keeps it, for the test to hand to a consumer.
+class RecordingBus final : public EventBus {
+ public:
+  Task<Status> Publish(const Event& event) override {
+    published_.push_back(event);
+    co_return Status::Ok();
+  }
+  void Subscribe(const std::string&, const std::string&, EventHandler) override {}
+  const std::vector<Event>& published() const { return published_; }
+
+ private:
+  std::vector<Event> published_;
+};
+
 // SIM-30, found by the simulator (chaos seed 5119 at 50 orders): payments.payment.failed cancels
 // the way SIM-01's fix does. As that fix was first written the DLQ row of a release that failed is
 // only in the second commit; when that commit fails too the row is lost, and the event is already
@@ -150,9 +165,19 @@ class CancelReleaseRowTest : public CancelFixture {
     return rows;
   }
 
-  // The next commit goes through; the one after it fails before its effect.
-  void FailTheCommitAfterNext() {
+  // A pending order of 2 units, cancelled by payments.payment.failed while the warehouse refuses
+  // every release and the commit after the cancellation's fails before its effect; then the
+  // warehouse answers again.
+  Order CancelLosingTheSecondCommit() {
+    const Order order = AuthorizedOrder(15 * kMinuteUs);
+    EXPECT_EQ(Stock().active_reserved, 2);
+    flaky_warehouse_.FailReleases(true);
+    // The cancellation's commit goes through; the one after it fails.
     flaky_store_.BeforeNextCommit([this] { flaky_store_.FailNextCommit(); });
+    EXPECT_TRUE(RunSync(service_.ConsumePaymentFailed(PaymentFailed(order))).ok());
+    flaky_warehouse_.FailReleases(false);
+    EXPECT_EQ(Stock().active_reserved, 2);
+    return order;
   }
 };
 
@@ -160,24 +185,17 @@ class CancelReleaseRowTest : public CancelFixture {
 // warehouse answers, the event is delivered again and the DLQ retry runs its pass.
 TEST_P(CancelReleaseRowTest, ALostSecondCommitLeavesTheReleaseRow) {
   const bool fixed = GetParam();
-  const Order order = AuthorizedOrder(15 * kMinuteUs);
+  const Order order = CancelLosingTheSecondCommit();
   const std::string reservation_id = order.items.at(0).reservation_id;
-  ASSERT_EQ(Stock().active_reserved, 2);
-
-  flaky_warehouse_.FailReleases(true);
-  FailTheCommitAfterNext();
-  const Event failed = PaymentFailed(order);
-  ASSERT_TRUE(RunSync(service_.ConsumePaymentFailed(failed)).ok());
-  flaky_warehouse_.FailReleases(false);
   const Order cancelled = store_.Orders().at(order.id);
   EXPECT_EQ(cancelled.status, OrderStatus::kCancelled);
   EXPECT_FALSE(cancelled.stock_released);  // the second commit's flag is lost either way
-  EXPECT_TRUE(RunSync(store_.IsProcessed(failed.id)).value());
+  EXPECT_TRUE(RunSync(store_.IsProcessed(PaymentFailed(order).id)).value());
   // Fixed, the cancellation's commit holds the release row; as reviewed no row names it.
   EXPECT_EQ(ReleaseRows(reservation_id).size(), fixed ? 1U : 0U);
 
   // A redelivery finds the event processed; the DLQ retry's pass releases only from a row.
-  ASSERT_TRUE(RunSync(service_.ConsumePaymentFailed(failed)).ok());
+  ASSERT_TRUE(RunSync(service_.ConsumePaymentFailed(PaymentFailed(order))).ok());
   EXPECT_EQ(RunSync(service_.RunDlqRetryOnce()), fixed ? 1 : 0);
   EXPECT_EQ(Stock().active_reserved, fixed ? 0 : 2);
   EXPECT_EQ(warehouse_.Reservations().at(0).status,
@@ -186,6 +204,29 @@ TEST_P(CancelReleaseRowTest, ALostSecondCommitLeavesTheReleaseRow) {
     EXPECT_EQ(row.status, OutboxStatus::kPublished);  // done, not failed
   }
   EXPECT_TRUE(alerts_.Raised().empty());
+}
+
+// The same cancellation; then the outbox publisher's pass, and the DLQ consumer for each
+// compensation event it published (what the bus would deliver to it).
+TEST_P(CancelReleaseRowTest, TheOutboxPublisherCarriesTheReleaseRow) {
+  const bool fixed = GetParam();
+  (void)CancelLosingTheSecondCommit();
+  RecordingBus bus;
+  Schedule jobs = service_.Jobs(bus, alerts_);
+  const auto publisher = std::find_if(
+      jobs.begin(), jobs.end(), [](const ScheduledJob& job) { return job.name == "OutboxWorker"; });
+  ASSERT_NE(publisher, jobs.end());
+  (void)RunSync(publisher->pass());
+  std::int32_t compensations = 0;
+  for (const Event& event : bus.published()) {
+    if (!topics::IsCompensationTopic(event.topic)) continue;
+    ++compensations;
+    EXPECT_TRUE(RunSync(service_.ConsumeCompensation(event)).ok());
+  }
+  // The order's pending status, its cancellation's two events, and fixed the release row.
+  EXPECT_EQ(bus.published().size(), fixed ? 4U : 3U);
+  EXPECT_EQ(compensations, fixed ? 1 : 0);
+  EXPECT_EQ(Stock().active_reserved, fixed ? 0 : 2);
 }
 
 // The release is refused and the second commit goes through: one release row either way (fixed,
