@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "fakes/fake_loyalty.h"
 #include "fakes/fake_order_store.h"
@@ -41,6 +42,9 @@ struct Hunt {
   bool deprecated_http_subscription = false;
   // An operator's order.reservation_timeout_minutes (0: the default config's).
   std::int32_t reservation_timeout_minutes = 0;
+  // Findings set back with the hunted one, where a later fix hides it (SIM-30 hides most of
+  // SIM-04).
+  std::vector<std::string> also_as_reviewed = {};
 };
 
 Detection Detect(const Hunt& hunt) {
@@ -59,6 +63,11 @@ Detection Detect(const Hunt& hunt) {
   auto finding = LookupFinding(hunt.finding);
   EXPECT_TRUE(finding.has_value()) << hunt.finding;
   reviewed.world.profile.SetAsReviewed(*finding);
+  for (const std::string& id : hunt.also_as_reviewed) {
+    auto also = LookupFinding(id);
+    EXPECT_TRUE(also.has_value()) << id;
+    if (also) reviewed.world.profile.SetAsReviewed(*also);
+  }
   Detection d;
   std::atomic<bool> found{false};
   std::mutex mutex;
@@ -134,8 +143,15 @@ TEST(Detectors, SIM_06_TimedOutReserveNotRolledBack) {
 TEST(Detectors, SIM_03_UnheardAuthorization) {
   ExpectDetected({"SIM-03", "SAGA-SETTLES", 300, 100, "heavy"});
 }
+// SIM-30's fix leaves SIM-04 one way in: a confirmation that cancels its order because the stock
+// is gone (SIM-05's fix) leaves what it reserved again to ReservationCleanupJob; every other
+// cancellation's own commit holds its release rows. That broke none of heavy seeds 1-1000 at 100
+// orders (swarm at 50 orders: 1 of 1-200, seed 108); with SIM-30 set back, 10 of 1-300, the first
+// 10, as before that fix. The hunt sets SIM-30 back.
 TEST(Detectors, SIM_04_RefundedBeforeStockReleased) {
-  ExpectDetected({"SIM-04", "STOCK-NO-LEAK", 300, 100, "heavy"});
+  Hunt hunt{"SIM-04", "STOCK-NO-LEAK", 300, 100, "heavy"};
+  hunt.also_as_reviewed = {"SIM-30"};
+  ExpectDetected(hunt);
 }
 // Found by the first 1000-seed sweep at 200 orders under the heavy plan (seed 223). Since the
 // webhook latency changed every run's timing the heavy plan no longer reaches it within 450 seeds;
@@ -160,9 +176,11 @@ TEST(Detectors, SIM_01_CancellationGivesBackBeforeItCommits) {
   ExpectDetected({"SIM-01", "ORDER-SETTLES", 300, 50, "light"});
 }
 // Found by the 300-seed sweep of `fixed` at 50 orders under the heavy plan (seed 82), once the
-// payment latency made SIM-05's fix reachable.
+// payment latency made SIM-05's fix reachable. At 100 orders under the heavy plan it broke on 1 of
+// seeds 1-300 (293) before SIM-30's fix and on none after (2 of 1-1000, the first 580); the swarm
+// plan at 50 orders breaks it on seed 9 before and after (4, then 2, of 1-300).
 TEST(Detectors, SIM_09_ReReservationFailureSentToTheConfirmDlq) {
-  ExpectDetected({"SIM-09", "ORDER-SETTLES", 300, 100, "heavy"});
+  ExpectDetected({"SIM-09", "ORDER-SETTLES", 300, 50, "swarm"});
 }
 // No seed of 1-300 at 100 orders under the heavy plan reaches it since the explorer's merge
 // (2026-11-29); the swarm plan does (11 of seeds 1-100 at 50 orders).

@@ -1,7 +1,9 @@
 #include "core/order/order_service.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/order/transitions.h"
 #include "core/topics.h"
@@ -28,6 +30,31 @@ Status ValidateOrderTotals(const CreateOrderRequest& r, Money max_order_amount) 
   if (r.total < 0) return Invalid("total is negative");
   if (r.total > max_order_amount) return Invalid("total exceeds the maximum order amount");
   return Status::Ok();
+}
+
+// The reference a restock of `reservation_id`'s units takes for `order`: every path that puts
+// them back uses it, so the warehouse puts them back once.
+std::string RestockReference(const Order& order, const std::string& reservation_id) {
+  return order.id + ":restock:" + reservation_id;
+}
+
+// The compensation row for `item`'s units held by `reservation_id`: on the release DLQ (its id
+// names the reservation) or, for a committed reservation whose restock failed, on the restock DLQ
+// (its id is the restock reference). Both carry what a restock needs, since a release row's
+// reservation may turn out committed by the time it is redriven.
+Event StockCompensationRow(const Order& order, const OrderItem& item,
+                           const std::string& reservation_id, std::string_view topic) {
+  const bool release = topic == topics::kReservationReleaseDlq;
+  CSIM_CHECK(release || topic == topics::kRefundRestockDlq, "a release or restock row");
+  std::string reference = RestockReference(order, reservation_id);
+  Event row =
+      OrderOutboxEvent(release ? order.id + ":release:" + reservation_id : reference, topic, order);
+  row.fields["reservation_id"] = reservation_id;
+  row.fields["sku"] = item.sku;
+  row.fields["warehouse_id"] = item.warehouse_id;
+  row.fields["quantity"] = std::to_string(item.quantity);
+  row.fields["reference"] = std::move(reference);
+  return row;
 }
 
 }  // namespace
@@ -421,25 +448,18 @@ Task<bool> OrderService::RestockOrDeadLetter(const Order& order, const OrderItem
   CSIM_CHECK(!released.ok(), "only a release that failed");
   WarehouseInventory* warehouse = RollbackWarehouse();
   CSIM_CHECK(warehouse != nullptr, "ReleaseStock skips releases without an interface");
-  const std::string reference = order.id + ":restock:" + reservation_id;
-  Event dlq;
   if (released.code() == Code::kFailedPrecondition) {
     // Already committed (EC-10): put the units back on hand instead.
+    const std::string reference = RestockReference(order, reservation_id);
     Status restocked =
         co_await warehouse->Restock(item.sku, item.warehouse_id, item.quantity, reference);
     if (restocked.ok()) co_return true;
-    dlq = OrderOutboxEvent(reference, topics::kRefundRestockDlq, order);
+    write.outbox.push_back(
+        StockCompensationRow(order, item, reservation_id, topics::kRefundRestockDlq));
   } else {
-    dlq = OrderOutboxEvent(order.id + ":release:" + reservation_id, topics::kReservationReleaseDlq,
-                           order);
+    write.outbox.push_back(
+        StockCompensationRow(order, item, reservation_id, topics::kReservationReleaseDlq));
   }
-  dlq.fields["reservation_id"] = reservation_id;
-  // What a restock needs (a release row's reservation may turn out committed by its retry).
-  dlq.fields["sku"] = item.sku;
-  dlq.fields["warehouse_id"] = item.warehouse_id;
-  dlq.fields["quantity"] = std::to_string(item.quantity);
-  dlq.fields["reference"] = reference;
-  write.outbox.push_back(std::move(dlq));
   co_return false;
 }
 
@@ -505,6 +525,23 @@ Task<Status> OrderService::CancelThenCompensate(Order order, const std::string& 
   cancelled.stock_released = false;
   cancelled.cancelled_at = ports_.clock.Now();
   AddCancelledEvents(cancelled, order.status, reason, cancel);
+  // SIM-30: as SIM-01 was first fixed, a release that failed is written as a DLQ row only in the
+  // second commit below, after the cancellation and the event's processed mark. When that commit
+  // fails too, the row goes with it and nothing retries the release before ReservationCleanupJob's
+  // next pass, up to 15 minutes later. Fixed: the cancellation itself carries the release row of
+  // every reservation (the row ReleaseStock would write for it), so the compensation pipeline
+  // releases whatever happens next; the direct release below is then only the quick way, and the
+  // row it makes redundant redrives as a no-op (a released reservation releases Ok, a committed
+  // one is restocked by the same reference, once). Without a release interface (EC-14 as
+  // reviewed) ReleaseStock releases nothing, and nor do the rows.
+  const bool rows_first = profile_.Fixed(FindingId("SIM-30")) && RollbackWarehouse() != nullptr;
+  if (rows_first) {
+    for (const OrderItem& item : order.items) {
+      if (item.reservation_id.empty()) continue;
+      cancel.outbox.push_back(
+          StockCompensationRow(order, item, item.reservation_id, topics::kReservationReleaseDlq));
+    }
+  }
   cancel.update = cancelled;
   Status committed = co_await ports_.store.Commit(cancel);
   if (committed.code() == Code::kConflict) co_return Status{Code::kUnavailable, "retry"};
@@ -519,7 +556,17 @@ Task<Status> OrderService::CancelThenCompensate(Order order, const std::string& 
   // tries the whole again, which also covers the SIM-15 lookups that had no id to write a row for.
   after.stock_released = all_released;
   released.update = after;
-  // A lost write here is only a flag: the cleanup job releases again (idempotent).
+  if (rows_first) {
+    // A release row the cancellation already holds is not written twice (it would redrive twice);
+    // the rows with other ids (a restock that failed, SIM-15's reservation made again) stay.
+    std::erase_if(released.outbox, [&cancel](const Event& row) {
+      return std::any_of(cancel.outbox.begin(), cancel.outbox.end(),
+                         [&row](const Event& first) { return first.id == row.id; });
+    });
+  }
+  // As reviewed (SIM-30) a lost write here loses the DLQ rows of the releases that failed, not
+  // only the flag; fixed, the cancellation's rows still release. Either way, with the flag left
+  // false ReservationCleanupJob releases again (idempotent).
   (void)co_await ports_.store.Commit(released);
   co_return Status::Ok();
 }
