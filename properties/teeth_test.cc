@@ -140,6 +140,11 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       {"SIM-16", "SAGA-SETTLES"},
       {"SIM-17", "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
       {"SIM-18", "STOCK-NO-LEAK"},
+      // Reached within the budget since swarm draws an operator's reservation TTL on 30 % of seeds,
+      // most of them longer than the cart cleanup's auto_cancel_minutes (30): an abandoned
+      // attempt's reservation then outlasts the cleanup that leaves it to its TTL. P1-CC-04 needs
+      // that too and more (a payment delayed past 30 minutes): 1 of seeds 1-1000 (596).
+      {"SIM-13", "STOCK-NO-LEAK"},
   };
   for (const Hunt& hunt : hunts) ExpectFoundBlind(hunt);
 }
