@@ -87,6 +87,13 @@ else
   failed=$((failed + 1))
   echo "FAIL: --json/--trace outputs missing their content"
 fi
+# Swarm seed 2 draws an operator's 90-minute reservation TTL; a --config that names the key keeps
+# its own, the built-in 15 included, and the plan then shows none drawn.
+expect 0 "all invariants held" -- run --seed 2 --orders 5 --faults swarm --json "$tmp/drawn.json"
+check "the plan shows the drawn TTL" has "$tmp/drawn.json" '"reservation_ttl_minutes": 90'
+echo '{"order": {"reservation_timeout_minutes": 15}}' >"$tmp/ttl15.json"
+expect 0 "all invariants held" -- run --seed 2 --orders 5 --faults swarm --config "$tmp/ttl15.json" --json "$tmp/own.json"
+check "a --config naming the TTL keeps it" has "$tmp/own.json" '"reservation_ttl_minutes": 0'
 
 
 # 1, 2. Violations: counted per invariant with the findings each detects, listed by time with the

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -85,15 +86,29 @@ Profile MakeProfile(const RunFlags& flags) {
   return profile;
 }
 
-Config MakeConfig(const RunFlags& flags) {
-  if (flags.config_file.empty()) return DefaultConfig();
+std::string ReadConfigFile(const RunFlags& flags) {
   std::ifstream in(flags.config_file);
   if (!in) throw BadInput{"--config: cannot read '" + flags.config_file + "'"};
   std::stringstream text;
   text << in.rdbuf();
-  auto config = LoadConfigJson(text.str());
+  return text.str();
+}
+
+Config MakeConfig(const RunFlags& flags) {
+  if (flags.config_file.empty()) return DefaultConfig();
+  auto config = LoadConfigJson(ReadConfigFile(flags));
   if (!config.ok()) throw BadInput{flags.config_file + ": " + config.status().message()};
   return config.value();
+}
+
+// True if --config names order.reservation_timeout_minutes: the user's TTL then holds on every
+// swarm seed, the built-in 15 included (WorldOptions::config_sets_reservation_ttl). Called after
+// MakeConfig, which has rejected a file that is not a valid config.
+bool ConfigSetsReservationTtl(const RunFlags& flags) {
+  if (flags.config_file.empty()) return false;
+  const nlohmann::json json = nlohmann::json::parse(ReadConfigFile(flags), nullptr, false);
+  return json.is_object() && json.contains("order") && json["order"].is_object() &&
+         json["order"].contains("reservation_timeout_minutes");
 }
 
 sim::FaultPlan MakeFaults(const std::string& name) {
@@ -333,6 +348,7 @@ int Run(RunFlags& flags) {
   options.seed = flags.seed;
   options.profile = MakeProfile(flags);
   options.config = MakeConfig(flags);
+  options.config_sets_reservation_ttl = ConfigSetsReservationTtl(flags);
   options.faults = MakeFaults(flags.faults);
   options.order_uses_legacy_warehouse = flags.legacy_warehouse;
   options.deprecated_http_subscription = flags.deprecated_http;
@@ -425,6 +441,7 @@ int Sweep(const RunFlags& flags, const std::string& seeds, std::int32_t jobs,
   options.jobs = jobs;
   options.world.profile = MakeProfile(flags);
   options.world.config = MakeConfig(flags);
+  options.world.config_sets_reservation_ttl = ConfigSetsReservationTtl(flags);
   options.world.faults = MakeFaults(flags.faults);
   options.world.order_uses_legacy_warehouse = flags.legacy_warehouse;
   options.world.deprecated_http_subscription = flags.deprecated_http;

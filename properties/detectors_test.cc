@@ -58,6 +58,7 @@ Detection Detect(const Hunt& hunt) {
   options.world.deprecated_http_subscription = hunt.deprecated_http_subscription;
   if (hunt.reservation_timeout_minutes > 0) {
     options.world.config.order.reservation_timeout_minutes = hunt.reservation_timeout_minutes;
+    options.world.config_sets_reservation_ttl = true;  // not a swarm seed's drawn TTL
   }
   SweepOptions reviewed = options;
   auto finding = LookupFinding(hunt.finding);

@@ -40,6 +40,8 @@ struct Hunt {
   bool legacy_warehouse = false;
   bool deprecated_http_subscription = false;
   std::uint64_t seeds_max = kSeedsMax;  // this hunt's budget of swarm seeds
+  // Set back with the hunted finding, where a later fix hides most of it (the README says which).
+  std::string also_as_reviewed = "";
 };
 
 // Whether the space-separated `list` has `name` as one of its words.
@@ -60,6 +62,11 @@ void ExpectFoundBlind(const Hunt& hunt) {
   auto finding = LookupFinding(hunt.finding);
   ASSERT_TRUE(finding.has_value()) << hunt.finding;
   options.world.profile.SetAsReviewed(*finding);
+  if (!hunt.also_as_reviewed.empty()) {
+    auto also = LookupFinding(hunt.also_as_reviewed);
+    ASSERT_TRUE(also.has_value()) << hunt.also_as_reviewed;
+    options.world.profile.SetAsReviewed(*also);
+  }
   std::atomic<bool> found{false};
   std::mutex mutex;
   std::uint64_t first_seed = 0;
@@ -114,7 +121,11 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       {"SIM-10", "SAGA-SETTLES STOCK-NO-LEAK"},
       {"SIM-11", "STOCK-NO-LEAK"},
       {"P2-CC-04", "PROMO-NO-BUDGET-LEAK"},
-      {"SIM-04", "STOCK-NO-LEAK"},
+      // SIM-30's fix gives a cancellation's stock back through release rows written with it, so
+      // ReservationCleanupJob, whose scan SIM-04 is about, rarely has anything left to release:
+      // with SIM-04 alone set back 1 of swarm seeds 1-1000 breaks (246), with SIM-30 too 61
+      // (first 6). The hunt sets SIM-30 back, as its detector hunt does.
+      {"SIM-04", "STOCK-NO-LEAK", false, false, kSeedsMax, "SIM-30"},
       {"SIM-05", "ORDER-SETTLES"},
       // The order its compensation released keeps those reservations while it is live: that is
       // CART-NOT-CLEANED-UNDER-LIVE-ORDER's first half, and it breaks on more seeds than the
@@ -123,7 +134,10 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       // Reached within the budget since swarm draws a slow bank (payments that wait on the
       // customer until reservations lapse meet the re-reservation: SIM-09, SIM-15) and one port's
       // bad day (a warehouse outage that outlasts what a reservation has left: SIM-14).
-      {"SIM-09", "ORDER-SETTLES"},
+      // SIM-09 is the rarest of them: 7 of swarm seeds 1-1000 (first 218) since SIM-29's and
+      // SIM-30's fixes and the drawn operator TTLs (longer reservations lapse less) changed the
+      // worlds; it was 3 or 9 before. Its budget is 400 seeds, the one hunt past 200.
+      {"SIM-09", "ORDER-SETTLES", false, false, 2 * kSeedsMax},
       {"SIM-14", "ORDER-SETTLES"},
       {"SIM-15", "STOCK-NO-LEAK"},
       // Reached within the budget since swarm draws one bad day on some seeds: a payment outage on
@@ -140,6 +154,11 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       {"SIM-16", "SAGA-SETTLES"},
       {"SIM-17", "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
       {"SIM-18", "STOCK-NO-LEAK"},
+      // Reached within the budget since swarm draws an operator's reservation TTL on 30 % of seeds,
+      // most of them longer than the cart cleanup's auto_cancel_minutes (30): an abandoned
+      // attempt's reservation then outlasts the cleanup that leaves it to its TTL. P1-CC-04 needs
+      // that too and more (a payment delayed past 30 minutes): 1 of seeds 1-1000 (596).
+      {"SIM-13", "STOCK-NO-LEAK"},
   };
   for (const Hunt& hunt : hunts) ExpectFoundBlind(hunt);
 }

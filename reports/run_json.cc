@@ -63,6 +63,7 @@ nlohmann::json PlanToJson(const sim::FaultPlan& plan) {
           {"fixed_rate_passes", d.fixed_rate_passes},
           {"late_pass_ppm", d.late_pass_ppm},
           {"cron_batch_size", d.cron_batch_size},
+          {"reservation_ttl_minutes", d.reservation_ttl_minutes},
           {"bad_day", sim::Name(plan.bad_day.kind)},
           {"incident", sim::Name(plan.incident)},
           {"campaign_uses", plan.campaign.uses},

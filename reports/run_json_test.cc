@@ -151,6 +151,11 @@ TEST(RunJson, ASwarmRunShowsWhatItsSeedDrew) {
     EXPECT_EQ(plan["window_focus"], drawn.random_windows.focus);
     EXPECT_EQ(plan["customer_approval_ppm"], drawn.slowness.customer_approval_ppm);
     EXPECT_EQ(plan["cron_batch_size"], drawn.deployment.cron_batch_size);
+    EXPECT_EQ(plan["reservation_ttl_minutes"], drawn.deployment.reservation_ttl_minutes);
+    EXPECT_EQ(world.options().config.order.reservation_timeout_minutes,
+              drawn.deployment.reservation_ttl_minutes > 0
+                  ? drawn.deployment.reservation_ttl_minutes
+                  : DefaultConfig().order.reservation_timeout_minutes);
     EXPECT_EQ(plan["order_worker_replicas"], drawn.deployment.order_worker_replicas);
     EXPECT_EQ(plan["campaign_uses"], drawn.campaign.uses);
     EXPECT_EQ(plan["campaign_share_ppm"], drawn.campaign.share_ppm);

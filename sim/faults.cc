@@ -303,6 +303,15 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   d.cron_batch_size =
       deploy_rng.ChancePpm(300'000) ? static_cast<std::int32_t>(deploy_rng.Between(2, 20)) : 0;
   CSIM_CHECK(d.cron_batch_size >= 0 && d.cron_batch_size <= kCronBatchMax);
+  // On a stream of its own, so every other draw stays as it was: on 30 % of seeds the operator sets
+  // the reservation TTL to one of kOperatorTtlsMinutes, each as likely; four of the six outlast
+  // the cart cleanup's auto_cancel_minutes (30), the one P1-CC-04 and SIM-13 need.
+  Rng ttl_rng = SwarmRng(seed, "reservation_ttl");
+  if (ttl_rng.ChancePpm(300'000)) {
+    d.reservation_ttl_minutes = kOperatorTtlsMinutes[ttl_rng.Below(kOperatorTtlsMinutes.size())];
+  }
+  CSIM_CHECK(d.reservation_ttl_minutes >= 0 && d.reservation_ttl_minutes <= 120,
+             "an operator's TTL of at most two hours");
   // The window focus and the slowness came last, each on a stream of its own, so every draw above
   // stays as it was. On 40 % of seeds one port takes every window (one dependency's bad day: an
   // outage that outlasts a reservation needs its windows on the warehouse, not spread over twelve

@@ -143,9 +143,18 @@ struct Deployment {
   // Varied the way FoundationDB's simulator varies its knobs: a small batch makes a backlog that
   // the services' 100 needs a shop many times bigger to build.
   std::int32_t cron_batch_size = 0;
+  // The operator's reservation TTL in minutes (config.order.reservation_timeout_minutes, which the
+  // saga reads once P1-CC-02 is fixed); 0 keeps the config's. A knob like the batch: the default 15
+  // lapses before the cart cleanup's auto_cancel_minutes (30), and an operator who aligns the
+  // config with the configmap's 30 (the review's M-03) or gives slow payers longer makes the
+  // cleanup meet reservations that still hold stock. The world applies it only where the config
+  // keeps the built-in TTL (WorldOptions::config_sets_reservation_ttl).
+  std::int32_t reservation_ttl_minutes = 0;
   bool operator==(const Deployment&) const = default;
 };
 inline constexpr std::int32_t kReplicasMax = 2;
+// The TTLs an operator sets, in minutes: round figures from just past the built-in 15 to two hours.
+inline constexpr std::array<std::int32_t, 6> kOperatorTtlsMinutes = {20, 30, 45, 60, 90, 120};
 
 // One bad day, drawn per swarm seed from a stream of its own: a correlated condition of the kind
 // real incidents are made of, which independent coins and scattered windows almost never compose.

@@ -54,6 +54,20 @@ World::World(WorldOptions options, Workload workload)
   if (options_.faults.deployment.cron_batch_size > 0) {
     options_.config.order.cron_batch_size = options_.faults.deployment.cron_batch_size;
   }
+  // Unlike the batch, the drawn TTL yields to a config that has a TTL of its own: the hunts that
+  // need one TTL on every seed (P1-CC-04's, SIM-13's, mutant M27's) set it through the config.
+  // The plan then shows no drawn TTL, so a report names the TTL the run had.
+  std::int32_t& drawn_ttl = options_.faults.deployment.reservation_ttl_minutes;
+  if (drawn_ttl > 0) {
+    const bool config_has_own_ttl = options_.config_sets_reservation_ttl ||
+                                    options_.config.order.reservation_timeout_minutes !=
+                                        DefaultConfig().order.reservation_timeout_minutes;
+    if (config_has_own_ttl) {
+      drawn_ttl = 0;
+    } else {
+      options_.config.order.reservation_timeout_minutes = drawn_ttl;
+    }
+  }
   faults_ = std::make_unique<FaultLayer>(kernel_, rng_.Fork(0x4641554C), options_.faults);
   // The fakes read the kernel's time through a clock of their own, built before them.
   fake_clock_ = std::make_unique<SimClock>(kernel_);

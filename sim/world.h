@@ -63,6 +63,11 @@ struct WorldOptions {
   // The deployment re-enables the order service's deprecated Dapr HTTP subscription to
   // payments.payment.confirmed beside the worker's consumer (R-3.3's risk exists only then).
   bool deprecated_http_subscription = false;
+  // The config's order.reservation_timeout_minutes is the user's own (a --config that names it):
+  // a swarm seed's drawn TTL (Deployment::reservation_ttl_minutes) does not replace it. A config
+  // whose TTL is not the built-in one keeps it anyway; this says so for a user who names the
+  // built-in 15 as well.
+  bool config_sets_reservation_ttl = false;
   KernelLimits limits;
 };
 

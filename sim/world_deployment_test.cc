@@ -3,11 +3,14 @@
 // drawn at business calls. Figures come from the world's cron counters and the kernel.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "fakes/fake_promotions.h"
+#include "fakes/fake_warehouse.h"
 #include "sim/world.h"
 
 namespace csim::sim {
@@ -58,6 +61,76 @@ TEST(WorldDeployment, SwarmDrawsTheCronBatchAndTheWorldRunsWithIt) {
   options.faults = *FaultPlan::Named("chaos");
   World chaos(options, OneCustomerWorkload());
   EXPECT_EQ(chaos.options().config.order.cron_batch_size, 100);
+}
+
+// Swarm draws an operator's reservation TTL on about 30 % of seeds, one of kOperatorTtlsMinutes,
+// each about as likely (seeds 1-1000: 297 draw one, 38 to 62 of each value).
+TEST(WorldDeployment, SwarmDrawsAnOperatorsReservationTtl) {
+  std::map<std::int32_t, int> by_ttl;
+  int drawn = 0;
+  for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
+    const std::int32_t ttl = FaultPlan::Swarm().ForSeed(seed).deployment.reservation_ttl_minutes;
+    if (ttl == 0) continue;
+    ++drawn;
+    ++by_ttl[ttl];
+    EXPECT_NE(std::find(kOperatorTtlsMinutes.begin(), kOperatorTtlsMinutes.end(), ttl),
+              kOperatorTtlsMinutes.end())
+        << "seed " << seed << " drew " << ttl;
+  }
+  EXPECT_GE(drawn, 250);
+  EXPECT_LE(drawn, 350);
+  EXPECT_EQ(by_ttl.size(), kOperatorTtlsMinutes.size());
+  for (const auto& [ttl, seeds] : by_ttl) {
+    EXPECT_GE(seeds, 30) << ttl << " minutes";
+    EXPECT_LE(seeds, 70) << ttl << " minutes";
+  }
+  for (const char* named : {"none", "light", "heavy", "chaos"}) {
+    EXPECT_EQ(FaultPlan::Named(named)->ForSeed(7).deployment.reservation_ttl_minutes, 0) << named;
+  }
+}
+
+// A seed that draws a TTL runs with it; a config with a TTL of its own (another value, or the
+// built-in one named by the user) keeps it, and the plan then shows none drawn.
+TEST(WorldDeployment, TheDrawnTtlRunsUnlessTheConfigHasItsOwn) {
+  std::uint64_t seed = 1;
+  while (FaultPlan::Swarm().ForSeed(seed).deployment.reservation_ttl_minutes == 0 && seed < 100) {
+    ++seed;
+  }
+  const std::int32_t drawn = FaultPlan::Swarm().ForSeed(seed).deployment.reservation_ttl_minutes;
+  ASSERT_GT(drawn, 0) << "a seed of 1-100 draws a TTL";
+  const std::int64_t built_in = DefaultConfig().order.reservation_timeout_minutes;
+  ASSERT_NE(drawn, built_in);
+  WorldOptions options;
+  options.seed = seed;
+  options.faults = FaultPlan::Swarm();
+  {
+    World world(options, OneCustomerWorkload());
+    EXPECT_EQ(world.options().config.order.reservation_timeout_minutes, drawn);
+    EXPECT_EQ(world.options().faults.deployment.reservation_ttl_minutes, drawn);
+  }
+  WorldOptions own = options;
+  own.config.order.reservation_timeout_minutes = 200;
+  {
+    World world(own, OneCustomerWorkload());
+    EXPECT_EQ(world.options().config.order.reservation_timeout_minutes, 200);
+    EXPECT_EQ(world.options().faults.deployment.reservation_ttl_minutes, 0);
+  }
+  WorldOptions named = options;
+  named.config_sets_reservation_ttl = true;
+  {
+    World world(named, OneCustomerWorkload());
+    EXPECT_EQ(world.options().config.order.reservation_timeout_minutes, built_in);
+    EXPECT_EQ(world.options().faults.deployment.reservation_ttl_minutes, 0);
+  }
+  // The TTL reaches the warehouse: the customer's reservation lasts the drawn minutes.
+  World world(options, OneCustomerWorkload());
+  world.Run();
+  std::int64_t reservations = 0;
+  for (const fakes::Reservation& r : world.warehouse().Reservations()) {
+    ++reservations;
+    EXPECT_EQ(r.expires_at - r.created_at, drawn * kMinuteUs);
+  }
+  EXPECT_GT(reservations, 0);
 }
 
 // A focused plan puts every drawn window on its port, at the times the unfocused plan draws.
