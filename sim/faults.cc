@@ -310,8 +310,9 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   if (ttl_rng.ChancePpm(300'000)) {
     d.reservation_ttl_minutes = kOperatorTtlsMinutes[ttl_rng.Below(kOperatorTtlsMinutes.size())];
   }
-  CSIM_CHECK(d.reservation_ttl_minutes >= 0 && d.reservation_ttl_minutes <= 120,
-             "an operator's TTL of at most two hours");
+  CSIM_CHECK(
+      d.reservation_ttl_minutes >= 0 && d.reservation_ttl_minutes <= kOperatorTtlsMinutes.back(),
+      "an operator's TTL of at most two hours");
   // The window focus and the slowness came last, each on a stream of its own, so every draw above
   // stays as it was. On 40 % of seeds one port takes every window (one dependency's bad day: an
   // outage that outlasts a reservation needs its windows on the warehouse, not spread over twelve
