@@ -320,7 +320,7 @@ Task<void> OrderService::GiveBackReservedAgain(const Order& order, const Order& 
     // this very reservation, and committed first: it is the order's stock now.
     if (now->items[i].reservation_id == item.reservation_id) continue;
     (void)co_await warehouse->Restock(item.sku, item.warehouse_id, item.quantity,
-                                      order.id + ":restock:" + item.reservation_id);
+                                      RestockReference(order, item.reservation_id));
   }
 }
 
