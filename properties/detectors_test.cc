@@ -179,7 +179,8 @@ TEST(Detectors, SIM_01_CancellationGivesBackBeforeItCommits) {
 // Found by the 300-seed sweep of `fixed` at 50 orders under the heavy plan (seed 82), once the
 // payment latency made SIM-05's fix reachable. At 100 orders under the heavy plan it broke on 1 of
 // seeds 1-300 (293) before SIM-30's fix and on none after (2 of 1-1000, the first 580); the swarm
-// plan at 50 orders breaks it on seed 9 before and after (4, then 2, of 1-300).
+// plan at 50 orders broke it on seed 9 before and after. With SIM-29's fix and the drawn operator
+// TTLs on top, its first swarm seed is 218 (7 of 1-1000), within this hunt's 300.
 TEST(Detectors, SIM_09_ReReservationFailureSentToTheConfirmDlq) {
   ExpectDetected({"SIM-09", "ORDER-SETTLES", 300, 50, "swarm"});
 }
