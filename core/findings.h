@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 46> kFindings{{
+inline constexpr std::array<FindingInfo, 47> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -209,6 +209,11 @@ inline constexpr std::array<FindingInfo, 46> kFindings{{
      "second commit, after the cancellation and the event's processed mark: when that commit "
      "fails too, the row is lost and the stock waits for ReservationCleanupJob's next pass, up to "
      "15 minutes, past the 5 minutes a cancelled order's stock is given",
+     "STOCK-NO-LEAK"},
+    {"SIM-31", "",
+     "the order service's DLQ retry gives a cancellation's release row up after 10 redrives a "
+     "minute apart: a warehouse outage longer than 10 minutes leaves the stock to the failed-row "
+     "drain or ReservationCleanupJob, up to 15 minutes after the warehouse is back",
      "STOCK-NO-LEAK"},
 }};
 

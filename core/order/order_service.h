@@ -69,6 +69,9 @@ static_assert(kCodScanMax >= kCronBatchMax, "a COD pass can fill its batch");
 inline constexpr std::int32_t kDlqScanMax = 1'000;
 // Redrives of one compensation row before it is marked failed for an operator.
 inline constexpr std::int32_t kDlqAttemptsMax = 10;
+// SIM-31 fixed: a stock row (a release or a restock) is redriven past kDlqAttemptsMax, a minute
+// apart as before, for a day in all: stock is wanted back within minutes of the warehouse's return.
+inline constexpr std::int32_t kDlqStockAttemptsMax = 1'440;
 
 class OrderService final : public OrderClient {
  public:

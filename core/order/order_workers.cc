@@ -180,14 +180,30 @@ Task<std::int32_t> OrderService::RunDlqRetryOnce() {
     CSIM_CHECK(row.status == OutboxStatus::kPending);
     Status status = co_await RedriveCompensation(row.event);
     ++row.attempts;
+    // SIM-31: a row is given up after kDlqAttemptsMax redrives a minute apart, so a warehouse
+    // outage longer than 10 minutes leaves a cancellation's stock to the failed-row drain (every
+    // 10 minutes) or ReservationCleanupJob (every 15), well past the warehouse's return. Fixed: a
+    // stock row goes on at the same pace to kDlqStockAttemptsMax, with one alert when it passes
+    // kDlqAttemptsMax; a confirm row, whose reservation lapses meanwhile, is given up as before.
+    const bool stock_row = row.event.topic == topics::kReservationReleaseDlq ||
+                           row.event.topic == topics::kRefundRestockDlq;
+    const std::int32_t give_up_at =
+        stock_row && profile_.Fixed(FindingId("SIM-31")) ? kDlqStockAttemptsMax : kDlqAttemptsMax;
     if (status.ok()) {
       row.status = OutboxStatus::kPublished;  // done: the publisher must not take it again
       ++redriven;
-    } else if (IsPermanent(status.code()) || row.attempts >= kDlqAttemptsMax) {
+    } else if (IsPermanent(status.code()) || row.attempts >= give_up_at) {
       row.status = OutboxStatus::kFailed;  // for an operator, who hears of it only when fixed
       if (profile_.Fixed(FindingId("P1-CC-03"))) DeadLetter(row.event, status);
     } else {
       row.next_attempt_at = now + backoff_us;
+      if (row.attempts == kDlqAttemptsMax && profile_.Fixed(FindingId("P1-CC-03"))) {
+        CSIM_CHECK(ports_.alerts != nullptr, "OrderPorts::alerts is required with P1-CC-03 fixed");
+        ports_.alerts->Raise(Alert{"compensation.retrying", row.event.id,
+                                   row.event.topic + " for " + row.event.Get("reservation_id") +
+                                       " failed " + std::to_string(row.attempts) +
+                                       " times: " + status.ToString()});
+      }
     }
     (void)co_await ports_.store.UpdateOutbox(row);  // lost: redriven again, idempotently
   }

@@ -190,5 +190,48 @@ INSTANTIATE_TEST_SUITE_P(Sim25, RefusedRowStaysDueTest, ::testing::Values(true, 
                            return param_info.param ? "Fixed" : "AsReviewed";
                          });
 
+// SIM-31, found by the simulator (swarm seed 55575 at 50 orders): the DLQ retry redrives a
+// release row a minute apart and gives it up after kDlqAttemptsMax. Here the warehouse refuses
+// releases for 12 passes (12 minutes, inside the reservation's 15), then answers again.
+class LongWarehouseOutageTest : public BusDownCompensationTest {
+ protected:
+  LongWarehouseOutageTest() {
+    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-31"));
+  }
+};
+
+TEST_P(LongWarehouseOutageTest, TheDlqRetryReleasesOnceTheWarehouseIsBack) {
+  const bool fixed = GetParam();
+  const Order order = PendingOrder();
+  flaky_warehouse_.FailReleases(true);
+  ASSERT_TRUE(RunSync(service_.CancelOrder(order.id, "customer")).ok());
+  ASSERT_EQ(ReleaseRow().status, OutboxStatus::kPending);
+  const DurationUs backoff_us = config_.order.dlq_retry_interval_seconds * kSecondUs;
+  constexpr int kOutagePasses = kDlqAttemptsMax + 2;
+  for (int pass = 0; pass < kOutagePasses; ++pass) {
+    EXPECT_EQ(RunSync(service_.RunDlqRetryOnce()), 0);
+    clock_.Advance(backoff_us);
+  }
+  // As reviewed the row was given up at its 10th redrive and dead-lettered; fixed it is still
+  // pending after 12, with one alert at the 10th.
+  EXPECT_EQ(ReleaseRow().status, fixed ? OutboxStatus::kPending : OutboxStatus::kFailed);
+  EXPECT_EQ(ReleaseRow().attempts, fixed ? kOutagePasses : kDlqAttemptsMax);
+  EXPECT_EQ(alerts_.Count("compensation.retrying"), fixed ? 1 : 0);
+  EXPECT_EQ(alerts_.Count("compensation.dead_lettered"), fixed ? 0 : 1);
+  ASSERT_EQ(ActiveReserved(), 2);
+
+  // The warehouse is back: fixed, the next pass releases the 2 units; as reviewed nothing redrives
+  // the failed row, and they stay held.
+  flaky_warehouse_.FailReleases(false);
+  EXPECT_EQ(RunSync(service_.RunDlqRetryOnce()), fixed ? 1 : 0);
+  EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2);
+  EXPECT_EQ(ReleaseRow().status, fixed ? OutboxStatus::kPublished : OutboxStatus::kFailed);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim31, LongWarehouseOutageTest, ::testing::Values(true, false),
+                         [](const auto& param_info) {
+                           return param_info.param ? "Fixed" : "AsReviewed";
+                         });
+
 }  // namespace
 }  // namespace csim
