@@ -500,14 +500,13 @@ Task<bool> CheckoutWorker::RecordRefusal(FailedCompensation row, TimeUs now) {
   CSIM_CHECK(row.status == CompensationStatus::kPending, "only a pending row is retried");
   const std::string key{kRefusedSinceField};
   auto since = row.fields.find(key);
-  if (since == row.fields.end()) {
-    // The refusal's answer came now, after every lookup sent before it: those land by now plus
-    // the bound. (`now` is the pass's start, no later than this lookup was sent.)
-    row.fields[key] = std::to_string(ports_.clock.Now());
-    row.next_attempt_at = now + config_.checkout.compensation_backoff_seconds * kSecondUs;
-  } else if (now - static_cast<TimeUs>(ParseCount(since->second)) >= kReserveLandsWithinUs) {
+  if (since != row.fields.end() &&
+      now - static_cast<TimeUs>(ParseCount(since->second)) >= kReserveLandsWithinUs) {
     row.status = CompensationStatus::kDone;  // every earlier lookup has landed, and none made it
   } else {
+    // A first refusal's answer came now, after every lookup sent before it: those land by now
+    // plus the bound. (`now` is the pass's start, no later than this lookup was sent.)
+    if (since == row.fields.end()) row.fields[key] = std::to_string(ports_.clock.Now());
     row.next_attempt_at = now + config_.checkout.compensation_backoff_seconds * kSecondUs;
   }
   CSIM_CHECK(row.status == CompensationStatus::kDone || row.next_attempt_at > now,
