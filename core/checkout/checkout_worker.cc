@@ -67,10 +67,17 @@ Schedule CheckoutWorker::Jobs(EventBus& bus) {
   Schedule jobs;
   AddOutboxJobs(jobs, ports_.store, bus, ports_.clock, ports_.alerts, policy,
                 c.outbox_interval_ms * kMillisecondUs);
-  jobs.push_back({"CartCleanupWorker", c.cart_cleanup_interval_seconds * kSecondUs, false,
-                  [this] { return RunCartCleanupOnce(); }});
+  // SIM-33: as written, every repair job's first pass comes a whole period after the process
+  // starts, so a worker that crashes again within its period (a crash loop: swarm seed 17601's
+  // only checkout-worker replica lived 15, 27, 21 and 9 s between five crashes) never runs one,
+  // and a failed release waits out every restart past STOCK-NO-LEAK's 5 minutes. Fixed: the two
+  // jobs that repair what the saga left behind run a pass as soon as the process starts, as a
+  // cron worker catching up on boot does; a pass is idempotent, so a boot pass repeats nothing.
+  const bool repairs_run_at_start = profile_.Fixed(FindingId("SIM-33"));
+  jobs.push_back({"CartCleanupWorker", c.cart_cleanup_interval_seconds * kSecondUs,
+                  repairs_run_at_start, [this] { return RunCartCleanupOnce(); }});
   jobs.push_back({"FailedCompensationWorker", c.failed_compensation_interval_seconds * kSecondUs,
-                  false, [this] { return RunFailedCompensationsOnce(); }});
+                  repairs_run_at_start, [this] { return RunFailedCompensationsOnce(); }});
   jobs.push_back({"FailedCompensationsCleanupJob", kDayUs, false,
                   [this] { return RunFailedCompensationsCleanupOnce(); }});
   for (const ScheduledJob& job : jobs) CSIM_CHECK(job.period_us > 0, "a job has a period");

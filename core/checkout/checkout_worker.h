@@ -14,6 +14,9 @@
 //     are released by reference (the TTL may outlast auto_cancel_minutes).
 //   SIM-10: as reviewed, a compensation is given up after its retry budget whatever the outage;
 //     fixed, it keeps retrying past its alert, backing off to hourly, for about a day.
+//   SIM-33: as written, CartCleanupWorker and FailedCompensationWorker first run a period after
+//     the process starts; fixed, they run at start, so a crash loop shorter than the period does
+//     not starve them.
 
 #include <cstddef>
 #include <cstdint>

@@ -14,6 +14,7 @@
 
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_checkout_store.h"
+#include "fakes/fake_event_bus.h"
 #include "fakes/fake_fraud.h"
 #include "fakes/fake_locks.h"
 #include "fakes/fake_loyalty.h"
@@ -811,6 +812,126 @@ TEST_F(FailingReleaseTest, Sim22FixedKeepsTheBaseBackoff) {
   EXPECT_EQ(*std::max_element(backoffs.begin(), backoffs.end()), Base());
   EXPECT_EQ(std::accumulate(backoffs.begin(), backoffs.end(), DurationUs{0}), 100 * Base());
 }
+
+// SIM-33, found by the simulator (swarm seed 17601 at 200 orders): the checkout worker's only
+// replica crashed five times in five minutes, and none of its lives lasted the 30 s a
+// FailedCompensationWorker pass waited for after a start. Here the worker's process is run as its
+// host runs a Schedule (sim/world.cc RunJob): at every start each job makes its first pass at once
+// if run_at_start, else a period later, then one pass a period while the process is up. The lives
+// are the seed's, in seconds from the failed release's row, which was queued 4 s after a restart:
+// -4 to 11, 66 to 93, 136 to 157, 183 to 192, and from 279 on.
+class CrashLoopingWorkerTest : public CheckoutWorkerTest,
+                               public ::testing::WithParamInterface<bool> {
+ protected:
+  CrashLoopingWorkerTest() {
+    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-33"));
+  }
+
+  struct Life {
+    DurationUs from_us;   // since the row was queued
+    DurationUs until_us;  // its crash
+  };
+  static constexpr Life kLives[] = {{-4 * kSecondUs, 11 * kSecondUs},
+                                    {66 * kSecondUs, 93 * kSecondUs},
+                                    {136 * kSecondUs, 157 * kSecondUs},
+                                    {183 * kSecondUs, 192 * kSecondUs},
+                                    {279 * kSecondUs, 400 * kSecondUs}};
+  static constexpr DurationUs kEndUs = 310 * kSecondUs;
+  // STOCK-NO-LEAK's bound: a failed attempt's stock is released within 5 minutes.
+  static constexpr DurationUs kBoundUs = 5 * kMinuteUs;
+
+  struct Pass {
+    DurationUs at_us;  // since the row
+    std::string job;
+  };
+  // Runs the repair jobs' passes up to kEndUs after the row; every pass made, in time order, and
+  // when the row's 3 units were released (-1: still held).
+  std::vector<Pass> RunTheLives(DurationUs& released_at_us) {
+    CheckoutWorker worker(Ports(), config_, profile_);
+    fakes::FakeEventBus bus(clock_);
+    const Schedule jobs = worker.Jobs(bus);
+    const TimeUs row_at = Now() - kLives[0].from_us;
+    std::vector<std::pair<DurationUs, const ScheduledJob*>> due;
+    for (const Life& life : kLives) {
+      for (const ScheduledJob& job : jobs) {
+        if (job.name != "FailedCompensationWorker" && job.name != "CartCleanupWorker") continue;
+        constexpr std::int32_t kPassesPerLifeMax = 100;  // a life lasts 121 s at most
+        DurationUs at = life.from_us + (job.run_at_start ? 0 : job.period_us);
+        for (std::int32_t n = 0; n < kPassesPerLifeMax && at < std::min(life.until_us, kEndUs);
+             ++n, at += job.period_us) {
+          due.emplace_back(at, &job);
+        }
+      }
+    }
+    // Lives do not overlap, so time order is the host's order; a job's name breaks ties.
+    std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second->name < b.second->name;
+    });
+    std::vector<Pass> made;
+    bool queued = false;
+    released_at_us = -1;
+    for (const auto& [at_us, job] : due) {
+      if (!queued && at_us >= 0) {
+        clock_.Advance(row_at - Now());
+        QueueReleaseOfThreeUnits("session-5:v2:0");
+        queued = true;
+      }
+      clock_.Advance(row_at + at_us - Now());
+      (void)RunSync(job->pass());
+      made.push_back({at_us, std::string{job->name}});
+      if (queued && released_at_us < 0 && ActiveReserved() == 0) released_at_us = at_us;
+    }
+    EXPECT_TRUE(queued) << "a pass after the row";
+    return made;
+  }
+  static std::int32_t PassesBefore(const std::vector<Pass>& made, std::string_view job,
+                                   DurationUs before_us) {
+    return static_cast<std::int32_t>(std::count_if(made.begin(), made.end(), [&](const Pass& p) {
+      return p.job == job && p.at_us < before_us;
+    }));
+  }
+};
+
+TEST_P(CrashLoopingWorkerTest, AFailedReleaseIsRetriedAtTheNextStart) {
+  const bool fixed = GetParam();
+  ASSERT_EQ(config_.checkout.failed_compensation_interval_seconds, 30);
+  ASSERT_EQ(config_.checkout.cart_cleanup_interval_seconds, 300);
+  DurationUs released_at_us = -1;
+  const std::vector<Pass> made = RunTheLives(released_at_us);
+  // As reviewed no life before 279 s lasts a period: no pass of either job within the 5 minutes,
+  // and the last life's first FailedCompensationWorker pass, at 309 s, releases the 3 units 9 s
+  // past the bound. Fixed, every start makes a pass of each job (5 by 300 s, one of them before
+  // the row), and the second life's, at 66 s, releases them.
+  EXPECT_EQ(PassesBefore(made, "FailedCompensationWorker", kBoundUs), fixed ? 5 : 0);
+  EXPECT_EQ(PassesBefore(made, "CartCleanupWorker", kBoundUs), fixed ? 5 : 0);
+  EXPECT_EQ(PassesBefore(made, "FailedCompensationWorker", kEndUs), fixed ? 6 : 1);
+  EXPECT_EQ(released_at_us, fixed ? 66 * kSecondUs : 309 * kSecondUs);
+  EXPECT_EQ(ActiveReserved(), 0);
+  EXPECT_EQ(released_at_us > kBoundUs, !fixed);
+}
+
+// Which jobs of the checkout worker make their first pass at start: the outbox publisher always,
+// the two repair jobs when SIM-33 is fixed; the failed-row drain and the daily cleanup of finished
+// compensations never (nothing waits on them within minutes).
+TEST_P(CrashLoopingWorkerTest, TheRepairJobsRunAtStartWhenFixed) {
+  const bool fixed = GetParam();
+  CheckoutWorker worker(Ports(), config_, profile_);
+  fakes::FakeEventBus bus(clock_);
+  std::map<std::string, bool, std::less<>> at_start;
+  for (const ScheduledJob& job : worker.Jobs(bus))
+    at_start[std::string{job.name}] = job.run_at_start;
+  const std::map<std::string, bool, std::less<>> expected{{"CartCleanupWorker", fixed},
+                                                          {"FailedCompensationWorker", fixed},
+                                                          {"FailedCompensationsCleanupJob", false},
+                                                          {"FailedOutboxDrain", false},
+                                                          {"OutboxWorker", true}};
+  EXPECT_EQ(at_start, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim33, CrashLoopingWorkerTest, ::testing::Values(true, false),
+                         [](const auto& param_info) {
+                           return param_info.param ? "Fixed" : "AsReviewed";
+                         });
 
 // SIM-10 fixed: a void that finds the gateway back after the alert still voids the hold.
 class GatewayDownForEightVoidsTest : public CheckoutWorkerTest {
