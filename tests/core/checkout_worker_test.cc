@@ -818,8 +818,8 @@ TEST_F(FailingReleaseTest, Sim22FixedKeepsTheBaseBackoff) {
 // FailedCompensationWorker pass waited for after a start. Here the worker's process is run as its
 // host runs a Schedule (sim/world.cc RunJob): at every start each job makes its first pass at once
 // if run_at_start, else a period later, then one pass a period while the process is up. The lives
-// are the seed's, in seconds from the failed release's row, which was queued 4 s after a restart:
-// -4 to 11, 66 to 93, 136 to 157, 183 to 192, and from 279 on.
+// are the seed's, in whole seconds from the failed release's row (queued at 405.09 s, 4 s after a
+// restart): -4 to 11, 66 to 92, 135 to 156, 182 to 190, and from 277 on.
 class CrashLoopingWorkerTest : public CheckoutWorkerTest,
                                public ::testing::WithParamInterface<bool> {
  protected:
@@ -832,11 +832,11 @@ class CrashLoopingWorkerTest : public CheckoutWorkerTest,
     DurationUs until_us;  // its crash
   };
   static constexpr Life kLives[] = {{-4 * kSecondUs, 11 * kSecondUs},
-                                    {66 * kSecondUs, 93 * kSecondUs},
-                                    {136 * kSecondUs, 157 * kSecondUs},
-                                    {183 * kSecondUs, 192 * kSecondUs},
-                                    {279 * kSecondUs, 400 * kSecondUs}};
-  static constexpr DurationUs kEndUs = 310 * kSecondUs;
+                                    {66 * kSecondUs, 92 * kSecondUs},
+                                    {135 * kSecondUs, 156 * kSecondUs},
+                                    {182 * kSecondUs, 190 * kSecondUs},
+                                    {277 * kSecondUs, 400 * kSecondUs}};
+  static constexpr DurationUs kEndUs = 310 * kSecondUs;  // past the last life's first pass
   // STOCK-NO-LEAK's bound: a failed attempt's stock is released within 5 minutes.
   static constexpr DurationUs kBoundUs = 5 * kMinuteUs;
 
@@ -855,7 +855,7 @@ class CrashLoopingWorkerTest : public CheckoutWorkerTest,
     for (const Life& life : kLives) {
       for (const ScheduledJob& job : jobs) {
         if (job.name != "FailedCompensationWorker" && job.name != "CartCleanupWorker") continue;
-        constexpr std::int32_t kPassesPerLifeMax = 100;  // a life lasts 121 s at most
+        constexpr std::int32_t kPassesPerLifeMax = 100;  // a life lasts 123 s at most
         DurationUs at = life.from_us + (job.run_at_start ? 0 : job.period_us);
         for (std::int32_t n = 0; n < kPassesPerLifeMax && at < std::min(life.until_us, kEndUs);
              ++n, at += job.period_us) {
@@ -898,14 +898,15 @@ TEST_P(CrashLoopingWorkerTest, AFailedReleaseIsRetriedAtTheNextStart) {
   ASSERT_EQ(config_.checkout.cart_cleanup_interval_seconds, 300);
   DurationUs released_at_us = -1;
   const std::vector<Pass> made = RunTheLives(released_at_us);
-  // As reviewed no life before 279 s lasts a period: no pass of either job within the 5 minutes,
-  // and the last life's first FailedCompensationWorker pass, at 309 s, releases the 3 units 9 s
-  // past the bound. Fixed, every start makes a pass of each job (5 by 300 s, one of them before
-  // the row), and the second life's, at 66 s, releases them.
+  // As reviewed no life before 277 s lasts a period: no pass of either job within the 5 minutes,
+  // and the last life's first FailedCompensationWorker pass, at 307 s, releases the 3 units 7 s
+  // past the bound (the seed's first retry came 307.2 s after its row). Fixed, every start makes a
+  // pass of each job (5 by 300 s, one of them before the row), and the second life's, at 66 s,
+  // releases them.
   EXPECT_EQ(PassesBefore(made, "FailedCompensationWorker", kBoundUs), fixed ? 5 : 0);
   EXPECT_EQ(PassesBefore(made, "CartCleanupWorker", kBoundUs), fixed ? 5 : 0);
   EXPECT_EQ(PassesBefore(made, "FailedCompensationWorker", kEndUs), fixed ? 6 : 1);
-  EXPECT_EQ(released_at_us, fixed ? 66 * kSecondUs : 309 * kSecondUs);
+  EXPECT_EQ(released_at_us, fixed ? 66 * kSecondUs : 307 * kSecondUs);
   EXPECT_EQ(ActiveReserved(), 0);
   EXPECT_EQ(released_at_us > kBoundUs, !fixed);
 }
