@@ -166,6 +166,11 @@ Task<Result<std::vector<OutboxRow>>> PgCheckoutStore::FailedOutbox(std::int32_t 
       [this, limit] { return outbox_->Failed(*connection_, limit); });
 }
 
+Task<Result<std::vector<OutboxRow>>> PgCheckoutStore::DueRedrives(TimeUs now, std::int32_t limit) {
+  return Blocking<Result<std::vector<OutboxRow>>>(
+      [this, now, limit] { return outbox_->DueRedrives(*connection_, now, limit); });
+}
+
 Result<Cart> PgCheckoutStore::GetCartNow(const std::string& cart_id) {
   // No stored id holds a NUL (Commit refuses it); libpq would cut the key and find another cart.
   if (cart_id.find('\0') != std::string::npos) {

@@ -38,6 +38,7 @@ class PgCheckoutStore final : public CheckoutStore {
   Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override;
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;
+  Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override;
 
  private:
   PgCheckoutStore(std::unique_ptr<PgConnection> connection, const Clock& clock);

@@ -144,6 +144,11 @@ Task<Result<std::vector<OutboxRow>>> PgOrderStore::FailedOutbox(std::int32_t lim
       [this, limit] { return outbox_->Failed(*connection_, limit); });
 }
 
+Task<Result<std::vector<OutboxRow>>> PgOrderStore::DueRedrives(TimeUs now, std::int32_t limit) {
+  return Blocking<Result<std::vector<OutboxRow>>>(
+      [this, now, limit] { return outbox_->DueRedrives(*connection_, now, limit); });
+}
+
 Result<Order> PgOrderStore::GetOneNow(const std::string& column, const std::string& value) {
   CSIM_CHECK(column == "id" || column == "cart_session_id", "a unique column");
   // No stored value holds a NUL (Commit refuses it); libpq would cut the key and find another.

@@ -44,6 +44,11 @@ Result<std::vector<OutboxRow>> PgOutbox::Failed(PgConnection& connection,
   return Select(connection, "status = 2 AND $1::bigint IS NOT NULL", 0, limit);
 }
 
+Result<std::vector<OutboxRow>> PgOutbox::DueRedrives(PgConnection& connection, TimeUs now,
+                                                     std::int32_t limit) const {
+  return Select(connection, "status = 3 AND next_attempt_at <= $1", now, limit);
+}
+
 Result<std::vector<OutboxRow>> PgOutbox::Select(PgConnection& connection, const std::string& where,
                                                 TimeUs now, std::int32_t limit) const {
   if (Status status = CheckLimit(limit, kLimitMax); !status.ok()) return status;

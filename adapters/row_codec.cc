@@ -60,7 +60,7 @@ Result<OutboxRow> OutboxRowFromRow(const pqxx::row& row) {
   Result<std::map<std::string, std::string>> fields = DecodeFields(row["fields"].as<std::string>());
   if (!fields.ok()) return fields.status();
   outbox.event.fields = std::move(fields).value();
-  Result<OutboxStatus> status = EnumFrom<OutboxStatus>(row["status"].as<int>(), 3, "outbox status");
+  Result<OutboxStatus> status = EnumFrom<OutboxStatus>(row["status"].as<int>(), 4, "outbox status");
   if (!status.ok()) return status.status();
   outbox.status = status.value();
   outbox.attempts = row["attempts"].as<std::int32_t>();

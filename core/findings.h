@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 48> kFindings{{
+inline constexpr std::array<FindingInfo, 49> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -214,6 +214,12 @@ inline constexpr std::array<FindingInfo, 48> kFindings{{
      "the order service's DLQ retry gives a cancellation's release row up after 10 redrives a "
      "minute apart: a warehouse outage longer than 10 minutes leaves the stock to the failed-row "
      "drain or ReservationCleanupJob, up to 15 minutes after the warehouse is back",
+     "STOCK-NO-LEAK"},
+    {"SIM-32", "",
+     "a compensation row the bus takes is marked published: when its consumer fails (the "
+     "warehouse down) and the broker then goes down holding the redelivery, the DLQ retry, which "
+     "reads only rows the bus has not taken, never sees it, and the stock waits for the broker or "
+     "ReservationCleanupJob long after the warehouse is back",
      "STOCK-NO-LEAK"},
     {"SIM-33", "",
      "the checkout worker's FailedCompensationWorker and CartCleanupWorker make their first pass "

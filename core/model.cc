@@ -96,6 +96,8 @@ std::string_view Name(OutboxStatus status) {
       return "published";
     case OutboxStatus::kFailed:
       return "failed";
+    case OutboxStatus::kAwaitingRedrive:
+      return "awaiting_redrive";
   }
   return "?";
 }

@@ -112,7 +112,9 @@ struct Event {
   std::int64_t GetInt(std::string_view key) const;  // 0 when missing
 };
 
-enum class OutboxStatus { kPending, kPublished, kFailed };
+// kAwaitingRedrive (SIM-32 fixed): a compensation row the bus took whose warehouse action is not
+// yet known done; the DLQ retry redrives it without the bus and then marks it published.
+enum class OutboxStatus { kPending, kPublished, kFailed, kAwaitingRedrive };
 
 struct OutboxRow {
   std::int64_t id = 0;

@@ -10,6 +10,8 @@ Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock
                                         Alerts& alerts, OutboxPolicy policy) {
   CSIM_CHECK(policy.batch_size > 0);
   CSIM_CHECK(policy.max_retries >= 0);
+  CSIM_CHECK(!policy.published_compensation_rows_await_redrive || policy.redrive_after_us > 0,
+             "a row awaiting its redrive falls due later");
   OutboxPassResult result;
   auto due = co_await table.DueOutbox(clock.Now(), policy.batch_size);
   if (!due.ok()) co_return result;
@@ -20,6 +22,11 @@ Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock
     if (published.ok()) {
       row.status = OutboxStatus::kPublished;
       ++result.published;
+      if (policy.published_compensation_rows_await_redrive &&
+          topics::IsCompensationTopic(row.event.topic)) {
+        row.status = OutboxStatus::kAwaitingRedrive;
+        row.next_attempt_at = clock.Now() + policy.redrive_after_us;
+      }
     } else if (policy.compensation_rows_wait_for_dlq_retry &&
                topics::IsCompensationTopic(row.event.topic)) {
       ++result.retried;

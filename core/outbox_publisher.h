@@ -28,6 +28,11 @@ struct OutboxPolicy {
   // backoff, it was due only between two of the publisher's passes and the DLQ retry, polling far
   // less often, almost never saw it.
   bool refused_compensation_rows_stay_due = false;
+  // SIM-32 fixed: a compensation row the bus takes is not done (its consumer may fail, and the bus
+  // may then hold the redelivery through an outage): it waits in awaiting_redrive, due for the
+  // DLQ retry after `redrive_after_us`, which redrives it without the bus and marks it published.
+  bool published_compensation_rows_await_redrive = false;
+  DurationUs redrive_after_us = 0;
 };
 
 struct OutboxPassResult {

@@ -54,6 +54,12 @@ Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::FailedOutbox(std::int32_
   return Deferred<Result<std::vector<OutboxRow>>>([this, limit] { return outbox_.Failed(limit); });
 }
 
+Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::DueRedrives(TimeUs now,
+                                                                    std::int32_t limit) {
+  return Deferred<Result<std::vector<OutboxRow>>>(
+      [this, now, limit] { return outbox_.DueRedrives(now, limit); });
+}
+
 // ---- Indexes ----
 
 void FakeCheckoutStore::IndexExpiry(const Cart& cart, std::string_view id) {

@@ -48,6 +48,7 @@ class FakeCheckoutStore final : public CheckoutStore {
   Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override;
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;
+  Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override;
 
   // ---- Truth ----
   const std::map<std::string, Cart>& Carts() const { return carts_; }
@@ -67,6 +68,9 @@ class FakeCheckoutStore final : public CheckoutStore {
   bool HasDueOutbox(TimeUs now) const { return outbox_.AnyDue(now); }
   // Before this time, while no outbox row changes, HasDueOutbox stays false (OutboxRows::NextDue).
   TimeUs OutboxIdleUntil() const { return outbox_.NextDue(); }
+  // Whether DueRedrives(now, ...) would return a row, and until when it will not (as above).
+  bool HasDueRedrive(TimeUs now) const { return outbox_.NextRedriveDue() <= now; }
+  TimeUs RedriveIdleUntil() const { return outbox_.NextRedriveDue(); }
   const std::map<std::int64_t, FailedCompensation>& Compensations() const { return compensations_; }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
   // Compensation rows deleted by commits so far (they are no longer in Compensations()).

@@ -55,6 +55,11 @@ Task<Result<std::vector<OutboxRow>>> FakeOrderStore::FailedOutbox(std::int32_t l
   return Deferred<Result<std::vector<OutboxRow>>>([this, limit] { return outbox_.Failed(limit); });
 }
 
+Task<Result<std::vector<OutboxRow>>> FakeOrderStore::DueRedrives(TimeUs now, std::int32_t limit) {
+  return Deferred<Result<std::vector<OutboxRow>>>(
+      [this, now, limit] { return outbox_.DueRedrives(now, limit); });
+}
+
 // ---- Reads ----
 
 Result<Order> FakeOrderStore::FindBySessionNow(const std::string& cart_session_id) const {

@@ -44,6 +44,7 @@ class FakeOrderStore final : public OrderStore {
   Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override;
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;
+  Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override;
 
   // One committed change of an order's status, as the database's own log has it (not an event
   // core wrote): what VALID-TRANSITIONS reads.
@@ -81,6 +82,9 @@ class FakeOrderStore final : public OrderStore {
   bool HasDueOutbox(TimeUs now) const { return outbox_.AnyDue(now); }
   // Before this time, while no outbox row changes, HasDueOutbox stays false (OutboxRows::NextDue).
   TimeUs OutboxIdleUntil() const { return outbox_.NextDue(); }
+  // Whether DueRedrives(now, ...) would return a row, and until when it will not (as above).
+  bool HasDueRedrive(TimeUs now) const { return outbox_.NextRedriveDue() <= now; }
+  TimeUs RedriveIdleUntil() const { return outbox_.NextRedriveDue(); }
   // Every processed event id, sorted (a copy: the store keeps them in a hash set).
   std::set<std::string> ProcessedEventIds() const {
     return std::set<std::string>(processed_.begin(), processed_.end());

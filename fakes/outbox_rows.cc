@@ -43,6 +43,8 @@ void OutboxRows::Restore(const std::vector<OutboxRow>& rows) {
   pending_ids_.clear();
   pending_by_due_.clear();
   failed_ids_.clear();
+  redrive_ids_.clear();
+  redrive_by_due_.clear();
   for (const OutboxRow& row : rows) {
     CSIM_CHECK(row.id > 0, "a stored outbox row has an id");
     const bool inserted = rows_.emplace(row.id, row).second;
@@ -52,19 +54,29 @@ void OutboxRows::Restore(const std::vector<OutboxRow>& rows) {
       pending_by_due_.emplace(row.next_attempt_at, row.id);
     }
     if (row.status == OutboxStatus::kFailed) failed_ids_.insert(row.id);
+    if (row.status == OutboxStatus::kAwaitingRedrive) {
+      redrive_ids_.insert(row.id);
+      redrive_by_due_.emplace(row.next_attempt_at, row.id);
+    }
     last_id_ = std::max(last_id_, row.id);
   }
   CSIM_CHECK(rows_.size() == rows.size());
 }
 
 Result<std::vector<OutboxRow>> OutboxRows::Due(TimeUs now, std::int32_t limit) const {
+  return DueAmong(pending_ids_, OutboxStatus::kPending, now, limit);
+}
+
+Result<std::vector<OutboxRow>> OutboxRows::DueAmong(const std::set<std::int64_t>& ids,
+                                                    OutboxStatus status, TimeUs now,
+                                                    std::int32_t limit) const {
   if (limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
   if (limit > kDueLimitMax) return Status{Code::kInvalidArgument, "limit too large"};
   std::vector<OutboxRow> due;
-  for (std::int64_t id : pending_ids_) {
+  for (std::int64_t id : ids) {
     if (due.size() >= static_cast<std::size_t>(limit)) break;
     const OutboxRow& row = rows_.at(id);
-    CSIM_CHECK(row.status == OutboxStatus::kPending, "pending index out of date");
+    CSIM_CHECK(row.status == status, "a status index out of date");
     if (row.next_attempt_at <= now) due.push_back(row);
   }
   return due;
@@ -94,6 +106,17 @@ Result<std::vector<OutboxRow>> OutboxRows::Failed(std::int32_t limit) const {
   return failed;
 }
 
+Result<std::vector<OutboxRow>> OutboxRows::DueRedrives(TimeUs now, std::int32_t limit) const {
+  return DueAmong(redrive_ids_, OutboxStatus::kAwaitingRedrive, now, limit);
+}
+
+TimeUs OutboxRows::NextRedriveDue() const {
+  CSIM_CHECK(redrive_by_due_.size() == redrive_ids_.size(),
+             "the redrive index holds every awaiting row");
+  return redrive_by_due_.empty() ? std::numeric_limits<TimeUs>::max()
+                                 : redrive_by_due_.begin()->first;
+}
+
 Status OutboxRows::Update(const OutboxRow& row) {
   auto it = rows_.find(row.id);
   if (it == rows_.end()) return Status{Code::kNotFound, "unknown outbox row"};
@@ -102,6 +125,10 @@ Status OutboxRows::Update(const OutboxRow& row) {
   if (stored.status == OutboxStatus::kPending) {
     const std::size_t erased = pending_by_due_.erase({stored.next_attempt_at, stored.id});
     CSIM_CHECK(erased == 1, "the due index held the pending row");
+  }
+  if (stored.status == OutboxStatus::kAwaitingRedrive) {
+    const std::size_t erased = redrive_by_due_.erase({stored.next_attempt_at, stored.id});
+    CSIM_CHECK(erased == 1, "the redrive index held the awaiting row");
   }
   stored.status = row.status;
   stored.attempts = row.attempts;
@@ -117,7 +144,14 @@ Status OutboxRows::Update(const OutboxRow& row) {
   } else {
     failed_ids_.erase(stored.id);
   }
-  CSIM_CHECK(pending_ids_.size() + failed_ids_.size() <= rows_.size(), "status indexes");
+  if (stored.status == OutboxStatus::kAwaitingRedrive) {
+    redrive_ids_.insert(stored.id);
+    redrive_by_due_.emplace(stored.next_attempt_at, stored.id);
+  } else {
+    redrive_ids_.erase(stored.id);
+  }
+  CSIM_CHECK(pending_ids_.size() + failed_ids_.size() + redrive_ids_.size() <= rows_.size(),
+             "status indexes");
   return Status::Ok();
 }
 

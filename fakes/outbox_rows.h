@@ -34,6 +34,11 @@ class OutboxRows {
   TimeUs NextDue() const;
   // Up to `limit` failed rows, by id. kInvalidArgument for limit outside (0, kDueLimitMax].
   Result<std::vector<OutboxRow>> Failed(std::int32_t limit) const;
+  // Up to `limit` awaiting_redrive rows with next_attempt_at <= now, by id. kInvalidArgument for
+  // limit outside (0, kDueLimitMax].
+  Result<std::vector<OutboxRow>> DueRedrives(TimeUs now, std::int32_t limit) const;
+  // The earliest next_attempt_at of an awaiting_redrive row, or the largest TimeUs when none is.
+  TimeUs NextRedriveDue() const;
   // Stores status, attempts and next_attempt_at of row.id; the event and created_at stay.
   // kNotFound if the id is unknown; kInvalidArgument for negative attempts.
   Status Update(const OutboxRow& row);
@@ -53,12 +58,19 @@ class OutboxRows {
   void Restore(const std::vector<OutboxRow>& rows);
 
  private:
+  // The rows of `ids` (all in `status`) due at `now`, by id, at most `limit` (checked).
+  Result<std::vector<OutboxRow>> DueAmong(const std::set<std::int64_t>& ids, OutboxStatus status,
+                                          TimeUs now, std::int32_t limit) const;
+
   std::map<std::int64_t, OutboxRow> rows_;
   std::set<std::int64_t> pending_ids_;  // rows whose status is pending
   // The same rows by (next_attempt_at, id): NextDue and AnyDue read the first instead of every
   // pending row (a poll is asked at every step of a busy world, with thousands pending).
   std::set<std::pair<TimeUs, std::int64_t>> pending_by_due_;
   std::set<std::int64_t> failed_ids_;  // rows whose status is failed
+  // Rows whose status is awaiting_redrive, by id and by (next_attempt_at, id), as the pending ones.
+  std::set<std::int64_t> redrive_ids_;
+  std::set<std::pair<TimeUs, std::int64_t>> redrive_by_due_;
   std::int64_t last_id_ = 0;
 };
 

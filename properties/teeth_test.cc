@@ -141,7 +141,10 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       // worlds; it was 3 or 9 before. Its budget is 400 seeds, as SIM-01's.
       {"SIM-09", "ORDER-SETTLES", false, false, 2 * kSeedsMax},
       {"SIM-14", "ORDER-SETTLES"},
-      {"SIM-15", "STOCK-NO-LEAK"},
+      // SIM-15 was always near the edge (first seed 83, 3 of 1-1000); SIM-32's redrives changed
+      // the worlds (a DLQ call a minute after every compensation row): 2 of 1-1000, first 807.
+      // Its budget is 1000 seeds.
+      {"SIM-15", "STOCK-NO-LEAK", false, false, 5 * kSeedsMax},
       // Reached within the budget since swarm draws one bad day on some seeds: a payment outage on
       // a shop with a small cron batch (SIM-16), a stalling checkout-api host (SIM-17), a long
       // warehouse slow period that on half of such days hangs in its middle (SIM-18: the release

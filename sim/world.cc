@@ -171,11 +171,18 @@ void World::StartJobs(Schedule jobs, std::string_view service, ProcessId process
 
 template <typename Store>
 World::IdleQuestions World::IdlePoll(const ScheduledJob& job, const Store& store) {
-  // Both read only pending outbox rows that are due, and do nothing else when there are none.
-  // Polls draw no fault coins, so skipping them changes no draw of the run.
-  if (job.name != "OutboxWorker" && job.name != "DLQRetryWorker") return {};
-  return {[this, &store] { return !store.HasDueOutbox(kernel_.now()); },
-          [&store] { return store.OutboxIdleUntil(); }};
+  // Both read only outbox rows that are due (the DLQ retry also those awaiting a redrive), and do
+  // nothing else when there are none. Polls draw no fault coins, so skipping them changes no draw
+  // of the run.
+  if (job.name == "OutboxWorker") {
+    return {[this, &store] { return !store.HasDueOutbox(kernel_.now()); },
+            [&store] { return store.OutboxIdleUntil(); }};
+  }
+  if (job.name != "DLQRetryWorker") return {};
+  return {[this, &store] {
+            return !store.HasDueOutbox(kernel_.now()) && !store.HasDueRedrive(kernel_.now());
+          },
+          [&store] { return std::min(store.OutboxIdleUntil(), store.RedriveIdleUntil()); }};
 }
 
 void World::StartCheckoutWorker(std::size_t replica) {

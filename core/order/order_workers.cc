@@ -37,6 +37,12 @@ Schedule OrderService::Jobs(EventBus& bus, Alerts& alerts) {
   // backoff, and the publisher took it back every second, before the DLQ retry's pass (every
   // minute) found it due. Fixed: the publisher leaves it due.
   policy.refused_compensation_rows_stay_due = profile_.Fixed(FindingId("SIM-25"));
+  // SIM-32: a compensation row the bus took is marked published and out of the DLQ retry's sight,
+  // though its consumer may fail (the warehouse down) and the bus then hold the redelivery
+  // through a broker outage that outlasts the warehouse's: the stock waits for the bus or
+  // ReservationCleanupJob. Fixed: the row awaits the DLQ retry's redrive as well.
+  policy.published_compensation_rows_await_redrive = profile_.Fixed(FindingId("SIM-32"));
+  policy.redrive_after_us = c.dlq_retry_interval_seconds * kSecondUs;
   Schedule jobs;
   AddOutboxJobs(jobs, ports_.store, bus, ports_.clock, alerts, policy,
                 c.outbox_interval_ms * kMillisecondUs);
@@ -173,11 +179,20 @@ Task<std::int32_t> OrderService::RunDlqRetryOnce() {
   auto due = co_await ports_.store.DueOutbox(now, kDlqScanMax);
   if (!due.ok()) co_return 0;
   CSIM_CHECK(due->size() <= static_cast<std::size_t>(kDlqScanMax));
+  // SIM-32 fixed: the rows the bus took, after those it has not (see Jobs).
+  if (profile_.Fixed(FindingId("SIM-32"))) {
+    auto awaiting = co_await ports_.store.DueRedrives(now, kDlqScanMax);
+    if (awaiting.ok()) {
+      CSIM_CHECK(awaiting->size() <= static_cast<std::size_t>(kDlqScanMax));
+      due->insert(due->end(), awaiting->begin(), awaiting->end());
+    }
+  }
   const DurationUs backoff_us = config_.order.dlq_retry_interval_seconds * kSecondUs;
   std::int32_t redriven = 0;
   for (OutboxRow row : due.value()) {
     if (!topics::IsCompensationTopic(row.event.topic)) continue;  // the publisher's rows
-    CSIM_CHECK(row.status == OutboxStatus::kPending);
+    CSIM_CHECK(row.status == OutboxStatus::kPending || row.status == OutboxStatus::kAwaitingRedrive,
+               "the DLQ retry reads pending and awaiting rows only");
     Status status = co_await RedriveCompensation(row.event);
     ++row.attempts;
     // SIM-31: a row is given up after kDlqAttemptsMax redrives a minute apart, so a warehouse

@@ -21,6 +21,9 @@ class OutboxTable {
   // Up to `limit` rows with status failed (the publisher's retry budget is spent), oldest id
   // first: what an operator's drain (RedriveFailedOutbox, P1-CC-03 fixed) puts back to pending.
   virtual Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) = 0;
+  // Up to `limit` rows with status awaiting_redrive and next_attempt_at <= now, oldest id first:
+  // compensation rows the bus took, which the DLQ retry redrives until done (SIM-32 fixed).
+  virtual Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) = 0;
 };
 
 }  // namespace csim

@@ -155,6 +155,25 @@ TYPED_TEST(CheckoutStoreContract, OutboxRowsAreWrittenWithTheBusinessRowAndPubli
   ASSERT_EQ(failed_rows.size(), 1u);
   EXPECT_EQ(failed_rows[0], failed);
 
+  // A row awaiting its redrive (SIM-32) is neither due for the publisher nor failed; DueRedrives
+  // returns it once its next_attempt_at has come, and not after it is published.
+  OutboxRow awaiting = later;
+  awaiting.status = OutboxStatus::kAwaitingRedrive;
+  awaiting.next_attempt_at = committed_at + 2 * kSecondUs;
+  ASSERT_TRUE(RunSync(this->store().UpdateOutbox(awaiting)).ok());
+  EXPECT_TRUE(RunSync(this->store().DueOutbox(committed_at + kHourUs, 100)).value().empty());
+  EXPECT_EQ(RunSync(this->store().FailedOutbox(100)).value().size(), 1u);
+  EXPECT_TRUE(
+      RunSync(this->store().DueRedrives(committed_at + 2 * kSecondUs - 1, 100)).value().empty());
+  std::vector<OutboxRow> redrives =
+      RunSync(this->store().DueRedrives(committed_at + 2 * kSecondUs, 100)).value();
+  ASSERT_EQ(redrives.size(), 1u);
+  EXPECT_EQ(redrives[0], awaiting);
+  EXPECT_EQ(RunSync(this->store().DueRedrives(committed_at, 0)).code(), Code::kInvalidArgument);
+  awaiting.status = OutboxStatus::kPublished;
+  ASSERT_TRUE(RunSync(this->store().UpdateOutbox(awaiting)).ok());
+  EXPECT_TRUE(RunSync(this->store().DueRedrives(committed_at + kHourUs, 100)).value().empty());
+
   OutboxRow unknown = due[0];
   unknown.id = 99'999;
   EXPECT_EQ(RunSync(this->store().UpdateOutbox(unknown)).code(), Code::kNotFound);

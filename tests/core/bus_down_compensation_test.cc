@@ -1,6 +1,7 @@
 // SIM-24, found by the simulator: a cancellation whose stock release failed writes a
 // compensation.reservation_release row; while the bus is down the outbox publisher is refused
 // for it. The DLQ retry could release the stock without the bus, but it reads pending rows only.
+// SIM-25, SIM-31 and SIM-32 are the same row's other ways to miss the DLQ retry.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -229,6 +230,73 @@ TEST_P(LongWarehouseOutageTest, TheDlqRetryReleasesOnceTheWarehouseIsBack) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sim31, LongWarehouseOutageTest, ::testing::Values(true, false),
+                         [](const auto& param_info) {
+                           return param_info.param ? "Fixed" : "AsReviewed";
+                         });
+
+// SIM-32, found by the simulator (swarm seed 36031 at 50 orders): the bus takes a release row, so
+// the publisher marks it published; its consumer's deliveries fail while the warehouse is down,
+// and the broker then goes down holding the redelivery. Here the bus takes every event and never
+// delivers it (the consumer's failures and the outage, as the row sees them).
+class HoldingBus final : public EventBus {
+ public:
+  Task<Status> Publish(const Event& event) override {
+    taken_ += event.topic == topics::kReservationReleaseDlq;
+    co_return Status::Ok();
+  }
+  void Subscribe(const std::string&, const std::string&, EventHandler) override {}
+  int taken() const { return taken_; }  // release rows taken
+
+ private:
+  int taken_ = 0;
+};
+
+class PublishedRowHeldByTheBusTest : public BusDownCompensationTest {
+ protected:
+  PublishedRowHeldByTheBusTest() {
+    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-32"));
+  }
+};
+
+TEST_P(PublishedRowHeldByTheBusTest, TheDlqRetryReleasesWhatTheBusHolds) {
+  const bool fixed = GetParam();
+  const Order order = PendingOrder();
+  flaky_warehouse_.FailReleases(true);
+  ASSERT_TRUE(RunSync(service_.CancelOrder(order.id, "customer")).ok());
+  ASSERT_EQ(ReleaseRow().status, OutboxStatus::kPending);
+  HoldingBus bus;
+  Schedule jobs = service_.Jobs(bus, alerts_);
+  const ScheduledJob* publisher = Publisher(jobs);
+  ASSERT_NE(publisher, nullptr);
+  (void)RunSync(publisher->pass());
+  ASSERT_EQ(bus.taken(), 1);
+  const TimeUs published_at = clock_.Now();
+  // Fixed, the row waits a DLQ interval for its redrive; as reviewed it is done.
+  const DurationUs interval_us = config_.order.dlq_retry_interval_seconds * kSecondUs;
+  EXPECT_EQ(ReleaseRow().status, fixed ? OutboxStatus::kAwaitingRedrive : OutboxStatus::kPublished);
+  EXPECT_EQ(ReleaseRow().next_attempt_at,
+            fixed ? published_at + interval_us : ReleaseRow().created_at);
+
+  // The warehouse is back. Before the interval the DLQ retry finds nothing either way, and the
+  // publisher does not offer the row again.
+  flaky_warehouse_.FailReleases(false);
+  clock_.Advance(interval_us - kSecondUs);
+  (void)RunSync(publisher->pass());
+  EXPECT_EQ(RunSync(service_.RunDlqRetryOnce()), 0);
+  ASSERT_EQ(ActiveReserved(), 2);
+  // Once it is due: fixed, the pass releases the 2 units and the row is done after 1 redrive; as
+  // reviewed no pass sees the row and they stay held (to the bus's return or the cleanup).
+  clock_.Advance(kSecondUs);
+  EXPECT_EQ(RunSync(service_.RunDlqRetryOnce()), fixed ? 1 : 0);
+  EXPECT_EQ(ActiveReserved(), fixed ? 0 : 2);
+  EXPECT_EQ(ReleaseRow().status, OutboxStatus::kPublished);
+  EXPECT_EQ(ReleaseRow().attempts, fixed ? 1 : 0);
+  (void)RunSync(publisher->pass());
+  EXPECT_EQ(RunSync(service_.RunDlqRetryOnce()), 0);  // done: no pass takes it again
+  EXPECT_EQ(bus.taken(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim32, PublishedRowHeldByTheBusTest, ::testing::Values(true, false),
                          [](const auto& param_info) {
                            return param_info.param ? "Fixed" : "AsReviewed";
                          });

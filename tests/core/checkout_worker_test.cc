@@ -110,6 +110,9 @@ class FlakyCompensationCommits final : public CheckoutStore {
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override {
     return inner_.FailedOutbox(limit);
   }
+  Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override {
+    return inner_.DueRedrives(now, limit);
+  }
   void Fail(bool fail) { fail_ = fail; }
 
  private:

@@ -54,6 +54,9 @@ class UnreachableTable final : public OutboxTable {
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t) override {
     co_return Status{Code::kUnavailable, "db down"};
   }
+  Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs, std::int32_t) override {
+    co_return Status{Code::kUnavailable, "db down"};
+  }
 };
 
 Event MakeEvent(const std::string& id) {

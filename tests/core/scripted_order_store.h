@@ -42,6 +42,9 @@ class ScriptedOrderStore final : public OrderStore {
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override {
     return inner_.FailedOutbox(limit);
   }
+  Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override {
+    return inner_.DueRedrives(now, limit);
+  }
 
  private:
   static Task<Status> Failed() { co_return Status{Code::kUnavailable, "connection lost"}; }
