@@ -228,9 +228,9 @@ TEST(Detectors, SIM_14_ConfirmDlqOutlivedByTheReservation) {
 // before the redelivery. A rare race: with SIM-15 alone as reviewed (after SIM-16's fix moved the
 // draws), chaos at 50 orders broke STOCK-NO-LEAK on 1 of seeds 1-5000 (1533), light at 200, heavy
 // at 200 and swarm at 50 on none of 1-1000 (swarm: 1-4000); hence the budget. SIM-33's fix (the
-// checkout worker's passes at start) moved every draw again: chaos at 50 orders now breaks on 2 of
-// seeds 1-8000 (5521, 6640), and on 4 with SIM-33 set back too (841, 2910, 7186, 7207), so the
-// budget is 6000.
+// checkout worker's passes at start) moved every draw again: before SIM-32's fix, chaos at 50
+// orders broke on 2 of seeds 1-8000 (5521, 6640), and on 4 with SIM-33 set back too (841, 2910,
+// 7186, 7207); with both fixes the first is 5058. So the budget is 6000.
 TEST(Detectors, SIM_15_ReservedAgainForACancelledOrder) {
   ExpectDetected({"SIM-15", "STOCK-NO-LEAK", 6000, 50, "chaos"});
 }
