@@ -1,6 +1,7 @@
 #include "fakes/storable_text.h"
 
 #include <cstdint>
+#include <cstring>
 
 #include "core/check.h"
 
@@ -39,7 +40,19 @@ std::size_t SequenceLength(std::string_view text, std::size_t i) {
 Status CheckStorableText(std::string_view text, std::string_view what) {
   // Ids, names and codes are ASCII without NUL as a rule: skip those bytes without decoding (a
   // byte b is one iff b - 1 < 0x7F, unsigned), and decode from the first other byte on.
+  // Eight bytes at a time first: a word holds only such bytes iff no byte has its high bit set
+  // and none is zero (the classic exact zero-byte test). The byte loop finishes the rest, and
+  // the decoding loop below checks every byte from where the skip stopped, so stopping early
+  // changes nothing but the speed (this check was 2 % of a run's instructions, byte by byte).
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
   std::size_t ascii = 0;
+  while (ascii + sizeof(std::uint64_t) <= text.size()) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + ascii, sizeof word);
+    if (((word | ((word - kOnes) & ~word)) & kHighs) != 0) break;
+    ascii += sizeof word;
+  }
   while (ascii < text.size() && static_cast<std::uint8_t>(text[ascii]) - 1u < 0x7Fu) ++ascii;
   for (std::size_t i = ascii; i < text.size();) {
     if (text[i] == '\0') {
