@@ -26,6 +26,11 @@ Task<Status> FakeCheckoutStore::Commit(const CheckoutWrite& write) {
   return Deferred<Status>([this, write] { return CommitNow(write); });
 }
 
+Task<Status> FakeCheckoutStore::CommitAwaitedAtOnce(const CheckoutWrite& write) {
+  // Runs when first resumed, as Deferred does, reading the caller's `write` in place.
+  co_return CommitNow(write);
+}
+
 Task<Result<std::vector<FailedCompensation>>> FakeCheckoutStore::DueCompensations(
     TimeUs now, std::int32_t limit) {
   return Deferred<Result<std::vector<FailedCompensation>>>(

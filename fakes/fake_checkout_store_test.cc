@@ -48,6 +48,22 @@ TEST_F(FakeCheckoutStoreTest, InsertThenVersionedUpdate) {
   EXPECT_EQ(store.FailedCommitCount(), 4);
 }
 
+// The simulator's wrapper commits through CommitAwaitedAtOnce (no copy of the write): the same
+// validation, the same rows and the same counts as Commit.
+TEST_F(FakeCheckoutStoreTest, CommitAwaitedAtOnceWritesAsCommitDoes) {
+  const CheckoutWrite insert{{{MakeCart("cart-1", 1, 0), 0}}, {MakeEvent("ev-1")}, {}};
+  ASSERT_TRUE(RunSync(store.CommitAwaitedAtOnce(insert)).ok());
+  EXPECT_EQ(RunSync(store.GetCart("cart-1"))->version, 1);
+  EXPECT_EQ(store.Outbox().size(), 1u);
+  EXPECT_EQ(RunSync(store.CommitAwaitedAtOnce(insert)).code(), Code::kConflict)
+      << "insert of an existing id";
+  const CheckoutWrite update{{{MakeCart("cart-1", 2, 5), 1}}, {}, {}};
+  EXPECT_TRUE(RunSync(store.CommitAwaitedAtOnce(update)).ok());
+  EXPECT_EQ(store.Carts().at("cart-1").updated_at, 5);
+  EXPECT_EQ(store.CommitCount(), 2);
+  EXPECT_EQ(store.FailedCommitCount(), 1);
+}
+
 // The store's own record of when each cart was written (STOCK-NO-LEAK's ground truth), not the
 // time the writer stamped: a writer that read the clock at 5 and committed at 900 wrote at 900. A
 // failed commit changes nothing; a restored snapshot knows only the writers' stamps.

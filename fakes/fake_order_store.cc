@@ -39,6 +39,11 @@ Task<Status> FakeOrderStore::Commit(const OrderWrite& write) {
   return Deferred<Status>([this, write] { return CommitNow(write); });
 }
 
+Task<Status> FakeOrderStore::CommitAwaitedAtOnce(const OrderWrite& write) {
+  // Runs when first resumed, as Deferred does, reading the caller's `write` in place.
+  co_return CommitNow(write);
+}
+
 Task<Result<std::vector<OutboxRow>>> FakeOrderStore::DueOutbox(TimeUs now, std::int32_t limit) {
   return Deferred<Result<std::vector<OutboxRow>>>(
       [this, now, limit] { return outbox_.Due(now, limit); });

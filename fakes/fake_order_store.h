@@ -41,6 +41,9 @@ class FakeOrderStore final : public OrderStore {
   // version - 1; kInvalidArgument if it changes cart_session_id or updates the row it inserts.
   // processed_event_id: kConflict if already recorded. Outbox: kInvalidArgument without id/topic.
   Task<Status> Commit(const OrderWrite& write) override;
+  // Commit without the copy of `write` (see FakeCheckoutStore::CommitAwaitedAtOnce).
+  // REQUIRES: the Task is awaited in the full expression that made it, and `write` outlives it.
+  Task<Status> CommitAwaitedAtOnce(const OrderWrite& write);
   Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override;
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;

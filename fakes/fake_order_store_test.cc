@@ -60,6 +60,24 @@ TEST_F(FakeOrderStoreTest, VersionedUpdate) {
   EXPECT_EQ(store.Orders().at("ord-1").version, 2);
 }
 
+// The simulator's wrapper commits through CommitAwaitedAtOnce (no copy of the write): the same
+// validation and the same rows as Commit.
+TEST_F(FakeOrderStoreTest, CommitAwaitedAtOnceWritesAsCommitDoes) {
+  const OrderWrite insert{MakeOrder("ord-1", "s1"), {}, {MakeEvent("ev-1")}, ""};
+  ASSERT_TRUE(RunSync(store.CommitAwaitedAtOnce(insert)).ok());
+  EXPECT_EQ(RunSync(store.CommitAwaitedAtOnce(insert)).code(), Code::kConflict)
+      << "one order per cart session";
+  Order confirmed = RunSync(store.GetOrder("ord-1")).value();
+  confirmed.status = OrderStatus::kConfirmed;
+  confirmed.version = 2;
+  const OrderWrite update{{}, confirmed, {}, "ev-9"};
+  EXPECT_TRUE(RunSync(store.CommitAwaitedAtOnce(update)).ok());
+  EXPECT_EQ(RunSync(store.CommitAwaitedAtOnce(update)).code(), Code::kConflict) << "stale version";
+  EXPECT_EQ(store.Orders().at("ord-1").status, OrderStatus::kConfirmed);
+  EXPECT_EQ(store.Outbox().size(), 1u);
+  EXPECT_TRUE(RunSync(store.IsProcessed("ev-9")).value());
+}
+
 TEST_F(FakeOrderStoreTest, ProcessedEventDedupIsAtomicWithTheUpdate) {
   ASSERT_TRUE(Commit({MakeOrder("ord-1", "s1"), {}, {}, ""}).ok());
   Order paid = MakeOrder("ord-1", "s1", OrderStatus::kConfirmed);

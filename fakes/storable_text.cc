@@ -1,6 +1,7 @@
 #include "fakes/storable_text.h"
 
 #include <cstdint>
+#include <cstring>
 
 #include "core/check.h"
 
@@ -34,13 +35,30 @@ std::size_t SequenceLength(std::string_view text, std::size_t i) {
   return length;
 }
 
+// The length of text's first run of plain ASCII bytes (1 to 0x7F: a byte b is one iff b - 1 <
+// 0x7F, unsigned). Eight bytes at a time first: a word holds only such bytes iff no byte has its
+// high bit set and none is zero (the classic exact zero-byte test); the byte loop finishes.
+std::size_t PlainAsciiPrefix(std::string_view text) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  std::size_t ascii = 0;
+  while (ascii + sizeof(std::uint64_t) <= text.size()) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + ascii, sizeof word);
+    if (((word | ((word - kOnes) & ~word)) & kHighs) != 0) break;
+    ascii += sizeof word;
+  }
+  while (ascii < text.size() && static_cast<std::uint8_t>(text[ascii]) - 1u < 0x7Fu) ++ascii;
+  return ascii;
+}
+
 }  // namespace
 
 Status CheckStorableText(std::string_view text, std::string_view what) {
-  // Ids, names and codes are ASCII without NUL as a rule: skip those bytes without decoding (a
-  // byte b is one iff b - 1 < 0x7F, unsigned), and decode from the first other byte on.
-  std::size_t ascii = 0;
-  while (ascii < text.size() && static_cast<std::uint8_t>(text[ascii]) - 1u < 0x7Fu) ++ascii;
+  // Ids, names and codes are ASCII without NUL as a rule: skip those bytes without decoding, and
+  // decode from the first other byte on (the decoding loop checks every byte from there, so where
+  // the skip stops changes nothing but the speed; byte by byte it was 2 % of a run).
+  const std::size_t ascii = PlainAsciiPrefix(text);
   for (std::size_t i = ascii; i < text.size();) {
     if (text[i] == '\0') {
       return Status{Code::kInvalidArgument, std::string{what} + " holds a NUL byte"};
@@ -60,6 +78,7 @@ namespace {
 // The first refusal of `texts`, each named by its field.
 Status CheckAll(std::initializer_list<std::pair<std::string_view, std::string_view>> texts) {
   for (const auto& [what, text] : texts) {
+    if (PlainAsciiPrefix(text) == text.size()) continue;  // the rule: no Status built for it
     if (Status status = CheckStorableText(text, what); !status.ok()) return status;
   }
   return Status::Ok();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace csim::fakes {
 namespace {
 
@@ -22,6 +24,28 @@ TEST(StorableText, AcceptsValidUtf8AndRefusesWhatPostgresRefuses) {
   EXPECT_EQ(CheckStorableText("\xed\xa0\x80", "x").code(), Code::kInvalidArgument) << "surrogate";
   EXPECT_EQ(CheckStorableText("\xf4\x90\x80\x80", "x").code(), Code::kInvalidArgument)
       << "above U+10FFFF";
+}
+
+// The ASCII skip reads eight bytes at a time before the byte loop: a bad byte in any lane of a
+// word, or in the tail after the last whole word, is still found, and valid UTF-8 after a run of
+// ASCII still passes.
+TEST(StorableText, FindsABadByteInEveryPlaceOfALongText) {
+  const std::string ascii(21, 'a');  // two whole words and a tail of five
+  EXPECT_TRUE(CheckStorableText(ascii, "x").ok());
+  for (std::size_t at = 0; at < ascii.size(); ++at) {
+    std::string with_nul = ascii;
+    with_nul[at] = '\0';
+    EXPECT_EQ(CheckStorableText(with_nul, "id").message(), "id holds a NUL byte") << "at " << at;
+    std::string with_latin1 = ascii;
+    with_latin1[at] = '\xe9';
+    EXPECT_EQ(CheckStorableText(with_latin1, "id").message(), "id is not valid UTF-8")
+        << "at " << at;
+    std::string with_del = ascii;
+    with_del[at] = '\x7f';  // the last ASCII byte: storable
+    EXPECT_TRUE(CheckStorableText(with_del, "id").ok()) << "at " << at;
+  }
+  EXPECT_TRUE(CheckStorableText(ascii + "\xc3\xa1" + ascii, "x").ok())
+      << "2-byte sequence mid-text";
 }
 
 TEST(StorableText, ChecksEveryStringOfARow) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -120,17 +121,23 @@ TraceCounts ReadTrace(const sim::World& world) {
     is_api[p] = processes[p] == "checkout-api";
   }
   TraceCounts counts;
-  // Counted by interned ids, named once at the end: two strings per record were 5 % of a run.
-  std::map<std::pair<sim::NameId, sim::NameId>, std::int64_t> by_ids;
-  std::vector<std::string_view> delivered;  // "topic id" of every delivery, counted once sorted
+  // Counted by interned ids, named once at the end: two strings per record were 5 % of a run. A
+  // hash map by the pair's 32 bits, since a tree search per record was 1 % more (callgrind, 2000
+  // customers); only summed into the ordered by_action_outcome, so its order leaks nowhere.
+  std::unordered_map<std::uint32_t, std::int64_t> by_ids;
+  by_ids.reserve(2 * trace.NameCount());
+  // "topic id" of every delivery with its hash, counted once sorted: by the hash first, so the
+  // sort compares strings only where two hashes are equal.
+  std::vector<std::pair<std::size_t, std::string_view>> delivered;
   for (std::size_t i = 0; i < trace.size(); ++i) {
     const sim::TraceRecord& record = trace.at(i);
-    ++by_ids[{record.action, record.outcome}];
+    ++by_ids[(std::uint32_t{record.action} << 16) | record.outcome];
     const std::uint8_t action = flags[record.action];
     const bool worker = record.process < processes.size() && is_worker[record.process];
     const bool api = record.process < processes.size() && is_api[record.process];
     if ((action & kBusDeliver) != 0) {
-      delivered.push_back(trace.DetailOf(record));
+      const std::string_view detail = trace.DetailOf(record);
+      delivered.emplace_back(std::hash<std::string_view>{}(detail), detail);
     } else if ((action & kCheckoutCommit) != 0 && (flags[record.outcome] & kOk) != 0) {
       const std::string_view detail = trace.DetailOf(record);
       if (worker && detail.find("cart ") != std::string_view::npos) {
@@ -147,7 +154,8 @@ TraceCounts ReadTrace(const sim::World& world) {
     }
   }
   for (const auto& [ids, seen] : by_ids) {
-    counts.by_action_outcome[{trace.NameOf(ids.first), trace.NameOf(ids.second)}] += seen;
+    counts.by_action_outcome[{trace.NameOf(static_cast<sim::NameId>(ids >> 16)),
+                              trace.NameOf(static_cast<sim::NameId>(ids & 0xFFFFu))}] += seen;
   }
   // The same counts a map from detail to deliveries gave, without a node per delivery.
   std::sort(delivered.begin(), delivered.end());
@@ -156,7 +164,7 @@ TraceCounts ReadTrace(const sim::World& world) {
     while (j < delivered.size() && delivered[j] == delivered[i]) ++j;
     if (j - i >= 2) {
       ++counts.events_twice;
-      if (delivered[i].starts_with("payments.")) ++counts.webhooks_twice;
+      if (delivered[i].second.starts_with("payments.")) ++counts.webhooks_twice;
     }
     i = j;
   }

@@ -21,6 +21,8 @@
 #include "core/ports/promotions.h"
 #include "core/ports/shipping.h"
 #include "core/ports/warehouse.h"
+#include "fakes/fake_checkout_store.h"
+#include "fakes/fake_order_store.h"
 #include "sim/faults.h"
 
 namespace csim::sim {
@@ -300,7 +302,8 @@ class FaultyCheckoutStore final : public FaultyOutboxBase<CheckoutStore> {
         get_(layer.Point("checkout_db.get_cart")),
         find_(layer.Point("checkout_db.find_carts", true)),
         due_compensations_(layer.Point("checkout_db.due_compensations", true)),
-        finished_compensations_(layer.Point("checkout_db.finished_compensations", true)) {}
+        finished_compensations_(layer.Point("checkout_db.finished_compensations", true)),
+        fake_(dynamic_cast<fakes::FakeCheckoutStore*>(&inner)) {}
   Task<Result<Cart>> GetCart(const std::string& cart_id) override {
     co_return co_await layer_.Call<Result<Cart>>(
         get_, [&] { return inner_.GetCart(cart_id); }, cart_id);
@@ -310,6 +313,12 @@ class FaultyCheckoutStore final : public FaultyOutboxBase<CheckoutStore> {
         find_, [&] { return inner_.FindCarts(query); }, std::string{Name(query.status)});
   }
   Task<Status> Commit(const CheckoutWrite& write) override {
+    // Call awaits the effect's Task at once, while this frame's caller holds `write`: the fake
+    // store need not copy it.
+    if (fake_ != nullptr) {
+      co_return co_await layer_.Call<Status>(
+          commit_, [&] { return fake_->CommitAwaitedAtOnce(write); }, Describe(write));
+    }
     co_return co_await layer_.Call<Status>(
         commit_, [&] { return inner_.Commit(write); }, Describe(write));
   }
@@ -328,6 +337,7 @@ class FaultyCheckoutStore final : public FaultyOutboxBase<CheckoutStore> {
  private:
   static std::string Describe(const CheckoutWrite& write);
   FaultPoint *get_, *find_, *due_compensations_, *finished_compensations_;
+  fakes::FakeCheckoutStore* fake_;  // the inner store, if it is the fake (null for a real one)
 };
 
 class FaultyOrderStore final : public FaultyOutboxBase<OrderStore> {
@@ -337,7 +347,8 @@ class FaultyOrderStore final : public FaultyOutboxBase<OrderStore> {
         get_(layer.Point("order_db.get_order")),
         by_session_(layer.Point("order_db.find_by_session")),
         find_(layer.Point("order_db.find_orders", true)),
-        processed_(layer.Point("order_db.is_processed")) {}
+        processed_(layer.Point("order_db.is_processed")),
+        fake_(dynamic_cast<fakes::FakeOrderStore*>(&inner)) {}
   Task<Result<Order>> GetOrder(const std::string& order_id) override {
     co_return co_await layer_.Call<Result<Order>>(
         get_, [&] { return inner_.GetOrder(order_id); }, order_id);
@@ -355,6 +366,11 @@ class FaultyOrderStore final : public FaultyOutboxBase<OrderStore> {
         processed_, [&] { return inner_.IsProcessed(event_id); }, event_id);
   }
   Task<Status> Commit(const OrderWrite& write) override {
+    // As FaultyCheckoutStore::Commit: the fake store need not copy `write`.
+    if (fake_ != nullptr) {
+      co_return co_await layer_.Call<Status>(
+          commit_, [&] { return fake_->CommitAwaitedAtOnce(write); }, Describe(write));
+    }
     co_return co_await layer_.Call<Status>(
         commit_, [&] { return inner_.Commit(write); }, Describe(write));
   }
@@ -362,6 +378,7 @@ class FaultyOrderStore final : public FaultyOutboxBase<OrderStore> {
  private:
   static std::string Describe(const OrderWrite& write);
   FaultPoint *get_, *by_session_, *find_, *processed_;
+  fakes::FakeOrderStore* fake_;  // the inner store, if it is the fake (null for a real one)
 };
 
 // The order service's gRPC surface as checkout calls it.
