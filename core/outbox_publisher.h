@@ -2,7 +2,8 @@
 // The outbox worker both services run: publishes due rows in id order, retries a failed publish
 // with a backoff, and after the retry budget marks the row failed. Whether a failed row raises an
 // alert is finding P1-CC-03, and whether a compensation row may end failed on refused publishes
-// is SIM-24 (and whether such a row stays due, SIM-25); the caller passes the profile's answers.
+// is SIM-24 (and whether such a row stays due, SIM-25), and whether a compensation row the bus
+// took awaits the DLQ retry's redrive, SIM-32; the caller passes the profile's answers.
 // RedriveFailedOutbox is the fixed profile's drain of failed rows.
 
 #include <cstdint>
