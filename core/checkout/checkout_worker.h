@@ -47,6 +47,9 @@ class CheckoutWorker {
   // SIM-26 fixed: due rows a pass with SIM-21's budget reads, so that the releases among them go
   // first even behind thousands of due voids; the budget still bounds what it does.
   static constexpr std::int32_t kCompensationsReadMax = 10'000;
+  // SIM-34 fixed: tries of a release row within one pass while the warehouse refuses it at once
+  // (kUnavailable); a timeout is not tried again at once (its deadline already spent 10 s).
+  static constexpr std::int32_t kReleaseTriesPerPass = 3;
   // Items of one order the cleanup releases at most (the saga caps a cart at 100 items).
   static constexpr std::size_t kOrderItemsMax = 100;
   // Finished compensation rows one cleanup pass deletes at most (one commit).
@@ -93,6 +96,8 @@ class CheckoutWorker {
   // Completes `cart` for `order` with the finalize outbox events the saga's Finalize writes.
   Task<Status> CompleteCart(Cart cart, Order order, TimeUs now);
   Task<Status> RetryCompensation(FailedCompensation row, TimeUs now);
+  // RetryCompensation, with SIM-34's tries at once of a release the warehouse refused.
+  Task<Status> RetryInPass(const FailedCompensation& row, TimeUs now);
   Task<Status> RetryCartCleanup(FailedCompensation row, TimeUs now);
   Task<Status> VoidByKey(const std::string& idempotency_key);
   // The reservation made (or maybe made) under `request.reference`, released: Ok, or kNotFound when

@@ -823,6 +823,50 @@ TEST_F(FailingReleaseTest, Sim22FixedKeepsTheBaseBackoff) {
 // if run_at_start, else a period later, then one pass a period while the process is up. The lives
 // are the seed's, in whole seconds from the failed release's row (queued at 405.09 s, 4 s after a
 // restart): -4 to 11, 66 to 92, 135 to 156, 182 to 190, and from 277 on.
+// SIM-34, found by the simulator (swarm seed 6457 at 50 orders): a pass tries a release row once,
+// so passing refusals of the warehouse in a row each cost a pass, and late passes the rest.
+class ReleaseTriedAgainInPassTest : public CheckoutWorkerTest,
+                                    public ::testing::WithParamInterface<bool> {
+ protected:
+  ReleaseTriedAgainInPassTest() {
+    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-34"));
+  }
+};
+
+TEST_P(ReleaseTriedAgainInPassTest, TwoPassingRefusalsCostOnePass) {
+  const bool fixed = GetParam();
+  CheckoutWorker worker(Ports(), config_, profile_);
+  QueueReleaseOfThreeUnits("sess-1:v1:0");
+  ASSERT_EQ(ActiveReserved(), 3);
+  flaky_warehouse_.FailNextReleases(2);
+  EXPECT_EQ(RunSync(worker.RunFailedCompensationsOnce()), 1);
+  // Fixed: refused twice and released by the third try of the same pass. As reviewed: one try,
+  // and the units wait for the next two passes.
+  EXPECT_EQ(flaky_warehouse_.releases(), fixed ? 3 : 1);
+  EXPECT_EQ(ActiveReserved(), fixed ? 0 : 3);
+  ASSERT_EQ(store_.Compensations().size(), 1u);
+  const FailedCompensation& row = store_.Compensations().begin()->second;
+  EXPECT_EQ(row.status, fixed ? CompensationStatus::kDone : CompensationStatus::kPending);
+  EXPECT_EQ(row.attempts, fixed ? 0 : 1);  // failed passes: a pass's tries at once count as one
+}
+
+TEST_P(ReleaseTriedAgainInPassTest, APassStopsAfterItsTries) {
+  const bool fixed = GetParam();
+  CheckoutWorker worker(Ports(), config_, profile_);
+  QueueReleaseOfThreeUnits("sess-1:v1:0");
+  flaky_warehouse_.FailNextReleases(CheckoutWorker::kReleaseTriesPerPass);
+  (void)RunSync(worker.RunFailedCompensationsOnce());
+  // Fixed: kReleaseTriesPerPass (3) tries, all refused; the row waits for the next pass.
+  EXPECT_EQ(flaky_warehouse_.releases(), fixed ? CheckoutWorker::kReleaseTriesPerPass : 1);
+  EXPECT_EQ(ActiveReserved(), 3);
+  EXPECT_EQ(store_.Compensations().begin()->second.status, CompensationStatus::kPending);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim34, ReleaseTriedAgainInPassTest, ::testing::Values(true, false),
+                         [](const auto& param_info) {
+                           return param_info.param ? "Fixed" : "AsReviewed";
+                         });
+
 class CrashLoopingWorkerTest : public CheckoutWorkerTest,
                                public ::testing::WithParamInterface<bool> {
  protected:

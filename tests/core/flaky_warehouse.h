@@ -28,10 +28,18 @@ class FlakyWarehouse final : public ForwardingWarehouse {
     co_return reserved;
   }
   Task<Status> Release(const std::string& reservation_id) override {
+    ++releases_;
     if (fail_releases_) co_return Status{Code::kUnavailable, "warehouse down"};
+    if (releases_to_fail_ > 0) {
+      --releases_to_fail_;
+      co_return Status{Code::kUnavailable, "warehouse refused a passing call"};
+    }
     co_return co_await inner().Release(reservation_id);
   }
   void FailReleases(bool fail) { fail_releases_ = fail; }
+  // The next `count` releases fail (kUnavailable, before any effect); those after work.
+  void FailNextReleases(int count) { releases_to_fail_ = count; }
+  int releases() const { return releases_; }  // release calls so far
   // The next reserve takes effect but times out; every reserve after it finds the warehouse down.
   void TimeOutReserveThenGoDown() {
     reserve_down_after_timeout_ = true;
@@ -43,6 +51,8 @@ class FlakyWarehouse final : public ForwardingWarehouse {
 
  private:
   bool fail_releases_ = false;
+  int releases_to_fail_ = 0;
+  int releases_ = 0;
   bool reserve_down_after_timeout_ = false;
   bool timed_out_once_ = false;
   bool time_out_reserves_ = false;
