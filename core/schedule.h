@@ -17,7 +17,7 @@ namespace csim {
 struct ScheduledJob {
   std::string_view name;  // the review's name of the worker, e.g. "ReservationCleanupJob"
   DurationUs period_us = 0;
-  // First pass at start (the outbox publishers; the checkout worker's repair jobs, SIM-33 fixed);
+  // First pass at start (the outbox publishers; the workers' repair jobs, SIM-33 and SIM-35 fixed);
   // else after a period. The host starts the count again at every start of the process.
   bool run_at_start = false;
   // One pass; returns what it acted on (rows, orders, carts).

@@ -46,12 +46,19 @@ Schedule OrderService::Jobs(EventBus& bus, Alerts& alerts) {
   Schedule jobs;
   AddOutboxJobs(jobs, ports_.store, bus, ports_.clock, alerts, policy,
                 c.outbox_interval_ms * kMillisecondUs);
+  // SIM-35: SIM-33 on the order worker. As written, every job's first pass comes a whole period
+  // after the process starts, so an order worker that crashes again within a minute (a crash
+  // loop, as a publisher writing back refused publishes through a broker outage can be) never
+  // makes a DLQ retry pass, and a cancellation's release row, which waits for that pass while the
+  // bus is down (SIM-24's fix), holds its stock past every restart. Fixed: the two jobs that give
+  // stock back run a pass as soon as the process starts; both passes are idempotent.
+  const bool stock_repairs_run_at_start = profile_.Fixed(FindingId("SIM-35"));
   jobs.push_back({"OrderCleanupJob", c.order_cleanup_interval_minutes * kMinuteUs, false,
                   [this] { return RunOrderCleanupOnce(); }});
   jobs.push_back({"ReservationCleanupJob", c.reservation_cleanup_interval_minutes * kMinuteUs,
-                  false, [this] { return RunReservationCleanupOnce(); }});
-  jobs.push_back({"DLQRetryWorker", c.dlq_retry_interval_seconds * kSecondUs, false,
-                  [this] { return RunDlqRetryOnce(); }});
+                  stock_repairs_run_at_start, [this] { return RunReservationCleanupOnce(); }});
+  jobs.push_back({"DLQRetryWorker", c.dlq_retry_interval_seconds * kSecondUs,
+                  stock_repairs_run_at_start, [this] { return RunDlqRetryOnce(); }});
   jobs.push_back({"CODAutoConfirmWorker", c.cod_auto_confirm_interval_minutes * kMinuteUs, false,
                   [this] { return RunCodAutoConfirmOnce(); }});
   jobs.push_back({"CaptureRetryWorker", c.capture_retry_interval_seconds * kSecondUs, false,

@@ -4,7 +4,10 @@
 // SIM-25, SIM-31 and SIM-32 are the same row's other ways to miss the DLQ retry.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/order/order_service.h"
 #include "core/topics.h"
@@ -15,6 +18,7 @@
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
 #include "tests/core/flaky_warehouse.h"
+#include "tests/core/process_lives.h"
 
 namespace csim {
 namespace {
@@ -297,6 +301,95 @@ TEST_P(PublishedRowHeldByTheBusTest, TheDlqRetryReleasesWhatTheBusHolds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sim32, PublishedRowHeldByTheBusTest, ::testing::Values(true, false),
+                         [](const auto& param_info) {
+                           return param_info.param ? "Fixed" : "AsReviewed";
+                         });
+
+
+// SIM-35: an order worker in a crash loop while the bus is down. A cancellation's release failed
+// and its row waits for the DLQ retry (SIM-24's fix); the order worker's lives are shorter than
+// the DLQ retry's minute, as a publisher writing back refused publishes can make them (SIM-33's
+// seed 17601 crash-looped the checkout worker so). The publisher cannot help while the bus is
+// down, so only the two stock jobs' passes are run.
+class CrashLoopingOrderWorkerTest : public BusDownCompensationTest {
+ protected:
+  CrashLoopingOrderWorkerTest() {
+    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-35"));
+  }
+  // Since the cancellation; every life but the last shorter than a minute.
+  static constexpr test_ports::ProcessLife kLives[] = {{-4 * kSecondUs, 30 * kSecondUs},
+                                                       {50 * kSecondUs, 95 * kSecondUs},
+                                                       {120 * kSecondUs, 170 * kSecondUs},
+                                                       {200 * kSecondUs, 240 * kSecondUs},
+                                                       {290 * kSecondUs, 500 * kSecondUs}};
+  static constexpr DurationUs kEndUs = 360 * kSecondUs;  // past the last life's first DLQ pass
+  // STOCK-NO-LEAK's bound: a cancelled order's stock is released within 5 minutes.
+  static constexpr DurationUs kBoundUs = 5 * kMinuteUs;
+  static constexpr std::string_view kStockJobs[] = {"DLQRetryWorker", "ReservationCleanupJob"};
+};
+
+TEST_P(CrashLoopingOrderWorkerTest, ACancelledOrdersStockIsReleasedAtTheNextStart) {
+  const bool fixed = GetParam();
+  ASSERT_EQ(config_.order.dlq_retry_interval_seconds, 60);
+  ASSERT_EQ(config_.order.reservation_cleanup_interval_minutes, 15);
+  DownBus bus;
+  const Schedule jobs = service_.Jobs(bus, alerts_);
+  const std::vector<test_ports::DuePass> passes =
+      test_ports::PassesOfLives(jobs, kStockJobs, kLives, kEndUs);
+  const TimeUs cancelled_at = clock_.Now() - kLives[0].from_us;
+  bool cancelled = false;
+  DurationUs released_at_us = -1;
+  for (const test_ports::DuePass& pass : passes) {
+    if (!cancelled && pass.at_us >= 0) {
+      clock_.Advance(cancelled_at - clock_.Now());
+      const Order order = PendingOrder();
+      flaky_warehouse_.FailReleases(true);
+      ASSERT_TRUE(RunSync(service_.CancelOrder(order.id, "customer")).ok());
+      flaky_warehouse_.FailReleases(false);
+      ASSERT_EQ(ActiveReserved(), 2);  // the release failed: its row is queued
+      ASSERT_EQ(ReleaseRow().status, OutboxStatus::kPending);
+      cancelled = true;
+    }
+    clock_.Advance(cancelled_at + pass.at_us - clock_.Now());
+    (void)RunSync(pass.job->pass());
+    if (cancelled && released_at_us < 0 && ActiveReserved() == 0) released_at_us = pass.at_us;
+  }
+  ASSERT_TRUE(cancelled) << "a pass after the cancellation";
+  // As reviewed no life before 290 s lasts the DLQ retry's minute (nor the cleanup's 15): no pass
+  // of either job within the 5 minutes, and the last life's first DLQ pass, at 350 s, releases the
+  // 2 units 50 s past the bound. Fixed, every start makes a pass of each (5 by 300 s, one of them
+  // before the cancellation), and the second life's, at 50 s, releases them.
+  EXPECT_EQ(test_ports::PassesBefore(passes, "DLQRetryWorker", kBoundUs), fixed ? 5 : 0);
+  EXPECT_EQ(test_ports::PassesBefore(passes, "ReservationCleanupJob", kBoundUs), fixed ? 5 : 0);
+  EXPECT_EQ(test_ports::PassesBefore(passes, "DLQRetryWorker", kEndUs), fixed ? 6 : 1);
+  EXPECT_EQ(released_at_us, fixed ? 50 * kSecondUs : 350 * kSecondUs);
+  EXPECT_EQ(ActiveReserved(), 0);
+  EXPECT_EQ(ReleaseRow().status, OutboxStatus::kPublished);
+  EXPECT_EQ(released_at_us > kBoundUs, !fixed);
+}
+
+// Which of the order worker's jobs make their first pass at start: the outbox publisher always,
+// the two stock jobs when SIM-35 is fixed, the others never (nothing a timely invariant judges
+// waits on them within minutes).
+TEST_P(CrashLoopingOrderWorkerTest, TheStockJobsRunAtStartWhenFixed) {
+  const bool fixed = GetParam();
+  DownBus bus;
+  std::map<std::string, bool, std::less<>> at_start;
+  for (const ScheduledJob& job : service_.Jobs(bus, alerts_)) {
+    at_start[std::string{job.name}] = job.run_at_start;
+  }
+  const std::map<std::string, bool, std::less<>> expected{{"CODAutoConfirmWorker", false},
+                                                          {"CaptureRetryWorker", false},
+                                                          {"DLQRetryWorker", fixed},
+                                                          {"FailedOutboxDrain", false},
+                                                          {"OrderCleanupJob", false},
+                                                          {"OutboxWorker", true},
+                                                          {"PaymentCompensationWorker", false},
+                                                          {"ReservationCleanupJob", fixed}};
+  EXPECT_EQ(at_start, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim35, CrashLoopingOrderWorkerTest, ::testing::Values(true, false),
                          [](const auto& param_info) {
                            return param_info.param ? "Fixed" : "AsReviewed";
                          });

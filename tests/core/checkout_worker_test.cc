@@ -26,6 +26,7 @@
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
 #include "tests/core/flaky_warehouse.h"
+#include "tests/core/process_lives.h"
 
 namespace csim {
 namespace {
@@ -874,68 +875,40 @@ class CrashLoopingWorkerTest : public CheckoutWorkerTest,
     if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-33"));
   }
 
-  struct Life {
-    DurationUs from_us;   // since the row was queued
-    DurationUs until_us;  // its crash
-  };
-  static constexpr Life kLives[] = {{-4 * kSecondUs, 11 * kSecondUs},
-                                    {66 * kSecondUs, 92 * kSecondUs},
-                                    {135 * kSecondUs, 156 * kSecondUs},
-                                    {182 * kSecondUs, 190 * kSecondUs},
-                                    {277 * kSecondUs, 400 * kSecondUs}};
+  // Since the row was queued.
+  static constexpr test_ports::ProcessLife kLives[] = {{-4 * kSecondUs, 11 * kSecondUs},
+                                                       {66 * kSecondUs, 92 * kSecondUs},
+                                                       {135 * kSecondUs, 156 * kSecondUs},
+                                                       {182 * kSecondUs, 190 * kSecondUs},
+                                                       {277 * kSecondUs, 400 * kSecondUs}};
   static constexpr DurationUs kEndUs = 310 * kSecondUs;  // past the last life's first pass
   // STOCK-NO-LEAK's bound: a failed attempt's stock is released within 5 minutes.
   static constexpr DurationUs kBoundUs = 5 * kMinuteUs;
 
-  struct Pass {
-    DurationUs at_us;  // since the row
-    std::string job;
-  };
-  // Runs the repair jobs' passes up to kEndUs after the row; every pass made, in time order, and
-  // when the row's 3 units were released (-1: still held).
-  std::vector<Pass> RunTheLives(DurationUs& released_at_us) {
+  // Runs the repair jobs' passes up to kEndUs after the row; every pass made (times since the
+  // row), in time order, and when the row's 3 units were released (-1: still held).
+  std::vector<test_ports::DuePass> RunTheLives(DurationUs& released_at_us) {
     CheckoutWorker worker(Ports(), config_, profile_);
     fakes::FakeEventBus bus(clock_);
     const Schedule jobs = worker.Jobs(bus);
     const TimeUs row_at = Now() - kLives[0].from_us;
-    std::vector<std::pair<DurationUs, const ScheduledJob*>> due;
-    for (const Life& life : kLives) {
-      for (const ScheduledJob& job : jobs) {
-        if (job.name != "FailedCompensationWorker" && job.name != "CartCleanupWorker") continue;
-        constexpr std::int32_t kPassesPerLifeMax = 100;  // a life lasts 123 s at most
-        DurationUs at = life.from_us + (job.run_at_start ? 0 : job.period_us);
-        for (std::int32_t n = 0; n < kPassesPerLifeMax && at < std::min(life.until_us, kEndUs);
-             ++n, at += job.period_us) {
-          due.emplace_back(at, &job);
-        }
-      }
-    }
-    // Lives do not overlap, so time order is the host's order; a job's name breaks ties.
-    std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
-      return a.first != b.first ? a.first < b.first : a.second->name < b.second->name;
-    });
-    std::vector<Pass> made;
+    constexpr std::string_view kRepairJobs[] = {"FailedCompensationWorker", "CartCleanupWorker"};
+    const std::vector<test_ports::DuePass> due =
+        test_ports::PassesOfLives(jobs, kRepairJobs, kLives, kEndUs);
     bool queued = false;
     released_at_us = -1;
-    for (const auto& [at_us, job] : due) {
-      if (!queued && at_us >= 0) {
+    for (const test_ports::DuePass& pass : due) {
+      if (!queued && pass.at_us >= 0) {
         clock_.Advance(row_at - Now());
         QueueReleaseOfThreeUnits("session-5:v2:0");
         queued = true;
       }
-      clock_.Advance(row_at + at_us - Now());
-      (void)RunSync(job->pass());
-      made.push_back({at_us, std::string{job->name}});
-      if (queued && released_at_us < 0 && ActiveReserved() == 0) released_at_us = at_us;
+      clock_.Advance(row_at + pass.at_us - Now());
+      (void)RunSync(pass.job->pass());
+      if (queued && released_at_us < 0 && ActiveReserved() == 0) released_at_us = pass.at_us;
     }
     EXPECT_TRUE(queued) << "a pass after the row";
-    return made;
-  }
-  static std::int32_t PassesBefore(const std::vector<Pass>& made, std::string_view job,
-                                   DurationUs before_us) {
-    return static_cast<std::int32_t>(std::count_if(made.begin(), made.end(), [&](const Pass& p) {
-      return p.job == job && p.at_us < before_us;
-    }));
+    return due;
   }
 };
 
@@ -944,15 +917,15 @@ TEST_P(CrashLoopingWorkerTest, AFailedReleaseIsRetriedAtTheNextStart) {
   ASSERT_EQ(config_.checkout.failed_compensation_interval_seconds, 30);
   ASSERT_EQ(config_.checkout.cart_cleanup_interval_seconds, 300);
   DurationUs released_at_us = -1;
-  const std::vector<Pass> made = RunTheLives(released_at_us);
+  const std::vector<test_ports::DuePass> made = RunTheLives(released_at_us);
   // As reviewed no life before 277 s lasts a period: no pass of either job within the 5 minutes,
   // and the last life's first FailedCompensationWorker pass, at 307 s, releases the 3 units 7 s
   // past the bound (the seed's first retry came 307.2 s after its row). Fixed, every start makes a
   // pass of each job (5 by 300 s, one of them before the row), and the second life's, at 66 s,
   // releases them.
-  EXPECT_EQ(PassesBefore(made, "FailedCompensationWorker", kBoundUs), fixed ? 5 : 0);
-  EXPECT_EQ(PassesBefore(made, "CartCleanupWorker", kBoundUs), fixed ? 5 : 0);
-  EXPECT_EQ(PassesBefore(made, "FailedCompensationWorker", kEndUs), fixed ? 6 : 1);
+  EXPECT_EQ(test_ports::PassesBefore(made, "FailedCompensationWorker", kBoundUs), fixed ? 5 : 0);
+  EXPECT_EQ(test_ports::PassesBefore(made, "CartCleanupWorker", kBoundUs), fixed ? 5 : 0);
+  EXPECT_EQ(test_ports::PassesBefore(made, "FailedCompensationWorker", kEndUs), fixed ? 6 : 1);
   EXPECT_EQ(released_at_us, fixed ? 66 * kSecondUs : 307 * kSecondUs);
   EXPECT_EQ(ActiveReserved(), 0);
   EXPECT_EQ(released_at_us > kBoundUs, !fixed);
