@@ -593,6 +593,16 @@ FaultLayer::WindowEffect FaultLayer::Windows(FaultPoint& point) {
   return effect;
 }
 
+FaultLayer::Fetch FaultLayer::FetchAt(FaultPoint* point) {
+  CSIM_CHECK(point != nullptr && point->layer == this, "a point of this layer");
+  ++point->reached;
+  const WindowEffect window = Windows(*point);
+  CSIM_CHECK(!window.hang, "no hang window is drawn on the bus");
+  if (window.fail) ++point->fired_before;
+  CSIM_CHECK(point->fired_before + point->fired_after <= point->reached, "fired <= reached");
+  return Fetch{window.extra_latency_us, window.fail};
+}
+
 bool FaultLayer::Fires(FaultPoint* point) {
   CSIM_CHECK(point != nullptr && point->layer == this, "a point of this layer");
   ++point->reached;

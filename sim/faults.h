@@ -312,6 +312,16 @@ class FaultLayer {
   // point's fail_before_ppm, counted as fired before. Never once faults are off.
   bool Fires(FaultPoint* point);
 
+  // A consumer's fetch of one due delivery at `point` (the bus's side of a delivery, not a port
+  // call): how much later than due a slow window on it hands the delivery over, and whether a
+  // burst window's coin fails the fetch (the delivery stays unacknowledged and comes again).
+  // Outages are the caller's to check first (DownUntil): a down broker hands out nothing.
+  struct Fetch {
+    DurationUs lag_us = 0;
+    bool failed = false;
+  };
+  Fetch FetchAt(FaultPoint* point);
+
   // Adds a window (the world draws the random ones at the start of its run).
   void AddWindow(FaultWindow window);
   // When calls of `point_name` can succeed again if an outage or hang window covers it now (the

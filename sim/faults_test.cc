@@ -309,6 +309,64 @@ TEST(FaultLayer, DownUntilChainsOutagesAndIgnoresBurstsAndSlowness) {
   EXPECT_EQ(layer.DownUntil("bus.publish"), std::nullopt);
 }
 
+// A consumer's fetch from a slow bus comes the window's latency late; from a flaky one (a burst)
+// it fails on about the window's share of fetches; outside the windows and once faults are off it
+// comes when due.
+TEST(FaultLayer, FetchesAreLateInSlowWindowsAndFailInBursts) {
+  Harness h;
+  FaultPlan plan;
+  plan.windows.push_back({"bus.", WindowKind::kSlow, 10 * kMinuteUs, 20 * kMinuteUs});
+  plan.windows.back().extra_latency_us = 40 * kSecondUs;
+  plan.windows.push_back({"bus.", WindowKind::kBurst, 30 * kMinuteUs, 40 * kMinuteUs});
+  plan.windows.back().fail_ppm = 500'000;
+  plan.windows.push_back({"warehouse.", WindowKind::kSlow, 0, 50 * kMinuteUs});
+  plan.windows.back().extra_latency_us = 50 * kSecondUs;
+  FaultLayer layer(h.kernel, Rng(8), plan);
+  FaultPoint* fetch = layer.Point("bus.fetch");
+  struct Minute {
+    std::int32_t failed = 0;
+    DurationUs lag_us = 0;  // summed over the minute's fetches
+  };
+  std::map<std::int64_t, Minute> at_minute;
+  constexpr std::int32_t kFetches = 400;
+  for (const std::int64_t minute : {5, 15, 35, 45}) {
+    h.kernel.RunUntil(minute * kMinuteUs);
+    for (std::int32_t n = 0; n < kFetches; ++n) {
+      const FaultLayer::Fetch got = layer.FetchAt(fetch);
+      at_minute[minute].failed += got.failed;
+      at_minute[minute].lag_us += got.lag_us;
+    }
+  }
+  EXPECT_EQ(at_minute[5].failed, 0);  // only the warehouse is slow then
+  EXPECT_EQ(at_minute[5].lag_us, 0);
+  EXPECT_EQ(at_minute[15].failed, 0);
+  EXPECT_EQ(at_minute[15].lag_us, kFetches * 40 * kSecondUs);
+  EXPECT_EQ(at_minute[35].lag_us, 0);
+  EXPECT_GT(at_minute[35].failed, kFetches * 4 / 10);  // half of them, give or take the coins
+  EXPECT_LT(at_minute[35].failed, kFetches * 6 / 10);
+  EXPECT_EQ(at_minute[45].failed, 0);
+  EXPECT_EQ(fetch->reached, 4u * kFetches);
+  EXPECT_EQ(fetch->in_window, 2u * kFetches);
+  EXPECT_EQ(fetch->fired_before, static_cast<std::uint64_t>(at_minute[35].failed));
+  // Faults off: the burst no longer fails anything, the slow period makes nothing late.
+  Harness quiet;
+  FaultLayer quiet_layer(quiet.kernel, Rng(8), plan);
+  quiet_layer.Quiesce();
+  FaultPoint* quiet_fetch = quiet_layer.Point("bus.fetch");
+  std::int32_t failed_quiet = 0;
+  DurationUs lag_quiet_us = 0;
+  for (const std::int64_t minute : {15, 35}) {
+    quiet.kernel.RunUntil(minute * kMinuteUs);
+    for (std::int32_t n = 0; n < kFetches; ++n) {
+      const FaultLayer::Fetch got = quiet_layer.FetchAt(quiet_fetch);
+      failed_quiet += got.failed;
+      lag_quiet_us += got.lag_us;
+    }
+  }
+  EXPECT_EQ(failed_quiet, 0);
+  EXPECT_EQ(lag_quiet_us, 0);
+}
+
 TEST(FaultLayer, NothingFiresOnceQuiet) {
   Harness h;
   FaultPlan plan = FaultPlan::FailBeforeAndAfter(500'000, 500'000);

@@ -322,18 +322,29 @@ void World::PumpBus() {
                  kernel_.now() + impl_->crash_rng.Between(kBusRedeliveryUs, kBusDelayMaxUs));
       continue;
     }
+    // A slow or flaky broker (a slow or burst window on the bus) is one its consumers fetch from
+    // late or in vain: the delivery comes that much later, or stays unacknowledged and comes again.
+    const FaultLayer::Fetch fetch = faults_->FetchAt(impl_->bus_fetch);
+    if (fetch.failed) {
+      kernel_.Record(impl_->deliver_action, impl_->deliver_held,
+                     delivery->event->topic + " " + delivery->event->id);
+      bus_->Nack(delivery->id, kernel_.now() + kBusRedeliveryUs);
+      continue;
+    }
     // The delivery shares the bus's one copy of the event.
-    kernel_.Spawn(target,
-                  Deliver(delivery->id, bus_->Handler(*delivery), std::move(delivery->event)));
+    kernel_.Spawn(target, Deliver(delivery->id, bus_->Handler(*delivery),
+                                  std::move(delivery->event), fetch.lag_us));
   }
   if (auto next = bus_->NextDueTime()) PumpBusAt(std::max(*next, kernel_.now()));
 }
 
-Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler,
-                          fakes::SharedEvent shared) {
+Task<void> World::Deliver(std::int64_t delivery_id, EventHandler handler, fakes::SharedEvent shared,
+                          DurationUs lag_us) {
   CSIM_CHECK(delivery_id > 0, "a delivery the bus numbered");
   CSIM_CHECK(static_cast<bool>(handler) && shared != nullptr && !shared->id.empty(),
              "a subscriber's handler, an event");
+  CSIM_CHECK(lag_us >= 0, "a delivery comes when due or later");
+  if (lag_us > 0) co_await kernel_.Sleep(lag_us);  // in flight meanwhile: a crash requeues it
   const Event& event = *shared;
   ++counts_.deliveries;
   Status handled = co_await handler(event);

@@ -215,9 +215,9 @@ class World {
   Task<Status> LoyaltyAndPromotionsSawOrderEvent(const Event& event);
   void ApplyWorldChange(const WorldChange& change);
   Task<void> CancelLater(std::string order_id, DurationUs after_us);
-  // Runs one delivery of the bus's shared copy of `event`.
+  // Runs one delivery of the bus's shared copy of `event`, `lag_us` after it fell due.
   Task<void> Deliver(std::int64_t delivery_id, EventHandler handler,
-                     std::shared_ptr<const Event> event);
+                     std::shared_ptr<const Event> event, DurationUs lag_us);
   // Crashes (sim/world_crashes.cc): the processes a fault may crash, what a crash does to the
   // world around it (restart after a delay; the bus hands a crashed subscriber's in-flight
   // deliveries out again once it is back), and the correlated fault windows drawn per seed.

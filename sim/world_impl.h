@@ -105,6 +105,7 @@ struct World::Impl {
         crash_rng(world.rng_.Fork(0x43525348)),    // "CRSH"
         bus_duplicate(world.faults_->Point("bus.duplicate")),
         bus_delay(world.faults_->Point("bus.delay")),
+        bus_fetch(world.faults_->Point("bus.fetch")),
         payment_rng(world.rng_.Fork(0x5041594D)),  // "PAYM"
         cron_rng(world.rng_.Fork(0x43524F4E)) {}   // "CRON"
 
@@ -146,6 +147,7 @@ struct World::Impl {
   Rng crash_rng;              // restart delays and the fault windows drawn per seed
   FaultPoint* bus_duplicate;  // an acknowledged delivery comes again
   FaultPoint* bus_delay;      // a delivery is held back, so later ones overtake it
+  FaultPoint* bus_fetch;      // a consumer's fetch, slowed or failed by the bus's windows
   Rng payment_rng;            // customers' payment behaviour and webhook delays
   Rng cron_rng;               // replicas' offsets and late passes (FaultPlan::deployment)
   NameId customer_action = 0;
