@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 51> kFindings{{
+inline constexpr std::array<FindingInfo, 52> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -236,6 +236,12 @@ inline constexpr std::array<FindingInfo, 51> kFindings{{
      "period after the process starts: an order worker that crashes again within a minute never "
      "makes one, and a cancellation's release row, waiting for the DLQ retry while the bus is "
      "down, holds its stock past every restart",
+     "STOCK-NO-LEAK"},
+    {"SIM-36", "",
+     "SIM-15's fix looks an order's reservation made again up by its reference only in the "
+     "cancellation's own release, after the lapsed reservation's release worked: when the "
+     "warehouse refuses the cancellation, no row names the reservation made again, and its units "
+     "stay committed for the cancelled order until ReservationCleanupJob, up to 15 minutes",
      "STOCK-NO-LEAK"},
 }};
 

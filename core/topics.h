@@ -17,6 +17,9 @@ inline constexpr std::string_view kOrderCompleted = "orders.order.completed";
 inline constexpr std::string_view kOrderCancelled = "orders.order.cancelled";
 inline constexpr std::string_view kStockCommitted = "inventory.stock.committed";
 inline constexpr std::string_view kReservationReleaseDlq = "compensation.reservation_release";
+// The field of a release row that looks its reservation up by this reserve-again reference
+// (SIM-36) instead of naming it: the row's writer does not know the reservation, if one exists.
+inline constexpr std::string_view kAgainReferenceField = "again_reference";
 inline constexpr std::string_view kReservationConfirmDlq = "compensation.reservation_confirm";
 inline constexpr std::string_view kRefundRestockDlq = "compensation.refund_restock";
 

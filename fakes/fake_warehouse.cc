@@ -234,6 +234,11 @@ const Reservation* FakeWarehouse::FindReservation(const std::string& reservation
   return index ? &reservations_[*index] : nullptr;
 }
 
+const Reservation* FakeWarehouse::FindReservationByReference(const std::string& reference) const {
+  const auto it = by_reference_.find(reference);
+  return it == by_reference_.end() ? nullptr : &reservations_[it->second];
+}
+
 bool FakeWarehouse::HoldsStock(const Reservation& reservation, TimeUs now) {
   return reservation.status == ReservationStatus::kActive && now < reservation.expires_at;
 }

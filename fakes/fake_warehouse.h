@@ -129,6 +129,8 @@ class FakeWarehouse final : public WarehouseInventory {
   // no change: it only lowers what is reserved.)
   const ChangeJournal<std::size_t>& ReservationChanges() const { return reservation_changes_; }
   const Reservation* FindReservation(const std::string& reservation_id) const;
+  // The reservation made under `reference`, or nullptr if none was.
+  const Reservation* FindReservationByReference(const std::string& reference) const;
   // Whether `reservation` holds stock at `now` (active and now < expires_at).
   static bool HoldsStock(const Reservation& reservation, TimeUs now);
   std::int64_t ActiveReserved(const std::string& sku, const std::string& warehouse_id,

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "fakes/fake_locks.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
+#include "fakes/fake_warehouse.h"
 #include "fakes/run_sync.h"
 #include "properties/change_tracker.h"
 #include "properties/invariant.h"
@@ -162,6 +164,41 @@ TEST(NoSilentEventLoss, DlqConsumersSilentAcknowledgementBreaksItTheAlertSettles
       EXPECT_EQ(alerts_for_row, 0);
     }
   }
+}
+
+// SIM-36's release row names a reserve-again reference, not a reservation. Planted beside the
+// untouched world with a reservation under its reference that still holds stock, it breaks
+// NO-SILENT-EVENT-LOSS; once that reservation is released it holds; a row whose reference found
+// nothing (nothing was ever reserved under it) holds too.
+TEST(NoSilentEventLoss, ALookupRowIsDoneOnceNothingUnderItsReferenceHoldsStock) {
+  auto world = RunWorld();
+  ASSERT_TRUE(Only(CheckInvariants(*world, true), "NO-SILENT-EVENT-LOSS").empty());
+  fakes::FakeWarehouse& warehouse = world->warehouse_for_tests();
+  const std::string sku = world->warehouse().StockViews(world->kernel().now()).front().sku;
+  const std::string warehouse_id =
+      world->warehouse().StockViews(world->kernel().now()).front().warehouse_id;
+  const ReserveRequest again{sku, warehouse_id, 1, 30 * kMinuteUs, "planted-sess:again:res-0"};
+  const auto reserved = fakes::RunSync(warehouse.ReserveWithTtl(again));
+  ASSERT_TRUE(reserved.ok()) << reserved.status().ToString();
+  OrderWrite write;
+  for (const std::string& reference : {again.reference, std::string{"planted-sess:again:none"}}) {
+    Event row;
+    row.id = "planted-order:release-again:" + reference;
+    row.topic = std::string{topics::kReservationReleaseDlq};
+    row.fields["order_id"] = "planted-order";
+    row.fields["sku"] = sku;
+    row.fields["warehouse_id"] = warehouse_id;
+    row.fields["quantity"] = "1";
+    row.fields[std::string{topics::kAgainReferenceField}] = reference;
+    write.outbox.push_back(std::move(row));
+  }
+  ASSERT_TRUE(fakes::RunSync(world->order_db_for_tests().Commit(write)).ok());
+
+  const auto found = Only(CheckInvariants(*world, true), "NO-SILENT-EVENT-LOSS");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].entity, "order outbox planted-order:release-again:" + again.reference);
+  ASSERT_TRUE(fakes::RunSync(warehouse.Release(reserved.value())).ok());
+  EXPECT_TRUE(Only(CheckInvariants(*world, true), "NO-SILENT-EVENT-LOSS").empty());
 }
 
 // Orders written straight into the database with no status_changed event beside them: a creation

@@ -11,6 +11,7 @@
 
 #include <set>
 
+#include "core/order/order_service.h"
 #include "core/topics.h"
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_checkout_store.h"
@@ -29,12 +30,21 @@ bool IsCompensation(const std::string& topic) {
 
 // Whether the warehouse shows the compensation's action done: the reservation confirmed; released
 // (or lapsed, holding nothing); or its units restocked under the row's reference.
+// A release row that names a reserve-again reference (SIM-36's) instead of a reservation: done once
+// nothing under that reference holds stock, or, committed, once restocked under the reference
+// every path uses for it.
 bool CompensationDone(const Truth& world, const Event& event, TimeUs now) {
   const fakes::FakeWarehouse& warehouse = world.warehouse();
-  const bool restocked = warehouse.Restocks().contains(event.Get("reference"));
+  const std::string again_reference = event.Get(topics::kAgainReferenceField);
+  const fakes::Reservation* r = again_reference.empty()
+                                    ? warehouse.FindReservation(event.Get("reservation_id"))
+                                    : warehouse.FindReservationByReference(again_reference);
+  const std::string restock_reference = again_reference.empty() || r == nullptr
+                                            ? event.Get("reference")
+                                            : RestockReference(event.Get("order_id"), r->id);
+  const bool restocked = warehouse.Restocks().contains(restock_reference);
   if (event.topic == topics::kRefundRestockDlq) return restocked;
-  const fakes::Reservation* r = warehouse.FindReservation(event.Get("reservation_id"));
-  if (r == nullptr) return false;
+  if (r == nullptr) return !again_reference.empty();  // nothing was reserved under it
   if (event.topic == topics::kReservationConfirmDlq) {
     return r->status == fakes::ReservationStatus::kConfirmed;
   }

@@ -147,6 +147,7 @@ class World {
   // For an invariant's failing-case test only: plants in the order database what the services
   // never write. The explorer never calls it.
   fakes::FakeOrderStore& order_db_for_tests() { return *order_db_; }
+  fakes::FakeWarehouse& warehouse_for_tests() { return *warehouse_; }
   fakes::FakeAlerts& alerts_for_tests() { return *alerts_; }
   fakes::FakePaymentGateway& payment_for_tests() { return *payment_; }
   fakes::FakeLockStore& locks_for_tests() { return *locks_; }

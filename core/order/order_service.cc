@@ -32,11 +32,6 @@ Status ValidateOrderTotals(const CreateOrderRequest& r, Money max_order_amount) 
   return Status::Ok();
 }
 
-// The reference a restock of `reservation_id`'s units takes for `order`: every path that puts
-// them back uses it, so the warehouse puts them back once.
-std::string RestockReference(const Order& order, const std::string& reservation_id) {
-  return order.id + ":restock:" + reservation_id;
-}
 
 // The compensation row for `item`'s units held by `reservation_id`: on the release DLQ (its id
 // names the reservation) or, for a committed reservation whose restock failed, on the restock DLQ
@@ -46,7 +41,7 @@ Event StockCompensationRow(const Order& order, const OrderItem& item,
                            const std::string& reservation_id, std::string_view topic) {
   const bool release = topic == topics::kReservationReleaseDlq;
   CSIM_CHECK(release || topic == topics::kRefundRestockDlq, "a release or restock row");
-  std::string reference = RestockReference(order, reservation_id);
+  std::string reference = RestockReference(order.id, reservation_id);
   Event row =
       OrderOutboxEvent(release ? order.id + ":release:" + reservation_id : reference, topic, order);
   row.fields["reservation_id"] = reservation_id;
@@ -58,6 +53,13 @@ Event StockCompensationRow(const Order& order, const OrderItem& item,
 }
 
 }  // namespace
+
+std::string RestockReference(std::string_view order_id, std::string_view reservation_id) {
+  CSIM_CHECK(!order_id.empty() && !reservation_id.empty(), "an order's reservation");
+  std::string reference{order_id};
+  reference.append(":restock:").append(reservation_id);
+  return reference;
+}
 
 Event OrderOutboxEvent(std::string id, std::string_view topic, const Order& order) {
   CSIM_CHECK(!id.empty());
@@ -219,21 +221,28 @@ Task<Status> OrderService::RecordReservingAgain(const Order& order) {
                                            : "recording reserving again: " + committed.ToString()};
 }
 
+Task<Result<std::string>> OrderService::FindReservedAgain(const ReserveRequest& again) {
+  CSIM_CHECK(RollbackWarehouse() == &ports_.warehouse, "looked up where it was reserved");
+  // Reserving with the same reference returns what was reserved under it, whatever its state, or
+  // makes a reservation if none landed, which the caller then gives back: nothing stays held.
+  auto found = co_await ports_.warehouse.ReserveWithTtl(again);
+  if (found.code() == Code::kInsufficient || found.code() == Code::kNotFound ||
+      found.code() == Code::kInvalidArgument) {
+    co_return std::string{};  // refused, so nothing was ever reserved under this reference
+  }
+  if (found.ok()) CSIM_CHECK(!found->empty(), "a reservation has an id");
+  co_return found;
+}
+
 Task<bool> OrderService::GiveBackReservedAgainByReference(const Order& order, const OrderItem& item,
                                                           OrderWrite& write) {
   CSIM_CHECK(order.reserving_again, "only an order that recorded it may have reserved again");
-  WarehouseInventory* warehouse = RollbackWarehouse();
-  CSIM_CHECK(warehouse == &ConfirmWarehouse(), "released where it was reserved");
-  // Reserving with the same reference returns what was reserved under it, whatever its state, or
-  // makes a reservation if none landed: released (or restocked once committed), nothing stays held.
-  auto found = co_await warehouse->ReserveWithTtl(ReserveAgainRequest(order, item));
-  if (found.code() == Code::kInsufficient || found.code() == Code::kNotFound ||
-      found.code() == Code::kInvalidArgument) {
-    co_return true;  // refused, so nothing was ever reserved under this reference
-  }
-  // No id, so no DLQ row: the order's stock_released stays false and ReservationCleanupJob
-  // looks again.
+  CSIM_CHECK(RollbackWarehouse() == &ConfirmWarehouse(), "released where it was reserved");
+  auto found = co_await FindReservedAgain(ReserveAgainRequest(order, item));
+  // No id, so no DLQ row of its own: the order's stock_released stays false and
+  // ReservationCleanupJob looks again (and, SIM-36 fixed, the cancellation's lookup row).
   if (!found.ok()) co_return false;
+  if (found->empty()) co_return true;  // nothing was ever reserved under this reference
   const Status released = co_await ReleaseReservationWithRetry(found.value());
   if (released.ok()) co_return true;
   // Committed by a confirmation that then stopped or lost its commit: its restock reference is
@@ -320,7 +329,7 @@ Task<void> OrderService::GiveBackReservedAgain(const Order& order, const Order& 
     // this very reservation, and committed first: it is the order's stock now.
     if (now->items[i].reservation_id == item.reservation_id) continue;
     (void)co_await warehouse->Restock(item.sku, item.warehouse_id, item.quantity,
-                                      RestockReference(order, item.reservation_id));
+                                      RestockReference(order.id, item.reservation_id));
   }
 }
 
@@ -450,7 +459,7 @@ Task<bool> OrderService::RestockOrDeadLetter(const Order& order, const OrderItem
   CSIM_CHECK(warehouse != nullptr, "ReleaseStock skips releases without an interface");
   if (released.code() == Code::kFailedPrecondition) {
     // Already committed (EC-10): put the units back on hand instead.
-    const std::string reference = RestockReference(order, reservation_id);
+    const std::string reference = RestockReference(order.id, reservation_id);
     Status restocked =
         co_await warehouse->Restock(item.sku, item.warehouse_id, item.quantity, reference);
     if (restocked.ok()) co_return true;
@@ -535,11 +544,28 @@ Task<Status> OrderService::CancelThenCompensate(Order order, const std::string& 
   // one is restocked by the same reference, once). Without a release interface (EC-14 as
   // reviewed) ReleaseStock releases nothing, and nor do the rows.
   const bool rows_first = profile_.Fixed(FindingId("SIM-30")) && RollbackWarehouse() != nullptr;
+  // SIM-36: an order reserving again may hold units under a reservation no order names, which
+  // ReleaseStock looks up by its reference only after the lapsed reservation's release worked, and
+  // for which it can write no row when the lookup fails (no id): when the warehouse refuses the
+  // cancellation, those units wait for ReservationCleanupJob, up to 15 minutes. Fixed: the
+  // cancellation also carries a row that looks the reservation up by that reference and gives
+  // back what it finds, so the DLQ retry does it within a minute.
+  const bool again_rows =
+      rows_first && order.reserving_again && profile_.Fixed(FindingId("SIM-36"));
   if (rows_first) {
     for (const OrderItem& item : order.items) {
       if (item.reservation_id.empty()) continue;
       cancel.outbox.push_back(
           StockCompensationRow(order, item, item.reservation_id, topics::kReservationReleaseDlq));
+      if (!again_rows) continue;
+      Event again =
+          StockCompensationRow(order, item, item.reservation_id, topics::kReservationReleaseDlq);
+      again.id = order.id + ":release-again:" + item.reservation_id;
+      again.fields["reservation_id"] = "";  // not known: the reference finds it
+      again.fields["reference"] = "";       // the restock reference names the one found
+      again.fields[std::string{topics::kAgainReferenceField}] =
+          ReserveAgainRequest(order, item).reference;
+      cancel.outbox.push_back(std::move(again));
     }
   }
   cancel.update = cancelled;

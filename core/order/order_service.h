@@ -205,6 +205,9 @@ class OrderService final : public OrderClient {
   // SIM-15 fixed: commits `order` with reserving_again set, before anything is reserved again.
   // Returns kUnavailable either way: the caller's confirmation is tried again on the new version.
   Task<Status> RecordReservingAgain(const Order& order);
+  // What was reserved again under `again`'s reference: its id, "" if nothing ever was (the lookup
+  // was refused), or the lookup's error. A lookup that made a reservation leaves it to the caller.
+  Task<Result<std::string>> FindReservedAgain(const ReserveRequest& again);
   // SIM-15 fixed: releases (or, once committed, restocks) what ReserveAgainAndConfirm may have
   // reserved for `item` of an order that records reserving_again. False if that failed (with a
   // DLQ row in `write` when the reservation was found).
@@ -266,6 +269,10 @@ class OrderService final : public OrderClient {
 
 // The outbox event every status change writes.
 Event StatusChangedEvent(const Order& order, OrderStatus from);
+
+// The reference a restock of `reservation_id`'s units takes for order `order_id`: every path that
+// puts them back uses it, so the warehouse puts them back once.
+std::string RestockReference(std::string_view order_id, std::string_view reservation_id);
 
 // An outbox event about `order` (order_id, customer_id, total).
 Event OrderOutboxEvent(std::string id, std::string_view topic, const Order& order);

@@ -165,20 +165,40 @@ Task<Status> OrderService::RedriveCompensation(const Event& event) {
   if (event.topic == topics::kReservationConfirmDlq) {
     co_return co_await ports_.warehouse.Confirm(reservation_id);
   }
+  const std::int64_t quantity = event.GetInt("quantity");
+  const bool valid_quantity = quantity > 0 && quantity <= std::numeric_limits<std::int32_t>::max();
+  std::string restock_reference = event.Get("reference");
   if (event.topic == topics::kReservationReleaseDlq) {
-    Status released = co_await ports_.warehouse.Release(reservation_id);
+    std::string release_id = reservation_id;
+    if (std::string again_reference = event.Get(topics::kAgainReferenceField);
+        !again_reference.empty()) {
+      // SIM-36's row: what was reserved again under the reference, looked up as ReleaseStock does.
+      CSIM_CHECK(reservation_id.empty(), "a row names its reservation or its reference");
+      if (!valid_quantity) {
+        co_return Status{Code::kInvalidArgument, "compensation row without a valid quantity"};
+      }
+      const ReserveRequest again{
+          event.Get("sku"), event.Get("warehouse_id"), static_cast<std::int32_t>(quantity),
+          config_.order.reservation_timeout_minutes * kMinuteUs, std::move(again_reference)};
+      auto found = co_await FindReservedAgain(again);
+      if (!found.ok()) co_return found.status();
+      if (found->empty()) co_return Status::Ok();  // nothing was ever reserved under it
+      release_id = std::move(found).value();
+      // GiveBackReservedAgain's and ReleaseStock's restock reference for it: put back once.
+      restock_reference = RestockReference(event.Get("order_id"), release_id);
+    }
+    Status released = co_await ports_.warehouse.Release(release_id);
     // Committed since: put the units back instead (EC-10).
     if (released.code() != Code::kFailedPrecondition || event.Get("sku").empty()) {
       co_return released;
     }
   }
-  const std::int64_t quantity = event.GetInt("quantity");
-  if (quantity <= 0 || quantity > std::numeric_limits<std::int32_t>::max()) {
+  if (!valid_quantity) {
     co_return Status{Code::kInvalidArgument, "compensation row without a valid quantity"};
   }
   co_return co_await ports_.warehouse.Restock(event.Get("sku"), event.Get("warehouse_id"),
                                               static_cast<std::int32_t>(quantity),
-                                              event.Get("reference"));
+                                              restock_reference);
 }
 
 Task<std::int32_t> OrderService::RunDlqRetryOnce() {

@@ -14,6 +14,7 @@
 #include "fakes/fake_warehouse.h"
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
+#include "tests/core/flaky_warehouse.h"
 #include "tests/core/scripted_order_store.h"
 
 namespace csim {
@@ -33,7 +34,8 @@ class ReserveAgainTest : public ::testing::TestWithParam<bool> {
   OrderService& Service(std::string_view finding) {
     if (!service_) {
       if (!GetParam()) profile_.SetAsReviewed(*LookupFinding(finding));
-      service_.emplace(OrderPorts{clock_, flaky_store_, warehouse_, payment_}, config_, profile_);
+      service_.emplace(OrderPorts{clock_, flaky_store_, flaky_warehouse_, payment_}, config_,
+                       profile_);
     }
     return *service_;
   }
@@ -73,6 +75,7 @@ class ReserveAgainTest : public ::testing::TestWithParam<bool> {
   fakes::FakeOrderStore store_{clock_};
   ScriptedOrderStore flaky_store_{store_};
   fakes::FakeWarehouse warehouse_{clock_};
+  test_ports::FlakyWarehouse flaky_warehouse_{warehouse_};  // works unless a test says otherwise
   fakes::FakePaymentGateway payment_{clock_};
   Config config_ = DefaultConfig();
   Profile profile_ = Profile::AllFixed();
@@ -196,6 +199,57 @@ TEST_P(ReserveAgainTest, ATwinDeliveryThatCommittedFirstKeepsTheReservationItMad
   EXPECT_TRUE(RunSync(service.ConsumePaymentConfirmed(webhook)).ok());
   EXPECT_EQ(Stock().committed, kOrdered);
   EXPECT_EQ(Stock().on_hand, kOnHand);
+}
+
+// SIM-36: SIM-15's cancellation, with the warehouse refusing its release. The lapsed reservation's
+// release fails, so the cancellation writes its release row and never looks the new reservation up
+// by its reference (nor could it write a row for it without an id). The row's redrive releases the
+// lapsed reservation, which holds nothing; the units reserved and committed again stay committed
+// for the cancelled order until ReservationCleanupJob's pass, up to 15 minutes later. Fixed, the
+// cancellation also writes a row that looks the new reservation up by its reference, and the DLQ
+// retry's first pass puts the units back.
+TEST_P(ReserveAgainTest, ACancellationWhoseReleaseFailedGivesBackWhatWasReservedAgain) {
+  const bool fixed = GetParam();
+  OrderService& service = Service("SIM-36");
+  const Event webhook = LapsedOrderPaid();
+  ASSERT_EQ(RunSync(service.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
+  ASSERT_TRUE(Stored().reserving_again);
+  flaky_store_.FailNextCommit();  // the delivery that reserves again loses its commit
+  ASSERT_EQ(RunSync(service.ConsumePaymentConfirmed(webhook)).code(), Code::kUnavailable);
+  ASSERT_EQ(Stock().committed, kOrdered);  // the new reservation, named by no order
+
+  flaky_warehouse_.FailReleases(true);
+  ASSERT_TRUE(RunSync(service.CancelOrder(order_.id, "expired")).ok());
+  flaky_warehouse_.FailReleases(false);
+  EXPECT_EQ(Stored().status, OrderStatus::kCancelled);
+  EXPECT_FALSE(Stored().stock_released);
+  EXPECT_EQ(Stock().committed, kOrdered);
+  std::int32_t release_rows = 0;
+  for (const auto& [id, row] : store_.Outbox()) {
+    release_rows += row.event.topic == topics::kReservationReleaseDlq;
+  }
+  EXPECT_EQ(release_rows, fixed ? 2 : 1);  // the lapsed reservation's, and fixed the new one's
+
+  // The DLQ retry's passes, a minute apart, through STOCK-NO-LEAK's 5 minutes.
+  std::int32_t redriven = 0;
+  for (std::int32_t pass = 0; pass < 5; ++pass) {
+    redriven += RunSync(service.RunDlqRetryOnce());
+    clock_.Advance(config_.order.dlq_retry_interval_seconds * kSecondUs);
+  }
+  EXPECT_EQ(redriven, fixed ? 2 : 1);
+  EXPECT_EQ(Stock().committed, fixed ? 0 : kOrdered);
+  EXPECT_EQ(warehouse_.Restocks().size(), fixed ? 1u : 0u);
+
+  // ReservationCleanupJob's pass (every 15 minutes) looks the new reservation up as well: as
+  // reviewed it is what puts the units back; fixed there is nothing left, and nothing is put back
+  // twice (the row and the cleanup restock under the same reference).
+  clock_.Advance(config_.order.reservation_cleanup_interval_minutes * kMinuteUs);
+  (void)RunSync(service.RunReservationCleanupOnce());
+  EXPECT_EQ(Stock().committed, 0);
+  EXPECT_EQ(Stock().active_reserved, 0);
+  EXPECT_EQ(Stock().on_hand, kOnHand);
+  EXPECT_EQ(warehouse_.Restocks().size(), 1u);
+  EXPECT_TRUE(Stored().stock_released);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sim12AndSim15, ReserveAgainTest, ::testing::Values(true, false),
