@@ -263,6 +263,47 @@ TEST(FaultLayer, AStallingHostRunsSluggishlyAndStallsWithinItsBounds) {
             40 * (day.sluggish_us + 10 * kMillisecondUs) + kHostStallsMax * kPauseMaxUs);
 }
 
+// A stalling host whose calls also draw pauses: at one call both may freeze it, and the later-drawn
+// freeze can end first. The stall as a whole still stays within kPauseMaxUs (the chain was once
+// followed back in draw order only, and three 20-minute stalls made one of 40 minutes: swarm seed
+// 21733).
+TEST(FaultLayer, OverlappingFreezesOfOneCallStayWithinThePauseBound) {
+  Harness h;
+  FaultPlan plan;
+  plan.pauses.ppm = 1'000'000;
+  plan.pauses.count_max = 30;
+  FaultLayer layer(h.kernel, Rng(13), plan);
+  layer.SetCrashPolicy([](ProcessId) { return true; }, [](ProcessId) {});
+  BadDay day;
+  day.kind = BadDayKind::kStallingHost;
+  day.duration_us = 10 * kHourUs;
+  day.sluggish_us = 10 * kSecondUs;  // a running gap after a stall takes a few calls
+  day.stall_ppm = 1'000'000;
+  layer.SetStallingHost(h.worker, 0, day);
+  h.kernel.Spawn(h.worker,
+                 CallMany(layer, layer.Point("warehouse.reserve"), 60, h.applied, h.codes));
+  h.kernel.RunUntil(20 * kHourUs);
+  EXPECT_EQ(h.applied, 60);
+  // Freezes less than a running gap apart make one stall.
+  const Trace& trace = h.kernel.trace();
+  std::vector<std::pair<TimeUs, TimeUs>> stalls;
+  std::int32_t freezes = 0;
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const TraceRecord& r = trace.at(i);
+    if (trace.NameOf(r.action) != "process.pause") continue;
+    ++freezes;
+    const TimeUs until_us = std::stoll(std::string(trace.DetailOf(r)).substr(9));
+    if (!stalls.empty() && r.time_us <= stalls.back().second + kPauseChainGapUs) {
+      stalls.back().second = std::max(stalls.back().second, until_us);
+    } else {
+      stalls.emplace_back(r.time_us, until_us);
+    }
+  }
+  EXPECT_GT(freezes, static_cast<std::int32_t>(stalls.size()));  // some calls froze it twice
+  ASSERT_GE(stalls.size(), 2u);
+  for (const auto& [from_us, until_us] : stalls) EXPECT_LE(until_us - from_us, kPauseMaxUs);
+}
+
 TEST(FaultLayer, PollingPointsSpendNoCoins) {
   Harness h;
   FaultLayer layer(h.kernel, Rng(5), FaultPlan::FailBefore(1'000'000));
