@@ -18,13 +18,12 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/model.h"
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_warehouse.h"
+#include "fakes/flat_string_map.h"
 #include "properties/invariant.h"
 #include "sim/faults.h"
 #include "sim/world.h"
@@ -81,12 +80,12 @@ class ChangeTracker {
   // its full scan's order), so they are hash maps: a search of a std::map of every order misses the
   // cache at each level of the tree.
   template <class Value>
-  using Index = std::unordered_map<std::string, Value>;
+  using Index = fakes::FlatStringMap<Value>;
   Index<std::set<std::string_view>> orders_by_reservation_;
   Index<std::set<std::string_view>> orders_by_attempt_;
   Index<std::set<std::string_view>> carts_by_session_;
   // Orders with no confirmed total for their attempt yet (only looked up: a hash set).
-  std::unordered_set<std::string_view> unconfirmed_orders_;
+  fakes::FlatStringSet unconfirmed_orders_;
   // Those orders by the attempt they waited for when last read (entries may be stale).
   Index<std::set<std::string_view>> unconfirmed_by_attempt_;
   // STOCK-NO-LEAK's candidates: active reservations of a checkout attempt. Each is either waiting
