@@ -29,6 +29,7 @@ const Changes& ChangeTracker::Step(const sim::World& world) {
   changes_.promotions.clear();
   changes_.customers.clear();
   changes_.now = world.kernel().now();
+  if (NothingNew(world, changes_.now)) return changes_;
   // Orders and carts first: the reservations' candidates are rescheduled against them.
   ReadOrders(world);
   ReadCarts(world);
@@ -36,6 +37,19 @@ const Changes& ChangeTracker::Step(const sim::World& world) {
   ReadRest(world);
   TakeLateCandidates(world);
   return changes_;
+}
+
+bool ChangeTracker::NothingNew(const sim::World& world, TimeUs now) const {
+  // Each Read* below and TakeLateCandidates does nothing exactly when these hold.
+  return orders_read_ == world.order_db().OrderChanges().size() &&
+         confirmed_read_ == world.ConfirmedAttemptChanges().size() &&
+         carts_read_ == world.checkout_db().CartChanges().size() &&
+         reservations_read_ == world.warehouse().ReservationChanges().size() &&
+         stock_read_ == world.warehouse().StockChanges().size() &&
+         money_read_ == world.payment().OrderMoneyChanges().size() &&
+         promotions_read_ == world.promotions().UsageChanges().size() &&
+         balances_read_ == world.loyalty().BalanceChanges().size() &&
+         (waiting_.empty() || waiting_.begin()->first >= now);
 }
 
 void ChangeTracker::ReadOrders(const sim::World& world) {
