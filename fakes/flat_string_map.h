@@ -56,8 +56,8 @@ class FlatStringMap {
  public:
   // The value of `key`, or nullptr.
   V* Find(std::string_view key) {
-    const std::size_t i = SlotOf(key, HashShortText(key));
-    return slots_.empty() || !slots_[i].used ? nullptr : &slots_[i].value;
+    const std::size_t i = SlotOf(key, HashOf(key));
+    return slots_.empty() || slots_[i].hash == kFree ? nullptr : &slots_[i].value;
   }
   const V* Find(std::string_view key) const { return const_cast<FlatStringMap*>(this)->Find(key); }
   bool contains(std::string_view key) const { return Find(key) != nullptr; }
@@ -66,16 +66,15 @@ class FlatStringMap {
   V& operator[](std::string_view key) { return *Insert(key).first; }
   // Makes `key` with a value-initialized V if there was none; true if it was made.
   std::pair<V*, bool> Insert(std::string_view key) {
-    const std::uint64_t hash = HashShortText(key);
+    const std::uint64_t hash = HashOf(key);
     if (!slots_.empty()) {
       const std::size_t i = SlotOf(key, hash);
-      if (slots_[i].used) return {&slots_[i].value, false};
+      if (slots_[i].hash != kFree) return {&slots_[i].value, false};
     }
     CSIM_CHECK(size_ < kKeysMax, "FlatStringMap::kKeysMax");
     if (2 * (size_ + 1) > slots_.size()) Grow();
     const std::size_t i = SlotOf(key, hash);
     Slot& slot = slots_[i];
-    slot.used = true;
     slot.hash = hash;
     slot.key.assign(key.data(), key.size());
     slot.value = V{};
@@ -86,8 +85,8 @@ class FlatStringMap {
   // Removes `key`; true if it was there.
   bool Erase(std::string_view key) {
     if (slots_.empty()) return false;
-    std::size_t hole = SlotOf(key, HashShortText(key));
-    if (!slots_[hole].used) return false;
+    std::size_t hole = SlotOf(key, HashOf(key));
+    if (slots_[hole].hash == kFree) return false;
     // Backward shift: move each later member of the run whose home is not between the hole and
     // itself into the hole, until a free slot ends the run. Bounded by the table's size.
     const std::size_t mask = slots_.size() - 1;
@@ -95,7 +94,7 @@ class FlatStringMap {
     for (std::size_t probed = 0;; ++probed) {
       CSIM_CHECK(probed < slots_.size(), "a free slot in a table at most half full");
       i = (i + 1) & mask;
-      if (!slots_[i].used) break;
+      if (slots_[i].hash == kFree) break;
       const std::size_t home = slots_[i].hash & mask;
       // Stays if its home lies cyclically in (hole, i].
       const bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
@@ -103,7 +102,7 @@ class FlatStringMap {
       slots_[hole] = std::move(slots_[i]);
       hole = i;
     }
-    slots_[hole].used = false;
+    slots_[hole].hash = kFree;
     slots_[hole].key.clear();
     slots_[hole].value = V{};
     --size_;
@@ -120,25 +119,32 @@ class FlatStringMap {
   template <class Fn>
   void ForEach(Fn fn) const {
     for (const Slot& slot : slots_) {
-      if (slot.used) fn(std::string_view(slot.key), slot.value);
+      if (slot.hash != kFree) fn(std::string_view(slot.key), slot.value);
     }
   }
 
   static constexpr std::size_t kKeysMax = 100'000'000;
 
  private:
+  // 0 marks a free slot: a key whose hash is 0 is stored under 1 instead.
+  static constexpr std::uint64_t kFree = 0;
+  static std::uint64_t HashOf(std::string_view key) {
+    const std::uint64_t hash = HashShortText(key);
+    return hash == kFree ? 1 : hash;
+  }
+  // 40 bytes and the value (none for a set): a slot is 2 to 4 times the size of its share of the
+  // keys, since the table is between a quarter and a half full.
   struct Slot {
-    std::uint64_t hash = 0;
-    bool used = false;
+    std::uint64_t hash = kFree;
     std::string key;
-    V value{};
+    [[no_unique_address]] V value{};
   };
   // The slot holding `key`, or the free slot where it would go. REQUIRES: a table not empty.
   std::size_t SlotOf(std::string_view key, std::uint64_t hash) const {
     if (slots_.empty()) return 0;
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = hash & mask;
-    for (std::size_t probed = 0; slots_[i].used; ++probed) {
+    for (std::size_t probed = 0; slots_[i].hash != kFree; ++probed) {
       CSIM_CHECK(probed < slots_.size(), "a free slot in a table at most half full");
       if (slots_[i].hash == hash && slots_[i].key == key) return i;
       i = (i + 1) & mask;
@@ -151,9 +157,9 @@ class FlatStringMap {
     slots_ = std::vector<Slot>(old.empty() ? 16 : 2 * old.size());
     const std::size_t mask = slots_.size() - 1;
     for (Slot& slot : old) {
-      if (!slot.used) continue;
+      if (slot.hash == kFree) continue;
       std::size_t i = slot.hash & mask;
-      for (std::size_t probed = 0; slots_[i].used; ++probed) {
+      for (std::size_t probed = 0; slots_[i].hash != kFree; ++probed) {
         CSIM_CHECK(probed < slots_.size(), "a free slot in a table at most half full");
         i = (i + 1) & mask;
       }
