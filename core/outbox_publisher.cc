@@ -16,7 +16,8 @@ Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock
   auto due = co_await table.DueOutbox(clock.Now(), policy.batch_size);
   if (!due.ok()) co_return result;
   CSIM_CHECK(due->size() <= static_cast<std::size_t>(policy.batch_size));
-  for (OutboxRow row : due.value()) {
+  // Each row is updated in place: the batch is this pass's own copy of the table's rows.
+  for (OutboxRow& row : due.value()) {
     CSIM_CHECK(row.status == OutboxStatus::kPending);
     Status published = co_await bus.Publish(row.event);
     if (published.ok()) {

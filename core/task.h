@@ -11,6 +11,7 @@
 #include <exception>
 #include <new>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "core/check.h"
@@ -177,7 +178,12 @@ class [[nodiscard]] Task {
     handle_.promise().continuation = awaiter;
     return handle_;
   }
-  T await_resume() {
+  // The value as an rvalue reference into this Task's frame, not a new T: `co_return co_await t;`
+  // then moves it once into the caller's promise instead of twice (through a temporary), which
+  // every port wrapper of the simulator does. The frame lives until the awaited Task is destroyed,
+  // at the end of the full-expression: bind the result to a variable by value (`auto x = co_await
+  // t;`), never to a reference.
+  std::add_rvalue_reference_t<T> await_resume() {
     CSIM_CHECK(handle_.done(), "resumed before the awaited task finished");
     auto& promise = handle_.promise();
     if (promise.error) std::rethrow_exception(promise.error);

@@ -299,7 +299,7 @@ void FakeCheckoutStore::Restore(const std::vector<Cart>& carts,
   cart_changes_.Clear();
   cart_index_.Clear();
   carts_.clear();
-  cart_written_at_.clear();
+  cart_written_at_.Clear();
   compensations_.clear();
   pending_compensation_ids_.clear();
   for (const Cart& cart : carts) {

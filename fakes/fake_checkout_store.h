@@ -8,12 +8,13 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "core/check.h"
 #include "core/ports/checkout_store.h"
 #include "core/ports/clock.h"
 #include "fakes/change_journal.h"
+#include "fakes/flat_string_map.h"
 #include "fakes/key_index.h"
 #include "fakes/outbox_rows.h"
 #include "fakes/packed_id.h"
@@ -65,7 +66,11 @@ class FakeCheckoutStore final : public CheckoutStore {
   // When the store last wrote cart `id`, by its own clock: the moment a writer's change landed,
   // whatever time the writer stamped into updated_at (a writer paused between reading the clock
   // and committing stamps a time long past). REQUIRES: the cart exists.
-  TimeUs CartWrittenAt(const std::string& id) const { return cart_written_at_.at(id); }
+  TimeUs CartWrittenAt(const std::string& id) const {
+    const TimeUs* at = cart_written_at_.Find(id);
+    CSIM_CHECK(at != nullptr, "CartWrittenAt of a stored cart");
+    return *at;
+  }
   // The id (the key in Carts()) of every cart a commit wrote.
   const ChangeJournal<const std::string*>& CartChanges() const { return cart_changes_; }
   const std::map<std::int64_t, OutboxRow>& Outbox() const { return outbox_.Rows(); }
@@ -103,9 +108,9 @@ class FakeCheckoutStore final : public CheckoutStore {
   const Clock& clock_;
   std::map<std::string, Cart> carts_;
   KeyIndex<std::map<std::string, Cart>> cart_index_;  // every row of carts_
-  // By cart id (carts_'s own keys, which outlive these entries), as CartWrittenAt says; only looked
-  // up, never iterated, so a hash map: a search of a big std::map misses the cache at every level.
-  std::unordered_map<std::string_view, TimeUs> cart_written_at_;
+  // By cart id, as CartWrittenAt says; only looked up, never iterated, so a hash map: a search of a
+  // big std::map misses the cache at every level.
+  FlatStringMap<TimeUs> cart_written_at_;
   // Carts by status, then by id, so a worker's query reads the carts in that status, not every
   // cart. The values point at carts_'s rows (stable map nodes), so a query neither builds a key nor
   // looks a cart up again.

@@ -14,12 +14,12 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "core/ports/clock.h"
 #include "core/ports/event_bus.h"
+#include "fakes/flat_string_map.h"
 
 namespace csim::fakes {
 
@@ -149,7 +149,7 @@ class FakeEventBus final : public EventBus {
   std::vector<SharedEvent> published_;
   // Only asked whether it holds an id, never iterated: a hash set, since a search of a std::set of
   // every event id misses the cache at each level of a deep tree.
-  std::unordered_set<std::string> accepted_ids_;
+  FlatStringSet accepted_ids_;
   // Every delivery ever queued, by id - 1 (ids are dense): a vector, not a map, so a record
   // costs no node and is found without a search.
   std::vector<DeliveryRecord> records_;

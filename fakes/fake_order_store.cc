@@ -290,7 +290,8 @@ void FakeOrderStore::Restore(const std::vector<Order>& orders,
       cancelled_written_at_.emplace(change.order_id, change.at_us);
   }
   outbox_.Restore(outbox);
-  processed_ = std::unordered_set<std::string>(processed.begin(), processed.end());
+  processed_ = FlatStringSet();
+  for (const std::string& id : processed) processed_.insert(id);
   CSIM_CHECK(orders_.size() == orders.size());
 }
 

@@ -10,12 +10,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/ports/clock.h"
 #include "core/ports/order_store.h"
 #include "fakes/change_journal.h"
+#include "fakes/flat_string_map.h"
 #include "fakes/key_index.h"
 #include "fakes/outbox_rows.h"
 #include "fakes/packed_id.h"
@@ -90,7 +90,9 @@ class FakeOrderStore final : public OrderStore {
   TimeUs RedriveIdleUntil() const { return outbox_.NextRedriveDue(); }
   // Every processed event id, sorted (a copy: the store keeps them in a hash set).
   std::set<std::string> ProcessedEventIds() const {
-    return std::set<std::string>(processed_.begin(), processed_.end());
+    std::set<std::string> ids;
+    processed_.ForEach([&](std::string_view id) { ids.emplace(id); });
+    return ids;
   }
   std::int64_t CommitCount() const { return commit_count_; }  // successful commits
   std::int64_t FailedCommitCount() const { return failed_commit_count_; }
@@ -128,7 +130,7 @@ class FakeOrderStore final : public OrderStore {
   KeyIndex<std::map<std::string, std::string>> session_index_;  // every row of by_session_
   OutboxRows outbox_;
   // Looked up at every consumer's commit, never iterated but to sort a copy: a hash set.
-  std::unordered_set<std::string> processed_;
+  FlatStringSet processed_;
   std::int64_t commit_count_ = 0;
   std::int64_t failed_commit_count_ = 0;
 };

@@ -39,10 +39,10 @@ Task<Result<std::string>> FakePaymentGateway::Authorize(const std::string& idemp
 Task<Result<std::string>> FakePaymentGateway::LookupAuthorization(
     const std::string& idempotency_key) {
   return Deferred<Result<std::string>>([this, idempotency_key]() -> Result<std::string> {
-    auto it = by_key_.find(idempotency_key);
-    if (it == by_key_.end()) return Status{Code::kNotFound, "no authorization with that key"};
-    CSIM_CHECK(it->second < authorizations_.size());
-    return authorizations_[it->second].id;
+    const std::size_t* index = by_key_.Find(idempotency_key);
+    if (index == nullptr) return Status{Code::kNotFound, "no authorization with that key"};
+    CSIM_CHECK(*index < authorizations_.size());
+    return authorizations_[*index].id;
   });
 }
 
@@ -69,8 +69,8 @@ Result<std::string> FakePaymentGateway::AuthorizeNow(const std::string& idempote
   if (idempotency_key.empty()) return Status{Code::kInvalidArgument, "empty idempotency key"};
   if (amount <= 0) return Status{Code::kInvalidArgument, "amount must be positive"};
   if (amount > kAmountMax) return Status{Code::kInvalidArgument, "amount too large"};
-  if (auto it = by_key_.find(idempotency_key); it != by_key_.end()) {
-    return authorizations_[it->second].id;  // a retry: the same hold, never a second one
+  if (const std::size_t* found = by_key_.Find(idempotency_key); found != nullptr) {
+    return authorizations_[*found].id;  // a retry: the same hold, never a second one
   }
   if (declined_authorizations_.contains(customer_id)) {
     return Status{Code::kRejected, "card declined"};
@@ -275,9 +275,9 @@ std::vector<Authorization> FakePaymentGateway::Authorizations() const {
 
 std::optional<Authorization> FakePaymentGateway::FindAuthorization(
     const std::string& authorization_id) const {
-  auto it = by_id_.find(authorization_id);
-  if (it == by_id_.end()) return std::nullopt;
-  Authorization view = authorizations_[it->second];
+  const std::size_t* index = by_id_.Find(authorization_id);
+  if (index == nullptr) return std::nullopt;
+  Authorization view = authorizations_[*index];
   view.status = StatusAt(view, clock_.Now());
   return view;
 }
@@ -285,10 +285,10 @@ std::optional<Authorization> FakePaymentGateway::FindAuthorization(
 // ---- Bookkeeping ----
 
 Authorization* FakePaymentGateway::Find(const std::string& authorization_id) {
-  auto it = by_id_.find(authorization_id);
-  if (it == by_id_.end()) return nullptr;
-  CSIM_CHECK(it->second < authorizations_.size());
-  return &authorizations_[it->second];
+  const std::size_t* index = by_id_.Find(authorization_id);
+  if (index == nullptr) return nullptr;
+  CSIM_CHECK(*index < authorizations_.size());
+  return &authorizations_[*index];
 }
 
 OrderMoney& FakePaymentGateway::OrderFor(const std::string& order_id) {

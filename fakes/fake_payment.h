@@ -16,13 +16,13 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/model.h"
 #include "core/ports/clock.h"
 #include "core/ports/payment.h"
 #include "fakes/change_journal.h"
+#include "fakes/flat_string_map.h"
 #include "fakes/key_index.h"
 
 namespace csim::fakes {
@@ -138,8 +138,8 @@ class FakePaymentGateway final : public PaymentGateway {
   std::vector<Authorization> authorizations_;  // index = number - 1
   // Looked up only, never iterated: hash maps (a search of a big std::map misses the cache at each
   // level of its tree).
-  std::unordered_map<std::string, std::size_t> by_id_;
-  std::unordered_map<std::string, std::size_t> by_key_;
+  FlatStringMap<std::size_t> by_id_;
+  FlatStringMap<std::size_t> by_key_;
   std::map<std::string, OrderMoney> orders_;
   KeyIndex<std::map<std::string, OrderMoney>> money_index_;  // every row of orders_
   ChangeJournal<const std::string*> money_changes_;

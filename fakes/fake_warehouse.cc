@@ -53,8 +53,8 @@ Result<std::string> FakeWarehouse::ReserveNow(const ReserveRequest& request) {
   if (request.ttl_us > kTtlMaxUs) return Status{Code::kInvalidArgument, "ttl too long"};
   if (request.sku.empty()) return Status{Code::kInvalidArgument, "empty sku"};
   if (request.reference.empty()) return Status{Code::kInvalidArgument, "empty reference"};
-  if (auto it = by_reference_.find(request.reference); it != by_reference_.end()) {
-    return reservations_[it->second].id;  // a retry: the same reservation, whatever its status
+  if (const std::size_t* found = by_reference_.Find(request.reference); found != nullptr) {
+    return reservations_[*found].id;  // a retry: the same reservation, whatever its status
   }
   const TimeUs now = clock_.Now();
   const StockKey key{request.sku, request.warehouse_id};
@@ -235,8 +235,8 @@ const Reservation* FakeWarehouse::FindReservation(const std::string& reservation
 }
 
 const Reservation* FakeWarehouse::FindReservationByReference(const std::string& reference) const {
-  const auto it = by_reference_.find(reference);
-  return it == by_reference_.end() ? nullptr : &reservations_[it->second];
+  const std::size_t* index = by_reference_.Find(reference);
+  return index == nullptr ? nullptr : &reservations_[*index];
 }
 
 bool FakeWarehouse::HoldsStock(const Reservation& reservation, TimeUs now) {
@@ -293,10 +293,10 @@ std::optional<std::string> FakeWarehouse::DefaultWarehouse(const std::string& sk
 // ---- Bookkeeping ----
 
 std::optional<std::size_t> FakeWarehouse::IndexOf(const std::string& reservation_id) const {
-  auto it = by_id_.find(reservation_id);
-  if (it == by_id_.end()) return std::nullopt;
-  CSIM_CHECK(it->second < reservations_.size());
-  return it->second;
+  const std::size_t* index = by_id_.Find(reservation_id);
+  if (index == nullptr) return std::nullopt;
+  CSIM_CHECK(*index < reservations_.size());
+  return *index;
 }
 
 std::string FakeWarehouse::PhantomTarget(const std::string& sku) const {

@@ -18,13 +18,13 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "core/ports/clock.h"
 #include "core/ports/warehouse.h"
 #include "fakes/change_journal.h"
+#include "fakes/flat_string_map.h"
 
 namespace csim::fakes {
 
@@ -169,8 +169,8 @@ class FakeWarehouse final : public WarehouseInventory {
   std::vector<Reservation> reservations_;  // index = number - 1
   // Looked up only, never iterated: hash maps (a search of a big std::map misses the cache at each
   // level of its tree).
-  std::unordered_map<std::string, std::size_t> by_id_;         // id -> index
-  std::unordered_map<std::string, std::size_t> by_reference_;  // reference -> index
+  FlatStringMap<std::size_t> by_id_;                           // id -> index
+  FlatStringMap<std::size_t> by_reference_;                    // reference -> index
   std::set<std::pair<TimeUs, std::size_t>> active_by_expiry_;  // status kActive only
   std::map<StockKey, std::set<std::size_t>> active_by_row_;    // status kActive only
   // Units of the status kActive reservations per row, lapsed or not: ActiveReserved subtracts the

@@ -29,6 +29,7 @@ const Changes& ChangeTracker::Step(const sim::World& world) {
   changes_.promotions.clear();
   changes_.customers.clear();
   changes_.now = world.kernel().now();
+  if (NothingNew(world, changes_.now)) return changes_;
   // Orders and carts first: the reservations' candidates are rescheduled against them.
   ReadOrders(world);
   ReadCarts(world);
@@ -36,6 +37,19 @@ const Changes& ChangeTracker::Step(const sim::World& world) {
   ReadRest(world);
   TakeLateCandidates(world);
   return changes_;
+}
+
+bool ChangeTracker::NothingNew(const sim::World& world, TimeUs now) const {
+  // Each Read* below and TakeLateCandidates does nothing exactly when these hold.
+  return orders_read_ == world.order_db().OrderChanges().size() &&
+         confirmed_read_ == world.ConfirmedAttemptChanges().size() &&
+         carts_read_ == world.checkout_db().CartChanges().size() &&
+         reservations_read_ == world.warehouse().ReservationChanges().size() &&
+         stock_read_ == world.warehouse().StockChanges().size() &&
+         money_read_ == world.payment().OrderMoneyChanges().size() &&
+         promotions_read_ == world.promotions().UsageChanges().size() &&
+         balances_read_ == world.loyalty().BalanceChanges().size() &&
+         (waiting_.empty() || waiting_.begin()->first >= now);
 }
 
 void ChangeTracker::ReadOrders(const sim::World& world) {
@@ -67,23 +81,23 @@ void ChangeTracker::ReadOrders(const sim::World& world) {
   const auto& confirmed = world.ConfirmedAttemptChanges();
   CSIM_CHECK(confirmed.size() == world.confirmed_totals().size(), "one note per attempt");
   for (; confirmed_read_ < confirmed.size(); ++confirmed_read_) {
-    auto waiting = unconfirmed_by_attempt_.find(*confirmed.at(confirmed_read_));
-    if (waiting == unconfirmed_by_attempt_.end()) continue;
-    for (std::string_view id : waiting->second) {
-      auto it = unconfirmed_orders_.find(id);
-      if (it == unconfirmed_orders_.end()) continue;
+    const std::string& attempt = *confirmed.at(confirmed_read_);
+    const std::set<std::string_view>* waiting = unconfirmed_by_attempt_.Find(attempt);
+    if (waiting == nullptr) continue;
+    for (std::string_view id : *waiting) {
+      if (!unconfirmed_orders_.contains(id)) continue;
       // An index entry may be stale (the order moved to another attempt since): the row decides.
       const Order* order = order_db.FindOrder(id);
       CSIM_CHECK(order != nullptr, "the index names stored orders");
       if (!world.confirmed_totals().contains(order->checkout_attempt)) continue;
       changes_.orders.insert(id);
-      unconfirmed_orders_.erase(it);
+      unconfirmed_orders_.erase(id);
     }
-    unconfirmed_by_attempt_.erase(waiting);
+    unconfirmed_by_attempt_.Erase(attempt);
   }
   for (const std::string& session : sessions) {
-    if (auto carts = carts_by_session_.find(session); carts != carts_by_session_.end()) {
-      changes_.carts.insert(carts->second.begin(), carts->second.end());
+    if (const auto* carts = carts_by_session_.Find(session); carts != nullptr) {
+      changes_.carts.insert(carts->begin(), carts->end());
     }
     RescheduleSession(world, session);
   }
@@ -115,8 +129,8 @@ void ChangeTracker::ReadReservations(const sim::World& world) {
     const fakes::Reservation& r = warehouse.Reservations().at(index);
     changes_.reservations.push_back(index);
     changes_.stock_rows.insert({r.sku, r.warehouse_id});
-    if (auto holders = orders_by_reservation_.find(r.id); holders != orders_by_reservation_.end()) {
-      changes_.orders.insert(holders->second.begin(), holders->second.end());
+    if (const auto* holders = orders_by_reservation_.Find(r.id); holders != nullptr) {
+      changes_.orders.insert(holders->begin(), holders->end());
     }
     if (r.status != fakes::ReservationStatus::kActive) {
       DropCandidate(index);  // a reservation never becomes active again
@@ -161,19 +175,19 @@ void ChangeTracker::Reschedule(const sim::World& world, std::size_t index) {
 }
 
 void ChangeTracker::RescheduleSession(const sim::World& world, const std::string& session) {
-  auto indices = candidates_by_session_.find(session);
-  if (indices == candidates_by_session_.end()) return;
-  for (std::size_t index : indices->second) Reschedule(world, index);
+  const std::set<std::size_t>* indices = candidates_by_session_.Find(session);
+  if (indices == nullptr) return;
+  for (std::size_t index : *indices) Reschedule(world, index);
 }
 
 void ChangeTracker::DropCandidate(std::size_t index) {
   auto candidate = candidates_.find(index);
   if (candidate == candidates_.end()) return;
   if (candidate->second.due_us) waiting_.erase({*candidate->second.due_us, index});
-  auto session = candidates_by_session_.find(candidate->second.session);
-  CSIM_CHECK(session != candidates_by_session_.end(), "a candidate is indexed by its session");
-  session->second.erase(index);
-  if (session->second.empty()) candidates_by_session_.erase(session);
+  std::set<std::size_t>* session = candidates_by_session_.Find(candidate->second.session);
+  CSIM_CHECK(session != nullptr, "a candidate is indexed by its session");
+  session->erase(index);
+  if (session->empty()) candidates_by_session_.Erase(candidate->second.session);
   candidates_.erase(candidate);
 }
 
@@ -197,9 +211,9 @@ void ChangeTracker::TakeLateCandidates(const sim::World& world) {
 }
 
 const Order* ChangeTracker::OrderFor(const sim::World& world, const std::string& attempt) const {
-  auto ids = orders_by_attempt_.find(attempt);
-  if (ids == orders_by_attempt_.end()) return nullptr;
-  for (auto it = ids->second.rbegin(); it != ids->second.rend(); ++it) {
+  const std::set<std::string_view>* ids = orders_by_attempt_.Find(attempt);
+  if (ids == nullptr) return nullptr;
+  for (auto it = ids->rbegin(); it != ids->rend(); ++it) {
     const Order* order = world.order_db().FindOrder(*it);
     CSIM_CHECK(order != nullptr, "the index names stored orders");
     if (order->checkout_attempt == attempt) return order;
@@ -209,9 +223,9 @@ const Order* ChangeTracker::OrderFor(const sim::World& world, const std::string&
 
 const Cart* ChangeTracker::CartOfSession(const sim::World& world,
                                          const std::string& session) const {
-  auto ids = carts_by_session_.find(session);
-  if (ids == carts_by_session_.end()) return nullptr;
-  for (auto it = ids->second.rbegin(); it != ids->second.rend(); ++it) {
+  const std::set<std::string_view>* ids = carts_by_session_.Find(session);
+  if (ids == nullptr) return nullptr;
+  for (auto it = ids->rbegin(); it != ids->rend(); ++it) {
     const Cart* cart = world.checkout_db().FindCart(*it);
     CSIM_CHECK(cart != nullptr, "the index names stored carts");
     if (cart->session_id == session) return cart;

@@ -18,13 +18,12 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/model.h"
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_warehouse.h"
+#include "fakes/flat_string_map.h"
 #include "properties/invariant.h"
 #include "sim/faults.h"
 #include "sim/world.h"
@@ -44,6 +43,12 @@ struct Changes {
   std::set<std::string_view> carts;  // changed, or their session's order changed
   std::set<std::string_view> promotions;
   std::set<std::string_view> customers;  // loyalty balances changed
+
+  // No row to look at again: no invariant's check_changed can find anything.
+  bool empty() const {
+    return stock_rows.empty() && reservations.empty() && late_reservations.empty() &&
+           orders.empty() && carts.empty() && promotions.empty() && customers.empty();
+  }
 };
 
 class ChangeTracker {
@@ -60,6 +65,9 @@ class ChangeTracker {
   const Cart* CartOfSession(const sim::World& world, const std::string& session) const;
 
  private:
+  // True if no journal grew since the last step and no candidate's bound passed before `now`: the
+  // step would read nothing and name no row (most events only read the world).
+  bool NothingNew(const sim::World& world, TimeUs now) const;
   void ReadOrders(const sim::World& world);
   void ReadCarts(const sim::World& world);
   void ReadReservations(const sim::World& world);
@@ -81,12 +89,12 @@ class ChangeTracker {
   // its full scan's order), so they are hash maps: a search of a std::map of every order misses the
   // cache at each level of the tree.
   template <class Value>
-  using Index = std::unordered_map<std::string, Value>;
+  using Index = fakes::FlatStringMap<Value>;
   Index<std::set<std::string_view>> orders_by_reservation_;
   Index<std::set<std::string_view>> orders_by_attempt_;
   Index<std::set<std::string_view>> carts_by_session_;
   // Orders with no confirmed total for their attempt yet (only looked up: a hash set).
-  std::unordered_set<std::string_view> unconfirmed_orders_;
+  fakes::FlatStringSet unconfirmed_orders_;
   // Those orders by the attempt they waited for when last read (entries may be stale).
   Index<std::set<std::string_view>> unconfirmed_by_attempt_;
   // STOCK-NO-LEAK's candidates: active reservations of a checkout attempt. Each is either waiting

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/checkout/checkout_transitions.h"
 #include "core/order/transitions.h"
@@ -30,7 +31,7 @@ CheckoutWrite CompleteCartWrite(const Cart& cart, const Order& order, TimeUs now
   completed.order_id = order.id;
   completed.updated_at = now;
   CheckoutWrite write;
-  write.carts.push_back(CartWrite{completed, cart.version});
+  write.carts.push_back(CartWrite{std::move(completed), cart.version});
   Event converted;
   converted.id = cart.id + ":converted";
   converted.topic = std::string{topics::kCartConverted};
@@ -137,7 +138,7 @@ Task<Status> CheckoutService::CreateCart(const std::string& cart_id, const std::
                                  : config_.checkout.cart_expiry_user_hours) *
                               kHourUs;
   CheckoutWrite write;
-  write.carts.push_back(CartWrite{cart, 0});
+  write.carts.push_back(CartWrite{std::move(cart), 0});
   co_return co_await ports_.store.Commit(write);
 }
 
@@ -171,7 +172,7 @@ Task<Status> CheckoutService::AddItem(const std::string& cart_id, const CartItem
   cart.version = expected + 1;
   cart.updated_at = ports_.clock.Now();
   CheckoutWrite write;
-  write.carts.push_back(CartWrite{cart, expected});
+  write.carts.push_back(CartWrite{std::move(cart), expected});
   co_return co_await ports_.store.Commit(write);
 }
 
@@ -516,7 +517,7 @@ Task<void> ConfirmSaga::Compensate() {
   reopened.status = CartStatus::kActive;
   reopened.updated_at = now;
   CheckoutWrite write;
-  write.carts.push_back(CartWrite{reopened, cart_.version});
+  write.carts.push_back(CartWrite{std::move(reopened), cart_.version});
   write.compensations = queued_;
   for (const FailedCompensation& row : queued_) {
     CSIM_CHECK(!row.subject.empty() && row.max_attempts > 0,

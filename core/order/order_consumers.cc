@@ -12,8 +12,8 @@
 
 namespace csim {
 
-Task<Status> OrderService::MoveOrder(Event event, std::vector<OrderStatus> from, OrderStatus to,
-                                     Effect effect) {
+Task<Status> OrderService::MoveOrder(const Event& event, std::vector<OrderStatus> from,
+                                     OrderStatus to, Effect effect) {
   CSIM_CHECK(!event.id.empty(), "consumers deduplicate by event id");
   CSIM_CHECK(!from.empty());
   auto processed = co_await ports_.store.IsProcessed(event.id);
@@ -30,13 +30,15 @@ Task<Status> OrderService::MoveOrder(Event event, std::vector<OrderStatus> from,
   }
   OrderWrite write;
   write.processed_event_id = event.id;  // the dedup record commits with the effect
-  Order updated = order;
-  updated.version = order.version + 1;
+  // The loaded row becomes the update (moved, not copied: nothing reads it again).
+  const OrderStatus was = order.status;
+  Order updated = std::move(order);
+  updated.version += 1;
   updated.status = to;
   if (effect) effect(updated, write);
   CSIM_CHECK(updated.status == to, "an effect must not change the status");
-  write.outbox.push_back(StatusChangedEvent(updated, order.status));
-  write.update = updated;
+  write.outbox.push_back(StatusChangedEvent(updated, was));
+  write.update = std::move(updated);
   Status committed = co_await ports_.store.Commit(write);
   if (committed.code() == Code::kConflict) co_return Status{Code::kUnavailable, "retry"};
   co_return committed;
@@ -120,7 +122,7 @@ Task<Status> OrderService::ConsumePaymentConfirmedHttpDeprecated(const Event& ev
   // A distinct id per application: downstream sees one more stock commit each time.
   const std::string id = order.id + ":stock_committed:http:v" + std::to_string(updated.version);
   write.outbox.push_back(OrderOutboxEvent(id, topics::kStockCommitted, updated));
-  write.update = updated;
+  write.update = std::move(updated);
   Status committed = co_await ports_.store.Commit(write);
   if (committed.code() == Code::kConflict) co_return Status{Code::kUnavailable, "retry"};
   co_return committed;

@@ -213,7 +213,7 @@ Task<Status> OrderService::RecordReservingAgain(const Order& order) {
   Order marked = order;
   marked.version = order.version + 1;
   marked.reserving_again = true;
-  write.update = marked;
+  write.update = std::move(marked);
   const Status committed = co_await ports_.store.Commit(write);
   // Nothing is reserved yet: the retry reloads the order and, once the flag is there, goes on.
   co_return Status{Code::kUnavailable, committed.ok()
@@ -515,7 +515,7 @@ Task<Status> OrderService::Cancel(const std::string& order_id, const std::string
   updated.stock_released = true;
   co_await ReturnPayment(order);
   AddCancelledEvents(updated, order.status, reason, write);
-  write.update = updated;
+  write.update = std::move(updated);
   Status committed = co_await ports_.store.Commit(write);
   if (committed.code() == Code::kConflict) co_return Status{Code::kUnavailable, "retry"};
   co_return committed;

@@ -258,7 +258,8 @@ class OrderService final : public OrderClient {
   // Deduplicated move of the event's order to `to` if its status is one of `from` and `table`
   // allows it (the one table, CanTransition); `effect` adds to the update. Otherwise the event is
   // acknowledged and ignored.
-  Task<Status> MoveOrder(Event event, std::vector<OrderStatus> from, OrderStatus to, Effect effect);
+  Task<Status> MoveOrder(const Event& event, std::vector<OrderStatus> from, OrderStatus to,
+                         Effect effect);
   // One compensation row's warehouse action.
   Task<Status> RedriveCompensation(const Event& event);
 

@@ -132,7 +132,7 @@ Task<std::int32_t> OrderService::RunReservationCleanupOnce() {
     Order updated = order;
     updated.version = order.version + 1;
     updated.stock_released = true;
-    write.update = updated;
+    write.update = std::move(updated);
     if ((co_await ports_.store.Commit(write)).ok()) ++released;
   }
   CSIM_CHECK(released <= batch);
@@ -375,7 +375,7 @@ Task<std::int32_t> OrderService::RunPaymentCompensationOnce() {
     Order voided = *order;
     voided.version = order->version + 1;
     voided.hold_voided = true;
-    write.update = voided;
+    write.update = std::move(voided);
     (void)co_await ports_.store.Commit(write);  // lost: voided again next pass, idempotently
   }
   CSIM_CHECK(done <= calls && calls <= batch);
