@@ -190,6 +190,15 @@ expect 2 "--seeds: '1..18446744073709551616' is not A..B" -- sweep --seeds 1..18
 expect 2 "--jobs: must be between 1 and" -- sweep --seeds 1..2 --jobs 0
 expect 0 "2 of 2 seeds run, 0 failing" -- sweep --seeds 1..2 --orders 5 --jobs 2 --json "$tmp/sweep.json"
 check "the sweep JSON counts its seeds" has "$tmp/sweep.json" '"seeds_run": 2'
+# A --json that names a pipe (or a device such as /dev/null) is written into, never replaced by a
+# regular file through a rename.
+mkfifo "$tmp/sweep.pipe"
+timeout 60 cat "$tmp/sweep.pipe" >"$tmp/from-pipe.json" &  # bounded: a regression replaces the pipe
+reader=$!
+expect 0 "2 of 2 seeds run, 0 failing" -- sweep --seeds 1..2 --orders 5 --json "$tmp/sweep.pipe"
+wait "$reader"
+check "the pipe is still a pipe" test -p "$tmp/sweep.pipe"
+check "the sweep JSON came through the pipe" has "$tmp/from-pipe.json" '"seeds_run": 2'
 # exists only where the deprecated HTTP path is deployed: without it nothing is processed
 # twice, with it EFFECT-ONCE breaks and the replay line carries the deployment option.
 expect 0 "3 of 3 seeds run, 0 failing" -- sweep --seeds 1..3 --orders 30 --as-reviewed R-3.3

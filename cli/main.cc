@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/output_path.h"
 #include "cli/real_command.h"
 #include "cli/sweep_command.h"
 #include "core/check.h"
@@ -189,13 +190,6 @@ bool IsStdout(const std::string& path) {
   return path == kStdout;
 }
 
-// True when `path` names something that exists and is not a regular file (a device, a pipe).
-bool IsSpecialFile(const std::string& path) {
-  std::error_code error;
-  const auto status = std::filesystem::status(path, error);
-  return !error && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status);
-}
-
 // The file a regular output replaces: through a symbolic link, the file it points to (so the
 // link stays a link).
 std::filesystem::path ReplacedFile(const std::string& path) {
@@ -215,7 +209,7 @@ void CheckOutputPath(const std::string& path, const std::string& flag) {
     throw BadInput{flag + ": folder '" + folder.string() + "' does not exist"};
   }
   if (std::filesystem::is_directory(path)) throw BadInput{flag + ": '" + path + "' is a folder"};
-  if (IsSpecialFile(path)) {
+  if (cli::IsSpecialFile(path)) {
     if (::access(path.c_str(), W_OK) != 0) {
       throw BadInput{flag + ": cannot write '" + path + "': " + std::strerror(errno)};
     }
@@ -264,7 +258,7 @@ std::string WriteOutput(const Output& output, std::filesystem::path& temporary) 
     std::cout.flush();
     return std::cout ? "" : output.flag + ": cannot write to standard output";
   }
-  const bool direct = IsSpecialFile(output.path);
+  const bool direct = cli::IsSpecialFile(output.path);
   if (!direct) temporary = TemporaryNameFor(ReplacedFile(output.path));
   const std::filesystem::path written = direct ? std::filesystem::path{output.path} : temporary;
   std::ofstream out(written, std::ios::binary | std::ios::trunc);

@@ -1,5 +1,7 @@
 #include "cli/sweep_command.h"
 
+#include "cli/output_path.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -265,6 +267,14 @@ int RunSweepCommand(const SweepRequest& request) {
     const std::string text = ToJson(request, result).dump(2) + "\n";
     if (request.json_file == "-") {
       std::cout << text << std::flush;
+    } else if (IsSpecialFile(request.json_file)) {
+      std::ofstream file(request.json_file, std::ios::binary);
+      file << text;
+      file.close();
+      if (!file) {
+        std::cerr << "checkout-sim: --json: cannot write '" << request.json_file << "'\n";
+        return 2;
+      }
     } else {
       const std::string temp = request.json_file + ".tmp";
       std::ofstream file(temp, std::ios::binary | std::ios::trunc);
