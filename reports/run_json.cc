@@ -67,7 +67,8 @@ nlohmann::json PlanToJson(const sim::FaultPlan& plan) {
           {"bad_day", sim::Name(plan.bad_day.kind)},
           {"incident", sim::Name(plan.incident)},
           {"campaign_uses", plan.campaign.uses},
-          {"campaign_share_ppm", plan.campaign.share_ppm}};
+          {"campaign_share_ppm", plan.campaign.share_ppm},
+          {"crash_loop", plan.crash_loop.service}};
 }
 
 }  // namespace

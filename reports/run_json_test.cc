@@ -159,6 +159,7 @@ TEST(RunJson, ASwarmRunShowsWhatItsSeedDrew) {
     EXPECT_EQ(plan["order_worker_replicas"], drawn.deployment.order_worker_replicas);
     EXPECT_EQ(plan["campaign_uses"], drawn.campaign.uses);
     EXPECT_EQ(plan["campaign_share_ppm"], drawn.campaign.share_ppm);
+    EXPECT_EQ(plan["crash_loop"], drawn.crash_loop.service);
     campaigns += plan["campaign_uses"].get<std::int64_t>() > 0 ? 1 : 0;
   }
   EXPECT_GT(campaigns, 0) << "a campaign on some of 10 seeds (30 % draw one)";
@@ -168,6 +169,7 @@ TEST(RunJson, ASwarmRunShowsWhatItsSeedDrew) {
   EXPECT_EQ(plan["customer_approval_ppm"], 50'000);
   EXPECT_EQ(plan["window_focus"], "");
   EXPECT_EQ(plan["campaign_uses"], 0);
+  EXPECT_EQ(plan["crash_loop"], "");
 }
 
 TEST(RunJson, RunWithoutCustomersIsVacuous) {

@@ -178,6 +178,18 @@ void DrawIncident(Rng rng, FaultPlan& plan) {
   CSIM_CHECK(plan.windows.back().until_us > plan.windows.back().from_us, "an incident lasts");
 }
 
+void DrawCrashLoop(Rng rng, FaultPlan& plan) {
+  if (!rng.ChancePpm(150'000)) return;
+  CrashLoop& loop = plan.crash_loop;
+  loop.service = std::string{kCrashLoopServices[rng.Below(kCrashLoopServices.size())]};
+  loop.from_us = rng.Between(5, 60) * kMinuteUs;
+  loop.duration_us = rng.Between(5, 30) * kMinuteUs;  // until someone rolls it back
+  // Most bad builds die within a minute of starting: at boot, or on the first work they take.
+  loop.life_min_us = rng.Between(2, 10) * kSecondUs;
+  loop.life_max_us = loop.life_min_us + rng.Between(5, 60) * kSecondUs;
+  CSIM_CHECK(loop.life_min_us > 0 && loop.life_min_us < loop.life_max_us, "a crash loop's lives");
+}
+
 }  // namespace
 
 std::string_view Name(BadDayKind kind) {
@@ -342,6 +354,8 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   DrawSlowDependency(SwarmRng(seed, "slow_dependency"), plan);
   DrawWarehouseDown(SwarmRng(seed, "warehouse_down"), plan);
   DrawIncident(SwarmRng(seed, "incident"), plan);
+  // Drawn last, on a stream of its own, so every draw above stays as it was.
+  DrawCrashLoop(SwarmRng(seed, "crash_loop"), plan);
   CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;

@@ -205,6 +205,22 @@ struct BadDay {
 enum class IncidentKind { kNone, kZoneOutage, kEgressDegraded };
 std::string_view Name(IncidentKind kind);
 
+// A bad deploy, drawn per swarm seed from a stream of its own: from `from_us` for `duration_us`
+// every replica of one service crashes a short while after each start (a CrashLoopBackOff: a
+// release that panics at boot or on its first requests), `life_min_us` to `life_max_us` after each
+// start, until the rollback; the supervisor restarts it as after any crash. Its cron jobs, counted
+// from each start, may never come due meanwhile (SIM-33, SIM-35). service empty: no crash loop.
+struct CrashLoop {
+  std::string service;  // "checkout-api", "checkout-worker" or "order-worker"
+  TimeUs from_us = 0;
+  DurationUs duration_us = 0;
+  DurationUs life_min_us = 0;
+  DurationUs life_max_us = 0;
+  bool operator==(const CrashLoop&) const = default;
+};
+inline constexpr std::array<std::string_view, 3> kCrashLoopServices = {
+    "checkout-api", "checkout-worker", "order-worker"};
+
 // The most CPU steal one business call of a sluggish process costs it.
 inline constexpr DurationUs kSluggishMaxUs = 30 * kSecondUs;
 
@@ -240,6 +256,7 @@ struct FaultPlan {
   BadDay bad_day;          // swarm: one correlated bad day on some seeds (ForSeed)
   PromoCampaign campaign;  // swarm: a promotion mailed to many customers on some seeds (ForSeed)
   IncidentKind incident = IncidentKind::kNone;  // swarm: its windows are in `windows` (ForSeed)
+  CrashLoop crash_loop;                         // swarm: a bad deploy on some seeds (ForSeed)
   // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and
   // so are the kinds of windows drawn. nullopt: no swarm.
   std::optional<std::uint64_t> swarm_seed;

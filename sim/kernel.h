@@ -136,6 +136,11 @@ class Kernel {
   void Record(NameId action, NameId outcome, std::string_view detail = {}) {
     trace_.Record(now_us_, current_, action, outcome, detail);
   }
+  // The same, recorded as `process`'s (what happened to it, done by another: a crash it suffered).
+  void RecordFor(ProcessId process, NameId action, NameId outcome, std::string_view detail = {}) {
+    CSIM_CHECK(process < processes_.size(), "a known process");
+    trace_.Record(now_us_, process, action, outcome, detail);
+  }
 
  private:
   static constexpr std::size_t kReapMin = 64;                 // finished roots worth a reap

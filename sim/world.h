@@ -227,6 +227,11 @@ class World {
   void DrawFaultWindows(TimeUs faults_end_us);
   // Puts the plan's bad day (FaultPlan::bad_day) into the run: its window, or its host's stalls.
   void StartBadDay(TimeUs faults_end_us);
+  // Puts the plan's crash loop (FaultPlan::crash_loop) into the run: each replica of its service
+  // crashes a drawn life after its start, and after every restart, until the loop ends.
+  void StartCrashLoop(TimeUs faults_end_us);
+  // Schedules `process`'s next crash of the loop, a drawn life from now, if the loop still runs.
+  void ScheduleLoopCrash(ProcessId process);
   // The process that runs `subscriber`'s handlers.
   ProcessId ProcessOfSubscriber(const std::string& subscriber) const;
 

@@ -89,5 +89,36 @@ TEST(WorldCrash, SameSeedSameCrashesSameTrace) {
   }
 }
 
+// A bad deploy of the order worker (FaultPlan::crash_loop): from minute 10 to minute 20 it dies 3
+// to 9 s after each start and is restarted 5 to 90 s later, so it crashes every 8 to 99 s of the
+// loop; before and after it, and the other services, never. The one customer's order still ends
+// delivered and paid once the loop is over.
+TEST(WorldCrash, ACrashLoopKillsItsServiceAfterEveryStartUntilTheRollback) {
+  WorldOptions options;
+  options.faults.crash_loop =
+      CrashLoop{"order-worker", 10 * kMinuteUs, 10 * kMinuteUs, 3 * kSecondUs, 9 * kSecondUs};
+  World world(options, OneCustomerWorkload());
+  world.Run();
+  const Trace& trace = world.kernel().trace();
+  std::int32_t loop_crashes = 0;
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const TraceRecord& r = trace.at(i);
+    if (trace.NameOf(r.action) != "process.crash_loop") continue;
+    ++loop_crashes;
+    EXPECT_EQ(world.kernel().ProcessName(r.process), "order-worker");
+    EXPECT_EQ(trace.NameOf(r.outcome), "fault.crash");
+    EXPECT_GE(r.time_us, 10 * kMinuteUs + 3 * kSecondUs);  // a life after the rollout
+    EXPECT_LT(r.time_us, 20 * kMinuteUs);                  // none after the rollback
+  }
+  EXPECT_GE(loop_crashes, 600 / 99);
+  EXPECT_LE(loop_crashes, 600 / 8);
+  EXPECT_EQ(world.CrashCounts(), (std::map<std::string, std::uint64_t>{
+                                     {"order-worker", static_cast<std::uint64_t>(loop_crashes)}}));
+  ASSERT_EQ(world.order_db().Orders().size(), 1u);
+  const Order& order = world.order_db().Orders().begin()->second;
+  EXPECT_EQ(order.status, OrderStatus::kDelivered);
+  EXPECT_EQ(world.payment().TotalCaptured(), order.total);
+}
+
 }  // namespace
 }  // namespace csim::sim

@@ -64,6 +64,7 @@ void World::OnCrash(ProcessId process) {
   kernel_.At(supervisor_, kernel_.now() + delay_us, [this, process] {
     kernel_.Restart(process);
     CSIM_CHECK(kernel_.IsUp(process), "a restarted process is up");
+    ScheduleLoopCrash(process);  // a bad build crashes again once it has started
     // The crashed incarnation will never Ack or Nack what it had in flight.
     for (const auto& [topic, subscriber] : bus_->Subscriptions()) {
       if (ProcessOfSubscriber(subscriber) != process) continue;
@@ -105,6 +106,57 @@ void World::DrawFaultWindows(TimeUs faults_end_us) {
                  options_.faults.windows.size() + static_cast<std::size_t>(draws.count),
              "every drawn window is in force");
   StartBadDay(faults_end_us);
+  StartCrashLoop(faults_end_us);
+}
+
+void World::StartCrashLoop(TimeUs faults_end_us) {
+  const CrashLoop& loop = options_.faults.crash_loop;
+  if (loop.service.empty()) return;
+  CSIM_CHECK(loop.from_us >= 0 && loop.duration_us > 0, "a crash loop lies in the run");
+  CSIM_CHECK(loop.life_min_us > 0 && loop.life_min_us < loop.life_max_us, "a crash loop's lives");
+  const std::vector<ProcessId>& replicas = loop.service == "checkout-api" ? api_replicas_
+                                           : loop.service == "checkout-worker"
+                                               ? checkout_worker_replicas_
+                                               : order_worker_replicas_;
+  CSIM_CHECK(loop.service == "checkout-api" || loop.service == "checkout-worker" ||
+                 loop.service == "order-worker",
+             "a crash loop names one of kCrashLoopServices");
+  impl_->loop_processes = replicas;
+  impl_->loop_from_us = std::min(loop.from_us, faults_end_us);
+  impl_->loop_until_us = std::min(loop.from_us + loop.duration_us, faults_end_us);
+  impl_->loop_crash_action = kernel_.trace().Intern("process.crash_loop");
+  impl_->loop_crash_outcome = kernel_.trace().Intern("fault.crash");
+  kernel_.Record(
+      kernel_.trace().Intern("fault.crash_loop"), kernel_.trace().Intern(loop.service),
+      fmt::format("from_us={} until_us={} life_min_us={} life_max_us={}", impl_->loop_from_us,
+                  impl_->loop_until_us, loop.life_min_us, loop.life_max_us));
+  // From from_us every replica runs the bad build: it crashes a drawn life later, and again a
+  // drawn life after each restart (ScheduleLoopCrash, called by OnCrash's restart).
+  for (const ProcessId process : replicas) {
+    kernel_.At(supervisor_, impl_->loop_from_us, [this, process] { ScheduleLoopCrash(process); });
+  }
+}
+
+void World::ScheduleLoopCrash(ProcessId process) {
+  const CrashLoop& loop = options_.faults.crash_loop;
+  const auto& looping = impl_->loop_processes;
+  if (std::find(looping.begin(), looping.end(), process) == looping.end()) return;
+  if (kernel_.now() < impl_->loop_from_us || kernel_.now() >= impl_->loop_until_us ||
+      !kernel_.IsUp(process)) {
+    return;
+  }
+  const TimeUs crash_at =
+      kernel_.now() + impl_->loop_rng.Between(loop.life_min_us, loop.life_max_us);
+  if (crash_at >= impl_->loop_until_us) return;  // rolled back before this life ends
+  const std::uint64_t generation = kernel_.CrashCount(process);
+  kernel_.At(supervisor_, crash_at, [this, process, generation] {
+    // Only the life it was drawn for: a crash at a port call may have ended it first.
+    if (!kernel_.IsUp(process) || kernel_.CrashCount(process) != generation) return;
+    kernel_.RecordFor(process, impl_->loop_crash_action, impl_->loop_crash_outcome);
+    kernel_.Crash(process);
+    CSIM_CHECK(!kernel_.IsUp(process), "a crashed process is down");
+    OnCrash(process);
+  });
 }
 
 void World::StartBadDay(TimeUs faults_end_us) {

@@ -107,7 +107,8 @@ struct World::Impl {
         bus_delay(world.faults_->Point("bus.delay")),
         bus_fetch(world.faults_->Point("bus.fetch")),
         payment_rng(world.rng_.Fork(0x5041594D)),  // "PAYM"
-        cron_rng(world.rng_.Fork(0x43524F4E)) {}   // "CRON"
+        cron_rng(world.rng_.Fork(0x43524F4E)),     // "CRON"
+        loop_rng(world.rng_.Fork(0x4C4F4F50)) {}   // "LOOP"
 
   SimClock clock;
   fakes::FakePricing pricing;
@@ -150,6 +151,13 @@ struct World::Impl {
   FaultPoint* bus_fetch;      // a consumer's fetch, slowed or failed by the bus's windows
   Rng payment_rng;            // customers' payment behaviour and webhook delays
   Rng cron_rng;               // replicas' offsets and late passes (FaultPlan::deployment)
+  Rng loop_rng;               // the lives of a crash loop's processes (FaultPlan::crash_loop)
+  // The crash loop's span, clipped to the faulty phase (StartCrashLoop); empty when none.
+  TimeUs loop_from_us = 0;
+  TimeUs loop_until_us = 0;
+  std::vector<ProcessId> loop_processes;  // the replicas of the crash loop's service
+  NameId loop_crash_action = 0;           // "process.crash_loop"
+  NameId loop_crash_outcome = 0;          // "fault.crash", as a crash at a port call is recorded
   NameId customer_action = 0;
   NameId deliver_action = 0;
   NameId deliver_held = 0;  // "fault.window": due deliveries held while the bus is down
