@@ -187,6 +187,29 @@ TEST(FaultLayer, CrashTriggerKillsTheCallerOnlyWhereThePolicyAllows) {
   }
 }
 
+// The stalls a trace shows: its freezes (`process.pause` records, as the kernel writes them when
+// one begins, with the end in their detail), those less than a running gap apart chained into
+// one stall from the first's start to the latest end.
+struct Stalls {
+  std::vector<std::pair<TimeUs, TimeUs>> spans;
+  std::size_t freezes = 0;
+};
+Stalls StallsOf(const Trace& trace) {
+  Stalls stalls;
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const TraceRecord& r = trace.at(i);
+    if (trace.NameOf(r.action) != "process.pause") continue;
+    ++stalls.freezes;
+    const TimeUs until_us = std::stoll(std::string(trace.DetailOf(r)).substr(9));
+    if (!stalls.spans.empty() && r.time_us <= stalls.spans.back().second + kPauseChainGapUs) {
+      stalls.spans.back().second = std::max(stalls.spans.back().second, until_us);
+    } else {
+      stalls.spans.emplace_back(r.time_us, until_us);
+    }
+  }
+  return stalls;
+}
+
 // Every business call stalls its caller: back-to-back stalls make one stall, which the model
 // keeps within kPauseMaxUs (30 drawn pauses would otherwise add up to about an hour).
 TEST(FaultLayer, BackToBackPausesMakeOneStallWithinThePauseBound) {
@@ -235,24 +258,19 @@ TEST(FaultLayer, AStallingHostRunsSluggishlyAndStallsWithinItsBounds) {
   EXPECT_EQ(h.kernel.PauseCount(h.other), 0u);
   // Freezes chain into stalls; a new stall begins only a running gap after the last one.
   const Trace& trace = h.kernel.trace();
-  std::vector<std::pair<TimeUs, TimeUs>> stalls;
   TimeUs other_done_us = 0, host_done_us = 0;
   for (std::size_t i = 0; i < trace.size(); ++i) {
     const TraceRecord& r = trace.at(i);
     if (r.process == h.other) other_done_us = r.time_us;
     if (r.process == h.worker && trace.NameOf(r.action) != "process.pause")
       host_done_us = r.time_us;
-    if (trace.NameOf(r.action) != "process.pause") continue;
-    ASSERT_EQ(r.process, h.worker);
-    const TimeUs until_us = std::stoll(std::string(trace.DetailOf(r)).substr(9));
-    if (!stalls.empty() && r.time_us <= stalls.back().second + kPauseChainGapUs) {
-      stalls.back().second = std::max(stalls.back().second, until_us);
-    } else {
-      stalls.emplace_back(r.time_us, until_us);
+    if (trace.NameOf(r.action) == "process.pause") {
+      ASSERT_EQ(r.process, h.worker);
     }
   }
-  ASSERT_EQ(stalls.size(), static_cast<std::size_t>(kHostStallsMax));
-  for (const auto& [from_us, until_us] : stalls) {
+  const Stalls stalls = StallsOf(trace);
+  ASSERT_EQ(stalls.spans.size(), static_cast<std::size_t>(kHostStallsMax));
+  for (const auto& [from_us, until_us] : stalls.spans) {
     EXPECT_GE(until_us - from_us, kHostStallMinUs);
     EXPECT_LE(until_us - from_us, kPauseMaxUs);
   }
@@ -284,24 +302,10 @@ TEST(FaultLayer, OverlappingFreezesOfOneCallStayWithinThePauseBound) {
                  CallMany(layer, layer.Point("warehouse.reserve"), 60, h.applied, h.codes));
   h.kernel.RunUntil(20 * kHourUs);
   EXPECT_EQ(h.applied, 60);
-  // Freezes less than a running gap apart make one stall.
-  const Trace& trace = h.kernel.trace();
-  std::vector<std::pair<TimeUs, TimeUs>> stalls;
-  std::int32_t freezes = 0;
-  for (std::size_t i = 0; i < trace.size(); ++i) {
-    const TraceRecord& r = trace.at(i);
-    if (trace.NameOf(r.action) != "process.pause") continue;
-    ++freezes;
-    const TimeUs until_us = std::stoll(std::string(trace.DetailOf(r)).substr(9));
-    if (!stalls.empty() && r.time_us <= stalls.back().second + kPauseChainGapUs) {
-      stalls.back().second = std::max(stalls.back().second, until_us);
-    } else {
-      stalls.emplace_back(r.time_us, until_us);
-    }
-  }
-  EXPECT_GT(freezes, static_cast<std::int32_t>(stalls.size()));  // some calls froze it twice
-  ASSERT_GE(stalls.size(), 2u);
-  for (const auto& [from_us, until_us] : stalls) EXPECT_LE(until_us - from_us, kPauseMaxUs);
+  const Stalls stalls = StallsOf(h.kernel.trace());
+  EXPECT_GT(stalls.freezes, stalls.spans.size());  // some calls froze it twice
+  ASSERT_GE(stalls.spans.size(), 2u);
+  for (const auto& [from_us, until_us] : stalls.spans) EXPECT_LE(until_us - from_us, kPauseMaxUs);
 }
 
 TEST(FaultLayer, PollingPointsSpendNoCoins) {
