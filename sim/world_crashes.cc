@@ -114,13 +114,13 @@ void World::StartCrashLoop(TimeUs faults_end_us) {
   if (loop.service.empty()) return;
   CSIM_CHECK(loop.from_us >= 0 && loop.duration_us > 0, "a crash loop lies in the run");
   CSIM_CHECK(loop.life_min_us > 0 && loop.life_min_us < loop.life_max_us, "a crash loop's lives");
+  CSIM_CHECK(loop.service == "checkout-api" || loop.service == "checkout-worker" ||
+                 loop.service == "order-worker",
+             "a crash loop names one of kCrashLoopServices");
   const std::vector<ProcessId>& replicas = loop.service == "checkout-api" ? api_replicas_
                                            : loop.service == "checkout-worker"
                                                ? checkout_worker_replicas_
                                                : order_worker_replicas_;
-  CSIM_CHECK(loop.service == "checkout-api" || loop.service == "checkout-worker" ||
-                 loop.service == "order-worker",
-             "a crash loop names one of kCrashLoopServices");
   impl_->loop_processes = replicas;
   impl_->loop_from_us = std::min(loop.from_us, faults_end_us);
   impl_->loop_until_us = std::min(loop.from_us + loop.duration_us, faults_end_us);
