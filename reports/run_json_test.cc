@@ -160,6 +160,7 @@ TEST(RunJson, ASwarmRunShowsWhatItsSeedDrew) {
     EXPECT_EQ(plan["campaign_uses"], drawn.campaign.uses);
     EXPECT_EQ(plan["campaign_share_ppm"], drawn.campaign.share_ppm);
     EXPECT_EQ(plan["crash_loop"], drawn.crash_loop.service);
+    EXPECT_EQ(plan["crash_loop_cause"], sim::Name(drawn.crash_loop.cause));
     campaigns += plan["campaign_uses"].get<std::int64_t>() > 0 ? 1 : 0;
   }
   EXPECT_GT(campaigns, 0) << "a campaign on some of 10 seeds (30 % draw one)";
@@ -170,6 +171,7 @@ TEST(RunJson, ASwarmRunShowsWhatItsSeedDrew) {
   EXPECT_EQ(plan["window_focus"], "");
   EXPECT_EQ(plan["campaign_uses"], 0);
   EXPECT_EQ(plan["crash_loop"], "");
+  EXPECT_EQ(plan["crash_loop_cause"], "none");
 }
 
 TEST(RunJson, RunWithoutCustomersIsVacuous) {

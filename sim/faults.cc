@@ -187,6 +187,46 @@ void DrawCrashLoop(Rng rng, FaultPlan& plan) {
   // Most bad builds die within a minute of starting: at boot, or on the first work they take.
   loop.life_min_us = rng.Between(2, 10) * kSecondUs;
   loop.life_max_us = loop.life_min_us + rng.Between(5, 60) * kSecondUs;
+  loop.cause = CrashLoopCause::kBadDeploy;
+  CSIM_CHECK(loop.life_min_us > 0 && loop.life_min_us < loop.life_max_us, "a crash loop's lives");
+}
+
+// On half of the seeds whose event broker goes down (a broker-outage bad day, a zone outage) and
+// that drew no bad deploy, one of the broker's clients crash-loops through the outage: its liveness
+// probe checks the broker, so it is restarted a few probe periods into the outage, and from then on
+// it dies at boot, unable to fetch the broker's metadata, until the broker is back and the
+// supervisor's next restart finds it. A cascade of this shape is a common incident: a dependency's
+// outage turns into its clients' restarts. Whatever the worker had to do meanwhile (a release the
+// DLQ retry owes while the bus refuses it, a failed compensation) waits on its restarts (SIM-33,
+// SIM-35). Drawn last, on a stream of its own, so every other draw stays as it was.
+void DrawBrokerCrashLoop(Rng rng, FaultPlan& plan) {
+  if (!plan.crash_loop.service.empty()) return;
+  TimeUs from_us = 0;
+  DurationUs duration_us = 0;
+  if (plan.bad_day.kind == BadDayKind::kBrokerOutage) {
+    from_us = plan.bad_day.from_us;
+    duration_us = plan.bad_day.duration_us;
+  } else if (plan.incident == IncidentKind::kZoneOutage) {
+    const auto bus = std::find_if(plan.windows.begin(), plan.windows.end(), [](const auto& w) {
+      return w.points == "bus." && w.kind == WindowKind::kOutage;
+    });
+    CSIM_CHECK(bus != plan.windows.end(), "a zone outage takes the broker down");
+    from_us = bus->from_us;
+    duration_us = bus->until_us - bus->from_us;
+  } else {
+    return;
+  }
+  if (!rng.ChancePpm(500'000)) return;
+  CrashLoop& loop = plan.crash_loop;
+  loop.service = std::string{kBrokerClientServices[rng.Below(kBrokerClientServices.size())]};
+  // Three failed probes 10 to 60 s apart, then restarts until one finds the broker back.
+  loop.from_us = from_us + rng.Between(30, 180) * kSecondUs;
+  loop.duration_us = duration_us - (loop.from_us - from_us) + rng.Between(0, 120) * kSecondUs;
+  // At boot the client gives up on the broker's metadata after its timeout.
+  loop.life_min_us = rng.Between(5, 15) * kSecondUs;
+  loop.life_max_us = loop.life_min_us + rng.Between(5, 30) * kSecondUs;
+  loop.cause = CrashLoopCause::kBrokerOutage;
+  CSIM_CHECK(loop.duration_us > 0, "the broker's outage outlasts its clients' probes");
   CSIM_CHECK(loop.life_min_us > 0 && loop.life_min_us < loop.life_max_us, "a crash loop's lives");
 }
 
@@ -216,6 +256,18 @@ std::string_view Name(IncidentKind kind) {
       return "zone_outage";
     case IncidentKind::kEgressDegraded:
       return "egress_degraded";
+  }
+  return "?";
+}
+
+std::string_view Name(CrashLoopCause cause) {
+  switch (cause) {
+    case CrashLoopCause::kNone:
+      return "none";
+    case CrashLoopCause::kBadDeploy:
+      return "bad_deploy";
+    case CrashLoopCause::kBrokerOutage:
+      return "broker_outage";
   }
   return "?";
 }
@@ -354,8 +406,9 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   DrawSlowDependency(SwarmRng(seed, "slow_dependency"), plan);
   DrawWarehouseDown(SwarmRng(seed, "warehouse_down"), plan);
   DrawIncident(SwarmRng(seed, "incident"), plan);
-  // Drawn last, on a stream of its own, so every draw above stays as it was.
+  // Drawn last, each on a stream of its own, so every draw above stays as it was.
   DrawCrashLoop(SwarmRng(seed, "crash_loop"), plan);
+  DrawBrokerCrashLoop(SwarmRng(seed, "broker_crash_loop"), plan);
   CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;

@@ -205,21 +205,33 @@ struct BadDay {
 enum class IncidentKind { kNone, kZoneOutage, kEgressDegraded };
 std::string_view Name(IncidentKind kind);
 
-// A bad deploy, drawn per swarm seed from a stream of its own: from `from_us` for `duration_us`
-// every replica of one service crashes a short while after each start (a CrashLoopBackOff: a
-// release that panics at boot or on its first requests), `life_min_us` to `life_max_us` after each
-// start, until the rollback; the supervisor restarts it as after any crash. Its cron jobs, counted
-// from each start, may never come due meanwhile (SIM-33, SIM-35). service empty: no crash loop.
+// Why a service crash-loops: a bad deploy (a release that panics at boot or on its first
+// requests, until the rollback), or the event broker's outage (a client whose liveness probe
+// checks the broker is restarted, and then dies at boot, unable to connect, until the broker is
+// back).
+enum class CrashLoopCause { kNone, kBadDeploy, kBrokerOutage };
+std::string_view Name(CrashLoopCause cause);
+
+// A crash loop, drawn per swarm seed from a stream of its own: from `from_us` for `duration_us`
+// every replica of one service crashes a short while after each start (a CrashLoopBackOff),
+// `life_min_us` to `life_max_us` after each start; the supervisor restarts it as after any crash.
+// Its cron jobs, counted from each start, may never come due meanwhile (SIM-33, SIM-35). service
+// empty: no crash loop.
 struct CrashLoop {
   std::string service;  // "checkout-api", "checkout-worker" or "order-worker"
   TimeUs from_us = 0;
   DurationUs duration_us = 0;
   DurationUs life_min_us = 0;
   DurationUs life_max_us = 0;
+  CrashLoopCause cause = CrashLoopCause::kNone;
   bool operator==(const CrashLoop&) const = default;
 };
 inline constexpr std::array<std::string_view, 3> kCrashLoopServices = {
     "checkout-api", "checkout-worker", "order-worker"};
+// The services that hold a connection to the event broker: both workers publish their outboxes
+// to it, and the order worker consumes from it. checkout-api only writes its database.
+inline constexpr std::array<std::string_view, 2> kBrokerClientServices = {"checkout-worker",
+                                                                          "order-worker"};
 
 // The most CPU steal one business call of a sluggish process costs it.
 inline constexpr DurationUs kSluggishMaxUs = 30 * kSecondUs;
@@ -256,7 +268,7 @@ struct FaultPlan {
   BadDay bad_day;          // swarm: one correlated bad day on some seeds (ForSeed)
   PromoCampaign campaign;  // swarm: a promotion mailed to many customers on some seeds (ForSeed)
   IncidentKind incident = IncidentKind::kNone;  // swarm: its windows are in `windows` (ForSeed)
-  CrashLoop crash_loop;                         // swarm: a bad deploy on some seeds (ForSeed)
+  CrashLoop crash_loop;  // swarm: a bad deploy, or a broker client's loop, on some seeds (ForSeed)
   // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and
   // so are the kinds of windows drawn. nullopt: no swarm.
   std::optional<std::uint64_t> swarm_seed;

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace csim::sim {
@@ -663,6 +665,48 @@ TEST(FaultPlan, SwarmDrawsAnIncidentOnSomeSeeds) {
   EXPECT_GT(kinds[IncidentKind::kEgressDegraded], 70);
   for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
     EXPECT_EQ(FaultPlan::Named(name)->ForSeed(7).incident, IncidentKind::kNone) << name;
+  }
+}
+
+// Swarm's crash loops: a bad deploy of any service on about 15 % of seeds, and on about half of
+// the other seeds whose broker goes down (a broker-outage bad day, a zone outage) one of the
+// broker's two clients crash-looping from 30 s to 3 minutes into the outage until up to 2 minutes
+// after it, dying 5 to 45 s after each start. No seed without a broker outage draws the second.
+TEST(FaultPlan, SwarmCrashLoopsABrokerClientThroughHalfTheBrokerOutages) {
+  std::map<CrashLoopCause, int> causes;
+  int outages_free = 0;  // seeds whose broker goes down and that drew no bad deploy
+  std::map<std::string, int> services;
+  for (std::uint64_t seed = 1; seed <= 2000; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    const CrashLoop& loop = plan.crash_loop;
+    ++causes[loop.cause];
+    EXPECT_EQ(loop.service.empty(), loop.cause == CrashLoopCause::kNone) << "seed " << seed;
+    std::optional<std::pair<TimeUs, TimeUs>> outage;
+    if (plan.bad_day.kind == BadDayKind::kBrokerOutage) {
+      outage = {plan.bad_day.from_us, plan.bad_day.from_us + plan.bad_day.duration_us};
+    } else if (plan.incident == IncidentKind::kZoneOutage) {
+      const FaultWindow& bus = plan.windows[plan.windows.size() - 2];
+      ASSERT_EQ(bus.points, "bus.") << "seed " << seed;
+      outage = {bus.from_us, bus.until_us};
+    }
+    if (loop.cause != CrashLoopCause::kBadDeploy && outage) ++outages_free;
+    if (loop.cause != CrashLoopCause::kBrokerOutage) continue;
+    ASSERT_TRUE(outage.has_value()) << "seed " << seed;
+    ++services[loop.service];
+    Within(loop.from_us - outage->first, 30 * kSecondUs, 3 * kMinuteUs);
+    Within(loop.from_us + loop.duration_us - outage->second, TimeUs{0}, 2 * kMinuteUs);
+    Within(loop.life_min_us, 5 * kSecondUs, 15 * kSecondUs);
+    Within(loop.life_max_us - loop.life_min_us, 5 * kSecondUs, 30 * kSecondUs);
+  }
+  EXPECT_GT(causes[CrashLoopCause::kBadDeploy], 250);
+  EXPECT_LT(causes[CrashLoopCause::kBadDeploy], 350);
+  EXPECT_GT(causes[CrashLoopCause::kBrokerOutage], outages_free * 4 / 10);
+  EXPECT_LT(causes[CrashLoopCause::kBrokerOutage], outages_free * 6 / 10);
+  EXPECT_GT(outages_free, 200);
+  EXPECT_EQ(services.size(), 2u);
+  EXPECT_EQ(services.count("checkout-api"), 0u);
+  for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
+    EXPECT_EQ(FaultPlan::Named(name)->ForSeed(7).crash_loop, CrashLoop{}) << name;
   }
 }
 

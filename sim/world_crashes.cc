@@ -126,10 +126,10 @@ void World::StartCrashLoop(TimeUs faults_end_us) {
   impl_->loop_until_us = std::min(loop.from_us + loop.duration_us, faults_end_us);
   impl_->loop_crash_action = kernel_.trace().Intern("process.crash_loop");
   impl_->loop_crash_outcome = kernel_.trace().Intern("fault.crash");
-  kernel_.Record(
-      kernel_.trace().Intern("fault.crash_loop"), kernel_.trace().Intern(loop.service),
-      fmt::format("from_us={} until_us={} life_min_us={} life_max_us={}", impl_->loop_from_us,
-                  impl_->loop_until_us, loop.life_min_us, loop.life_max_us));
+  kernel_.Record(kernel_.trace().Intern("fault.crash_loop"), kernel_.trace().Intern(loop.service),
+                 fmt::format("from_us={} until_us={} life_min_us={} life_max_us={} cause={}",
+                             impl_->loop_from_us, impl_->loop_until_us, loop.life_min_us,
+                             loop.life_max_us, Name(loop.cause)));
   // From from_us every replica runs the bad build: it crashes a drawn life later, and again a
   // drawn life after each restart (ScheduleLoopCrash, called by OnCrash's restart).
   for (const ProcessId process : replicas) {
