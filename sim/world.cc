@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/topics.h"
+#include "sim/detail_text.h"
 
 namespace csim::sim {
 namespace {
@@ -227,7 +228,7 @@ Task<void> World::RunPass(std::string service, std::shared_ptr<const ScheduledJo
     co_await kernel_.Sleep(late_us);
   }
   if (finds_nothing && finds_nothing()) co_return;  // an idle poll: not run, not counted
-  auto& in_flight = passes_in_flight_[fmt::format("{} {}", service, job->name)];
+  auto& in_flight = passes_in_flight_[DetailText(service, " ", job->name)];
   if (!in_flight) in_flight = std::make_shared<std::int32_t>(0);
   ++cron_.passes_started;
   if (*in_flight > 0) ++cron_.passes_overlapped;
