@@ -494,8 +494,8 @@ Task<void> World::ExtraConfirm(std::shared_ptr<CustomerTabs> tabs, ConfirmReques
 Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
   co_await kernel_.SleepUntil(script.start_us);
   CheckoutApi& checkout = impl_->checkout_api;
-  auto tabs = std::make_shared<CustomerTabs>(CustomerTabs{
-      script, fmt::format("cart-{}", index + 1), fmt::format("sess-{}", index + 1), "", 1});
+  auto tabs = std::make_shared<CustomerTabs>(
+      CustomerTabs{script, DetailText("cart-", index + 1), DetailText("sess-", index + 1), "", 1});
   const std::string& cart_id = tabs->cart_id;
   auto record = [&](std::string_view outcome, const std::string& detail) {
     kernel_.Record(impl_->customer_action, kernel_.trace().Intern(outcome),
