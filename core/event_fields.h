@@ -49,6 +49,15 @@ class EventFields {
     CSIM_CHECK(it->first == name, "inserted at its name's place");
     return it->second;
   }
+  // Adds a field whose name sorts after every name present: for a builder that knows its names'
+  // order, without the search and the shift of operator[].
+  void Append(std::string_view name, std::string value) {
+    CSIM_CHECK(fields_.size() < kFieldsMax, "kFieldsMax");
+    CSIM_CHECK(fields_.empty() || std::string_view{fields_.back().first} < name,
+               "fields appended in name order");
+    fields_.emplace_back(std::string{name}, std::move(value));
+  }
+  void reserve(std::size_t count) { fields_.reserve(count); }
   // The field named `name`, or end().
   const_iterator find(std::string_view name) const {
     auto it = std::lower_bound(fields_.begin(), fields_.end(), name, NameBefore{});

@@ -52,5 +52,24 @@ TEST(EventFields, FindAndEqualityFollowTheFields) {
   EXPECT_NE((EventFields{{"sku", "sku-2"}}), fields);
 }
 
+TEST(EventFields, AppendInNameOrderEqualsSubscript) {
+  EventFields appended;
+  appended.reserve(5);
+  appended.Append("customer_id", "c-3");
+  appended.Append("from", "pending");
+  appended.Append("order_id", "o-1");
+  appended.Append("to", "paid");
+  appended.Append("total", "120000");
+  EventFields subscripted;
+  subscripted["order_id"] = "o-1";
+  subscripted["customer_id"] = "c-3";
+  subscripted["total"] = "120000";
+  subscripted["from"] = "pending";
+  subscripted["to"] = "paid";
+  EXPECT_EQ(appended, subscripted);
+  EXPECT_EQ(Listed(appended), Listed(subscripted));
+  EXPECT_EQ(appended.size(), 5u);
+}
+
 }  // namespace
 }  // namespace csim

@@ -5,12 +5,16 @@
 namespace csim {
 
 std::string Event::Get(std::string_view key) const {
+  return std::string{View(key)};
+}
+
+std::string_view Event::View(std::string_view key) const {
   auto it = fields.find(key);
-  return it == fields.end() ? std::string{} : it->second;
+  return it == fields.end() ? std::string_view{} : std::string_view{it->second};
 }
 
 std::int64_t Event::GetInt(std::string_view key) const {
-  std::string text = Get(key);
+  const std::string_view text = View(key);
   std::int64_t value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
   return value;

@@ -110,6 +110,8 @@ struct Event {
 
   std::string Get(std::string_view key) const;      // "" when missing
   std::int64_t GetInt(std::string_view key) const;  // 0 when missing
+  // "" when missing; the field's own text otherwise (valid while the event is unchanged).
+  std::string_view View(std::string_view key) const;
 };
 
 // kAwaitingRedrive (SIM-32 fixed): a compensation row the bus took whose warehouse action is not

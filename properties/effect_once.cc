@@ -15,6 +15,7 @@
 #include "core/topics.h"
 #include "fakes/fake_event_bus.h"
 #include "properties/invariant.h"
+#include "sim/detail_text.h"
 
 namespace csim::properties {
 
@@ -29,7 +30,7 @@ void CheckEffectOnce(const Truth& world, bool, std::vector<Violation>& out) {
       effects.emplace_back("stock committed for " + event.subject, event.id);
     } else if (event.topic == topics::kOrderStatusChanged) {
       effects.emplace_back(
-          fmt::format("{} -> {} of {}", event.Get("from"), event.Get("to"), event.subject),
+          sim::DetailText(event.View("from"), " -> ", event.View("to"), " of ", event.subject),
           event.id);
     }
   }

@@ -39,20 +39,21 @@ namespace {
 void CheckOrderMoney(std::string_view order_id, const fakes::OrderMoney& money,
                      const fakes::FakeOrderStore& order_db, TimeUs now,
                      std::vector<Violation>& out) {
-  const std::string entity = fmt::format("order={}", order_id);
+  // Named only when violated: this runs after every event that touched the order's money.
+  const auto entity = [order_id] { return "order=" + std::string{order_id}; };
   if (money.capture_count > 1) {
-    out.push_back({"MONEY-CONSERVED", entity, "captured once",
+    out.push_back({"MONEY-CONSERVED", entity(), "captured once",
                    fmt::format("captured {} times", money.capture_count), now});
   }
   if (money.refund_count > 1 || money.refunded > money.captured) {
-    out.push_back({"MONEY-CONSERVED", entity, "refunded at most once, at most what was captured",
+    out.push_back({"MONEY-CONSERVED", entity(), "refunded at most once, at most what was captured",
                    fmt::format("refunded {} in {} refunds of {} captured", money.refunded,
                                money.refund_count, money.captured),
                    now});
   }
   const Order* order = order_db.FindOrder(order_id);
   if (money.captured > 0 && (order == nullptr || order->total != money.captured)) {
-    out.push_back({"MONEY-CONSERVED", entity,
+    out.push_back({"MONEY-CONSERVED", entity(),
                    order == nullptr ? std::string{"an order for the capture"}
                                     : fmt::format("capture = total {}", order->total),
                    fmt::format("captured {}", money.captured), now});

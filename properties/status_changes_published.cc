@@ -42,14 +42,8 @@ struct MoveHash {
 };
 using Moves = std::unordered_set<Move, MoveHash>;
 
-// The value of field `name` of `event`, empty when missing (as Event::Get, without a copy).
-std::string_view FieldOf(const Event& event, std::string_view name) {
-  const auto field = event.fields.find(name);
-  return field == event.fields.end() ? std::string_view{} : std::string_view{field->second};
-}
-
 Move MoveOf(const Event& event) {
-  return {FieldOf(event, "order_id"), FieldOf(event, "from"), FieldOf(event, "to")};
+  return {event.View("order_id"), event.View("from"), event.View("to")};
 }
 
 // Every move announced: accepted by the bus, or carried by an outbox row an alert names.

@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "core/ports/alerts.h"
 #include "core/ports/checkout_store.h"
 #include "core/ports/event_bus.h"
@@ -23,6 +21,7 @@
 #include "core/ports/warehouse.h"
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_order_store.h"
+#include "sim/detail_text.h"
 #include "sim/faults.h"
 
 namespace csim::sim {
@@ -34,7 +33,7 @@ class FaultyPricing final : public PricingService {
   Task<Result<std::map<std::string, Money>>> UnitPrices(
       const std::vector<std::string>& skus) override {
     co_return co_await layer_.Call<Result<std::map<std::string, Money>>>(
-        prices_, [&] { return inner_.UnitPrices(skus); }, fmt::format("skus={}", skus.size()));
+        prices_, [&] { return inner_.UnitPrices(skus); }, DetailText("skus=", skus.size()));
   }
 
  private:
@@ -50,7 +49,7 @@ class FaultyShipping final : public ShippingRates {
   Task<Result<Money>> Fee(const std::string& country, std::int32_t item_count) override {
     co_return co_await layer_.Call<Result<Money>>(
         fee_, [&] { return inner_.Fee(country, item_count); },
-        fmt::format("country={} items={}", country, item_count));
+        DetailText("country=", country, " items=", item_count));
   }
 
  private:
@@ -66,7 +65,7 @@ class FaultyFraud final : public FraudService {
   Task<Status> PreCheck(const std::string& customer_id, Money amount) override {
     co_return co_await layer_.Call<Status>(
         check_, [&] { return inner_.PreCheck(customer_id, amount); },
-        fmt::format("customer={} amount={}", customer_id, amount));
+        DetailText("customer=", customer_id, " amount=", amount));
   }
 
  private:
@@ -89,7 +88,7 @@ class FaultyPayment final : public PaymentGateway {
                                       Money amount) override {
     co_return co_await layer_.Call<Result<std::string>>(
         authorize_, [&] { return inner_.Authorize(key, customer_id, amount); },
-        fmt::format("key={} amount={}", key, amount));
+        DetailText("key=", key, " amount=", amount));
   }
   Task<Result<std::string>> LookupAuthorization(const std::string& key) override {
     co_return co_await layer_.Call<Result<std::string>>(
@@ -103,13 +102,13 @@ class FaultyPayment final : public PaymentGateway {
                        Money amount) override {
     co_return co_await layer_.Call<Status>(
         capture_, [&] { return inner_.Capture(authorization_id, order_id, amount); },
-        fmt::format("{} order={} amount={}", authorization_id, order_id, amount));
+        DetailText(authorization_id, " order=", order_id, " amount=", amount));
   }
   Task<Status> Refund(const std::string& authorization_id, const std::string& order_id,
                       Money amount) override {
     co_return co_await layer_.Call<Status>(
         refund_, [&] { return inner_.Refund(authorization_id, order_id, amount); },
-        fmt::format("{} order={} amount={}", authorization_id, order_id, amount));
+        DetailText(authorization_id, " order=", order_id, " amount=", amount));
   }
 
  private:
@@ -131,7 +130,8 @@ class FaultyWarehouse final : public WarehouseInventory {
   Task<Result<std::string>> ReserveWithTtl(const ReserveRequest& r) override {
     co_return co_await layer_.Call<Result<std::string>>(
         reserve_, [&] { return inner_.ReserveWithTtl(r); },
-        fmt::format("sku={} wh={} qty={} ref={}", r.sku, r.warehouse_id, r.quantity, r.reference));
+        DetailText("sku=", r.sku, " wh=", r.warehouse_id, " qty=", r.quantity,
+                   " ref=", r.reference));
   }
   Task<Status> Confirm(const std::string& reservation_id) override {
     co_return co_await layer_.Call<Status>(
@@ -145,7 +145,7 @@ class FaultyWarehouse final : public WarehouseInventory {
                        std::int32_t quantity, const std::string& reference) override {
     co_return co_await layer_.Call<Status>(
         restock_, [&] { return inner_.Restock(sku, warehouse_id, quantity, reference); },
-        fmt::format("sku={} wh={} qty={} ref={}", sku, warehouse_id, quantity, reference));
+        DetailText("sku=", sku, " wh=", warehouse_id, " qty=", quantity, " ref=", reference));
   }
   Task<Result<std::int32_t>> Available(const std::string& sku) override {
     co_return co_await layer_.Call<Result<std::int32_t>>(
@@ -174,12 +174,12 @@ class FaultyPromotions final : public Promotions {
                           Money discount) override {
     co_return co_await layer_.Call<Status>(
         claim_, [&] { return inner_.ClaimUsage(code, reference, discount); },
-        fmt::format("code={} ref={} discount={}", code, reference, discount));
+        DetailText("code=", code, " ref=", reference, " discount=", discount));
   }
   Task<Status> ReleaseUsage(const std::string& code, const std::string& reference) override {
     co_return co_await layer_.Call<Status>(
         release_, [&] { return inner_.ReleaseUsage(code, reference); },
-        fmt::format("code={} ref={}", code, reference));
+        DetailText("code=", code, " ref=", reference));
   }
 
  private:
@@ -205,18 +205,18 @@ class FaultyLoyalty final : public Loyalty {
                       const std::string& reference) override {
     co_return co_await layer_.Call<Status>(
         redeem_, [&] { return inner_.Redeem(customer_id, points, reference); },
-        fmt::format("{} points={} ref={}", customer_id, points, reference));
+        DetailText(customer_id, " points=", points, " ref=", reference));
   }
   Task<Status> GiveBack(const std::string& customer_id, const std::string& reference) override {
     co_return co_await layer_.Call<Status>(
         give_back_, [&] { return inner_.GiveBack(customer_id, reference); },
-        fmt::format("{} ref={}", customer_id, reference));
+        DetailText(customer_id, " ref=", reference));
   }
   Task<Status> Earn(const std::string& customer_id, std::int64_t points,
                     const std::string& reference) override {
     co_return co_await layer_.Call<Status>(
         earn_, [&] { return inner_.Earn(customer_id, points, reference); },
-        fmt::format("{} points={} ref={}", customer_id, points, reference));
+        DetailText(customer_id, " points=", points, " ref=", reference));
   }
 
  private:
@@ -276,7 +276,7 @@ class FaultyOutboxBase : public Base {
   Task<Status> UpdateOutbox(const OutboxRow& row) override {
     co_return co_await layer_.Call<Status>(
         update_, [&] { return inner_.UpdateOutbox(row); },
-        fmt::format("{} {} {}", row.event.id, Name(row.status), row.attempts));
+        DetailText(row.event.id, " ", Name(row.status), " ", row.attempts));
   }
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override {
     co_return co_await layer_.Call<Result<std::vector<OutboxRow>>>(
@@ -393,7 +393,7 @@ class FaultyOrderClient final : public OrderClient {
   Task<Result<Order>> CreateOrder(const CreateOrderRequest& request) override {
     co_return co_await layer_.Call<Result<Order>>(
         create_, [&] { return inner_.CreateOrder(request); },
-        fmt::format("session={} total={}", request.cart_session_id, request.total));
+        DetailText("session=", request.cart_session_id, " total=", request.total));
   }
   Task<Status> CancelOrder(const std::string& order_id, const std::string& reason) override {
     co_return co_await layer_.Call<Status>(

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/config.h"
+#include "sim/detail_text.h"
 
 namespace csim::sim {
 namespace {
@@ -35,9 +36,9 @@ void DrawBehaviour(Rng& behaviour, const WorkloadOptions& options, CustomerScrip
   if (behaviour.ChancePpm(200'000)) {
     // One more of a sku (maybe one already in the cart): the cart's version moves.
     CartItem item;
-    item.sku = fmt::format("SKU-{}", behaviour.Between(1, options.skus));
+    item.sku = DetailText("SKU-", behaviour.Between(1, options.skus));
     item.quantity = 1;
-    item.warehouse_id = fmt::format("WH-{}", behaviour.Between(1, options.warehouses));
+    item.warehouse_id = DetailText("WH-", behaviour.Between(1, options.warehouses));
     script.change_after_failure = std::move(item);
   }
   CSIM_CHECK(script.think_us > 0 && script.think_us <= kThinkMaxUs, "think time in range");
@@ -70,17 +71,17 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
   const DurationUs arrival_window_us = ArrivalWindowUs(options);
   Workload workload;
   for (std::int32_t s = 0; s < options.skus; ++s) {
-    std::string sku = fmt::format("SKU-{}", s + 1);
+    std::string sku = DetailText("SKU-", s + 1);
     workload.prices.push_back({sku, rng.Between(10, 500) * 1000 * kVnd});
     for (std::int32_t w = 0; w < options.warehouses; ++w) {
       // Roughly one customer in two wants each sku: stock between scarce and plenty.
       auto on_hand = static_cast<std::int32_t>(rng.Between(0, 2 + options.orders / 2));
-      workload.stock.push_back({sku, fmt::format("WH-{}", w + 1), on_hand});
+      workload.stock.push_back({sku, DetailText("WH-", w + 1), on_hand});
     }
   }
   for (std::int32_t p = 0; p < options.promos; ++p) {
     PromoLine promo;
-    promo.code = fmt::format("PROMO-{}", p + 1);
+    promo.code = DetailText("PROMO-", p + 1);
     promo.discount = rng.Between(5, 50) * 1000 * kVnd;
     promo.max_uses = rng.Between(0, 1 + options.orders / 4);
     promo.single_use = rng.ChancePpm(250'000);
@@ -88,7 +89,7 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
   }
   for (std::int32_t c = 0; c < options.orders; ++c) {
     CustomerScript script;
-    script.customer_id = fmt::format("cust-{}", c + 1);
+    script.customer_id = DetailText("cust-", c + 1);
     script.guest = rng.ChancePpm(300'000);
     script.start_us = rng.Between(0, arrival_window_us);
     auto lines = rng.Between(1, 3);
@@ -97,11 +98,11 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
       std::int64_t s = rng.Between(0, options.skus - 1);
       if (!used.insert(s).second) continue;
       CartItem item;
-      item.sku = fmt::format("SKU-{}", s + 1);
+      item.sku = DetailText("SKU-", s + 1);
       item.quantity = static_cast<std::int32_t>(rng.Between(1, 3));
       // One cart line in twenty has no warehouse id (EC-08).
       if (!rng.ChancePpm(50'000)) {
-        item.warehouse_id = fmt::format("WH-{}", rng.Between(1, options.warehouses));
+        item.warehouse_id = DetailText("WH-", rng.Between(1, options.warehouses));
       }
       script.items.push_back(std::move(item));
     }
@@ -110,7 +111,7 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
     script.think_us = rng.Between(1, 30) * kSecondUs;
     script.confirm_attempts = static_cast<std::int32_t>(rng.Between(1, 2));
     if (options.promos > 0 && rng.ChancePpm(300'000)) {
-      script.promo_codes.push_back(fmt::format("PROMO-{}", rng.Between(1, options.promos)));
+      script.promo_codes.push_back(DetailText("PROMO-", rng.Between(1, options.promos)));
     }
     if (!script.guest && rng.ChancePpm(300'000)) {
       script.points_balance = rng.Between(0, 50'000);
@@ -124,7 +125,7 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
     WorldChange change;
     change.at_us = rng.Between(0, arrival_window_us);
     change.kind = static_cast<WorldChangeKind>(rng.Below(4));
-    const auto sku = fmt::format("SKU-{}", rng.Between(1, options.skus));
+    const auto sku = DetailText("SKU-", rng.Between(1, options.skus));
     switch (change.kind) {
       case WorldChangeKind::kPriceChange:
         change.subject = sku;
@@ -135,11 +136,11 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
         break;
       case WorldChangeKind::kPromoExpiry:
         if (options.promos == 0) continue;
-        change.subject = fmt::format("PROMO-{}", rng.Between(1, options.promos));
+        change.subject = DetailText("PROMO-", rng.Between(1, options.promos));
         break;
       case WorldChangeKind::kSellElsewhere:
         change.subject = sku;
-        change.detail = fmt::format("WH-{}", rng.Between(1, options.warehouses));
+        change.detail = DetailText("WH-", rng.Between(1, options.warehouses));
         change.value = rng.Between(1, 3);
         break;
       case WorldChangeKind::kDelivery:
@@ -161,8 +162,8 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
     // A supplier's truck comes during the arrivals or in the hour after them.
     change.at_us = supply.Between(0, arrival_window_us + kHourUs);
     change.kind = WorldChangeKind::kDelivery;
-    change.subject = fmt::format("SKU-{}", supply.Between(1, options.skus));
-    change.detail = fmt::format("WH-{}", supply.Between(1, options.warehouses));
+    change.subject = DetailText("SKU-", supply.Between(1, options.skus));
+    change.detail = DetailText("WH-", supply.Between(1, options.warehouses));
     change.value =
         std::min<std::int64_t>(kDeliveryUnitsMax, supply.Between(1, 2 + options.orders / 4));
     workload.changes.push_back(std::move(change));

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/topics.h"
+#include "sim/detail_text.h"
 
 namespace csim::sim {
 namespace {
@@ -227,7 +228,7 @@ Task<void> World::RunPass(std::string service, std::shared_ptr<const ScheduledJo
     co_await kernel_.Sleep(late_us);
   }
   if (finds_nothing && finds_nothing()) co_return;  // an idle poll: not run, not counted
-  auto& in_flight = passes_in_flight_[fmt::format("{} {}", service, job->name)];
+  auto& in_flight = passes_in_flight_[DetailText(service, " ", job->name)];
   if (!in_flight) in_flight = std::make_shared<std::int32_t>(0);
   ++cron_.passes_started;
   if (*in_flight > 0) ++cron_.passes_overlapped;
@@ -493,8 +494,8 @@ Task<void> World::ExtraConfirm(std::shared_ptr<CustomerTabs> tabs, ConfirmReques
 Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
   co_await kernel_.SleepUntil(script.start_us);
   CheckoutApi& checkout = impl_->checkout_api;
-  auto tabs = std::make_shared<CustomerTabs>(CustomerTabs{
-      script, fmt::format("cart-{}", index + 1), fmt::format("sess-{}", index + 1), "", 1});
+  auto tabs = std::make_shared<CustomerTabs>(
+      CustomerTabs{script, DetailText("cart-", index + 1), DetailText("sess-", index + 1), "", 1});
   const std::string& cart_id = tabs->cart_id;
   auto record = [&](std::string_view outcome, const std::string& detail) {
     kernel_.Record(impl_->customer_action, kernel_.trace().Intern(outcome),

@@ -3,8 +3,6 @@
 // shipping rates, promotions expiring, stock sold on another channel). Their decisions draw from
 // a stream of their own, so they never shift the workload's or the faults' draws.
 
-#include <fmt/format.h>
-
 #include "core/topics.h"
 #include "fakes/fake_event_bus.h"
 #include "fakes/fake_loyalty.h"
@@ -14,6 +12,7 @@
 #include "fakes/fake_promotions.h"
 #include "fakes/fake_shipping.h"
 #include "fakes/fake_warehouse.h"
+#include "sim/detail_text.h"
 #include "sim/world_impl.h"
 
 namespace csim::sim {
@@ -29,7 +28,7 @@ constexpr std::string_view kLoyaltySubscriber = "loyalty-service";
 
 Event FulfillmentEvent(const std::string& order_id, std::string_view status) {
   Event event;
-  event.id = fmt::format("fulfillment:{}:{}", order_id, status);
+  event.id = DetailText("fulfillment:", order_id, ":", status);
   event.topic = std::string{topics::kFulfillmentStatusChanged};
   event.subject = order_id;
   event.fields = {{"order_id", order_id}, {"status", std::string{status}}};
