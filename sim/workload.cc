@@ -156,6 +156,12 @@ Workload GenerateWorkload(std::uint64_t seed, const WorkloadOptions& options) {
     if (!abroad.ChancePpm(100'000)) continue;  // one customer in ten ships abroad
     script.country = std::string{kAbroadCountries.at(abroad.Below(kAbroadCountries.size()))};
   }
+  // Half of the customers who leave on an outage come back 5 to 60 minutes later (a shopper
+  // whose page kept failing tries again after a while); the other half shop elsewhere.
+  Rng returns = Rng(seed).Fork(0x5254524E);  // "RTRN"
+  for (CustomerScript& script : workload.customers) {
+    if (returns.ChancePpm(500'000)) script.return_after_us = returns.Between(5, 60) * kMinuteUs;
+  }
   Rng supply = Rng(seed).Fork(0x53555050);  // "SUPP"
   for (std::int32_t d = 0; d < options.deliveries; ++d) {
     WorldChange change;
@@ -254,6 +260,9 @@ std::string ValidateWorkload(const Workload& workload) {
     }
     if (s.think_us < 0 || s.think_us > kThinkMaxUs) {
       return fmt::format("customers[{}].think_us: must be 0..{} us", c, kThinkMaxUs);
+    }
+    if (s.return_after_us < 0 || s.return_after_us > kReturnAfterMaxUs) {
+      return fmt::format("customers[{}].return_after_us: must be 0..{} us", c, kReturnAfterMaxUs);
     }
     if (s.second_tab_think_us < 0 || s.second_tab_think_us > kThinkMaxUs) {
       return fmt::format("customers[{}].second_tab_think_us: must be 0..{} us", c, kThinkMaxUs);

@@ -56,6 +56,9 @@ struct CustomerScript {
   DurationUs second_tab_think_us = 0;
   // Added to the cart after the first failed confirm, before the customer tries again.
   std::optional<CartItem> change_after_failure;
+  // > 0: a customer whose visit ended without an order on a failure that may pass (a page that
+  // failed or timed out: an outage) comes back this long after leaving and tries once more.
+  DurationUs return_after_us = 0;
   bool operator==(const CustomerScript&) const = default;
 };
 
@@ -113,6 +116,8 @@ inline constexpr std::int32_t kConfirmAttemptsMax = 5;
 inline constexpr DurationUs kThinkMaxUs = 20 * kMinuteUs;
 // The destinations customers ship to besides the default country (the shop ships abroad too).
 inline constexpr std::array<std::string_view, 3> kAbroadCountries{"SG", "TH", "KH"};
+// A customer who left on an outage comes back at most this long after leaving.
+inline constexpr DurationUs kReturnAfterMaxUs = 2 * kHourUs;
 // A supplier delivery carries at most this many units of one sku.
 inline constexpr std::int64_t kDeliveryUnitsMax = 1'000;
 

@@ -429,6 +429,7 @@ struct World::CustomerTabs {
   std::string session_id;
   std::string order_id;  // the first order a confirm gave back ("" until then)
   std::int32_t waiting = 1;
+  bool started = false;  // whether a visit got as far as a checkout (a cart with its items)
 };
 
 void World::TakeConfirmResult(CustomerTabs& tabs, const Result<ConfirmResult>& result,
@@ -493,46 +494,69 @@ Task<void> World::ExtraConfirm(std::shared_ptr<CustomerTabs> tabs, ConfirmReques
 
 Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
   co_await kernel_.SleepUntil(script.start_us);
-  CheckoutApi& checkout = impl_->checkout_api;
   auto tabs = std::make_shared<CustomerTabs>(
       CustomerTabs{script, DetailText("cart-", index + 1), DetailText("sess-", index + 1), "", 1});
+  std::vector<bool> added(script.items.size(), false);
+  const bool left_on_outage = co_await Visit(tabs, added, true);
+  if (tabs->order_id.empty() && left_on_outage && script.return_after_us > 0) {
+    co_await kernel_.Sleep(script.return_after_us);
+    kernel_.Record(impl_->customer_action, kernel_.trace().Intern("returned"),
+                   script.customer_id + " " + tabs->cart_id);
+    (void)co_await Visit(tabs, added, false);
+  }
+  // A customer who never got a cart started no checkout, so none failed.
+  if (tabs->started) FinishTab(*tabs);
+}
+
+Task<bool> World::Visit(std::shared_ptr<CustomerTabs> tabs, std::vector<bool>& added,
+                        bool first_visit) {
+  CheckoutApi& checkout = impl_->checkout_api;
+  const CustomerScript& script = tabs->script;
   const std::string& cart_id = tabs->cart_id;
   auto record = [&](std::string_view outcome, const std::string& detail) {
     kernel_.Record(impl_->customer_action, kernel_.trace().Intern(outcome),
                    script.customer_id + " " + detail);
   };
   // A customer whose page failed or timed out reloads it and tries again; a cart the timeout hid
-  // is there on the second try (kConflict: the id exists).
+  // (or the first visit made) is there on the next try (kConflict: the id exists).
   Status created;
   for (std::int32_t call = 0; call < kCustomerCallAttemptsMax; ++call) {
     created =
         co_await checkout.CreateCart(cart_id, tabs->session_id, script.customer_id, script.guest);
-    if (call > 0 && created.code() == Code::kConflict) created = Status::Ok();
+    if ((call > 0 || !first_visit) && created.code() == Code::kConflict) created = Status::Ok();
     if (!MayBeTransient(created)) break;
     co_await kernel_.Sleep(kCustomerRetryUs);
   }
   if (!created.ok()) {
     record("cart_failed", cart_id);
-    co_return;
+    co_return MayBeTransient(created);
   }
-  auto add = [&](const CartItem& item) -> Task<void> {
+  auto add = [&](const CartItem& item) -> Task<bool> {
     for (std::int32_t call = 0; call < kCustomerCallAttemptsMax; ++call) {
-      if (!MayBeTransient(co_await checkout.AddItem(cart_id, item))) co_return;
+      const Status status = co_await checkout.AddItem(cart_id, item);
+      if (!MayBeTransient(status)) co_return status.ok();
       co_await kernel_.Sleep(kCustomerRetryUs);
     }
+    co_return false;
   };
-  for (const CartItem& item : script.items) co_await add(item);
+  // A returning customer adds only what the first visit could not: the cart kept the rest.
+  for (std::size_t i = 0; i < script.items.size(); ++i) {
+    if (!added[i]) added[i] = co_await add(script.items[i]);
+  }
   CheckoutChoice choice;
   choice.payment_method = script.payment_method;
   choice.promo_codes = script.promo_codes;
   choice.points_to_redeem = script.points_to_redeem;
   choice.country = script.country;
-  ++counts_.checkouts_started;
+  if (!tabs->started) ++counts_.checkouts_started;
+  tabs->started = true;
   bool changed_cart = false;
+  bool transient = false;  // whether the last failure may pass (an outage, a timeout)
   for (std::int32_t attempt = 0; attempt < script.confirm_attempts; ++attempt) {
     if (!tabs->order_id.empty()) break;  // another tab got the order
     auto preview = co_await checkout.PreviewCheckout(cart_id, choice);
     if (!preview.ok()) {
+      transient = MayBeTransient(preview.status());
       if (tabs->order_id.empty()) record("preview_failed", preview.status().ToString());
       // A customer told a promotion or their points cannot be used tries again without them.
       if (preview.code() == Code::kFailedPrecondition || preview.code() == Code::kInsufficient) {
@@ -543,7 +567,7 @@ Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
       continue;
     }
     ConfirmRequest confirm{cart_id, preview->cart_version, choice, preview->totals};
-    if (attempt == 0 && script.second_tab_think_us > 0) {
+    if (first_visit && attempt == 0 && script.second_tab_think_us > 0) {
       ++tabs->waiting;
       kernel_.Spawn(customers_, ExtraConfirm(tabs, confirm, script.second_tab_think_us));
     }
@@ -551,20 +575,21 @@ Task<void> World::Customer(const CustomerScript& script, std::size_t index) {
     if (!tabs->order_id.empty()) break;
     NoteConfirmedTotal(CheckoutAttemptKey(tabs->session_id, confirm.cart_version),
                        confirm.confirmed.total);
-    if (attempt == 0 && script.double_click) {
+    if (first_visit && attempt == 0 && script.double_click) {
       ++tabs->waiting;
       kernel_.Spawn(customers_, ExtraConfirm(tabs, confirm, 0));
     }
     auto result = co_await checkout.ConfirmCheckout(confirm);
     TakeConfirmResult(*tabs, result, true);
     if (result.ok()) break;
-    if (script.change_after_failure && !changed_cart) {
+    transient = MayBeTransient(result.status());
+    if (first_visit && script.change_after_failure && !changed_cart) {
       changed_cart = true;  // the cart's version moves: the next confirm is a new attempt
-      co_await add(*script.change_after_failure);
+      (void)co_await add(*script.change_after_failure);
     }
     co_await kernel_.Sleep(kCustomerRetryUs);
   }
-  FinishTab(*tabs);
+  co_return transient;
 }
 
 void World::SweepExpired() {

@@ -156,6 +156,10 @@ class World {
   struct Impl;
   struct CustomerTabs;
   Task<void> Customer(const CustomerScript& script, std::size_t index);
+  // One visit of a customer: the cart made (or found again), the items `added` lacks added, and
+  // preview and confirm as the script says. Returns whether the visit ended on a failure that may
+  // pass (a page that failed or timed out), the kind a customer comes back after.
+  Task<bool> Visit(std::shared_ptr<CustomerTabs> tabs, std::vector<bool>& added, bool first_visit);
   // One confirm beside the customer's main path: the second click of a double click, or a second
   // tab's preview (after `think_us`) and confirm.
   Task<void> ExtraConfirm(std::shared_ptr<CustomerTabs> tabs, ConfirmRequest request,

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -324,6 +325,73 @@ TEST(Workload, DeliveriesAndAbroadLeaveEveryEarlierDrawAsItWas) {
     EXPECT_EQ(a.changes.back().subject.size(), 2u);
     EXPECT_EQ(ValidateWorkload(a), "");
   }
+}
+
+// Customers who leave on an outage: half of them come back 5 to 60 minutes later (a stream of its
+// own, so every other draw of the workload stays as it was).
+TEST(Workload, HalfOfTheCustomersComeBackAfterAnOutage) {
+  WorkloadOptions options;
+  options.orders = 2'000;
+  const Workload a = GenerateWorkload(5, options);
+  std::int32_t returning = 0;
+  for (const CustomerScript& c : a.customers) {
+    if (c.return_after_us == 0) continue;
+    ++returning;
+    EXPECT_GE(c.return_after_us, 5 * kMinuteUs);
+    EXPECT_LE(c.return_after_us, kHourUs);
+  }
+  EXPECT_GT(returning, 900);
+  EXPECT_LT(returning, 1100);
+  Workload bad = OneCustomer(5, 1);
+  bad.customers[0].return_after_us = kReturnAfterMaxUs + 1;
+  EXPECT_EQ(ValidateWorkload(bad), "customers[0].return_after_us: must be 0..7200000000 us");
+}
+
+// A customer whose confirm meets a payment outage (a failure that may pass) comes back the
+// scripted time after leaving, finds the cart and its item kept, and places the order; without a
+// return the checkout stays failed. A customer refused for want of stock does not come back.
+TEST(World, ACustomerWhoLeftOnAnOutageComesBackAndOrders) {
+  auto run = [](std::int32_t on_hand, DurationUs return_after_us) {
+    WorldOptions options;
+    FaultWindow outage;
+    outage.points = "payment.";
+    outage.kind = WindowKind::kOutage;
+    outage.from_us = 0;
+    outage.until_us = 3 * kMinuteUs;
+    options.faults.windows.push_back(outage);
+    Workload workload = OneCustomer(on_hand, 1);
+    workload.customers[0].return_after_us = return_after_us;
+    auto world = std::make_unique<World>(options, workload);
+    world->Run();
+    return world;
+  };
+  auto returns_of = [](const World& world) {
+    std::int32_t returns = 0;
+    const Trace& trace = world.kernel().trace();
+    for (std::size_t i = 0; i < trace.size(); ++i) {
+      if (trace.NameOf(trace.at(i).outcome) == "returned") ++returns;
+    }
+    return returns;
+  };
+  const auto back = run(5, 10 * kMinuteUs);
+  EXPECT_EQ(returns_of(*back), 1);
+  ASSERT_EQ(back->order_db().Orders().size(), 1u);
+  const Order& order = back->order_db().Orders().begin()->second;
+  EXPECT_GE(order.created_at, 10 * kMinuteUs);  // placed on the second visit
+  EXPECT_EQ(order.status, OrderStatus::kDelivered);
+  EXPECT_EQ(order.subtotal, kPrice);  // the item the first visit added, once
+  EXPECT_EQ(back->counts().orders_placed, 1);
+  EXPECT_EQ(back->counts().checkouts_started, 1);
+  EXPECT_EQ(back->counts().checkouts_failed, 0);
+
+  const auto gone = run(5, 0);
+  EXPECT_EQ(returns_of(*gone), 0);
+  EXPECT_EQ(gone->order_db().Orders().size(), 0u);
+  EXPECT_EQ(gone->counts().checkouts_failed, 1);
+
+  const auto sold_out = run(0, 10 * kMinuteUs);
+  EXPECT_EQ(returns_of(*sold_out), 0);
+  EXPECT_EQ(sold_out->order_db().Orders().size(), 0u);
 }
 
 TEST(Workload, BadCountriesAndDeliveriesAreNamedWhereTheyAre) {
