@@ -171,6 +171,13 @@ Task<Result<std::vector<OutboxRow>>> PgCheckoutStore::DueRedrives(TimeUs now, st
       [this, now, limit] { return outbox_->DueRedrives(*connection_, now, limit); });
 }
 
+Task<Result<std::vector<OutboxRow>>> PgCheckoutStore::PendingOutbox(TimeUs written_by,
+                                                                    std::int32_t limit) {
+  return Blocking<Result<std::vector<OutboxRow>>>([this, written_by, limit] {
+    return outbox_->PendingWrittenBy(*connection_, written_by, limit);
+  });
+}
+
 Result<Cart> PgCheckoutStore::GetCartNow(const std::string& cart_id) {
   // No stored id holds a NUL (Commit refuses it); libpq would cut the key and find another cart.
   if (cart_id.find('\0') != std::string::npos) {

@@ -39,6 +39,8 @@ class PgCheckoutStore final : public CheckoutStore {
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;
   Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override;
+  Task<Result<std::vector<OutboxRow>>> PendingOutbox(TimeUs written_by,
+                                                     std::int32_t limit) override;
 
  private:
   PgCheckoutStore(std::unique_ptr<PgConnection> connection, const Clock& clock);

@@ -149,6 +149,13 @@ Task<Result<std::vector<OutboxRow>>> PgOrderStore::DueRedrives(TimeUs now, std::
       [this, now, limit] { return outbox_->DueRedrives(*connection_, now, limit); });
 }
 
+Task<Result<std::vector<OutboxRow>>> PgOrderStore::PendingOutbox(TimeUs written_by,
+                                                                 std::int32_t limit) {
+  return Blocking<Result<std::vector<OutboxRow>>>([this, written_by, limit] {
+    return outbox_->PendingWrittenBy(*connection_, written_by, limit);
+  });
+}
+
 Result<Order> PgOrderStore::GetOneNow(const std::string& column, const std::string& value) {
   CSIM_CHECK(column == "id" || column == "cart_session_id", "a unique column");
   // No stored value holds a NUL (Commit refuses it); libpq would cut the key and find another.

@@ -37,6 +37,8 @@ class PgOrderStore final : public OrderStore {
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;
   Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override;
+  Task<Result<std::vector<OutboxRow>>> PendingOutbox(TimeUs written_by,
+                                                     std::int32_t limit) override;
 
  private:
   PgOrderStore(std::unique_ptr<PgConnection> connection, const Clock& clock);

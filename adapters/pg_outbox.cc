@@ -49,6 +49,12 @@ Result<std::vector<OutboxRow>> PgOutbox::DueRedrives(PgConnection& connection, T
   return Select(connection, "status = 3 AND next_attempt_at <= $1", now, limit);
 }
 
+Result<std::vector<OutboxRow>> PgOutbox::PendingWrittenBy(PgConnection& connection,
+                                                          TimeUs written_by,
+                                                          std::int32_t limit) const {
+  return Select(connection, "status = 0 AND created_at <= $1", written_by, limit);
+}
+
 Result<std::vector<OutboxRow>> PgOutbox::Select(PgConnection& connection, const std::string& where,
                                                 TimeUs now, std::int32_t limit) const {
   if (Status status = CheckLimit(limit, kLimitMax); !status.ok()) return status;

@@ -32,6 +32,9 @@ class PgOutbox {
   // Up to `limit` awaiting_redrive rows due at `now`, by id.
   Result<std::vector<OutboxRow>> DueRedrives(PgConnection& connection, TimeUs now,
                                              std::int32_t limit) const;
+  // Up to `limit` pending rows written at or before `written_by`, by id.
+  Result<std::vector<OutboxRow>> PendingWrittenBy(PgConnection& connection, TimeUs written_by,
+                                                  std::int32_t limit) const;
   // Stores status, attempts and next_attempt_at of row.id. kNotFound for an unknown id,
   // kInvalidArgument for negative attempts.
   Status Update(PgConnection& connection, const OutboxRow& row) const;

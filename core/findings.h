@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 52> kFindings{{
+inline constexpr std::array<FindingInfo, 53> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -243,6 +243,11 @@ inline constexpr std::array<FindingInfo, 52> kFindings{{
      "warehouse refuses the cancellation, no row names the reservation made again, and its units "
      "stay committed for the cancelled order until ReservationCleanupJob, up to 15 minutes",
      "STOCK-NO-LEAK"},
+    {"SIM-37", "",
+     "the outbox publishers raise outbox.failed only after a row's 10 retries: a broker slow past "
+     "the publish deadline (10 s a row, 50 rows a pass) or passes that start late spread them over "
+     "most of an hour, and events wait unpublished all that time with no alert",
+     "NO-SILENT-EVENT-LOSS"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

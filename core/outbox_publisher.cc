@@ -74,12 +74,42 @@ void AddOutboxJobs(Schedule& jobs, OutboxTable& table, EventBus& bus, Clock& clo
   jobs.push_back({"OutboxWorker", interval_us, true, [&table, &bus, &clock, &alerts, policy] {
                     return PublishOutboxPass(table, bus, clock, alerts, policy);
                   }});
+  if (policy.alert_on_lag) {
+    // What the monitor has alerted lives as long as this life of the worker.
+    auto alerted = std::make_shared<std::set<std::int64_t>>();
+    jobs.push_back(
+        {"OutboxLagMonitor", kOutboxLagMonitorIntervalUs, true, [&table, &clock, &alerts, alerted] {
+           return AlertLaggingOutbox(table, clock, alerts, *alerted);
+         }});
+  }
   // P1-CC-03: as reviewed a row that exhausts its retries is marked failed and nothing else
   // happens; fixed, it raises an alert (the policy) and this drain publishes it again.
   if (!policy.alert_on_failed) return;
   jobs.push_back({"FailedOutboxDrain", kFailedOutboxDrainIntervalUs, false, [&table, &clock] {
                     return RedriveFailedOutbox(table, clock, kFailedOutboxDrainBatchMax);
                   }});
+}
+
+Task<std::int32_t> AlertLaggingOutbox(OutboxTable& table, Clock& clock, Alerts& alerts,
+                                      std::set<std::int64_t>& alerted) {
+  const TimeUs now = clock.Now();
+  auto late = co_await table.PendingOutbox(now - kOutboxLagAlertUs, kOutboxLagScanMax);
+  if (!late.ok()) co_return 0;
+  CSIM_CHECK(late->size() <= static_cast<std::size_t>(kOutboxLagScanMax));
+  std::int32_t raised = 0;
+  for (const OutboxRow& row : late.value()) {
+    CSIM_CHECK(row.status == OutboxStatus::kPending, "PendingOutbox returned another status");
+    CSIM_CHECK(now - row.created_at >= kOutboxLagAlertUs, "PendingOutbox returned a young row");
+    if (topics::IsCompensationTopic(row.event.topic) || alerted.contains(row.id)) continue;
+    CSIM_CHECK(alerted.size() < kOutboxLagAlertedMax, "kOutboxLagAlertedMax");
+    alerted.insert(row.id);
+    alerts.Raise(Alert{"outbox.lagging", row.event.id,
+                       "outbox event " + row.event.topic + " unpublished " +
+                           std::to_string((now - row.created_at) / kSecondUs) + " s after its " +
+                           "commit (" + std::to_string(row.attempts) + " attempts)"});
+    ++raised;
+  }
+  co_return raised;
 }
 
 Task<std::int32_t> RedriveFailedOutbox(OutboxTable& table, Clock& clock, std::int32_t limit) {

@@ -3,10 +3,13 @@
 // with a backoff, and after the retry budget marks the row failed. Whether a failed row raises an
 // alert is finding P1-CC-03, and whether a compensation row may end failed on refused publishes
 // is SIM-24 (and whether such a row stays due, SIM-25), and whether a compensation row the bus
-// took awaits the DLQ retry's redrive, SIM-32; the caller passes the profile's answers.
+// took awaits the DLQ retry's redrive, SIM-32, and whether events that wait too long raise an
+// alert before the budget is spent, SIM-37; the caller passes the profile's answers.
 // RedriveFailedOutbox is the fixed profile's drain of failed rows.
 
 #include <cstdint>
+#include <memory>
+#include <set>
 
 #include "core/ports/alerts.h"
 #include "core/ports/clock.h"
@@ -34,6 +37,9 @@ struct OutboxPolicy {
   // DLQ retry after `redrive_after_us`, which redrives it without the bus and marks it published.
   bool published_compensation_rows_await_redrive = false;
   DurationUs redrive_after_us = 0;
+  // SIM-37 fixed: OutboxLagMonitor alerts on every event still unpublished kOutboxLagAlertUs after
+  // its commit, whatever its retry count.
+  bool alert_on_lag = false;
 };
 
 struct OutboxPassResult {
@@ -46,10 +52,29 @@ struct OutboxPassResult {
 Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock& clock,
                                         Alerts& alerts, OutboxPolicy policy);
 // Adds the outbox jobs of one service to `jobs`: the publisher of `table` every `interval_us`
-// (first pass at start) and, when the policy alerts on failed rows (P1-CC-03 fixed), the drain
-// of failed rows every kFailedOutboxDrainIntervalUs. REQUIRES: every reference outlives the jobs.
+// (first pass at start); when the policy alerts on failed rows (P1-CC-03 fixed), the drain of
+// failed rows every kFailedOutboxDrainIntervalUs; and when it alerts on late events (SIM-37
+// fixed), OutboxLagMonitor every kOutboxLagMonitorIntervalUs (first pass at start). REQUIRES:
+// every reference outlives the jobs.
 void AddOutboxJobs(Schedule& jobs, OutboxTable& table, EventBus& bus, Clock& clock, Alerts& alerts,
                    OutboxPolicy policy, DurationUs interval_us);
+
+// SIM-37 fixed: an event the bus has not taken a minute after its commit is late (a working
+// publisher takes it within a second or two), and OutboxLagMonitor, which asks every 30 s, names
+// it in an outbox.lagging alert: apart from the publisher, since a pass that waits out a slow
+// broker's deadline on each of its rows is what keeps the events waiting. Each monitor (each life
+// of a worker) alerts a row once; compensation rows, which the DLQ retry carries out without the
+// bus, are not its business.
+inline constexpr DurationUs kOutboxLagAlertUs = kMinuteUs;
+inline constexpr DurationUs kOutboxLagMonitorIntervalUs = 30 * kSecondUs;
+inline constexpr std::int32_t kOutboxLagScanMax = 10'000;
+inline constexpr std::size_t kOutboxLagAlertedMax = 1'000'000;
+
+// One pass of OutboxLagMonitor over `table`: raises outbox.lagging for each pending row, other
+// than a compensation row, committed kOutboxLagAlertUs or more ago and not in `alerted`, and adds
+// it there. Returns how many it alerted; a failed read alerts none (the next pass asks again).
+Task<std::int32_t> AlertLaggingOutbox(OutboxTable& table, Clock& clock, Alerts& alerts,
+                                      std::set<std::int64_t>& alerted);
 
 // The drain of failed rows (P1-CC-03 fixed) runs every so often, a bounded batch each time.
 inline constexpr DurationUs kFailedOutboxDrainIntervalUs = 10 * kMinuteUs;

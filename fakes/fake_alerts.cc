@@ -9,6 +9,7 @@ void FakeAlerts::Raise(const Alert& alert) {
   CSIM_CHECK(raised_.size() < kAlertsMax, "kAlertsMax");
   raised_.push_back(alert);
   count_by_kind_[alert.kind]++;
+  subjects_.insert(alert.subject);
 }
 
 std::int64_t FakeAlerts::Count(const std::string& kind) const {

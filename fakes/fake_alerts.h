@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,13 @@ class FakeAlerts final : public Alerts {
   const std::vector<Alert>& Raised() const { return raised_; }
   const std::map<std::string, std::int64_t>& CountByKind() const { return count_by_kind_; }
   std::int64_t Count(const std::string& kind) const;
+  // Whether an alert raised so far names `subject` (NO-SILENT-EVENT-LOSS asks per outbox event).
+  bool Names(const std::string& subject) const { return subjects_.contains(subject); }
 
  private:
   std::vector<Alert> raised_;
   std::map<std::string, std::int64_t> count_by_kind_;
+  std::set<std::string> subjects_;
 };
 
 }  // namespace csim::fakes

@@ -65,6 +65,12 @@ Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::DueRedrives(TimeUs now,
       [this, now, limit] { return outbox_.DueRedrives(now, limit); });
 }
 
+Task<Result<std::vector<OutboxRow>>> FakeCheckoutStore::PendingOutbox(TimeUs written_by,
+                                                                      std::int32_t limit) {
+  return Deferred<Result<std::vector<OutboxRow>>>(
+      [this, written_by, limit] { return outbox_.PendingWrittenBy(written_by, limit); });
+}
+
 // ---- Indexes ----
 
 void FakeCheckoutStore::IndexExpiry(const Cart& cart, std::string_view id) {

@@ -55,6 +55,8 @@ class FakeCheckoutStore final : public CheckoutStore {
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;
   Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override;
+  Task<Result<std::vector<OutboxRow>>> PendingOutbox(TimeUs written_by,
+                                                     std::int32_t limit) override;
 
   // ---- Truth ----
   const std::map<std::string, Cart>& Carts() const { return carts_; }
@@ -78,6 +80,8 @@ class FakeCheckoutStore final : public CheckoutStore {
   bool HasDueOutbox(TimeUs now) const { return outbox_.AnyDue(now); }
   // Before this time, while no outbox row changes, HasDueOutbox stays false (OutboxRows::NextDue).
   TimeUs OutboxIdleUntil() const { return outbox_.NextDue(); }
+  // When the oldest pending outbox row was written (OutboxRows::OldestPendingAt).
+  TimeUs OldestPendingOutboxAt() const { return outbox_.OldestPendingAt(); }
   // Whether DueRedrives(now, ...) would return a row, and until when it will not (as above).
   bool HasDueRedrive(TimeUs now) const { return outbox_.NextRedriveDue() <= now; }
   TimeUs RedriveIdleUntil() const { return outbox_.NextRedriveDue(); }

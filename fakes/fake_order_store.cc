@@ -65,6 +65,12 @@ Task<Result<std::vector<OutboxRow>>> FakeOrderStore::DueRedrives(TimeUs now, std
       [this, now, limit] { return outbox_.DueRedrives(now, limit); });
 }
 
+Task<Result<std::vector<OutboxRow>>> FakeOrderStore::PendingOutbox(TimeUs written_by,
+                                                                   std::int32_t limit) {
+  return Deferred<Result<std::vector<OutboxRow>>>(
+      [this, written_by, limit] { return outbox_.PendingWrittenBy(written_by, limit); });
+}
+
 // ---- Reads ----
 
 Result<Order> FakeOrderStore::FindBySessionNow(const std::string& cart_session_id) const {

@@ -48,6 +48,8 @@ class FakeOrderStore final : public OrderStore {
   Task<Status> UpdateOutbox(const OutboxRow& row) override;
   Task<Result<std::vector<OutboxRow>>> FailedOutbox(std::int32_t limit) override;
   Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override;
+  Task<Result<std::vector<OutboxRow>>> PendingOutbox(TimeUs written_by,
+                                                     std::int32_t limit) override;
 
   // One committed change of an order's status, as the database's own log has it (not an event
   // core wrote): what VALID-TRANSITIONS reads.
@@ -85,6 +87,8 @@ class FakeOrderStore final : public OrderStore {
   bool HasDueOutbox(TimeUs now) const { return outbox_.AnyDue(now); }
   // Before this time, while no outbox row changes, HasDueOutbox stays false (OutboxRows::NextDue).
   TimeUs OutboxIdleUntil() const { return outbox_.NextDue(); }
+  // When the oldest pending outbox row was written (OutboxRows::OldestPendingAt).
+  TimeUs OldestPendingOutboxAt() const { return outbox_.OldestPendingAt(); }
   // Whether DueRedrives(now, ...) would return a row, and until when it will not (as above).
   bool HasDueRedrive(TimeUs now) const { return outbox_.NextRedriveDue() <= now; }
   TimeUs RedriveIdleUntil() const { return outbox_.NextRedriveDue(); }

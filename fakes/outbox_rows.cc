@@ -93,6 +93,26 @@ TimeUs OutboxRows::NextDue() const {
                                  : pending_by_due_.begin()->first;
 }
 
+Result<std::vector<OutboxRow>> OutboxRows::PendingWrittenBy(TimeUs written_by,
+                                                            std::int32_t limit) const {
+  if (limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
+  if (limit > kDueLimitMax) return Status{Code::kInvalidArgument, "limit too large"};
+  std::vector<OutboxRow> pending;
+  for (std::int64_t id : pending_ids_) {
+    const OutboxRow& row = rows_.at(id);
+    CSIM_CHECK(row.status == OutboxStatus::kPending, "pending index out of date");
+    // Rows are written in id order: the rest were written later still.
+    if (row.created_at > written_by || pending.size() >= static_cast<std::size_t>(limit)) break;
+    pending.push_back(row);
+  }
+  return pending;
+}
+
+TimeUs OutboxRows::OldestPendingAt() const {
+  if (pending_ids_.empty()) return std::numeric_limits<TimeUs>::max();
+  return rows_.at(*pending_ids_.begin()).created_at;
+}
+
 Result<std::vector<OutboxRow>> OutboxRows::Failed(std::int32_t limit) const {
   if (limit <= 0) return Status{Code::kInvalidArgument, "limit must be positive"};
   if (limit > kDueLimitMax) return Status{Code::kInvalidArgument, "limit too large"};

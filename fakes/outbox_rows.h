@@ -32,6 +32,12 @@ class OutboxRows {
   // The earliest next_attempt_at of a pending row (AnyDue(now) is NextDue() <= now), or the
   // largest TimeUs when no row is pending: until then, while no row changes, a poll finds nothing.
   TimeUs NextDue() const;
+  // Up to `limit` pending rows written at or before `written_by`, by id. kInvalidArgument for
+  // limit outside (0, kDueLimitMax].
+  Result<std::vector<OutboxRow>> PendingWrittenBy(TimeUs written_by, std::int32_t limit) const;
+  // When the oldest pending row was written (created_at of the lowest pending id: rows are
+  // written in id order), or the largest TimeUs when no row is pending.
+  TimeUs OldestPendingAt() const;
   // Up to `limit` failed rows, by id. kInvalidArgument for limit outside (0, kDueLimitMax].
   Result<std::vector<OutboxRow>> Failed(std::int32_t limit) const;
   // Up to `limit` awaiting_redrive rows with next_attempt_at <= now, by id. kInvalidArgument for

@@ -12,6 +12,16 @@
 namespace csim::properties {
 namespace {
 
+const std::map<std::int64_t, OutboxRow>& OutboxOf(const sim::World& world, OutboxOwner owner) {
+  return owner == OutboxOwner::kCheckout ? world.checkout_db().Outbox() : world.order_db().Outbox();
+}
+
+// The largest row id of `owner`'s outbox, 0 while it is empty.
+std::int64_t LastOutboxId(const sim::World& world, OutboxOwner owner) {
+  const auto& rows = OutboxOf(world, owner);
+  return rows.empty() ? 0 : rows.rbegin()->first;
+}
+
 // The session of a checkout attempt "<session>:v<version>" (the whole text if it has no ':').
 std::string SessionOfAttempt(const std::string& attempt) {
   return attempt.substr(0, attempt.find(':'));
@@ -24,6 +34,7 @@ const Changes& ChangeTracker::Step(const sim::World& world) {
   changes_.stock_rows.clear();
   changes_.reservations.clear();
   changes_.late_reservations.clear();
+  changes_.late_outbox_rows.clear();
   changes_.orders.clear();
   changes_.carts.clear();
   changes_.promotions.clear();
@@ -36,6 +47,8 @@ const Changes& ChangeTracker::Step(const sim::World& world) {
   ReadReservations(world);
   ReadRest(world);
   TakeLateCandidates(world);
+  ReadOutboxes(world);
+  TakeLateOutboxRows(world);
   return changes_;
 }
 
@@ -49,7 +62,10 @@ bool ChangeTracker::NothingNew(const sim::World& world, TimeUs now) const {
          money_read_ == world.payment().OrderMoneyChanges().size() &&
          promotions_read_ == world.promotions().UsageChanges().size() &&
          balances_read_ == world.loyalty().BalanceChanges().size() &&
-         (waiting_.empty() || waiting_.begin()->first >= now);
+         (waiting_.empty() || waiting_.begin()->first >= now) &&
+         LastOutboxId(world, OutboxOwner::kCheckout) == outbox_read_[0] &&
+         LastOutboxId(world, OutboxOwner::kOrder) == outbox_read_[1] &&
+         (outbox_waiting_.empty() || std::get<0>(*outbox_waiting_.begin()) >= now);
 }
 
 void ChangeTracker::ReadOrders(const sim::World& world) {
@@ -208,6 +224,42 @@ void ChangeTracker::TakeLateCandidates(const sim::World& world) {
   }
   for (std::size_t index : lapsed) DropCandidate(index);
   std::sort(changes_.late_reservations.begin(), changes_.late_reservations.end());
+}
+
+void ChangeTracker::ReadOutboxes(const sim::World& world) {
+  for (OutboxOwner owner : {OutboxOwner::kCheckout, OutboxOwner::kOrder}) {
+    std::int64_t& read = outbox_read_[static_cast<int>(owner)];
+    const auto& rows = OutboxOf(world, owner);
+    for (auto it = rows.upper_bound(read); it != rows.end(); ++it) {
+      CSIM_CHECK(it->first > read, "outbox row ids grow");
+      read = it->first;
+      if (!TimedOutboxRow(it->second)) continue;
+      // The earliest it could be late; its undisturbed bound is worked out only if it is still
+      // unanswered then (most rows are published within a second).
+      outbox_waiting_.insert({it->second.created_at + kPublishBoundUs, owner, it->first});
+    }
+  }
+}
+
+void ChangeTracker::TakeLateOutboxRows(const sim::World& world) {
+  const TimeUs now = changes_.now;
+  // Bounded: each pass takes one entry out of outbox_waiting_ or moves it past `now`.
+  while (!outbox_waiting_.empty() && std::get<0>(*outbox_waiting_.begin()) < now) {
+    const auto [timed_us, owner, id] = *outbox_waiting_.begin();
+    CSIM_CHECK(timed_us < now, "only a row whose time passed is taken");
+    outbox_waiting_.erase(outbox_waiting_.begin());
+    const OutboxRow& row = OutboxOf(world, owner).at(id);
+    if (OutboxRowAnswered(world, row)) continue;  // answered for good
+    // Fault windows and pauses met since its timing move its due time on.
+    const TimeUs late_us = LatePublishDueUs(world, owner, row);
+    CSIM_CHECK(late_us >= row.created_at + kPublishBoundUs, "a row is never late before its bound");
+    if (late_us >= now) {
+      outbox_waiting_.insert({late_us, owner, id});
+      continue;
+    }
+    changes_.late_outbox_rows.emplace_back(owner, id);  // reported once, then dropped
+  }
+  std::sort(changes_.late_outbox_rows.begin(), changes_.late_outbox_rows.end());
 }
 
 const Order* ChangeTracker::OrderFor(const sim::World& world, const std::string& attempt) const {

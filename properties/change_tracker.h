@@ -3,8 +3,9 @@
 // change journals (fakes/change_journal.h) and says which rows of the ground truth each invariant
 // must look at again; each invariant's `check_changed` looks at those rows only, in the order its
 // full scan visits them, with the same per-row test. A row nobody changed cannot start breaking an
-// invariant by itself, with one exception, timed by the tracker: a reservation that STOCK-NO-LEAK
-// finds late only once its bound has passed. So the violations found first are the full scan's,
+// invariant by itself, with two exceptions, timed by the tracker: a reservation that STOCK-NO-LEAK
+// finds late only once its bound has passed, and an outbox row NO-SILENT-EVENT-LOSS finds late
+// the same way. So the violations found first are the full scan's,
 // at the same event (properties/incremental_test.cc compares both on faulty sweeps); the full
 // scan stays as the reference (CheckMode::kFullRescan).
 //
@@ -18,6 +19,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/model.h"
@@ -30,6 +33,9 @@
 
 namespace csim::properties {
 
+// The two outbox tables, in the order NO-SILENT-EVENT-LOSS's full scan visits them.
+enum class OutboxOwner { kCheckout, kOrder };
+
 // The rows to look at again after one event, each set in its full scan's order.
 struct Changes {
   TimeUs now = 0;
@@ -37,6 +43,9 @@ struct Changes {
   std::vector<std::size_t> reservations;                // made or changed, by index (ascending)
   // STOCK-NO-LEAK's candidates whose release bound passed since they were last looked at.
   std::vector<std::size_t> late_reservations;
+  // NO-SILENT-EVENT-LOSS's outbox rows whose publish bound passed since they were last looked at,
+  // by table, then row id.
+  std::vector<std::pair<OutboxOwner, std::int64_t>> late_outbox_rows;
   // Orders changed, with money changed, holding a changed reservation, or whose attempt's
   // confirmed total appeared.
   std::set<std::string_view> orders;
@@ -47,7 +56,7 @@ struct Changes {
   // No row to look at again: no invariant's check_changed can find anything.
   bool empty() const {
     return stock_rows.empty() && reservations.empty() && late_reservations.empty() &&
-           orders.empty() && carts.empty() && promotions.empty() && customers.empty();
+           late_outbox_rows.empty() && orders.empty() && carts.empty() && promotions.empty() && customers.empty();
   }
 };
 
@@ -77,6 +86,10 @@ class ChangeTracker {
   void RescheduleSession(const sim::World& world, const std::string& session);
   void DropCandidate(std::size_t index);
   void TakeLateCandidates(const sim::World& world);
+  // NO-SILENT-EVENT-LOSS's clock: times the outbox rows written since the last step, and hands
+  // back those whose bound passed unanswered.
+  void ReadOutboxes(const sim::World& world);
+  void TakeLateOutboxRows(const sim::World& world);
 
   Changes changes_;
   // How far each journal has been read.
@@ -107,6 +120,11 @@ class ChangeTracker {
   std::map<std::size_t, Candidate> candidates_;
   std::set<std::pair<TimeUs, std::size_t>> waiting_;
   Index<std::set<std::size_t>> candidates_by_session_;
+  // NO-SILENT-EVENT-LOSS's candidates: outbox rows the timely rule times, not yet answered (taken
+  // by the bus or named by an alert), by the earliest time each could be late. The row ids of
+  // each table grow with every commit, so the rows read are those up to outbox_read_.
+  std::int64_t outbox_read_[2] = {0, 0};
+  std::set<std::tuple<TimeUs, OutboxOwner, std::int64_t>> outbox_waiting_;
 };
 
 // Calls fn(id, row) for each id of `ids` whose row find(id) gives (a pointer, nullptr if the table
@@ -131,5 +149,20 @@ TimeUs LateReleaseDueUs(const Truth& world, const fakes::Reservation& r, const C
 // explains it or there is no trace.
 std::string CancelledReleaseExcuse(const sim::Trace* trace, const Order& order, TimeUs cancelled_us,
                                    TimeUs due_us);
+
+// NO-SILENT-EVENT-LOSS's timely rule (no_silent_event_loss.cc), shared with the tracker.
+// The fixed publisher gives up on an event after 10 attempts a second apart and raises
+// outbox.failed, within about 15 s of a table it can reach: twenty times that is well past any
+// working publisher, and far under the 30 days a failed row is kept.
+inline constexpr DurationUs kPublishBoundUs = 5 * kMinuteUs;
+// Whether the timely rule times `row` (not a compensation row, whose warehouse action is timed
+// by STOCK-NO-LEAK).
+bool TimedOutboxRow(const OutboxRow& row);
+// Whether the bus accepted the row's event or an alert names it: nothing more to time.
+bool OutboxRowAnswered(const Truth& world, const OutboxRow& row);
+// The time after which `row` of `owner`'s outbox, still unanswered, is late: kPublishBoundUs
+// from its commit, not counting time in which its database was in a fault window or every
+// replica of its publisher's process was paused. Never before created_at + kPublishBoundUs.
+TimeUs LatePublishDueUs(const Truth& world, OutboxOwner owner, const OutboxRow& row);
 
 }  // namespace csim::properties

@@ -25,7 +25,8 @@ const std::vector<Invariant>& AllInvariants() {
       {"PRICE-AS-CONFIRMED", InvariantKind::kAlways, &CheckPriceAsConfirmed,
        &CheckPriceAsConfirmedChanged},
       {"EFFECT-ONCE", InvariantKind::kSettled, &CheckEffectOnce},  // the bus keeps every event
-      {"NO-SILENT-EVENT-LOSS", InvariantKind::kSettled, &CheckNoSilentEventLoss},
+      {"NO-SILENT-EVENT-LOSS", InvariantKind::kBoth, &CheckNoSilentEventLoss,
+       &CheckNoSilentEventLossChanged},
       {"EVENT-SETTLES", InvariantKind::kSettled, &CheckEventSettles},  // the bus's deliveries
       // The order database's rows and log of status changes against the events the bus accepted.
       {"STATUS-CHANGES-PUBLISHED", InvariantKind::kSettled, &CheckStatusChangesPublished},

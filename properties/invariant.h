@@ -88,5 +88,6 @@ ChangedChecker CheckMoneyConservedChanged;
 ChangedChecker CheckPriceAsConfirmedChanged;
 ChangedChecker CheckCartNotCleanedUnderLiveOrderChanged;
 ChangedChecker CheckLoyaltyConservedChanged;
+ChangedChecker CheckNoSilentEventLossChanged;
 
 }  // namespace csim::properties

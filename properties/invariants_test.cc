@@ -166,6 +166,77 @@ TEST(NoSilentEventLoss, DlqConsumersSilentAcknowledgementBreaksItTheAlertSettles
   }
 }
 
+// The timely half, from the world (SIM-37): swarm seed 171 at 50 orders keeps the broker down from
+// 14 to 46 minutes, and the checkout worker's publisher, whose passes start late there, spends
+// 10 of cart-38's retries over 4 minutes and more. As reviewed nothing names the event until
+// the retries are spent: it breaks the timely half before the broker is back, and the settled
+// half not at all (the drain publishes it later). Fixed, OutboxLagMonitor names it a minute
+// after its commit.
+TEST(NoSilentEventLoss, AnEventUnpublishedFiveMinutesWithNoAlertBreaksTheTimelyHalf) {
+  const std::string event = "cart-38:converted";
+  for (bool fixed : {false, true}) {
+    sim::WorldOptions options;
+    options.seed = 171;
+    options.faults = *sim::FaultPlan::Named("swarm");
+    if (!fixed) options.profile.SetAsReviewed(*LookupFinding("SIM-37"));
+    sim::World world(options, sim::GenerateWorkload(171, Orders(50)));
+    const CheckedRun run = RunChecked(world);
+    ASSERT_TRUE(world.bus().Accepted(event)) << "published in the end, both ways";
+    const auto* row = [&]() -> const OutboxRow* {
+      for (const auto& [id, r] : world.checkout_db().Outbox()) {
+        if (r.event.id == event) return &r;
+      }
+      return nullptr;
+    }();
+    ASSERT_NE(row, nullptr);
+    const auto broken =
+        std::find_if(run.violations.begin(), run.violations.end(),
+                     [&](const Violation& v) { return v.entity == "checkout outbox " + event; });
+    if (fixed) {
+      EXPECT_EQ(run.violation_counts.count("NO-SILENT-EVENT-LOSS"), 0u);
+      EXPECT_TRUE(world.alerts().Names(event));
+      EXPECT_GT(world.alerts().Count("outbox.lagging"), 0);
+      continue;
+    }
+    EXPECT_EQ(world.alerts().Count("outbox.lagging"), 0);
+    ASSERT_NE(broken, run.violations.end()) << "the seed no longer keeps the event waiting";
+    EXPECT_EQ(broken->invariant, "NO-SILENT-EVENT-LOSS");
+    EXPECT_GT(broken->time_us, row->created_at + kPublishBoundUs);
+    EXPECT_LT(broken->time_us, 46 * kMinuteUs) << "seen while the broker was still down";
+    EXPECT_EQ(run.violation_counts.at("NO-SILENT-EVENT-LOSS"), 2) << "and its capture request";
+    EXPECT_TRUE(Only(CheckInvariants(world, true), "NO-SILENT-EVENT-LOSS").empty())
+        << "the settled half holds: the row was published in the end";
+  }
+}
+
+// The timely half's bound counts time in which a publisher could publish: a window on the row's
+// own database does not count, one on the other database does not matter, and the broker's own
+// outage counts in full (it is what the alert is for).
+TEST(NoSilentEventLoss, ThePublishBoundSkipsItsDatabasesWindowsNotTheBrokers) {
+  sim::WorldOptions options;
+  auto window = [](std::string points, TimeUs from_us, TimeUs until_us) {
+    sim::FaultWindow w;
+    w.points = std::move(points);
+    w.kind = sim::WindowKind::kOutage;
+    w.from_us = from_us;
+    w.until_us = until_us;
+    return w;
+  };
+  options.faults.windows = {window("order_db.", 1 * kMinuteUs, 3 * kMinuteUs),
+                            window("checkout_db.", 0, 10 * kMinuteUs), window("bus.", 0, kHourUs)};
+  sim::World world(options, sim::GenerateWorkload(1, Orders(1)));
+  OrderWrite order_write;
+  order_write.outbox.push_back(Event{"planted-1", "orders.order.status_changed", "order-x", {}});
+  ASSERT_TRUE(fakes::RunSync(world.order_db_for_tests().Commit(order_write)).ok());
+  const OutboxRow& row = world.order_db().Outbox().begin()->second;
+  ASSERT_EQ(row.created_at, 0);
+  EXPECT_EQ(LatePublishDueUs(world, OutboxOwner::kOrder, row), 7 * kMinuteUs);
+  EXPECT_EQ(LatePublishDueUs(world, OutboxOwner::kCheckout, row), 15 * kMinuteUs);
+  EXPECT_TRUE(TimedOutboxRow(row));
+  EXPECT_FALSE(OutboxRowAnswered(world, row));
+  EXPECT_TRUE(Only(CheckInvariants(world, false), "NO-SILENT-EVENT-LOSS").empty()) << "not late";
+}
+
 // SIM-36's release row names a reserve-again reference, not a reservation. Planted beside the
 // untouched world with a reservation under its reference that still holds stock, it breaks
 // NO-SILENT-EVENT-LOSS; once that reservation is released it holds; a row whose reference found

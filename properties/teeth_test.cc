@@ -171,6 +171,10 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       // zone outage (its payment's confirmation waits), and the cart cleanup releases its stock.
       {"SIM-13", "STOCK-NO-LEAK"},
       {"P1-CC-04", "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
+      // NO-SILENT-EVENT-LOSS's timely half: events kept from the broker past 5 minutes with no
+      // alert, by a broker slow past the publish deadline or by publisher passes that start late
+      // through an outage: 11 of swarm seeds 1-2000 (first 171).
+      {"SIM-37", "NO-SILENT-EVENT-LOSS"},
   };
   for (const Hunt& hunt : hunts) ExpectFoundBlind(hunt);
 }

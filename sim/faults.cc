@@ -426,6 +426,7 @@ std::optional<FaultPlan> FaultPlan::Named(std::string_view name) {
 FaultLayer::FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan)
     : kernel_(kernel),
       rng_(rng),
+      streams_(rng),
       pause_rng_(rng.Fork(0x50415553)),
       host_rng_(rng.Fork(0x484F5354)),
       plan_(std::move(plan)) {
@@ -500,12 +501,14 @@ void FaultLayer::SetCrashPolicy(std::function<bool(ProcessId)> crashable,
   on_crash_ = std::move(on_crash);
 }
 
-FaultPoint* FaultLayer::Point(const std::string& name, bool polling) {
+FaultPoint* FaultLayer::Point(const std::string& name, bool polling, bool observer) {
+  CSIM_CHECK(!observer || polling, "an observer polls");
   auto it = points_.find(name);
   if (it == points_.end()) {
     FaultPoint point;
     point.name = name;
     point.polling = polling;
+    if (observer) point.own_rng = streams_.Fork(StableHash(name));
     point.rule = plan_.RuleFor(name);
     if (polling && !plan_.rules.contains(name)) {
       point.rule.fail_before_ppm = point.rule.fail_after_ppm = point.rule.crash_ppm = 0;
@@ -517,6 +520,7 @@ FaultPoint* FaultLayer::Point(const std::string& name, bool polling) {
     it = points_.emplace(name, std::move(point)).first;
   }
   CSIM_CHECK(it->second.polling == polling, "a point is polling or not, whoever asks");
+  CSIM_CHECK(it->second.own_rng.has_value() == observer, "a point is an observer or not");
   return &it->second;
 }
 
@@ -642,7 +646,7 @@ FaultLayer::WindowEffect FaultLayer::Windows(FaultPoint& point) {
         effect.extra_latency_us += window.extra_latency_us;
         break;
       case WindowKind::kBurst:
-        effect.fail = effect.fail || rng_.ChancePpm(window.fail_ppm);
+        effect.fail = effect.fail || StreamOf(point).ChancePpm(window.fail_ppm);
         break;
       case WindowKind::kHang:
         // No answer: the caller waits out its deadline (Call's past_deadline), and nothing
@@ -844,21 +848,22 @@ FaultLayer::Decision FaultLayer::Decide(FaultPoint& point) {
     return Decision::kNone;  // no draw: a quiet point does not move the stream
   }
   // Three draws always, so the stream does not shift with the rule's values.
-  const bool before = rng_.ChancePpm(rule.fail_before_ppm);
-  const bool after = rng_.ChancePpm(rule.fail_after_ppm);
-  const bool crash = rng_.ChancePpm(rule.crash_ppm);
+  Rng& rng = StreamOf(point);
+  const bool before = rng.ChancePpm(rule.fail_before_ppm);
+  const bool after = rng.ChancePpm(rule.fail_after_ppm);
+  const bool crash = rng.ChancePpm(rule.crash_ppm);
   if (crash && CanCrashHere()) {
-    return rng_.ChancePpm(500'000) ? Decision::kCrashBefore : Decision::kCrashAfter;
+    return rng.ChancePpm(500'000) ? Decision::kCrashBefore : Decision::kCrashAfter;
   }
   if (before) return Decision::kBefore;
   if (after) return Decision::kAfter;
   return Decision::kNone;
 }
 
-DurationUs FaultLayer::Latency(const FaultPoint& point) {
+DurationUs FaultLayer::Latency(FaultPoint& point) {
   CSIM_CHECK(point.rule.latency_min_us >= 0);
   CSIM_CHECK(point.rule.latency_min_us <= point.rule.latency_max_us);
-  return rng_.Between(point.rule.latency_min_us, point.rule.latency_max_us);
+  return StreamOf(point).Between(point.rule.latency_min_us, point.rule.latency_max_us);
 }
 
 void FaultLayer::RecordOutcome(FaultPoint& point, NameId outcome, const std::string& detail) {

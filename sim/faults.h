@@ -305,6 +305,9 @@ struct FaultPoint {
   FaultRule rule;
   bool polling = false;    // exempt from coins (see the file comment)
   bool triggered = false;  // some trigger of the plan names this point
+  // An observer's point (a monitor's read): every draw of its calls comes from this stream of its
+  // own, so that adding the observer moves no draw of the run it watches. Observers poll.
+  std::optional<Rng> own_rng;
   NameId action = 0;
   std::uint64_t reached = 0;
   std::uint64_t fired_before = 0;
@@ -322,9 +325,10 @@ class FaultLayer {
  public:
   FaultLayer(Kernel& kernel, Rng rng, FaultPlan plan);
 
-  // The point named `name`, created on first use. `polling` marks a worker's scan for due rows.
+  // The point named `name`, created on first use. `polling` marks a worker's scan for due rows,
+  // `observer` (which polls) a read whose draws come from the point's own stream (own_rng).
   // The pointer stays valid for the layer's life.
-  FaultPoint* Point(const std::string& name, bool polling = false);
+  FaultPoint* Point(const std::string& name, bool polling = false, bool observer = false);
   const std::map<std::string, FaultPoint>& points() const { return points_; }
   // Calls of every point but the polling ones so far: business the services did.
   std::uint64_t BusinessCalls() const;
@@ -410,7 +414,9 @@ class FaultLayer {
     TimeUs from_us = 0;
     TimeUs until_us = 0;
   };
-  DurationUs Latency(const FaultPoint& point);
+  DurationUs Latency(FaultPoint& point);
+  // The stream a call of `point` draws its coins and latency from.
+  Rng& StreamOf(FaultPoint& point) { return point.own_rng ? *point.own_rng : rng_; }
   bool CanCrashHere() const;
   void CrashCaller(FaultPoint& point);
   // Flips the pause coin at a business call of a pausable process; on heads freezes the caller
@@ -454,8 +460,9 @@ class FaultLayer {
 
   Kernel& kernel_;
   Rng rng_;
-  Rng pause_rng_;  // its own stream: plans without pauses draw exactly as before
-  Rng host_rng_;   // a stalling host's own stream: the other draws stay as they were
+  const Rng streams_;  // the layer's seed, forked per observer point
+  Rng pause_rng_;      // its own stream: plans without pauses draw exactly as before
+  Rng host_rng_;       // a stalling host's own stream: the other draws stay as they were
   FaultPlan plan_;
   std::int32_t pauses_ = 0;
   std::vector<PauseSpan> pause_spans_;  // every pause injected, in the order drawn
@@ -484,7 +491,8 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   if (point->triggered) PauseIfTriggered(*point);
   const bool on_host = OnStallingHost(*point);
   if (on_host) MaybeStallHost();
-  const bool pause_after = plan_.pauses.ppm > 0 && pause_rng_.ChancePpm(500'000);
+  // Observers never pause (they poll), and draw nothing from the pause stream.
+  const bool pause_after = !point->own_rng && plan_.pauses.ppm > 0 && pause_rng_.ChancePpm(500'000);
   if (!pause_after) MaybePauseCaller(*point);
   if (window.fail) {
     ++point->fired_before;

@@ -268,7 +268,8 @@ class FaultyOutboxBase : public Base {
         due_(layer.Point(prefix + ".outbox_due", true)),
         update_(layer.Point(prefix + ".outbox_update")),
         commit_(layer.Point(prefix + ".commit")),
-        failed_(layer.Point(prefix + ".outbox_failed", true)) {}
+        failed_(layer.Point(prefix + ".outbox_failed", true)),
+        pending_(layer.Point(prefix + ".outbox_pending", true, true)) {}
   Task<Result<std::vector<OutboxRow>>> DueOutbox(TimeUs now, std::int32_t limit) override {
     co_return co_await layer_.Call<Result<std::vector<OutboxRow>>>(
         due_, [&] { return inner_.DueOutbox(now, limit); }, "");
@@ -288,11 +289,18 @@ class FaultyOutboxBase : public Base {
     co_return co_await layer_.Call<Result<std::vector<OutboxRow>>>(
         due_, [&] { return inner_.DueRedrives(now, limit); }, "awaiting_redrive");
   }
+  // An observer's read (SIM-37's monitor): a point of its own whose draws move no other stream,
+  // so that watching the outbox changes nothing else of the run.
+  Task<Result<std::vector<OutboxRow>>> PendingOutbox(TimeUs written_by,
+                                                     std::int32_t limit) override {
+    co_return co_await layer_.Call<Result<std::vector<OutboxRow>>>(
+        pending_, [&] { return inner_.PendingOutbox(written_by, limit); }, "");
+  }
 
  protected:
   FaultLayer& layer_;
   Base& inner_;
-  FaultPoint *due_, *update_, *commit_, *failed_;
+  FaultPoint *due_, *update_, *commit_, *failed_, *pending_;
 };
 
 class FaultyCheckoutStore final : public FaultyOutboxBase<CheckoutStore> {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/outbox_publisher.h"
 #include "core/topics.h"
 #include "sim/detail_text.h"
 
@@ -161,7 +162,7 @@ void World::StartJobs(Schedule jobs, std::string_view service, ProcessId process
     CSIM_CHECK(job.period_us > 0, "a scheduled job has a period");
     // A second replica was started at some other moment: its passes fall anywhere in the period.
     const DurationUs offset_us = replica == 0 ? 0
-                                              : static_cast<DurationUs>(impl_->cron_rng.Below(
+                                              : static_cast<DurationUs>(CronRng(job).Below(
                                                     static_cast<std::uint64_t>(job.period_us)));
     IdleQuestions idle = idle_poll(job);
     kernel_.Spawn(process,
@@ -178,6 +179,20 @@ World::IdleQuestions World::IdlePoll(const ScheduledJob& job, const Store& store
   if (job.name == "OutboxWorker") {
     return {[this, &store] { return !store.HasDueOutbox(kernel_.now()); },
             [&store] { return store.OutboxIdleUntil(); }};
+  }
+  // SIM-37's monitor reads due rows and alerts those written kOutboxLagAlertUs ago or more: while
+  // the oldest pending row is younger, it finds none. (It may find none later too, every late row
+  // alerted already: then it runs, as a real pass would.)
+  if (job.name == "OutboxLagMonitor") {
+    return {[this, &store] {
+              return kernel_.now() - store.OldestPendingOutboxAt() < kOutboxLagAlertUs;
+            },
+            [&store] {
+              const TimeUs oldest = store.OldestPendingOutboxAt();
+              return oldest > std::numeric_limits<TimeUs>::max() - kOutboxLagAlertUs
+                         ? oldest
+                         : oldest + kOutboxLagAlertUs;
+            }};
   }
   if (job.name != "DLQRetryWorker") return {};
   return {[this, &store] {
@@ -199,13 +214,16 @@ void World::StartOrderWorker(std::size_t replica) {
             [this](const ScheduledJob& job) { return IdlePoll(job, *order_db_); });
 }
 
-DurationUs World::LatePass() {
+Rng& World::CronRng(const ScheduledJob& job) {
+  return IsMonitor(job) ? impl_->monitor_cron_rng : impl_->cron_rng;
+}
+
+DurationUs World::LatePass(const ScheduledJob& job) {
   const Deployment& deployment = options_.faults.deployment;
+  Rng& rng = CronRng(job);
   // No draw when the deployment has no late passes: the stream stays as it was.
-  if (deployment.late_pass_ppm == 0 || !impl_->cron_rng.ChancePpm(deployment.late_pass_ppm)) {
-    return 0;
-  }
-  return impl_->cron_rng.Between(1, std::max<DurationUs>(1, deployment.late_pass_max_us));
+  if (deployment.late_pass_ppm == 0 || !rng.ChancePpm(deployment.late_pass_ppm)) return 0;
+  return rng.Between(1, std::max<DurationUs>(1, deployment.late_pass_max_us));
 }
 
 Task<void> World::RunPass(std::string service, std::shared_ptr<const ScheduledJob> job,
@@ -253,7 +271,7 @@ Task<void> World::RunJob(std::string service, std::shared_ptr<const ScheduledJob
   const bool polls_in_kernel =
       !fixed_rate && options_.faults.deployment.late_pass_ppm == 0 && finds_nothing;
   for (;;) {  // bounded by the kernel's dispatch budget and the run's end time
-    const DurationUs late_us = LatePass();
+    const DurationUs late_us = LatePass(*job);
     if (!fixed_rate && late_us == 0 && finds_nothing && finds_nothing()) {
       // The idle poll RunPass would skip at once, asked here at the same moment: no pass frame is
       // built for it (a third of a small world's cost was these frames during the drain).

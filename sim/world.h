@@ -189,7 +189,12 @@ class World {
                      DurationUs late_us, std::shared_ptr<std::int32_t> loop_in_flight,
                      std::function<bool()> finds_nothing);
   // How late the next pass starts (0 unless the deployment has late passes).
-  DurationUs LatePass();
+  DurationUs LatePass(const ScheduledJob& job);
+  // A job that only watches and alerts (SIM-37's OutboxLagMonitor): its passes are scheduled from
+  // a stream of their own and read through observer points (FaultLayer::Point), so a run with it
+  // does everything else exactly as a run without it.
+  static bool IsMonitor(const ScheduledJob& job) { return job.name == "OutboxLagMonitor"; }
+  Rng& CronRng(const ScheduledJob& job);
   // Spawns every job of a worker into replica `replica` (0: the first) of its process.
   void StartJobs(Schedule jobs, std::string_view service, ProcessId process, std::size_t replica,
                  const std::function<IdleQuestions(const ScheduledJob&)>& idle_poll);

@@ -106,9 +106,10 @@ struct World::Impl {
         bus_duplicate(world.faults_->Point("bus.duplicate")),
         bus_delay(world.faults_->Point("bus.delay")),
         bus_fetch(world.faults_->Point("bus.fetch")),
-        payment_rng(world.rng_.Fork(0x5041594D)),  // "PAYM"
-        cron_rng(world.rng_.Fork(0x43524F4E)),     // "CRON"
-        loop_rng(world.rng_.Fork(0x4C4F4F50)) {}   // "LOOP"
+        payment_rng(world.rng_.Fork(0x5041594D)),       // "PAYM"
+        cron_rng(world.rng_.Fork(0x43524F4E)),          // "CRON"
+        monitor_cron_rng(world.rng_.Fork(0x4D4F4E49)),  // "MONI"
+        loop_rng(world.rng_.Fork(0x4C4F4F50)) {}        // "LOOP"
 
   SimClock clock;
   fakes::FakePricing pricing;
@@ -151,7 +152,9 @@ struct World::Impl {
   FaultPoint* bus_fetch;      // a consumer's fetch, slowed or failed by the bus's windows
   Rng payment_rng;            // customers' payment behaviour and webhook delays
   Rng cron_rng;               // replicas' offsets and late passes (FaultPlan::deployment)
-  Rng loop_rng;               // the lives of a crash loop's processes (FaultPlan::crash_loop)
+  // The same for the monitors' jobs (World::IsMonitor): watching moves no other job's draw.
+  Rng monitor_cron_rng;
+  Rng loop_rng;  // the lives of a crash loop's processes (FaultPlan::crash_loop)
   // The crash loop's span, clipped to the faulty phase (StartCrashLoop); empty when none.
   TimeUs loop_from_us = 0;
   TimeUs loop_until_us = 0;

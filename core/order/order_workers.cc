@@ -43,6 +43,9 @@ Schedule OrderService::Jobs(EventBus& bus, Alerts& alerts) {
   // ReservationCleanupJob. Fixed: the row awaits the DLQ retry's redrive as well.
   policy.published_compensation_rows_await_redrive = profile_.Fixed(FindingId("SIM-32"));
   policy.redrive_after_us = c.dlq_retry_interval_seconds * kSecondUs;
+  // SIM-37: as on the checkout worker (CheckoutWorker::Jobs), late events raise no alert until a
+  // row's retries are spent. Fixed: OutboxLagMonitor.
+  policy.alert_on_lag = profile_.Fixed(FindingId("SIM-37"));
   Schedule jobs;
   AddOutboxJobs(jobs, ports_.store, bus, ports_.clock, alerts, policy,
                 c.outbox_interval_ms * kMillisecondUs);

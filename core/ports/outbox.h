@@ -24,6 +24,10 @@ class OutboxTable {
   // Up to `limit` rows with status awaiting_redrive and next_attempt_at <= now, oldest id first:
   // compensation rows the bus took, which the DLQ retry redrives until done (SIM-32 fixed).
   virtual Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) = 0;
+  // Up to `limit` rows with status pending written at or before `written_by`, oldest id first,
+  // whatever their next_attempt_at: the events still waiting for the bus (OutboxLagMonitor).
+  virtual Task<Result<std::vector<OutboxRow>>> PendingOutbox(TimeUs written_by,
+                                                             std::int32_t limit) = 0;
 };
 
 }  // namespace csim

@@ -180,6 +180,39 @@ TYPED_TEST(CheckoutStoreContract, OutboxRowsAreWrittenWithTheBusinessRowAndPubli
   EXPECT_EQ(RunSync(this->store().DueOutbox(committed_at, 0)).code(), Code::kInvalidArgument);
 }
 
+// PendingOutbox (SIM-37's OutboxLagMonitor): the pending rows written at or before a time, oldest
+// first, whether or not they are due; a failed row is not pending. Both services' stores share
+// the outbox table's code (fakes/outbox_rows.h, adapters/pg_outbox.h).
+TYPED_TEST(CheckoutStoreContract, PendingOutboxListsTheRowsStillWaitingOldestFirst) {
+  ASSERT_TRUE(
+      this->Commit({{{MakeCart("cart-1"), 0}}, {MakeEvent("ev-1"), MakeEvent("ev-2")}, {}}).ok());
+  const TimeUs first_at = this->env.clock.Now();
+  this->env.clock.Advance(kMinuteUs);
+  ASSERT_TRUE(this->Commit({{{MakeCart("cart-2"), 0}}, {MakeEvent("ev-3")}, {}}).ok());
+  const TimeUs second_at = this->env.clock.Now();
+  std::vector<OutboxRow> rows = this->Due();
+  ASSERT_EQ(rows.size(), 3u);
+  OutboxRow waiting = rows[0];  // in its backoff: pending, not due
+  waiting.attempts = 1;
+  waiting.next_attempt_at = second_at + kHourUs;
+  ASSERT_TRUE(RunSync(this->store().UpdateOutbox(waiting)).ok());
+  OutboxRow failed = rows[1];
+  failed.status = OutboxStatus::kFailed;
+  ASSERT_TRUE(RunSync(this->store().UpdateOutbox(failed)).ok());
+
+  EXPECT_TRUE(RunSync(this->store().PendingOutbox(first_at - 1, 100)).value().empty());
+  std::vector<OutboxRow> pending = RunSync(this->store().PendingOutbox(first_at, 100)).value();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0], waiting);
+  pending = RunSync(this->store().PendingOutbox(second_at, 100)).value();
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].event.id, "ev-1");
+  EXPECT_EQ(pending[1].event.id, "ev-3");
+  EXPECT_EQ(pending[1].created_at, second_at);
+  EXPECT_EQ(RunSync(this->store().PendingOutbox(second_at, 1)).value().size(), 1u) << "limit";
+  EXPECT_EQ(RunSync(this->store().PendingOutbox(second_at, 0)).code(), Code::kInvalidArgument);
+}
+
 TYPED_TEST(CheckoutStoreContract, CompensationRowsAreInsertedUpdatedAndDeleted) {
   ASSERT_TRUE(this->Commit({{},
                             {},

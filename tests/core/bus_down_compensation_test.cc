@@ -383,6 +383,7 @@ TEST_P(CrashLoopingOrderWorkerTest, TheStockJobsRunAtStartWhenFixed) {
                                                           {"DLQRetryWorker", fixed},
                                                           {"FailedOutboxDrain", false},
                                                           {"OrderCleanupJob", false},
+                                                          {"OutboxLagMonitor", true},
                                                           {"OutboxWorker", true},
                                                           {"PaymentCompensationWorker", false},
                                                           {"ReservationCleanupJob", fixed}};

@@ -114,6 +114,10 @@ class FlakyCompensationCommits final : public CheckoutStore {
   Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override {
     return inner_.DueRedrives(now, limit);
   }
+  Task<Result<std::vector<OutboxRow>>> PendingOutbox(TimeUs written_by,
+                                                     std::int32_t limit) override {
+    return inner_.PendingOutbox(written_by, limit);
+  }
   void Fail(bool fail) { fail_ = fail; }
 
  private:
@@ -945,6 +949,7 @@ TEST_P(CrashLoopingWorkerTest, TheRepairJobsRunAtStartWhenFixed) {
                                                           {"FailedCompensationWorker", fixed},
                                                           {"FailedCompensationsCleanupJob", false},
                                                           {"FailedOutboxDrain", false},
+                                                          {"OutboxLagMonitor", true},
                                                           {"OutboxWorker", true}};
   EXPECT_EQ(at_start, expected);
 }

@@ -1,12 +1,14 @@
 // Unit tests of the outbox publisher against the fake stores: the retry budget, the
-// outbox.failed alert of P1-CC-03 and the drain (RedriveFailedOutbox) that re-publishes failed
-// rows.
+// outbox.failed alert of P1-CC-03, the drain (RedriveFailedOutbox) that re-publishes failed
+// rows, and SIM-37's monitor of events that wait too long.
 
 #include "core/outbox_publisher.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,9 @@ class UnreachableTable final : public OutboxTable {
     co_return Status{Code::kUnavailable, "db down"};
   }
   Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs, std::int32_t) override {
+    co_return Status{Code::kUnavailable, "db down"};
+  }
+  Task<Result<std::vector<OutboxRow>>> PendingOutbox(TimeUs, std::int32_t) override {
     co_return Status{Code::kUnavailable, "db down"};
   }
 };
@@ -153,6 +158,60 @@ TEST_F(OutboxPublisherTest, CompensationRowsWaitForTheDlqRetryWhenTheyAskIt) {
   EXPECT_EQ(bus.attempts().size(), static_cast<std::size_t>(kMaxRetries + 1 + kPasses));
   ASSERT_EQ(alerts.Count("outbox.failed"), 1);
   EXPECT_EQ(alerts.Raised().at(0).subject, "e-1");
+}
+
+// SIM-37 fixed: OutboxLagMonitor names each event still unpublished kOutboxLagAlertUs after its
+// commit, once, whatever its retry count; a compensation row (the DLQ retry's work) and a younger
+// row are left alone, and an unreachable table alerts nothing.
+TEST_F(OutboxPublisherTest, LagMonitorAlertsEachEventUnpublishedAMinuteAfterItsCommitOnce) {
+  Append({"e-old"});
+  OrderWrite compensation;
+  compensation.outbox.push_back(Event{"r-old",
+                                      std::string{topics::kReservationReleaseDlq},
+                                      "order-1",
+                                      {{"order_id", "order-1"}, {"reservation_id", "res-1"}}});
+  ASSERT_TRUE(RunSync(store.Commit(compensation)).ok());
+  clock.Advance(kOutboxLagAlertUs - kSecondUs);
+  Append({"e-young"});
+  std::set<std::int64_t> alerted;
+  EXPECT_EQ(RunSync(AlertLaggingOutbox(store, clock, alerts, alerted)), 0) << "none a minute old";
+  clock.Advance(kSecondUs);
+  EXPECT_EQ(RunSync(AlertLaggingOutbox(store, clock, alerts, alerted)), 1);
+  ASSERT_EQ(alerts.Count("outbox.lagging"), 1);
+  EXPECT_EQ(alerts.Raised().at(0).subject, "e-old");
+  EXPECT_EQ(alerted, (std::set<std::int64_t>{1}));
+  clock.Advance(kOutboxLagAlertUs);
+  EXPECT_EQ(RunSync(AlertLaggingOutbox(store, clock, alerts, alerted)), 1);
+  EXPECT_EQ(alerts.Raised().at(1).subject, "e-young");
+  EXPECT_EQ(RunSync(AlertLaggingOutbox(store, clock, alerts, alerted)), 0) << "each row once";
+  EXPECT_EQ(alerts.Count("outbox.lagging"), 2);
+  UnreachableTable unreachable;
+  std::set<std::int64_t> none;
+  EXPECT_EQ(RunSync(AlertLaggingOutbox(unreachable, clock, alerts, none)), 0);
+  EXPECT_TRUE(none.empty());
+}
+
+// The monitor is one of the outbox jobs only when the policy asks (SIM-37 fixed), and runs a pass
+// at start: a worker that crash-loops still alerts.
+TEST_F(OutboxPublisherTest, LagMonitorIsScheduledOnlyWhenThePolicyAlertsOnLag) {
+  DownBus bus;
+  for (bool alert_on_lag : {true, false}) {
+    OutboxPolicy policy = Policy(true);
+    policy.alert_on_lag = alert_on_lag;
+    Schedule jobs;
+    AddOutboxJobs(jobs, store, bus, clock, alerts, policy, kBackoffUs);
+    const auto monitor = std::find_if(jobs.begin(), jobs.end(), [](const ScheduledJob& job) {
+      return job.name == "OutboxLagMonitor";
+    });
+    ASSERT_EQ(monitor != jobs.end(), alert_on_lag);
+    if (!alert_on_lag) continue;
+    EXPECT_TRUE(monitor->run_at_start);
+    EXPECT_EQ(monitor->period_us, kOutboxLagMonitorIntervalUs);
+    Append({"e-1"});
+    clock.Advance(kOutboxLagAlertUs);
+    EXPECT_EQ(RunSync(monitor->pass()), 1);
+    EXPECT_EQ(RunSync(monitor->pass()), 0) << "the job keeps what it alerted";
+  }
 }
 
 TEST_F(OutboxPublisherTest, RedriveThenWorkingBusPublishesFailedRow) {

@@ -45,6 +45,10 @@ class ScriptedOrderStore final : public OrderStore {
   Task<Result<std::vector<OutboxRow>>> DueRedrives(TimeUs now, std::int32_t limit) override {
     return inner_.DueRedrives(now, limit);
   }
+  Task<Result<std::vector<OutboxRow>>> PendingOutbox(TimeUs written_by,
+                                                     std::int32_t limit) override {
+    return inner_.PendingOutbox(written_by, limit);
+  }
 
  private:
   static Task<Status> Failed() { co_return Status{Code::kUnavailable, "connection lost"}; }
