@@ -20,16 +20,21 @@ std::string SessionOfAttempt(const std::string& attempt) {
 }  // namespace
 
 const Changes& ChangeTracker::Step(const sim::World& world) {
-  // Emptied member by member: the vectors keep their capacity from one event to the next.
-  changes_.stock_rows.clear();
-  changes_.reservations.clear();
-  changes_.late_reservations.clear();
-  changes_.orders.clear();
-  changes_.carts.clear();
-  changes_.promotions.clear();
-  changes_.customers.clear();
+  // Emptied member by member: the vectors keep their capacity from one event to the next. Only
+  // after a step that read something: most steps read nothing, and their changes are empty still.
+  if (changes_read_) {
+    changes_.stock_rows.clear();
+    changes_.reservations.clear();
+    changes_.late_reservations.clear();
+    changes_.orders.clear();
+    changes_.carts.clear();
+    changes_.promotions.clear();
+    changes_.customers.clear();
+    changes_read_ = false;
+  }
   changes_.now = world.kernel().now();
   if (NothingNew(world, changes_.now)) return changes_;
+  changes_read_ = true;
   // Orders and carts first: the reservations' candidates are rescheduled against them.
   ReadOrders(world);
   ReadCarts(world);

@@ -30,6 +30,33 @@ void SinkTopOf(std::vector<Entry>& heap, Later later) {
 
 }  // namespace
 
+// Every step ends here, so the common case (nothing deferred, no reap due, no failure) is inline
+// in the dispatchers; the rest is out of line.
+inline void Kernel::EndStep(ProcessId process) {
+  if (!deferred_crashes_.empty()) [[unlikely]] {
+    DestroyDeferredCrashes();
+  }
+  // Once half of a process's roots (and at least kReapMin) have finished, free their frames:
+  // amortized, each finished root is visited a bounded number of times.
+  if (Process& p = processes_[process];
+      p.roots_done >= kReapMin && 2 * p.roots_done >= p.roots.size()) [[unlikely]] {
+    Reap(p);
+  }
+  if (failure_) [[unlikely]] {
+    RethrowFailure();
+  }
+}
+
+void Kernel::DestroyDeferredCrashes() {
+  auto crashed = std::move(deferred_crashes_);
+  deferred_crashes_.clear();
+  for (ProcessId id : crashed) DestroyProcessWork(id);
+}
+
+void Kernel::RethrowFailure() {
+  std::rethrow_exception(std::exchange(failure_, nullptr));
+}
+
 Kernel::Kernel(KernelLimits limits) : limits_(limits), trace_(limits.trace_events_max) {
   queue_.reserve(1024);
   pause_action_ = trace_.Intern("process.pause");
@@ -442,10 +469,8 @@ void Kernel::PopFreeTop() {
 }
 
 bool Kernel::DispatchOne() {
-  CSIM_CHECK(!top_free_ && (!queue_.empty() || !polls_.empty()), "a step to dispatch");
-  if (!polls_.empty() && (queue_.empty() || Later{}(queue_.front(), polls_.front()))) {
-    return DispatchPoll(polls_.front().time_us);
-  }
+  // The caller found the main heap's top the run's next wake-up (before the pollers').
+  CSIM_CHECK(!top_free_ && !queue_.empty(), "a step to dispatch");
   const Entry entry = queue_.front();
   top_free_ = true;  // spent: the step's first Push takes its place, or PopFreeTop drops it
   CSIM_CHECK(entry.time_us >= now_us_, "time never goes backwards");
@@ -476,22 +501,6 @@ bool Kernel::DispatchOne() {
   return true;
 }
 
-void Kernel::EndStep(ProcessId process) {
-  if (!deferred_crashes_.empty()) [[unlikely]] {
-    auto crashed = std::move(deferred_crashes_);
-    deferred_crashes_.clear();
-    for (ProcessId id : crashed) DestroyProcessWork(id);
-  }
-  // Once half of a process's roots (and at least kReapMin) have finished, free their frames:
-  // amortized, each finished root is visited a bounded number of times.
-  if (Process& p = processes_[process];
-      p.roots_done >= kReapMin && 2 * p.roots_done >= p.roots.size()) {
-    Reap(p);
-  }
-  if (failure_) [[unlikely]]
-    std::rethrow_exception(std::exchange(failure_, nullptr));
-}
-
 void Kernel::RunUntil(TimeUs end_us) {
   CSIM_CHECK(end_us >= now_us_);
   for (const Entry* next = Next(); next != nullptr && next->time_us <= end_us; next = Next()) {
@@ -501,9 +510,15 @@ void Kernel::RunUntil(TimeUs end_us) {
 }
 
 bool Kernel::RunOne(TimeUs limit_us) {
-  const Entry* next = Next();
-  if (next == nullptr || next->time_us > limit_us) return false;
-  DispatchNext(limit_us);
+  // Next() and DispatchNext in one: which heap holds the next wake-up is decided once.
+  CSIM_CHECK(!top_free_, "between steps");
+  if (!polls_.empty() && (queue_.empty() || Later{}(queue_.front(), polls_.front()))) {
+    if (polls_.front().time_us > limit_us) return false;
+    DispatchPoll(limit_us);
+    return true;
+  }
+  if (queue_.empty() || queue_.front().time_us > limit_us) return false;
+  DispatchOne();
   return true;
 }
 

@@ -227,6 +227,8 @@ class Kernel {
   void DispatchNext(TimeUs limit_us);
   // What every step that ran ends with: deferred crashes, a reap, a failure rethrown.
   void EndStep(ProcessId process);
+  void DestroyDeferredCrashes();
+  [[noreturn]] void RethrowFailure();
   void Push(TimeUs time_us, std::uintptr_t target, ProcessId process);
   // Drops the top entry, whose step has run (see top_free_).
   void PopFreeTop();
