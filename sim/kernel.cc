@@ -286,7 +286,8 @@ bool Kernel::SkipIdlePolls(TimeUs limit_us) {
   // [0, count). One poll after another, they are dispatched in (time, seq) order, each taking the
   // next seq for its poller's next entry; a later call would see nothing else happen meanwhile.
   const std::size_t pollers = polls_.size();
-  std::vector<std::uint64_t> counts(pollers, 0);
+  std::vector<std::uint64_t>& counts = skip_counts_;  // kept from call to call: no allocation
+  counts.assign(pollers, 0);
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < pollers; ++i) {
     const Entry& poll = polls_[i];
@@ -325,7 +326,8 @@ bool Kernel::SkipIdlePolls(TimeUs limit_us) {
     return false;
   };
   const std::uint64_t first_seq = seq_;
-  std::vector<Entry> moved = polls_;
+  std::vector<Entry>& moved = skip_polls_;
+  moved.assign(polls_.begin(), polls_.end());
   TimeUs last_us = now_us_;
   for (std::size_t i = 0; i < pollers; ++i) {
     if (counts[i] == 0) continue;
@@ -351,7 +353,7 @@ bool Kernel::SkipIdlePolls(TimeUs limit_us) {
     moved[i].seq = first_seq + earlier;
     last_us = std::max(last_us, last_poll_us);
   }
-  polls_ = std::move(moved);
+  polls_.swap(moved);
   std::make_heap(polls_.begin(), polls_.end(), Later{});
   seq_ += total;
   dispatches_ += total;

@@ -263,8 +263,11 @@ class Kernel {
   std::vector<Entry> polls_;
   std::vector<Poller> pollers_;              // by slot; a slot is free when its handle is null
   std::vector<std::uint32_t> free_pollers_;  // free slots
-  std::vector<Timer> timers_;                // by slot; a slot is free when its fn is empty
-  std::vector<std::uint32_t> free_timers_;   // free slots, reused last freed first
+  // SkipIdlePolls' working space, kept between calls (about one call per 20 steps).
+  std::vector<std::uint64_t> skip_counts_;
+  std::vector<Entry> skip_polls_;
+  std::vector<Timer> timers_;               // by slot; a slot is free when its fn is empty
+  std::vector<std::uint32_t> free_timers_;  // free slots, reused last freed first
   std::exception_ptr failure_;
   Trace trace_;
   NameId pause_action_ = 0;
