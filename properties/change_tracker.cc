@@ -30,17 +30,22 @@ std::string SessionOfAttempt(const std::string& attempt) {
 }  // namespace
 
 const Changes& ChangeTracker::Step(const sim::World& world) {
-  // Emptied member by member: the vectors keep their capacity from one event to the next.
-  changes_.stock_rows.clear();
-  changes_.reservations.clear();
-  changes_.late_reservations.clear();
-  changes_.late_outbox_rows.clear();
-  changes_.orders.clear();
-  changes_.carts.clear();
-  changes_.promotions.clear();
-  changes_.customers.clear();
+  // Emptied member by member: the vectors keep their capacity from one event to the next. Only
+  // after a step that read something: most steps read nothing, and their changes are empty still.
+  if (changes_read_) {
+    changes_.stock_rows.clear();
+    changes_.reservations.clear();
+    changes_.late_reservations.clear();
+    changes_.late_outbox_rows.clear();
+    changes_.orders.clear();
+    changes_.carts.clear();
+    changes_.promotions.clear();
+    changes_.customers.clear();
+    changes_read_ = false;
+  }
   changes_.now = world.kernel().now();
   if (NothingNew(world, changes_.now)) return changes_;
+  changes_read_ = true;
   // Orders and carts first: the reservations' candidates are rescheduled against them.
   ReadOrders(world);
   ReadCarts(world);
@@ -71,6 +76,10 @@ bool ChangeTracker::NothingNew(const sim::World& world, TimeUs now) const {
 void ChangeTracker::ReadOrders(const sim::World& world) {
   const auto& order_db = world.order_db();
   const auto& journal = order_db.OrderChanges();
+  const auto& confirmed = world.ConfirmedAttemptChanges();
+  CSIM_CHECK(confirmed.size() == world.confirmed_totals().size(), "one note per attempt");
+  // Most steps that read something changed no order: the loops below would do nothing.
+  if (orders_read_ == journal.size() && confirmed_read_ == confirmed.size()) return;
   std::set<std::string> sessions;  // whose carts and candidates depend on these orders
   for (; orders_read_ < journal.size(); ++orders_read_) {
     const std::string& id = *journal.at(orders_read_);
@@ -94,8 +103,6 @@ void ChangeTracker::ReadOrders(const sim::World& world) {
   // whose tab confirms after another tab's order was made). Only the orders filed under the
   // attempts confirmed since the last step can have become confirmed: they are looked at, not
   // every order still waiting (a scan that grew with the world at every new confirmation).
-  const auto& confirmed = world.ConfirmedAttemptChanges();
-  CSIM_CHECK(confirmed.size() == world.confirmed_totals().size(), "one note per attempt");
   for (; confirmed_read_ < confirmed.size(); ++confirmed_read_) {
     const std::string& attempt = *confirmed.at(confirmed_read_);
     const std::set<std::string_view>* waiting = unconfirmed_by_attempt_.Find(attempt);
@@ -121,6 +128,7 @@ void ChangeTracker::ReadOrders(const sim::World& world) {
 
 void ChangeTracker::ReadCarts(const sim::World& world) {
   const auto& journal = world.checkout_db().CartChanges();
+  if (carts_read_ == journal.size()) return;  // nothing to read, as in ReadOrders
   std::set<std::string> sessions;
   for (; carts_read_ < journal.size(); ++carts_read_) {
     const std::string& id = *journal.at(carts_read_);
@@ -137,6 +145,7 @@ void ChangeTracker::ReadCarts(const sim::World& world) {
 void ChangeTracker::ReadReservations(const sim::World& world) {
   const auto& warehouse = world.warehouse();
   const auto& journal = warehouse.ReservationChanges();
+  if (reservations_read_ == journal.size()) return;  // nothing to read, as in ReadOrders
   std::set<std::size_t> changed;
   for (; reservations_read_ < journal.size(); ++reservations_read_) {
     changed.insert(journal.at(reservations_read_));

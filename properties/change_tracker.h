@@ -92,6 +92,8 @@ class ChangeTracker {
   void TakeLateOutboxRows(const sim::World& world);
 
   Changes changes_;
+  // True once a step read a journal or a candidate: changes_ may name rows until the next step.
+  bool changes_read_ = false;
   // How far each journal has been read.
   std::size_t orders_read_ = 0, carts_read_ = 0, stock_read_ = 0, reservations_read_ = 0,
               money_read_ = 0, promotions_read_ = 0, balances_read_ = 0;

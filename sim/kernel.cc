@@ -30,6 +30,33 @@ void SinkTopOf(std::vector<Entry>& heap, Later later) {
 
 }  // namespace
 
+// Every step ends here, so the common case (nothing deferred, no reap due, no failure) is inline
+// in the dispatchers; the rest is out of line.
+inline void Kernel::EndStep(ProcessId process) {
+  if (!deferred_crashes_.empty()) [[unlikely]] {
+    DestroyDeferredCrashes();
+  }
+  // Once half of a process's roots (and at least kReapMin) have finished, free their frames:
+  // amortized, each finished root is visited a bounded number of times.
+  if (Process& p = processes_[process];
+      p.roots_done >= kReapMin && 2 * p.roots_done >= p.roots.size()) [[unlikely]] {
+    Reap(p);
+  }
+  if (failure_) [[unlikely]] {
+    RethrowFailure();
+  }
+}
+
+void Kernel::DestroyDeferredCrashes() {
+  auto crashed = std::move(deferred_crashes_);
+  deferred_crashes_.clear();
+  for (ProcessId id : crashed) DestroyProcessWork(id);
+}
+
+void Kernel::RethrowFailure() {
+  std::rethrow_exception(std::exchange(failure_, nullptr));
+}
+
 Kernel::Kernel(KernelLimits limits) : limits_(limits), trace_(limits.trace_events_max) {
   queue_.reserve(1024);
   pause_action_ = trace_.Intern("process.pause");
@@ -223,18 +250,28 @@ void Kernel::PollCurrent(std::coroutine_handle<> handle, DurationUs period_us,
   std::push_heap(polls_.begin(), polls_.end(), Later{});
 }
 
+bool Kernel::LaneFirst() const {
+  if (lane_head_ == lane_.size()) return false;
+  return queue_.size() == (top_free_ ? 1u : 0u) || Later{}(queue_.front(), lane_[lane_head_]);
+}
+
+const Kernel::Entry* Kernel::NextMain() const {
+  if (LaneFirst()) return &lane_[lane_head_];
+  return queue_.size() > (top_free_ ? 1u : 0u) ? &queue_.front() : nullptr;
+}
+
 const Kernel::Entry* Kernel::Next() const {
-  const std::size_t queued = queue_.size() - (top_free_ ? 1 : 0);
-  if (polls_.empty()) return queued > 0 ? &queue_.front() : nullptr;
-  if (queued == 0 || Later{}(queue_.front(), polls_.front())) return &polls_.front();
-  return &queue_.front();
+  const Entry* main = NextMain();
+  if (polls_.empty()) return main;
+  if (main == nullptr || Later{}(*main, polls_.front())) return &polls_.front();
+  return main;
 }
 
 bool Kernel::SkipIdlePolls(TimeUs limit_us) {
   // Nothing at or after stop_us is passed over. A poll after the main heap's next step (even at
   // its time, where the sequence numbers decide) is left to the caller.
   TimeUs stop_us = limit_us < std::numeric_limits<TimeUs>::max() ? limit_us + 1 : limit_us;
-  if (!queue_.empty()) stop_us = std::min(stop_us, queue_.front().time_us);
+  if (const Entry* main = NextMain(); main != nullptr) stop_us = std::min(stop_us, main->time_us);
   for (const Entry& poll : polls_) {  // a few pollers
     const Process& process = processes_[poll.process];
     const Poller& poller = pollers_.at(static_cast<std::uint32_t>(poll.target));
@@ -259,7 +296,8 @@ bool Kernel::SkipIdlePolls(TimeUs limit_us) {
   // [0, count). One poll after another, they are dispatched in (time, seq) order, each taking the
   // next seq for its poller's next entry; a later call would see nothing else happen meanwhile.
   const std::size_t pollers = polls_.size();
-  std::vector<std::uint64_t> counts(pollers, 0);
+  std::vector<std::uint64_t>& counts = skip_counts_;  // kept from call to call: no allocation
+  counts.assign(pollers, 0);
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < pollers; ++i) {
     const Entry& poll = polls_[i];
@@ -298,7 +336,8 @@ bool Kernel::SkipIdlePolls(TimeUs limit_us) {
     return false;
   };
   const std::uint64_t first_seq = seq_;
-  std::vector<Entry> moved = polls_;
+  std::vector<Entry>& moved = skip_polls_;
+  moved.assign(polls_.begin(), polls_.end());
   TimeUs last_us = now_us_;
   for (std::size_t i = 0; i < pollers; ++i) {
     if (counts[i] == 0) continue;
@@ -324,7 +363,7 @@ bool Kernel::SkipIdlePolls(TimeUs limit_us) {
     moved[i].seq = first_seq + earlier;
     last_us = std::max(last_us, last_poll_us);
   }
-  polls_ = std::move(moved);
+  polls_.swap(moved);
   std::make_heap(polls_.begin(), polls_.end(), Later{});
   seq_ += total;
   dispatches_ += total;
@@ -348,7 +387,7 @@ bool Kernel::DispatchPoll(TimeUs limit_us) {
       // A later poll in the same call: only if it is the run's next wake-up, due by the limit, and
       // finds nothing (asked at its own time); anything else is left to the caller's next call.
       if (polled >= kIdlePollsPerCallMax || top.time_us > limit_us || stale ||
-          top.time_us < resume_us || (!queue_.empty() && !Later{}(queue_.front(), top))) {
+          top.time_us < resume_us || (NextMain() != nullptr && !Later{}(*NextMain(), top))) {
         return true;
       }
       const TimeUs before_us = std::exchange(now_us_, top.time_us);
@@ -402,19 +441,29 @@ bool Kernel::DispatchPoll(TimeUs limit_us) {
 }
 
 void Kernel::DispatchNext(TimeUs limit_us) {
-  if (!polls_.empty() && (queue_.empty() || Later{}(queue_.front(), polls_.front()))) {
+  const bool lane_first = LaneFirst();
+  const Entry* main = lane_first ? &lane_[lane_head_] : queue_.empty() ? nullptr : &queue_.front();
+  if (!polls_.empty() && (main == nullptr || Later{}(*main, polls_.front()))) {
     DispatchPoll(limit_us);
   } else {
-    DispatchOne();
+    if (lane_first) {
+      DispatchOne<true>();
+    } else {
+      DispatchOne<false>();
+    }
   }
 }
 
 void Kernel::Push(TimeUs time_us, std::uintptr_t target, ProcessId process) {
   CSIM_CHECK(time_us >= now_us_, "time never goes backwards");
-  CSIM_CHECK(queue_.size() - (top_free_ ? 1 : 0) < limits_.queue_max,
+  CSIM_CHECK(queue_.size() - (top_free_ ? 1 : 0) + (lane_.size() - lane_head_) < limits_.queue_max,
              "scheduler queue over its limit");
   const Entry entry{time_us, seq_++, target, process, processes_[process].generation};
   if (!top_free_) {
+    if (time_us == now_us_) {  // after everything queued: the lane's end, not the heap
+      lane_.push_back(entry);
+      return;
+    }
     queue_.push_back(entry);
     std::push_heap(queue_.begin(), queue_.end(), Later{});
     return;
@@ -441,18 +490,28 @@ void Kernel::PopFreeTop() {
   top_free_ = false;
 }
 
-bool Kernel::DispatchOne() {
-  CSIM_CHECK(!top_free_ && (!queue_.empty() || !polls_.empty()), "a step to dispatch");
-  if (!polls_.empty() && (queue_.empty() || Later{}(queue_.front(), polls_.front()))) {
-    return DispatchPoll(polls_.front().time_us);
+Kernel::Entry Kernel::TakeLaneFront() {
+  CSIM_CHECK(lane_head_ < lane_.size(), "a lane entry to take");
+  const Entry entry = lane_[lane_head_++];
+  if (lane_head_ == lane_.size()) {  // drained: it fills from the start again
+    lane_.clear();
+    lane_head_ = 0;
   }
-  const Entry entry = queue_.front();
-  top_free_ = true;  // spent: the step's first Push takes its place, or PopFreeTop drops it
+  return entry;
+}
+
+template <bool kFromLane>
+bool Kernel::DispatchOne() {
+  // The caller found the lane's front (kFromLane) or the heap's top the run's next wake-up.
+  CSIM_CHECK(!top_free_ && (kFromLane || !queue_.empty()), "a step to dispatch");
+  const Entry entry = kFromLane ? TakeLaneFront() : queue_.front();
+  // A heap top is spent: the step's first Push takes its place, or PopFreeTop drops it.
+  top_free_ = !kFromLane;
   CSIM_CHECK(entry.time_us >= now_us_, "time never goes backwards");
   now_us_ = entry.time_us;
   if (processes_[entry.process].generation != entry.generation) {  // crashed since
     if (entry.is_timer()) DropTimer(entry.timer());  // as the crash destroyed its frame
-    PopFreeTop();
+    if (top_free_) PopFreeTop();
     return false;
   }
   if (const TimeUs resume_us = processes_[entry.process].paused_until_us;
@@ -476,22 +535,6 @@ bool Kernel::DispatchOne() {
   return true;
 }
 
-void Kernel::EndStep(ProcessId process) {
-  if (!deferred_crashes_.empty()) [[unlikely]] {
-    auto crashed = std::move(deferred_crashes_);
-    deferred_crashes_.clear();
-    for (ProcessId id : crashed) DestroyProcessWork(id);
-  }
-  // Once half of a process's roots (and at least kReapMin) have finished, free their frames:
-  // amortized, each finished root is visited a bounded number of times.
-  if (Process& p = processes_[process];
-      p.roots_done >= kReapMin && 2 * p.roots_done >= p.roots.size()) {
-    Reap(p);
-  }
-  if (failure_) [[unlikely]]
-    std::rethrow_exception(std::exchange(failure_, nullptr));
-}
-
 void Kernel::RunUntil(TimeUs end_us) {
   CSIM_CHECK(end_us >= now_us_);
   for (const Entry* next = Next(); next != nullptr && next->time_us <= end_us; next = Next()) {
@@ -501,9 +544,22 @@ void Kernel::RunUntil(TimeUs end_us) {
 }
 
 bool Kernel::RunOne(TimeUs limit_us) {
-  const Entry* next = Next();
-  if (next == nullptr || next->time_us > limit_us) return false;
-  DispatchNext(limit_us);
+  // Next() and DispatchNext in one: which heap holds the next wake-up is decided once.
+  CSIM_CHECK(!top_free_, "between steps");
+  if (lane_head_ != lane_.size()) [[unlikely]] {  // the lane's front, the heap's or the pollers'
+    const Entry* next = Next();
+    CSIM_CHECK(next != nullptr, "the lane holds a wake-up");
+    if (next->time_us > limit_us) return false;
+    DispatchNext(limit_us);
+    return true;
+  }
+  if (!polls_.empty() && (queue_.empty() || Later{}(queue_.front(), polls_.front()))) {
+    if (polls_.front().time_us > limit_us) return false;
+    DispatchPoll(limit_us);
+    return true;
+  }
+  if (queue_.empty() || queue_.front().time_us > limit_us) return false;
+  DispatchOne<false>();
   return true;
 }
 

@@ -127,7 +127,9 @@ class Kernel {
   bool RunUntilIdle(TimeUs limit_us);
   // Dispatches the next wake-up if it is due at or before `limit_us`; false if none is.
   bool RunOne(TimeUs limit_us);
-  bool idle() const { return queue_.size() == (top_free_ ? 1u : 0u) && polls_.empty(); }
+  bool idle() const {
+    return queue_.size() == (top_free_ ? 1u : 0u) && lane_head_ == lane_.size() && polls_.empty();
+  }
   std::uint64_t dispatches() const { return dispatches_; }
   // Sequence numbers taken so far: one per wake-up queued, idle polls passed over included.
   std::uint64_t sequenced() const { return seq_; }
@@ -209,8 +211,15 @@ class Kernel {
   void PollCurrent(std::coroutine_handle<> handle, DurationUs period_us,
                    const std::function<bool()>* finds_nothing,
                    const std::function<TimeUs()>* idle_until);
-  // The next wake-up in (time, seq) order, from the main heap or the pollers' (nullptr if none).
+  // The next wake-up in (time, seq) order, from the main heap, the lane or the pollers' (nullptr
+  // if none).
   const Entry* Next() const;
+  // True if the lane's front comes before the main heap's top (or the heap is empty).
+  bool LaneFirst() const;
+  // The next of the main heap's and the lane's wake-ups (nullptr if none).
+  const Entry* NextMain() const;
+  // Removes and returns the lane's front.
+  Entry TakeLaneFront();
   // Dispatches the top of polls_: a poll that finds nothing sleeps again without a resume, and so
   // do the polls due after it, by `limit_us` and before the main heap's next wake-up, that find
   // nothing either (at most kIdlePollsPerCallMax): no other step runs between them, so the
@@ -227,9 +236,13 @@ class Kernel {
   void DispatchNext(TimeUs limit_us);
   // What every step that ran ends with: deferred crashes, a reap, a failure rethrown.
   void EndStep(ProcessId process);
+  void DestroyDeferredCrashes();
+  [[noreturn]] void RethrowFailure();
   void Push(TimeUs time_us, std::uintptr_t target, ProcessId process);
   // Drops the top entry, whose step has run (see top_free_).
   void PopFreeTop();
+  // Dispatches the lane's front (kFromLane) or the heap's top, the run's next wake-up.
+  template <bool kFromLane>
   bool DispatchOne();
   // Runs the step of the timer that `entry` dispatches (in the entry's process).
   void RunTimer(const Entry& entry);
@@ -252,6 +265,13 @@ class Kernel {
   // step and a push in it. (time, seq) orders entries totally, so the heap's shape cannot change
   // which entry comes next.
   bool top_free_ = false;
+  // Wake-ups due now, queued while the heap's top is not free (a step's second Push at the
+  // current time, or one between steps): a Push at now would rise through every level of the heap,
+  // since it comes before everything there but the entries due now. Queued at the current time
+  // with ever larger seqs, they are in (time, seq) order as they come; the next wake-up is the
+  // earlier of the lane's front and the heap's top. Entries from lane_head_ on are queued.
+  std::vector<Entry> lane_;
+  std::size_t lane_head_ = 0;
   std::vector<Process> processes_;
   std::vector<std::string> process_names_;
   std::vector<ProcessId> deferred_crashes_;
@@ -261,8 +281,11 @@ class Kernel {
   std::vector<Entry> polls_;
   std::vector<Poller> pollers_;              // by slot; a slot is free when its handle is null
   std::vector<std::uint32_t> free_pollers_;  // free slots
-  std::vector<Timer> timers_;                // by slot; a slot is free when its fn is empty
-  std::vector<std::uint32_t> free_timers_;   // free slots, reused last freed first
+  // SkipIdlePolls' working space, kept between calls (about one call per 20 steps).
+  std::vector<std::uint64_t> skip_counts_;
+  std::vector<Entry> skip_polls_;
+  std::vector<Timer> timers_;               // by slot; a slot is free when its fn is empty
+  std::vector<std::uint32_t> free_timers_;  // free slots, reused last freed first
   std::exception_ptr failure_;
   Trace trace_;
   NameId pause_action_ = 0;
