@@ -209,6 +209,28 @@ TEST(NoSilentEventLoss, AnEventUnpublishedFiveMinutesWithNoAlertBreaksTheTimelyH
   }
 }
 
+// Once settled, a warning that an event is late does not answer for it: with P1-CC-03 as reviewed
+// (a row that spends its retries is marked failed, with no alert and no drain), swarm seed 3 at 50
+// orders loses events that SIM-37's monitor had named as late, and each breaks the settled half.
+TEST(NoSilentEventLoss, ALateWarningDoesNotAnswerForAnEventLostAfterIt) {
+  sim::WorldOptions options;
+  options.seed = 3;
+  options.faults = *sim::FaultPlan::Named("swarm");
+  options.profile.SetAsReviewed(*LookupFinding("P1-CC-03"));
+  sim::World world(options, sim::GenerateWorkload(3, Orders(50)));
+  world.Run();
+  const auto found = Only(CheckInvariants(world, true), "NO-SILENT-EVENT-LOSS");
+  std::int64_t warned_then_lost = 0;
+  for (const Violation& v : found) {
+    const std::string event = v.entity.substr(v.entity.find(" outbox ") + 8);
+    ASSERT_FALSE(world.bus().Accepted(event)) << event;
+    warned_then_lost += world.alerts().Names(event);
+  }
+  EXPECT_GT(warned_then_lost, 0) << "the seed no longer warns of an event it then loses";
+  EXPECT_EQ(world.alerts().Count("outbox.failed"), 0);
+  EXPECT_GT(world.alerts().Count("outbox.lagging"), 0);
+}
+
 // The timely half's bound counts time in which a publisher could publish: a window on the row's
 // own database does not count, one on the other database does not matter, and the broker's own
 // outage counts in full (it is what the alert is for).
