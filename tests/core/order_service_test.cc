@@ -20,6 +20,7 @@
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
 #include "tests/core/forwarding_warehouse.h"
+#include "tests/core/order_requests.h"
 
 namespace csim {
 namespace {
@@ -45,19 +46,8 @@ class OrderServiceTest : public ::testing::Test {
   // card order), its totals consistent.
   CreateOrderRequest Request(const std::string& session, std::int32_t quantity,
                              PaymentMethod method = PaymentMethod::kCard) {
-    ReserveRequest reserve{"sku-1", "wh-1", quantity, 15 * kMinuteUs, session + ":0"};
-    std::string reservation_id = RunSync(warehouse.ReserveWithTtl(reserve)).value();
-    CreateOrderRequest r;
-    r.cart_session_id = session;
-    r.customer_id = "cust-1";
-    r.items.push_back(OrderItem{"sku-1", "wh-1", quantity, kUnitPrice, reservation_id});
-    r.subtotal = kUnitPrice * quantity;
-    r.total = r.subtotal;
-    r.payment_method = method;
-    if (method == PaymentMethod::kCard) {
-      r.authorization_id = RunSync(payment.Authorize(session, "cust-1", r.total)).value();
-    }
-    return r;
+    return test_ports::ReservedOrderRequest(warehouse, payment, session, quantity, kUnitPrice,
+                                            method);
   }
 
   Order Create(const std::string& session, std::int32_t quantity,

@@ -25,6 +25,7 @@
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
 #include "tests/core/forwarding_payment.h"
+#include "tests/core/order_requests.h"
 
 namespace csim {
 namespace {
@@ -100,18 +101,8 @@ class OrderWorkersTest : public ::testing::Test {
   // A pending order of `quantity` units of sku-1, reserved, and for a card order authorized.
   Order Create(const std::string& session, std::int32_t quantity,
                PaymentMethod method = PaymentMethod::kCard) {
-    ReserveRequest reserve{"sku-1", "wh-1", quantity, 15 * kMinuteUs, session + ":0"};
-    std::string reservation_id = RunSync(warehouse.ReserveWithTtl(reserve)).value();
-    CreateOrderRequest r;
-    r.cart_session_id = session;
-    r.customer_id = "cust-1";
-    r.items.push_back(OrderItem{"sku-1", "wh-1", quantity, kUnitPrice, reservation_id});
-    r.subtotal = kUnitPrice * quantity;
-    r.total = r.subtotal;
-    r.payment_method = method;
-    if (method == PaymentMethod::kCard) {
-      r.authorization_id = RunSync(payment.Authorize(session, "cust-1", r.total)).value();
-    }
+    const CreateOrderRequest r =
+        test_ports::ReservedOrderRequest(warehouse, payment, session, quantity, kUnitPrice, method);
     auto created = RunSync(Service().CreateOrder(r));
     EXPECT_TRUE(created.ok()) << created.status().message();
     return created.value();
