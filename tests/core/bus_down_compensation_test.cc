@@ -17,6 +17,7 @@
 #include "fakes/fake_warehouse.h"
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
+#include "tests/core/both_profiles.h"
 #include "tests/core/flaky_warehouse.h"
 #include "tests/core/process_lives.h"
 
@@ -138,10 +139,8 @@ TEST_P(BusDownCompensationTest, TheDlqRetryReleasesARowTheBusRefused) {
   EXPECT_EQ(release_alerts, fixed ? 0 : 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim24, BusDownCompensationTest, ::testing::Values(true, false),
-                         [](const auto& param_info) {
-                           return param_info.param ? "Fixed" : "AsReviewed";
-                         });
+INSTANTIATE_TEST_SUITE_P(Sim24, BusDownCompensationTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
 
 // SIM-25, found by the simulator (swarm seed 169 at 50 orders, a zone outage): with SIM-24 fixed
 // the row the bus refused stays pending, but as that fix was first written it was due again only
@@ -190,10 +189,8 @@ TEST_P(RefusedRowStaysDueTest, TheDlqRetryFindsTheRowBetweenThePublishersPasses)
   EXPECT_GE(bus.refused(), fixed ? 31 : kSeconds);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim25, RefusedRowStaysDueTest, ::testing::Values(true, false),
-                         [](const auto& param_info) {
-                           return param_info.param ? "Fixed" : "AsReviewed";
-                         });
+INSTANTIATE_TEST_SUITE_P(Sim25, RefusedRowStaysDueTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
 
 // SIM-31, found by the simulator (swarm seed 55575 at 50 orders): the DLQ retry redrives a
 // release row a minute apart and gives it up after kDlqAttemptsMax. Here the warehouse refuses
@@ -233,10 +230,8 @@ TEST_P(LongWarehouseOutageTest, TheDlqRetryReleasesOnceTheWarehouseIsBack) {
   EXPECT_EQ(ReleaseRow().status, fixed ? OutboxStatus::kPublished : OutboxStatus::kFailed);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim31, LongWarehouseOutageTest, ::testing::Values(true, false),
-                         [](const auto& param_info) {
-                           return param_info.param ? "Fixed" : "AsReviewed";
-                         });
+INSTANTIATE_TEST_SUITE_P(Sim31, LongWarehouseOutageTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
 
 // SIM-32, found by the simulator (swarm seed 36031 at 50 orders): the bus takes a release row, so
 // the publisher marks it published; its consumer's deliveries fail while the warehouse is down,
@@ -300,11 +295,8 @@ TEST_P(PublishedRowHeldByTheBusTest, TheDlqRetryReleasesWhatTheBusHolds) {
   EXPECT_EQ(bus.taken(), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim32, PublishedRowHeldByTheBusTest, ::testing::Values(true, false),
-                         [](const auto& param_info) {
-                           return param_info.param ? "Fixed" : "AsReviewed";
-                         });
-
+INSTANTIATE_TEST_SUITE_P(Sim32, PublishedRowHeldByTheBusTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
 
 // SIM-35: an order worker in a crash loop while the bus is down. A cancellation's release failed
 // and its row waits for the DLQ retry (SIM-24's fix); the order worker's lives are shorter than
@@ -378,22 +370,17 @@ TEST_P(CrashLoopingOrderWorkerTest, TheStockJobsRunAtStartWhenFixed) {
   for (const ScheduledJob& job : service_.Jobs(bus, alerts_)) {
     at_start[std::string{job.name}] = job.run_at_start;
   }
-  const std::map<std::string, bool, std::less<>> expected{{"CODAutoConfirmWorker", false},
-                                                          {"CaptureRetryWorker", false},
-                                                          {"DLQRetryWorker", fixed},
-                                                          {"FailedOutboxDrain", false},
-                                                          {"OrderCleanupJob", false},
-                                                          {"OutboxLagMonitor", true},
-                                                          {"OutboxWorker", true},
-                                                          {"PaymentCompensationWorker", false},
-                                                          {"ReservationCleanupJob", fixed}};
+  const std::map<std::string, bool, std::less<>> expected{
+      {"CODAutoConfirmWorker", false}, {"CaptureRetryWorker", false},
+      {"DLQRetryWorker", fixed},       {"FailedOutboxDrain", false},
+      {"OrderCleanupJob", false},      {"OutboxLagMonitor", true},
+      {"OutboxWorker", true},          {"PaymentCompensationWorker", false},
+      {"ReservationCleanupJob", fixed}};
   EXPECT_EQ(at_start, expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim35, CrashLoopingOrderWorkerTest, ::testing::Values(true, false),
-                         [](const auto& param_info) {
-                           return param_info.param ? "Fixed" : "AsReviewed";
-                         });
+INSTANTIATE_TEST_SUITE_P(Sim35, CrashLoopingOrderWorkerTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
 
 }  // namespace
 }  // namespace csim

@@ -16,6 +16,7 @@
 #include "fakes/fake_warehouse.h"
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
+#include "tests/core/both_profiles.h"
 #include "tests/core/flaky_warehouse.h"
 #include "tests/core/scripted_order_store.h"
 
@@ -107,10 +108,8 @@ TEST_P(CancelOrderTest, RefundArrivingBeforeTheRetriedCancellationCommits) {
   EXPECT_TRUE(after.stock_released);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim01, CancelOrderTest, ::testing::Values(true, false),
-                         [](const auto& param_info) {
-                           return param_info.param ? "Fixed" : "AsReviewed";
-                         });
+INSTANTIATE_TEST_SUITE_P(Sim01, CancelOrderTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
 
 // A bus that accepts every event and keeps it, for the test to hand to a consumer.
 class RecordingBus final : public EventBus {
@@ -272,10 +271,8 @@ TEST_P(CancelReleaseRowTest, TheRowOfAReleaseThatWorkedRedrivesAsANoOp) {
   EXPECT_TRUE(alerts_.Raised().empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim30, CancelReleaseRowTest, ::testing::Values(true, false),
-                         [](const auto& param_info) {
-                           return param_info.param ? "Fixed" : "AsReviewed";
-                         });
+INSTANTIATE_TEST_SUITE_P(Sim30, CancelReleaseRowTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
 
 }  // namespace
 }  // namespace csim

@@ -25,6 +25,7 @@
 #include "fakes/fake_warehouse.h"
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
+#include "tests/core/both_profiles.h"
 #include "tests/core/flaky_warehouse.h"
 #include "tests/core/process_lives.h"
 
@@ -867,10 +868,8 @@ TEST_P(ReleaseTriedAgainInPassTest, APassStopsAfterItsTries) {
   EXPECT_EQ(store_.Compensations().begin()->second.status, CompensationStatus::kPending);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim34, ReleaseTriedAgainInPassTest, ::testing::Values(true, false),
-                         [](const auto& param_info) {
-                           return param_info.param ? "Fixed" : "AsReviewed";
-                         });
+INSTANTIATE_TEST_SUITE_P(Sim34, ReleaseTriedAgainInPassTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
 
 class CrashLoopingWorkerTest : public CheckoutWorkerTest,
                                public ::testing::WithParamInterface<bool> {
@@ -954,10 +953,8 @@ TEST_P(CrashLoopingWorkerTest, TheRepairJobsRunAtStartWhenFixed) {
   EXPECT_EQ(at_start, expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim33, CrashLoopingWorkerTest, ::testing::Values(true, false),
-                         [](const auto& param_info) {
-                           return param_info.param ? "Fixed" : "AsReviewed";
-                         });
+INSTANTIATE_TEST_SUITE_P(Sim33, CrashLoopingWorkerTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
 
 // SIM-10 fixed: a void that finds the gateway back after the alert still voids the hold.
 class GatewayDownForEightVoidsTest : public CheckoutWorkerTest {

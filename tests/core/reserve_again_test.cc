@@ -14,6 +14,7 @@
 #include "fakes/fake_warehouse.h"
 #include "fakes/instant_clock.h"
 #include "fakes/run_sync.h"
+#include "tests/core/both_profiles.h"
 #include "tests/core/flaky_warehouse.h"
 #include "tests/core/scripted_order_store.h"
 
@@ -252,10 +253,8 @@ TEST_P(ReserveAgainTest, ACancellationWhoseReleaseFailedGivesBackWhatWasReserved
   EXPECT_TRUE(Stored().stock_released);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim12AndSim15, ReserveAgainTest, ::testing::Values(true, false),
-                         [](const auto& param_info) {
-                           return param_info.param ? "Fixed" : "AsReviewed";
-                         });
+INSTANTIATE_TEST_SUITE_P(Sim12AndSim15, ReserveAgainTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
 
 }  // namespace
 }  // namespace csim
