@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 53> kFindings{{
+inline constexpr std::array<FindingInfo, 54> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -247,6 +247,11 @@ inline constexpr std::array<FindingInfo, 53> kFindings{{
      "the outbox publishers raise outbox.failed only after a row's 10 retries: a broker slow past "
      "the publish deadline (10 s a row, 50 rows a pass) or passes that start late spread them over "
      "most of an hour, and events wait unpublished all that time with no alert",
+     "NO-SILENT-EVENT-LOSS"},
+    {"SIM-38", "",
+     "SIM-37's fix as first written runs OutboxLagMonitor in each worker: a worker that "
+     "crash-loops through a broker outage dies before its monitor's pass, which starts late at "
+     "some boots, and the events it keeps from the broker wait past 5 minutes with no alert",
      "NO-SILENT-EVENT-LOSS"},
 }};
 

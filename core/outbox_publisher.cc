@@ -74,20 +74,22 @@ void AddOutboxJobs(Schedule& jobs, OutboxTable& table, EventBus& bus, Clock& clo
   jobs.push_back({"OutboxWorker", interval_us, true, [&table, &bus, &clock, &alerts, policy] {
                     return PublishOutboxPass(table, bus, clock, alerts, policy);
                   }});
-  if (policy.alert_on_lag) {
-    // What the monitor has alerted lives as long as this life of the worker.
-    auto alerted = std::make_shared<std::set<std::int64_t>>();
-    jobs.push_back(
-        {"OutboxLagMonitor", kOutboxLagMonitorIntervalUs, true, [&table, &clock, &alerts, alerted] {
-           return AlertLaggingOutbox(table, clock, alerts, *alerted);
-         }});
-  }
+  if (policy.alert_on_lag) AddOutboxLagMonitor(jobs, table, clock, alerts);
   // P1-CC-03: as reviewed a row that exhausts its retries is marked failed and nothing else
   // happens; fixed, it raises an alert (the policy) and this drain publishes it again.
   if (!policy.alert_on_failed) return;
   jobs.push_back({"FailedOutboxDrain", kFailedOutboxDrainIntervalUs, false, [&table, &clock] {
                     return RedriveFailedOutbox(table, clock, kFailedOutboxDrainBatchMax);
                   }});
+}
+
+void AddOutboxLagMonitor(Schedule& jobs, OutboxTable& table, Clock& clock, Alerts& alerts) {
+  // What the monitor has alerted lives as long as this life of the process that runs it.
+  auto alerted = std::make_shared<std::set<std::int64_t>>();
+  jobs.push_back(
+      {"OutboxLagMonitor", kOutboxLagMonitorIntervalUs, true, [&table, &clock, &alerts, alerted] {
+         return AlertLaggingOutbox(table, clock, alerts, *alerted);
+       }});
 }
 
 Task<std::int32_t> AlertLaggingOutbox(OutboxTable& table, Clock& clock, Alerts& alerts,

@@ -51,6 +51,9 @@ struct OutboxPassResult {
 // One pass over the due rows of `table`.
 Task<OutboxPassResult> PublishDueOutbox(OutboxTable& table, EventBus& bus, Clock& clock,
                                         Alerts& alerts, OutboxPolicy policy);
+// Adds OutboxLagMonitor over `table` to `jobs`: every kOutboxLagMonitorIntervalUs, first pass at
+// start, alerting what AlertLaggingOutbox finds. REQUIRES: every reference outlives the jobs.
+void AddOutboxLagMonitor(Schedule& jobs, OutboxTable& table, Clock& clock, Alerts& alerts);
 // Adds the outbox jobs of one service to `jobs`: the publisher of `table` every `interval_us`
 // (first pass at start); when the policy alerts on failed rows (P1-CC-03 fixed), the drain of
 // failed rows every kFailedOutboxDrainIntervalUs; and when it alerts on late events (SIM-37

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -206,6 +207,47 @@ TEST(NoSilentEventLoss, AnEventUnpublishedFiveMinutesWithNoAlertBreaksTheTimelyH
     EXPECT_EQ(run.violation_counts.at("NO-SILENT-EVENT-LOSS"), 2) << "and its capture request";
     EXPECT_TRUE(Only(CheckInvariants(world, true), "NO-SILENT-EVENT-LOSS").empty())
         << "the settled half holds: the row was published in the end";
+  }
+}
+
+// SIM-38 (swarm seed 37444 at 50 orders, found by the sweep of `fixed` over seeds 20001-40000):
+// the checkout worker crash-loops through a broker outage, living 12 to 40 s; run in the worker,
+// as SIM-37's fix was first written, the monitor's pass at each of three boots after cart-44's
+// commit starts 86 to 99 s late and dies with the worker, and the event waits past 5 minutes with
+// no alert. Fixed, the monitor runs in a process of its own and names it. As reviewed (SIM-37 as
+// well) there is no monitor anywhere.
+TEST(NoSilentEventLoss, AMonitorInACrashLoopingWorkerNeverAlertsOneInItsOwnProcessDoes) {
+  const std::string event = "cart-44:converted";
+  for (const char* reviewed : {"", "SIM-38", "SIM-37"}) {
+    sim::WorldOptions options;
+    options.seed = 37444;
+    options.faults = *sim::FaultPlan::Named("swarm");
+    if (*reviewed != '\0') options.profile.SetAsReviewed(*LookupFinding(reviewed));
+    sim::World world(options, sim::GenerateWorkload(37444, Orders(50)));
+    const CheckedRun run = RunChecked(world);
+    ASSERT_EQ(world.options().faults.crash_loop.service, "checkout-worker");
+    std::map<std::string, std::int64_t> monitor_reads;  // by process
+    const sim::Trace& trace = world.kernel().trace();
+    for (std::size_t i = 0; i < trace.size(); ++i) {
+      if (trace.NameOf(trace.at(i).action) == "checkout_db.outbox_pending") {
+        ++monitor_reads[world.kernel().ProcessName(trace.at(i).process)];
+      }
+    }
+    const bool broken =
+        std::any_of(run.violations.begin(), run.violations.end(), [&](const Violation& v) {
+          return v.invariant == "NO-SILENT-EVENT-LOSS" && v.entity == "checkout outbox " + event;
+        });
+    if (*reviewed == '\0') {
+      EXPECT_FALSE(broken);
+      EXPECT_TRUE(world.alerts().Names(event));
+      EXPECT_GT(monitor_reads["checkout-monitor"], 0);
+      EXPECT_EQ(monitor_reads.count("checkout-worker"), 0u);
+    } else {
+      EXPECT_TRUE(broken) << reviewed;
+      EXPECT_EQ(monitor_reads.count("checkout-monitor"), 0u) << reviewed;
+      EXPECT_EQ(monitor_reads["checkout-worker"] > 0, std::string{reviewed} == "SIM-38")
+          << reviewed;
+    }
   }
 }
 

@@ -92,6 +92,10 @@ World::World(WorldOptions options, Workload workload)
   services_ = kernel_.AddProcess("outside-services");
   customers_ = kernel_.AddProcess("customers");
   supervisor_ = kernel_.AddProcess("supervisor");
+  // Added last, so every other process keeps its id: the monitors' own processes (SIM-38 fixed),
+  // which only read through observer points and so never crash, pause or crash-loop.
+  checkout_monitor_ = kernel_.AddProcess("checkout-monitor");
+  order_monitor_ = kernel_.AddProcess("order-monitor");
   AddReplicas();
   impl_ = std::make_unique<Impl>(*this);
   faults_->SetCrashPolicy([this](ProcessId p) { return Crashable(p); },
@@ -643,6 +647,10 @@ void World::Run(const std::function<void()>& after_event) {
   for (std::size_t replica = 0; replica < order_worker_replicas_.size(); ++replica) {
     StartOrderWorker(replica);
   }
+  StartJobs(impl_->checkout_worker.MonitorJobs(), "checkout-monitor", checkout_monitor_, 0,
+            [this](const ScheduledJob& job) { return IdlePoll(job, *checkout_db_); });
+  StartJobs(impl_->order_service.MonitorJobs(*alerts_), "order-monitor", order_monitor_, 0,
+            [this](const ScheduledJob& job) { return IdlePoll(job, *order_db_); });
   StartOutsideWorld();
   // The bank declines some customers' captures (the card was cancelled, the limit reached between
   // authorization and capture): a fault of the outside world, drawn like any other fault.

@@ -272,6 +272,7 @@ class World {
   // ("<name>-2") is added after every other process when FaultPlan::deployment asks for it.
   std::vector<ProcessId> api_replicas_, checkout_worker_replicas_, order_worker_replicas_;
   ProcessId fulfillment_ = 0, services_ = 0, customers_ = 0, supervisor_ = 0;
+  ProcessId checkout_monitor_ = 0, order_monitor_ = 0;
   ProcessId checkout_api_ = 0, checkout_worker_ = 0, order_worker_ = 0, gateway_ = 0,
             warehouse_process_ = 0, bus_process_ = 0;
 };

@@ -233,7 +233,8 @@ TEST(WorldDeployment, OnTimeSingleReplicaPassesNeverOverlap) {
   EXPECT_EQ(cron.passes_late, 0);
   EXPECT_EQ(cron.ticks_skipped, 0);
   EXPECT_EQ(cron.in_flight_max, 1);
-  EXPECT_EQ(world.kernel().ProcessNames().size(), 10u);  // no second replica
+  // No second replica: the services, the outside world and the two monitors (SIM-38).
+  EXPECT_EQ(world.kernel().ProcessNames().size(), 12u);
 }
 
 TEST(WorldDeployment, FixedRatePassesOverlapUpToTheSchedulersPool) {
@@ -258,10 +259,12 @@ TEST(WorldDeployment, SecondReplicasRunEveryJobToo) {
   World doubled(SlowCheckoutDb(two), OneCustomerWorkload());
   doubled.Run();
   const auto& names = doubled.kernel().ProcessNames();
-  ASSERT_EQ(names.size(), 13u);
-  EXPECT_EQ(names[10], "checkout-api-2");
-  EXPECT_EQ(names[11], "checkout-worker-2");
-  EXPECT_EQ(names[12], "order-worker-2");
+  ASSERT_EQ(names.size(), 15u);
+  EXPECT_EQ(names[10], "checkout-monitor");
+  EXPECT_EQ(names[11], "order-monitor");
+  EXPECT_EQ(names[12], "checkout-api-2");
+  EXPECT_EQ(names[13], "checkout-worker-2");
+  EXPECT_EQ(names[14], "order-worker-2");
   // Each replica runs its own passes one after another; only the other replica overlaps them.
   EXPECT_EQ(doubled.cron_counts().in_flight_max, 2);
   EXPECT_GT(doubled.cron_counts().passes_overlapped, 0);

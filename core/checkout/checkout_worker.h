@@ -64,6 +64,9 @@ class CheckoutWorker {
   // FailedCompensationsCleanupJob and, P1-CC-03 fixed, the drain of failed outbox rows.
   // REQUIRES: `bus` outlives the jobs.
   Schedule Jobs(EventBus& bus);
+  // The jobs that watch the checkout database from a process of their own (SIM-38 fixed: SIM-37's
+  // OutboxLagMonitor); none otherwise. REQUIRES: the worker outlives the jobs.
+  Schedule MonitorJobs();
 
   // CartCleanupWorker, one pass: active carts past expires_at become abandoned; checkout carts
   // started more than checkout.auto_cancel_minutes ago are settled as P1-CC-04 and say

@@ -125,6 +125,9 @@ class OrderService final : public OrderClient {
   // DLQRetryWorker, CODAutoConfirmWorker, CaptureRetryWorker, PaymentCompensationWorker and,
   // P1-CC-03 fixed, the drain of failed outbox rows. REQUIRES: `bus` and `alerts` outlive them.
   Schedule Jobs(EventBus& bus, Alerts& alerts);
+  // The jobs that watch the order database from a process of their own (SIM-38 fixed: SIM-37's
+  // OutboxLagMonitor); none otherwise. REQUIRES: the service and `alerts` outlive the jobs.
+  Schedule MonitorJobs(Alerts& alerts);
 
   // ---- cron workers: one pass each, returning how many orders (rows) it acted on ----
   // OrderCleanupJob: cancels pending and confirmed orders whose expiry_at < now (review 8.2,

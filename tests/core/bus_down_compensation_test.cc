@@ -370,12 +370,14 @@ TEST_P(CrashLoopingOrderWorkerTest, TheStockJobsRunAtStartWhenFixed) {
   for (const ScheduledJob& job : service_.Jobs(bus, alerts_)) {
     at_start[std::string{job.name}] = job.run_at_start;
   }
-  const std::map<std::string, bool, std::less<>> expected{
-      {"CODAutoConfirmWorker", false}, {"CaptureRetryWorker", false},
-      {"DLQRetryWorker", fixed},       {"FailedOutboxDrain", false},
-      {"OrderCleanupJob", false},      {"OutboxLagMonitor", true},
-      {"OutboxWorker", true},          {"PaymentCompensationWorker", false},
-      {"ReservationCleanupJob", fixed}};
+  const std::map<std::string, bool, std::less<>> expected{{"CODAutoConfirmWorker", false},
+                                                          {"CaptureRetryWorker", false},
+                                                          {"DLQRetryWorker", fixed},
+                                                          {"FailedOutboxDrain", false},
+                                                          {"OrderCleanupJob", false},
+                                                          {"OutboxWorker", true},
+                                                          {"PaymentCompensationWorker", false},
+                                                          {"ReservationCleanupJob", fixed}};
   EXPECT_EQ(at_start, expected);
 }
 

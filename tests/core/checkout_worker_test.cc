@@ -948,7 +948,7 @@ TEST_P(CrashLoopingWorkerTest, TheRepairJobsRunAtStartWhenFixed) {
                                                           {"FailedCompensationWorker", fixed},
                                                           {"FailedCompensationsCleanupJob", false},
                                                           {"FailedOutboxDrain", false},
-                                                          {"OutboxLagMonitor", true},
+
                                                           {"OutboxWorker", true}};
   EXPECT_EQ(at_start, expected);
 }
