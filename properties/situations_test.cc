@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_order_store.h"
+#include "fakes/fake_promotions.h"
 #include "properties/sweep.h"
 #include "sim/world.h"
 
@@ -58,6 +61,45 @@ TEST(Situations, DeclinedCapturesAndTimeoutsAfterEffectAreCounted) {
   EXPECT_GE(reached.at("capture.declined"), 1);
   EXPECT_EQ(reached.at("timeout_after_effect:warehouse.reserve"), 1);
   EXPECT_FALSE(reached.contains("fail_before:warehouse.reserve"));
+}
+
+// A promotion that ends while the saga waits on the card authorization (2 s each way) was priced
+// before it ended and is expired when the saga claims it: counted once. Ended a minute after the
+// authorization, or never, it is claimed before it ends: not counted.
+TEST(Situations, APromotionEndingDuringTheAuthorizationExpiredMidCheckout) {
+  auto run = [](std::optional<TimeUs> ends_at_us) {
+    sim::WorldOptions options;
+    sim::FaultRule& authorize = options.faults.rules["payment.authorize"];
+    authorize.latency_min_us = authorize.latency_max_us = 2 * kSecondUs;
+    sim::Workload workload = sim::OneCustomerWorkload();
+    workload.promos.push_back({"PROMO-1", 10'000 * kVnd, 0, false});
+    workload.customers[0].promo_codes = {"PROMO-1"};
+    if (ends_at_us) {
+      workload.changes.push_back(
+          {*ends_at_us, sim::WorldChangeKind::kPromoExpiry, "PROMO-1", "", 0});
+    }
+    auto world = std::make_unique<sim::World>(options, workload);
+    world->Run();
+    return world;
+  };
+  const auto unended = run(std::nullopt);
+  EXPECT_EQ(CountSituations(*unended).at("promotion.expired_mid_checkout"), 0);
+  EXPECT_EQ(unended->promotions().UsageCount("PROMO-1"), 1);
+  // The authorization's answer, recorded when it comes back 4 s after the call went out.
+  const sim::Trace& trace = unended->kernel().trace();
+  TimeUs authorized_us = -1;
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    if (trace.NameOf(trace.at(i).action) == "payment.authorize")
+      authorized_us = trace.at(i).time_us;
+  }
+  ASSERT_GT(authorized_us, 4 * kSecondUs);
+
+  const auto ended = run(authorized_us - kSecondUs);
+  EXPECT_EQ(CountSituations(*ended).at("promotion.expired_mid_checkout"), 1);
+  EXPECT_EQ(ended->promotions().UsageCount("PROMO-1"), 0);
+  const auto ended_later = run(authorized_us + kMinuteUs);
+  EXPECT_EQ(CountSituations(*ended_later).at("promotion.expired_mid_checkout"), 0);
+  EXPECT_EQ(ended_later->promotions().UsageCount("PROMO-1"), 1);
 }
 
 // The bus's deliveries down for the first ten minutes: the one order's first events fall due

@@ -68,6 +68,8 @@ nlohmann::json PlanToJson(const sim::FaultPlan& plan) {
           {"incident", sim::Name(plan.incident)},
           {"campaign_uses", plan.campaign.uses},
           {"campaign_share_ppm", plan.campaign.share_ppm},
+          {"sale_ends_at_us", plan.sale.ends_at_us},
+          {"sale_share_ppm", plan.sale.share_ppm},
           {"crash_loop", plan.crash_loop.service},
           {"crash_loop_cause", sim::Name(plan.crash_loop.cause)}};
 }

@@ -136,6 +136,7 @@ TEST(RunJson, CheckedRunOfAFindingIsCountedTimedAndSequenced) {
 // A swarm run's JSON names what its seed drew, the same draws FaultPlan::ForSeed makes.
 TEST(RunJson, ASwarmRunShowsWhatItsSeedDrew) {
   std::int32_t campaigns = 0;
+  std::int32_t sales = 0;
   for (std::uint64_t seed = 1; seed <= 10; ++seed) {
     sim::WorldOptions options;
     options.seed = seed;
@@ -159,17 +160,22 @@ TEST(RunJson, ASwarmRunShowsWhatItsSeedDrew) {
     EXPECT_EQ(plan["order_worker_replicas"], drawn.deployment.order_worker_replicas);
     EXPECT_EQ(plan["campaign_uses"], drawn.campaign.uses);
     EXPECT_EQ(plan["campaign_share_ppm"], drawn.campaign.share_ppm);
+    EXPECT_EQ(plan["sale_ends_at_us"], drawn.sale.ends_at_us);
+    EXPECT_EQ(plan["sale_share_ppm"], drawn.sale.share_ppm);
+    sales += plan["sale_ends_at_us"].get<std::int64_t>() > 0 ? 1 : 0;
     EXPECT_EQ(plan["crash_loop"], drawn.crash_loop.service);
     EXPECT_EQ(plan["crash_loop_cause"], sim::Name(drawn.crash_loop.cause));
     campaigns += plan["campaign_uses"].get<std::int64_t>() > 0 ? 1 : 0;
   }
   EXPECT_GT(campaigns, 0) << "a campaign on some of 10 seeds (30 % draw one)";
+  EXPECT_GT(sales, 0) << "a flash sale on some of 10 seeds (30 % draw one)";
   sim::World quiet(sim::WorldOptions{}, sim::GenerateWorkload(1, sim::WorkloadOptions{}));
   const nlohmann::json plan = RunToJson(properties::RunChecked(quiet, false), quiet, "r")["plan"];
   EXPECT_EQ(plan["swarm"], false);
   EXPECT_EQ(plan["customer_approval_ppm"], 50'000);
   EXPECT_EQ(plan["window_focus"], "");
   EXPECT_EQ(plan["campaign_uses"], 0);
+  EXPECT_EQ(plan["sale_ends_at_us"], 0);
   EXPECT_EQ(plan["crash_loop"], "");
   EXPECT_EQ(plan["crash_loop_cause"], "none");
 }

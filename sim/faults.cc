@@ -300,6 +300,10 @@ FaultRule FaultPlan::RuleFor(const std::string& point) const {
   const std::uint64_t seed = *swarm_seed;
   const std::string port = point.substr(0, point.find('.'));
   FaultRule rule = default_rule;
+  if (point == "payment.authorize") {
+    rule.latency_min_us = kCardAuthorizationMinUs;
+    rule.latency_max_us = kCardAuthorizationMaxUs;
+  }
   Rng kinds = SwarmRng(seed, "kinds");
   const bool before_on = kinds.ChancePpm(700'000);
   const bool after_on = kinds.ChancePpm(500'000);
@@ -409,6 +413,14 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
   // Drawn last, each on a stream of its own, so every draw above stays as it was.
   DrawCrashLoop(SwarmRng(seed, "crash_loop"), plan);
   DrawBrokerCrashLoop(SwarmRng(seed, "broker_crash_loop"), plan);
+  // After the crash loops, on a stream of its own: on 30 % of seeds a flash sale mailed to 30 to
+  // 70 % of the customers without a code ends 2 to 10 minutes in, while customers still arrive.
+  Rng sale_rng = SwarmRng(seed, "flash_sale");
+  if (sale_rng.ChancePpm(300'000)) {
+    plan.sale.share_ppm = static_cast<std::uint32_t>(sale_rng.Between(300'000, 700'000));
+    plan.sale.ends_at_us = sale_rng.Between(2 * 60, 10 * 60) * kSecondUs;
+  }
+  CSIM_CHECK(plan.sale.ends_at_us >= 0 && plan.sale.share_ppm <= 1'000'000, "a flash sale");
   CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;

@@ -246,6 +246,23 @@ struct PromoCampaign {
   bool operator==(const PromoCampaign&) const = default;
 };
 
+// A flash sale, drawn per swarm seed from a stream of its own: the shop mails another code (the
+// workload's second promotion) without a budget of uses to share_ppm of the customers who had no
+// code, and the sale ends ends_at_us into the run, while checkouts that priced the code are still
+// between their pricing and their claim (promotion.expired_mid_checkout). ends_at_us == 0: no sale.
+struct FlashSale {
+  TimeUs ends_at_us = 0;
+  std::uint32_t share_ppm = 0;
+  bool operator==(const FlashSale&) const = default;
+};
+
+// How long a card authorization takes at the payment provider in swarm plans (the card network
+// and the issuer answer in about a second; the named plans keep every call at 1 to 5 ms). The
+// seconds are what open the window between a checkout's pricing and its claims in which a
+// promotion ends or runs out under it.
+inline constexpr DurationUs kCardAuthorizationMinUs = 300 * kMillisecondUs;
+inline constexpr DurationUs kCardAuthorizationMaxUs = 3 * kSecondUs;
+
 inline constexpr std::size_t kFaultWindowsMax = 256;
 // A client's deadline on one port call (gRPC's, the database driver's): a call slowed past it
 // still takes effect, but its caller sees kTimeout.
@@ -267,6 +284,7 @@ struct FaultPlan {
   Slowness slowness;       // how long customers and the gateway keep payment outcomes waiting
   BadDay bad_day;          // swarm: one correlated bad day on some seeds (ForSeed)
   PromoCampaign campaign;  // swarm: a promotion mailed to many customers on some seeds (ForSeed)
+  FlashSale sale;          // swarm: a second mailed promotion that ends mid-run (ForSeed)
   IncidentKind incident = IncidentKind::kNone;  // swarm: its windows are in `windows` (ForSeed)
   CrashLoop crash_loop;  // swarm: a bad deploy, or a broker client's loop, on some seeds (ForSeed)
   // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and

@@ -623,6 +623,52 @@ TEST(FaultPlan, SwarmDrawsACampaignAndASlowDependencyOnSomeSeeds) {
   }
 }
 
+// Swarm's flash sale, on a stream of its own: on about 30 % of seeds a sale mailed to 30 to 70 % of
+// the customers without a code, ending 2 to 10 minutes in, with no effect on the campaign drawn
+// before it. The named plans have none.
+TEST(FaultPlan, SwarmDrawsAFlashSaleOnSomeSeeds) {
+  int sales = 0, with_campaign = 0;
+  for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    if (plan.sale.ends_at_us == 0) {
+      EXPECT_EQ(plan.sale, FlashSale{}) << "seed " << seed;
+      continue;
+    }
+    ++sales;
+    with_campaign += plan.campaign.uses > 0;
+    Within(plan.sale.ends_at_us, 2 * kMinuteUs, 10 * kMinuteUs);
+    Within(plan.sale.share_ppm, 300'000u, 700'000u);
+  }
+  EXPECT_GT(sales, 250);
+  EXPECT_LT(sales, 350);
+  EXPECT_GT(with_campaign, sales / 5);  // independent draws: about 30 % of sales meet a campaign
+  EXPECT_LT(with_campaign, sales / 2);
+  for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
+    EXPECT_EQ(FaultPlan::Named(name)->ForSeed(7).sale, FlashSale{}) << name;
+  }
+}
+
+// A card authorization takes 0.3 to 3 s each way in swarm plans, whatever else the seed drew for
+// the point; every other point and every named plan keep 1 to 5 ms.
+TEST(FaultPlan, SwarmAuthorizesCardsInSeconds) {
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    const FaultRule authorize = plan.RuleFor("payment.authorize");
+    EXPECT_EQ(authorize.latency_min_us, kCardAuthorizationMinUs) << seed;
+    EXPECT_EQ(authorize.latency_max_us, kCardAuthorizationMaxUs) << seed;
+    for (const char* point : {"payment.capture", "payment.void", "warehouse.reserve"}) {
+      EXPECT_EQ(plan.RuleFor(point).latency_max_us, 5 * kMillisecondUs) << seed << point;
+    }
+  }
+  EXPECT_EQ(kCardAuthorizationMinUs, 300 * kMillisecondUs);
+  EXPECT_EQ(kCardAuthorizationMaxUs, 3 * kSecondUs);
+  for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
+    EXPECT_EQ(FaultPlan::Named(name)->RuleFor("payment.authorize").latency_max_us,
+              5 * kMillisecondUs)
+        << name;
+  }
+}
+
 // Swarm's shared-infrastructure incident, on a stream of its own: on about 20 % of seeds, each
 // kind about as likely, its windows appended after the others with their figures within bounds.
 // A zone outage takes the bus down for 15 to 45 minutes and the warehouse with it for the first 3

@@ -42,6 +42,27 @@ void ApplyCampaign(const PromoCampaign& campaign, std::uint64_t seed, Workload& 
   CSIM_CHECK(promo.max_uses == campaign.uses, "the campaign's budget");
 }
 
+// A swarm seed's flash sale (FaultPlan::sale): the workload's second promotion loses its budget of
+// uses and ends at the sale's end, a world change like any promotion's expiry, and each customer
+// still without a code uses it with the sale's chance, from a stream of its own.
+void ApplyFlashSale(const FlashSale& sale, std::uint64_t seed, Workload& workload) {
+  if (sale.ends_at_us <= 0 || workload.promos.size() < 2) return;
+  PromoLine& promo = workload.promos[1];
+  promo.max_uses = 0;  // unlimited: a sale ends by time, not by uses
+  promo.single_use = false;
+  Rng rng = Rng(seed).Fork(0x53414C45);  // "SALE"
+  for (CustomerScript& customer : workload.customers) {
+    if (rng.ChancePpm(sale.share_ppm) && customer.promo_codes.empty()) {
+      customer.promo_codes.push_back(promo.code);
+    }
+  }
+  WorldChange end;
+  end.at_us = sale.ends_at_us;
+  end.kind = WorldChangeKind::kPromoExpiry;
+  end.subject = promo.code;
+  workload.changes.push_back(std::move(end));
+}
+
 }  // namespace
 
 World::World(WorldOptions options, Workload workload)
@@ -53,6 +74,7 @@ World::World(WorldOptions options, Workload workload)
   CSIM_CHECK(problem.empty(), "invalid workload: " + problem);
   options_.faults = options_.faults.ForSeed(options_.seed);
   ApplyCampaign(options_.faults.campaign, options_.seed, workload_);
+  ApplyFlashSale(options_.faults.sale, options_.seed, workload_);
   if (options_.faults.deployment.cron_batch_size > 0) {
     options_.config.order.cron_batch_size = options_.faults.deployment.cron_batch_size;
   }

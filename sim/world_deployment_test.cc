@@ -386,5 +386,50 @@ TEST(WorldDeployment, ACampaignMailsTheFirstPromotionWithASmallBudget) {
   EXPECT_EQ(unchanged.workload(), before);  // no campaign: the workload as generated
 }
 
+// A flash sale (FaultPlan::sale): the workload's second promotion loses its budget of uses, every
+// customer without a code who is drawn uses it, the others keep their own, and it ends at the
+// sale's end: customers who price it later do not get it, and no usage is claimed after the end.
+TEST(WorldDeployment, AFlashSaleMailsTheSecondPromotionAndEndsIt) {
+  WorkloadOptions workload;
+  workload.orders = 50;
+  const Workload before = GenerateWorkload(3, workload);
+  ASSERT_GE(before.promos.size(), 2u);
+  WorldOptions options;
+  options.seed = 3;
+  options.faults.sale = FlashSale{5 * kMinuteUs, 1'000'000};  // every customer without a code
+  World world(options, before);
+  const PromoLine& sale = world.workload().promos[1];
+  EXPECT_EQ(sale.code, "PROMO-2");
+  EXPECT_EQ(sale.max_uses, 0);
+  EXPECT_FALSE(sale.single_use);
+  ASSERT_EQ(world.workload().changes.size(), before.changes.size() + 1);
+  EXPECT_EQ(world.workload().changes.back(),
+            (WorldChange{5 * kMinuteUs, WorldChangeKind::kPromoExpiry, "PROMO-2", "", 0}));
+  int mailed = 0, mailed_after_the_end = 0;
+  for (std::size_t i = 0; i < before.customers.size(); ++i) {
+    const std::vector<std::string>& codes = world.workload().customers[i].promo_codes;
+    if (before.customers[i].promo_codes.empty()) {
+      EXPECT_EQ(codes, std::vector<std::string>{"PROMO-2"}) << i;
+      ++mailed;
+      mailed_after_the_end += before.customers[i].start_us >= 5 * kMinuteUs;
+    } else {
+      EXPECT_EQ(codes, before.customers[i].promo_codes) << i;
+    }
+  }
+  EXPECT_GT(mailed, 25);  // about 70 % of the customers had no code
+  EXPECT_GT(mailed_after_the_end, 5);
+  world.Run();
+  EXPECT_EQ(world.promotions().Get("PROMO-2").expires_at, 5 * kMinuteUs);
+  const std::int64_t used = world.promotions().UsageCount("PROMO-2");
+  EXPECT_GT(used, 0);
+  EXPECT_LE(used, mailed - mailed_after_the_end);  // none priced it after the end
+  EXPECT_TRUE(world.settled());
+
+  WorldOptions plain;
+  plain.seed = 3;
+  World unchanged(plain, before);
+  EXPECT_EQ(unchanged.workload(), before);  // no sale: the workload as generated
+}
+
 }  // namespace
 }  // namespace csim::sim
