@@ -75,6 +75,9 @@ World::World(WorldOptions options, Workload workload)
   options_.faults = options_.faults.ForSeed(options_.seed);
   ApplyCampaign(options_.faults.campaign, options_.seed, workload_);
   ApplyFlashSale(options_.faults.sale, options_.seed, workload_);
+  if (options_.faults.campaign.uses > 0 || options_.faults.sale.ends_at_us > 0) {
+    CSIM_CHECK(ValidateWorkload(workload_).empty(), "a campaign or sale leaves a valid workload");
+  }
   if (options_.faults.deployment.cron_batch_size > 0) {
     options_.config.order.cron_batch_size = options_.faults.deployment.cron_batch_size;
   }
