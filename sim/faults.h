@@ -256,10 +256,10 @@ struct FlashSale {
   bool operator==(const FlashSale&) const = default;
 };
 
-// How long a card authorization takes at the payment provider in swarm plans (the card network
-// and the issuer answer in about a second; the named plans keep every call at 1 to 5 ms). The
-// seconds are what open the window between a checkout's pricing and its claims in which a
-// promotion ends or runs out under it.
+// A card authorization's latency at the payment provider in swarm plans, each way (the layer waits
+// it for the call and again for the answer: 0.6 to 6 s in all, as a card network and issuer take);
+// the named plans keep every call at 1 to 5 ms each way. The seconds are what open the window
+// between a checkout's pricing and its claims in which a promotion ends or runs out under it.
 inline constexpr DurationUs kCardAuthorizationMinUs = 300 * kMillisecondUs;
 inline constexpr DurationUs kCardAuthorizationMaxUs = 3 * kSecondUs;
 

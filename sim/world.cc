@@ -28,17 +28,22 @@ DurationUs WebhookDelay(Rng& rng, const Slowness& slowness, const std::string& t
 // A swarm seed's promotion campaign (FaultPlan::campaign): the workload's first promotion gets the
 // campaign's budget of uses, and each customer without a code uses it with the campaign's chance,
 // one draw per customer from a stream of its own (the world's other draws stay as they were).
+// Mails `code` to each customer without one with chance share_ppm, one draw per customer from
+// `rng` (a stream of the mailing's own), whether or not the customer already has a code.
+void MailCode(const std::string& code, std::uint32_t share_ppm, Rng rng, Workload& workload) {
+  for (CustomerScript& customer : workload.customers) {
+    if (rng.ChancePpm(share_ppm) && customer.promo_codes.empty()) {
+      customer.promo_codes.push_back(code);
+    }
+  }
+}
+
 void ApplyCampaign(const PromoCampaign& campaign, std::uint64_t seed, Workload& workload) {
   if (campaign.uses <= 0 || workload.promos.empty()) return;
   PromoLine& promo = workload.promos.front();
   promo.max_uses = campaign.uses;
-  promo.single_use = false;              // a mailed code, not a coupon
-  Rng rng = Rng(seed).Fork(0x43414D50);  // "CAMP"
-  for (CustomerScript& customer : workload.customers) {
-    if (rng.ChancePpm(campaign.share_ppm) && customer.promo_codes.empty()) {
-      customer.promo_codes.push_back(promo.code);
-    }
-  }
+  promo.single_use = false;  // a mailed code, not a coupon
+  MailCode(promo.code, campaign.share_ppm, Rng(seed).Fork(0x43414D50), workload);  // "CAMP"
   CSIM_CHECK(promo.max_uses == campaign.uses, "the campaign's budget");
 }
 
@@ -50,12 +55,7 @@ void ApplyFlashSale(const FlashSale& sale, std::uint64_t seed, Workload& workloa
   PromoLine& promo = workload.promos[1];
   promo.max_uses = 0;  // unlimited: a sale ends by time, not by uses
   promo.single_use = false;
-  Rng rng = Rng(seed).Fork(0x53414C45);  // "SALE"
-  for (CustomerScript& customer : workload.customers) {
-    if (rng.ChancePpm(sale.share_ppm) && customer.promo_codes.empty()) {
-      customer.promo_codes.push_back(promo.code);
-    }
-  }
+  MailCode(promo.code, sale.share_ppm, Rng(seed).Fork(0x53414C45), workload);  // "SALE"
   WorldChange end;
   end.at_us = sale.ends_at_us;
   end.kind = WorldChangeKind::kPromoExpiry;
