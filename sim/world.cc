@@ -25,11 +25,9 @@ DurationUs WebhookDelay(Rng& rng, const Slowness& slowness, const std::string& t
   return 0;
 }
 
-// A swarm seed's promotion campaign (FaultPlan::campaign): the workload's first promotion gets the
-// campaign's budget of uses, and each customer without a code uses it with the campaign's chance,
-// one draw per customer from a stream of its own (the world's other draws stay as they were).
-// Mails `code` to each customer without one with chance share_ppm, one draw per customer from
-// `rng` (a stream of the mailing's own), whether or not the customer already has a code.
+// Mails `code` with chance share_ppm to each customer who has no code yet. The draw is made for
+// every customer, with a code or not, so which customers are drawn depends only on `rng` (a
+// stream of the mailing's own), not on the codes mailed before.
 void MailCode(const std::string& code, std::uint32_t share_ppm, Rng rng, Workload& workload) {
   for (CustomerScript& customer : workload.customers) {
     if (rng.ChancePpm(share_ppm) && customer.promo_codes.empty()) {
@@ -38,6 +36,9 @@ void MailCode(const std::string& code, std::uint32_t share_ppm, Rng rng, Workloa
   }
 }
 
+// A swarm seed's promotion campaign (FaultPlan::campaign): the workload's first promotion gets the
+// campaign's budget of uses, and each customer without a code uses it with the campaign's chance,
+// one draw per customer from a stream of its own (the world's other draws stay as they were).
 void ApplyCampaign(const PromoCampaign& campaign, std::uint64_t seed, Workload& workload) {
   if (campaign.uses <= 0 || workload.promos.empty()) return;
   PromoLine& promo = workload.promos.front();
