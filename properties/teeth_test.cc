@@ -136,8 +136,8 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       // SIM-09 is the rarest of them: 7 of swarm seeds 1-1000 (first 218) since SIM-29's and
       // SIM-30's fixes and the drawn operator TTLs (longer reservations lapse less) changed the
       // worlds; it was 3 or 9 before. Since customers come back after an outage its first seed is
-      // 26 (27 since swarm authorizes cards in seconds), and its budget is the 200 seeds of every
-      // hunt again (it was 400).
+      // 26 (27 since swarm authorizes cards in seconds, 51 since its hot points), and its budget is
+      // the 200 seeds of every hunt again (it was 400).
       {"SIM-09", "ORDER-SETTLES"},
       {"SIM-14", "ORDER-SETTLES"},
       // SIM-15 was always near the edge (first seed 83, 3 of 1-1000); SIM-32's redrives (a DLQ
@@ -164,19 +164,21 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       // lives a minute makes no FailedCompensationWorker pass as reviewed): 6 of swarm seeds
       // 1-2000 (first 42); 1 (1789, a bad deploy) before the broker's clients looped.
       {"SIM-33", "STOCK-NO-LEAK"},
-      // Reached within the budget since swarm draws an operator's reservation TTL on 30 % of seeds,
-      // most of them longer than the cart cleanup's auto_cancel_minutes (30): an abandoned
+      // Reached within the budget since swarm draws an operator's reservation TTL on half of the
+      // seeds, most of them longer than the cart cleanup's auto_cancel_minutes (30): an abandoned
       // attempt's reservation then outlasts the cleanup that leaves it to its TTL. P1-CC-04 needs
-      // that too and more (a payment delayed past 30 minutes): 1 of seeds 1-1000 (596) before the
-      // broker clients' crash loops; since them 5 of 1-2000, first 70: an order whose creation
-      // timed out after its effect stays pending while the order worker crash-loops through a
-      // zone outage (its payment's confirmation waits), and the cart cleanup releases its stock.
+      // that and more (an order still unpaid 30 minutes after its checkout began): 2 of swarm
+      // seeds 1-1000 (first 70) with the TTL on 30 % of seeds; 3 (first 596) once swarm heated a
+      // few points per seed; 7 (first 47: a 120-minute TTL and a bank that keeps half of the
+      // payments waiting on the customer, so the cleanup releases order-sess-37's stock at 40
+      // minutes) with the TTL on half of the seeds.
       {"SIM-13", "STOCK-NO-LEAK"},
       {"P1-CC-04", "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
       // NO-SILENT-EVENT-LOSS's timely half: events kept from the broker past 5 minutes with no
       // alert, by a broker slow past the publish deadline or by publisher passes that start late
       // through an outage: 11 of swarm seeds 1-2000 (first 171); since swarm authorizes cards in
-      // seconds, 4 of 1-1000 (first 16): near the budget's edge.
+      // seconds, 4 of 1-1000 (first 16); since hot points and the operator's TTL on half of the
+      // seeds, 11 of 1-1000 (first 21).
       {"SIM-37", "NO-SILENT-EVENT-LOSS"},
   };
   for (const Hunt& hunt : hunts) ExpectFoundBlind(hunt);

@@ -263,6 +263,12 @@ struct FlashSale {
 inline constexpr DurationUs kCardAuthorizationMinUs = 300 * kMillisecondUs;
 inline constexpr DurationUs kCardAuthorizationMaxUs = 3 * kSecondUs;
 
+// Swarm's hot points: on each seed, each fault point is hot with this chance, and then one fault
+// kind (failure before, timeout after, or crash) fires at a rate drawn from these bounds at it.
+inline constexpr std::uint32_t kHotPointPpm = 60'000;
+inline constexpr std::uint32_t kHotRateMinPpm = 20'000;
+inline constexpr std::uint32_t kHotRateMaxPpm = 200'000;
+
 inline constexpr std::size_t kFaultWindowsMax = 256;
 // A client's deadline on one port call (gRPC's, the database driver's): a call slowed past it
 // still takes effect, but its caller sees kTimeout.

@@ -450,8 +450,10 @@ TEST(FaultPlan, SwarmRulesDependOnSeedAndNameOnly) {
     crash_on += rule.crash_ppm > 0;
     windows += plan.random_windows.count;
     rates.insert(rule.fail_before_ppm);
-    EXPECT_LE(rule.fail_before_ppm, 100'000u);
-    EXPECT_LE(rule.crash_ppm, 10'000u);
+    // Up to the coins' bounds, or a hot point's rate (SwarmHeatsAFewPointsPerSeed).
+    EXPECT_TRUE(rule.fail_before_ppm <= 100'000u || rule.fail_before_ppm >= kHotRateMinPpm);
+    EXPECT_TRUE(rule.crash_ppm <= 10'000u || rule.crash_ppm >= kHotRateMinPpm);
+    EXPECT_LE(std::max(rule.fail_before_ppm, rule.crash_ppm), kHotRateMaxPpm);
   }
   EXPECT_GT(before_on, 40);
   EXPECT_LT(before_on, 180);
@@ -459,6 +461,42 @@ TEST(FaultPlan, SwarmRulesDependOnSeedAndNameOnly) {
   EXPECT_LT(crash_on, 160);
   EXPECT_GT(windows, 400);  // about 4 a seed
   EXPECT_GE(rates.size(), 5u);
+}
+
+// A hot point: on about 6 % of seeds a point fires one fault kind at 2 to 20 % of its calls,
+// whether or not the seed's coins have that port on. Crash coins stop at 1 %, so a crash rate above
+// that is a hot point's.
+TEST(FaultPlan, SwarmHeatsAFewPointsPerSeed) {
+  const std::vector<std::string> steps = {"loyalty.redeem", "promotions.claim", "order.create",
+                                          "warehouse.reserve"};
+  int hot_crash = 0, hot_crash_on_a_quiet_port = 0;
+  std::set<std::uint32_t> rates;
+  for (std::uint64_t seed = 1; seed <= 2000; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    for (const std::string& point : steps) {
+      const FaultRule rule = plan.RuleFor(point);
+      EXPECT_LE(std::max({rule.fail_before_ppm, rule.fail_after_ppm, rule.crash_ppm}),
+                kHotRateMaxPpm)
+          << seed << " " << point;
+      if (rule.crash_ppm <= 10'000u) continue;
+      ++hot_crash;
+      rates.insert(rule.crash_ppm);
+      EXPECT_GE(rule.crash_ppm, kHotRateMinPpm) << seed << " " << point;
+      // One kind is hot; the others are the coins', which are all off on a quiet port.
+      hot_crash_on_a_quiet_port += rule.fail_before_ppm == 0 && rule.fail_after_ppm == 0;
+    }
+  }
+  // 8000 (seed, point) pairs, 6 % of them hot, a third of those crashing: about 160.
+  EXPECT_GT(hot_crash, 110);
+  EXPECT_LT(hot_crash, 210);
+  EXPECT_GT(hot_crash_on_a_quiet_port, hot_crash / 10);  // ports are quiet on 30 % of seeds
+  EXPECT_EQ(rates.size(), 4u);                           // 20 k, 50 k, 100 k and 200 k ppm
+  for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
+    const FaultPlan plan = *FaultPlan::Named(name);
+    for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+      EXPECT_LE(plan.ForSeed(seed).RuleFor("loyalty.redeem").crash_ppm, 2'000u) << name;
+    }
+  }
 }
 
 // Swarm's bad days: on about 40 % of seeds every drawn window is on one port, on about half a
