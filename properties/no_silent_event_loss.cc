@@ -117,7 +117,9 @@ TimeUs LatePublishDueUs(const Truth& world, OutboxOwner owner, const OutboxRow& 
   // A real backend has no fault windows.
   if (world.faults() == nullptr) return row.created_at + kPublishBoundUs;
   // No publisher reads a table its database will not serve, nor runs while every replica of its
-  // process is paused; the bus's own outages count, since they are what the alert is for.
+  // process is paused or down after a crash injected at a call of that database; the bus's own
+  // outages count, since they are what the alert is for, and so does downtime after any other
+  // crash (a crash loop's, one at the bus).
   if (owner == OutboxOwner::kCheckout) {
     return world.faults()->UndisturbedDeadline({"checkout_db."}, row.created_at, kPublishBoundUs,
                                                "checkout-worker");

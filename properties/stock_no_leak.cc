@@ -28,8 +28,10 @@ namespace {
 // 30 s (FailedCompensationWorker), so a release that is still missing after this is not coming.
 // Counted in time the release could happen: time in which a fault window touched the warehouse or
 // the checkout DB (whose rows drive the retries) does not count, since no code can release through
-// an outage, nor time in which every replica of the checkout worker was paused. The TTL still ends
-// such a hold.
+// an outage, nor time in which every replica of the checkout worker was paused or down after a
+// crash injected at a call of one of those ports (a hot crash point on the release's own calls
+// leaves the worker one try per restart, whatever its code does). Downtime after any other crash,
+// a crash loop's among them, counts. The TTL still ends such a hold.
 constexpr DurationUs kReleaseBoundUs = 5 * kMinuteUs;
 
 // Whether reservation `r` is old enough to be late at `now` and still holds stock: the test every

@@ -549,9 +549,9 @@ FaultPoint* FaultLayer::Point(const std::string& name, bool polling, bool observ
   return &it->second;
 }
 
-std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::AllPausedSpans(std::string_view service,
-                                                                  TimeUs from_us,
-                                                                  TimeUs to_us) const {
+std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::AllStalledSpans(
+    std::string_view service, std::initializer_list<std::string_view> ports, TimeUs from_us,
+    TimeUs to_us) const {
   std::vector<std::pair<TimeUs, TimeUs>> together;  // disjoint, in time order
   bool first = true;
   const auto& names = kernel_.ProcessNames();
@@ -568,6 +568,19 @@ std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::AllPausedSpans(std::string_vi
       if (pause.process != id) continue;
       const TimeUs begin = std::max(pause.from_us, from_us);
       const TimeUs end = std::min(pause.until_us, to_us);
+      if (begin < end) mine.emplace_back(begin, end);
+    }
+    // A crash at a call of a port the caller waits on is that call failing, and the restart is
+    // the wait before the next try: as much the port's doing as an outage of it. A crash anywhere
+    // else, or a crash loop's, is the process's own and counts.
+    for (const DownSpan& down : down_spans_) {
+      if (down.process != id) continue;
+      if (std::none_of(ports.begin(), ports.end(),
+                       [&](std::string_view port) { return down.point.starts_with(port); })) {
+        continue;
+      }
+      const TimeUs begin = std::max(down.from_us, from_us);
+      const TimeUs end = std::min(down.until_us, to_us);
       if (begin < end) mine.emplace_back(begin, end);
     }
     std::sort(mine.begin(), mine.end());
@@ -602,7 +615,7 @@ std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::DisturbedSpans(
     std::string_view stalled_service) const {
   CSIM_CHECK(from_us <= to_us, "an interval ends after it starts");
   std::vector<std::pair<TimeUs, TimeUs>> spans;
-  if (!stalled_service.empty()) spans = AllPausedSpans(stalled_service, from_us, to_us);
+  if (!stalled_service.empty()) spans = AllStalledSpans(stalled_service, ports, from_us, to_us);
   spans.reserve(spans.size() + windows_.size());
   for (const FaultWindow& window : windows_) {
     const bool touches =
@@ -720,7 +733,18 @@ void FaultLayer::CrashCaller(FaultPoint& point) {
   ++point.crashed;
   kernel_.Crash(process);
   CSIM_CHECK(!kernel_.IsUp(process), "a crashed process is down");
+  crashing_at_ = &point.name;
   on_crash_(process);
+  crashing_at_ = nullptr;
+}
+
+void FaultLayer::RecordRestart(ProcessId process, TimeUs restart_at_us) {
+  CSIM_CHECK(restart_at_us >= kernel_.now(), "a restart comes after its crash");
+  if (crashing_at_ == nullptr) return;  // not a crash at a call of this layer's
+  CSIM_CHECK(down_spans_.size() < kDownSpansMax, "down spans within their bound");
+  CSIM_CHECK(down_spans_.empty() || down_spans_.back().from_us <= kernel_.now(),
+             "down spans in time order");
+  down_spans_.push_back(DownSpan{process, kernel_.now(), restart_at_us, *crashing_at_});
 }
 
 void FaultLayer::MaybePauseCaller(FaultPoint& point) {

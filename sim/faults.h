@@ -388,8 +388,9 @@ class FaultLayer {
   const std::vector<FaultWindow>& windows() const { return windows_; }
   // How long, within [from_us, to_us), some window touched a point of one of `ports` (prefixes
   // such as "warehouse."), or every replica of process `stalled_service` ("checkout-worker",
-  // "checkout-worker-2", ...) was paused: time in which no caller could count on them. Windows end
-  // when faults are switched off.
+  // "checkout-worker-2", ...) was paused, or down after a crash injected at a call of one of
+  // `ports` until its restart: time in which no caller could count on them. Windows end when
+  // faults are switched off.
   DurationUs DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
                            TimeUs to_us, std::string_view stalled_service = {}) const;
   // The first time after which more than `duration` of undisturbed time (in the sense of
@@ -400,6 +401,10 @@ class FaultLayer {
   // restarts it).
   void SetCrashPolicy(std::function<bool(ProcessId)> crashable,
                       std::function<void(ProcessId)> on_crash);
+  // Called by on_crash: the crashed process comes back at `restart_at_us`. A crash this layer
+  // injected at a call is then down from the call until then (DisturbedTime); a crash of the
+  // world's own (a crash loop's) is not recorded.
+  void RecordRestart(ProcessId process, TimeUs restart_at_us);
 
   // A host's bad day (BadDay::kStallingHost): from `from_us` for `day.duration_us`, each business
   // call of `process` costs it day.sluggish_us more of its own time once the answer came back
@@ -430,14 +435,25 @@ class FaultLayer {
   std::vector<std::pair<TimeUs, TimeUs>> DisturbedSpans(
       std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us,
       std::string_view stalled_service) const;
-  // The spans within [from_us, to_us) in which every replica of `service` was paused.
-  std::vector<std::pair<TimeUs, TimeUs>> AllPausedSpans(std::string_view service, TimeUs from_us,
-                                                        TimeUs to_us) const;
+  // The spans within [from_us, to_us) in which every replica of `service` was paused, or down
+  // after a crash injected at a call of one of `ports`.
+  std::vector<std::pair<TimeUs, TimeUs>> AllStalledSpans(
+      std::string_view service, std::initializer_list<std::string_view> ports, TimeUs from_us,
+      TimeUs to_us) const;
   struct PauseSpan {
     ProcessId process = kNoProcess;
     TimeUs from_us = 0;
     TimeUs until_us = 0;
   };
+  // A process down from a crash injected at a call of `point` until its restart.
+  struct DownSpan {
+    ProcessId process = kNoProcess;
+    TimeUs from_us = 0;
+    TimeUs until_us = 0;
+    std::string point;
+  };
+  // Bounds down_spans_: far more crashes than any plan injects in a run.
+  static constexpr std::size_t kDownSpansMax = 100'000;
   DurationUs Latency(FaultPoint& point);
   // The stream a call of `point` draws its coins and latency from.
   Rng& StreamOf(FaultPoint& point) { return point.own_rng ? *point.own_rng : rng_; }
@@ -490,6 +506,8 @@ class FaultLayer {
   FaultPlan plan_;
   std::int32_t pauses_ = 0;
   std::vector<PauseSpan> pause_spans_;  // every pause injected, in the order drawn
+  std::vector<DownSpan> down_spans_;    // every injected crash with its restart, in time order
+  const std::string* crashing_at_ = nullptr;  // the point of the crash on_crash_ is handling
   StallingHost host_;
   bool quiet_ = false;
   TimeUs quiet_since_ = std::numeric_limits<TimeUs>::max();

@@ -189,6 +189,42 @@ TEST(FaultLayer, CrashTriggerKillsTheCallerOnlyWhereThePolicyAllows) {
   }
 }
 
+// A crash injected at a call of a port keeps that port's caller from it until the restart: for
+// DisturbedTime the process is down like a paused one, but only for the port it crashed at: a
+// crash at the bus disturbs no warehouse caller, and a restart the layer did not inject a crash
+// for (a crash loop's) records nothing.
+TEST(FaultLayer, ACrashAtAPortsCallDisturbsThatPortUntilTheRestart) {
+  Harness h;
+  FaultPlan plan;
+  plan.triggers.push_back({"warehouse.release", 1, FaultKind::kCrashAfter});
+  plan.triggers.push_back({"bus.publish", 1, FaultKind::kCrashAfter});
+  FaultLayer layer(h.kernel, Rng(5), plan);
+  constexpr DurationUs kDownUs = 40 * kSecondUs;
+  layer.SetCrashPolicy([](ProcessId) { return true; },
+                       [&](ProcessId p) { layer.RecordRestart(p, h.kernel.now() + kDownUs); });
+  h.kernel.Spawn(h.worker,
+                 CallMany(layer, layer.Point("warehouse.release"), 3, h.applied, h.codes));
+  std::vector<Code> other_codes;
+  h.kernel.Spawn(h.other, CallMany(layer, layer.Point("bus.publish"), 3, h.applied, other_codes));
+  h.kernel.RunUntil(kMinuteUs);
+  ASSERT_FALSE(h.kernel.IsUp(h.worker));
+  ASSERT_FALSE(h.kernel.IsUp(h.other));
+  ASSERT_EQ(h.applied, 2) << "each process made one call, and died after its effect";
+  layer.RecordRestart(h.other, 2 * kMinuteUs);  // not inside a crash: nothing recorded
+
+  // The worker, down 40 s from its crash at the warehouse (in the first second).
+  EXPECT_EQ(layer.DisturbedTime({"warehouse."}, 0, 200 * kSecondUs, "worker"), kDownUs);
+  EXPECT_EQ(layer.DisturbedTime({"warehouse."}, 0, 200 * kSecondUs), 0) << "no service asked";
+  EXPECT_EQ(layer.DisturbedTime({"checkout_db."}, 0, 200 * kSecondUs, "worker"), 0);
+  EXPECT_EQ(layer.DisturbedTime({"checkout_db.", "warehouse."}, 0, 200 * kSecondUs, "worker"),
+            kDownUs);
+  const TimeUs deadline = layer.UndisturbedDeadline({"warehouse."}, 0, 5 * kMinuteUs, "worker");
+  EXPECT_EQ(deadline, 5 * kMinuteUs + kDownUs) << "5 minutes up, and the 40 s down";
+  // The other process crashed at the bus: its downtime is its own for every port.
+  EXPECT_EQ(layer.DisturbedTime({"bus."}, 0, 200 * kSecondUs, "other"), kDownUs);
+  EXPECT_EQ(layer.DisturbedTime({"warehouse."}, 0, 200 * kSecondUs, "other"), 0);
+}
+
 // The stalls a trace shows: its freezes (`process.pause` records, as the kernel writes them when
 // one begins, with the end in their detail), those less than a running gap apart chained into
 // one stall from the first's start to the latest end.

@@ -61,6 +61,7 @@ void World::OnCrash(ProcessId process) {
   CSIM_CHECK(Crashable(process), "only the services' processes crash");
   CSIM_CHECK(!kernel_.IsUp(process), "OnCrash follows the crash");
   const DurationUs delay_us = impl_->crash_rng.Between(kRestartMinUs, kRestartMaxUs);
+  faults_->RecordRestart(process, kernel_.now() + delay_us);
   kernel_.At(supervisor_, kernel_.now() + delay_us, [this, process] {
     kernel_.Restart(process);
     CSIM_CHECK(kernel_.IsUp(process), "a restarted process is up");
