@@ -25,6 +25,14 @@ Rng SwarmRng(std::uint64_t seed, std::string_view tag) {
 
 // A rate between low_ppm and high_ppm on a 1-2-5 scale, each step as likely as the next: a swarm
 // wants faint and hot settings alike (uniform draws would almost always be hot). Integers only.
+// Whether `point` (a call's name, or a window's points) lies under one of `ports` ("warehouse.").
+bool UnderAnyPort(std::initializer_list<std::string_view> ports, std::string_view point) {
+  return std::any_of(ports.begin(), ports.end(), [&](std::string_view port) {
+    CSIM_CHECK(!port.empty() && port.back() == '.', "a port prefix");
+    return point.starts_with(port);
+  });
+}
+
 std::uint32_t LogUniformPpm(Rng& rng, std::uint32_t low_ppm, std::uint32_t high_ppm) {
   CSIM_CHECK(low_ppm > 0 && low_ppm <= high_ppm);
   constexpr std::size_t kStepsMax = 32;
@@ -564,24 +572,19 @@ std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::AllStalledSpans(
          name.find_first_not_of("0123456789", service.size() + 1) == std::string_view::npos);
     if (!replica) continue;
     std::vector<std::pair<TimeUs, TimeUs>> mine;
-    for (const PauseSpan& pause : pause_spans_) {
-      if (pause.process != id) continue;
-      const TimeUs begin = std::max(pause.from_us, from_us);
-      const TimeUs end = std::min(pause.until_us, to_us);
+    auto keep = [&](TimeUs span_from_us, TimeUs span_until_us) {
+      const TimeUs begin = std::max(span_from_us, from_us);
+      const TimeUs end = std::min(span_until_us, to_us);
       if (begin < end) mine.emplace_back(begin, end);
+    };
+    for (const PauseSpan& pause : pause_spans_) {
+      if (pause.process == id) keep(pause.from_us, pause.until_us);
     }
     // A crash at a call of a port the caller waits on is that call failing, and the restart is
     // the wait before the next try: as much the port's doing as an outage of it. A crash anywhere
     // else, or a crash loop's, is the process's own and counts.
     for (const DownSpan& down : down_spans_) {
-      if (down.process != id) continue;
-      if (std::none_of(ports.begin(), ports.end(),
-                       [&](std::string_view port) { return down.point.starts_with(port); })) {
-        continue;
-      }
-      const TimeUs begin = std::max(down.from_us, from_us);
-      const TimeUs end = std::min(down.until_us, to_us);
-      if (begin < end) mine.emplace_back(begin, end);
+      if (down.process == id && UnderAnyPort(ports, down.point)) keep(down.from_us, down.until_us);
     }
     std::sort(mine.begin(), mine.end());
     std::vector<std::pair<TimeUs, TimeUs>> merged;
@@ -618,11 +621,7 @@ std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::DisturbedSpans(
   if (!stalled_service.empty()) spans = AllStalledSpans(stalled_service, ports, from_us, to_us);
   spans.reserve(spans.size() + windows_.size());
   for (const FaultWindow& window : windows_) {
-    const bool touches =
-        window.points == "*" || std::any_of(ports.begin(), ports.end(), [&](std::string_view port) {
-          CSIM_CHECK(!port.empty() && port.back() == '.', "a port prefix");
-          return window.points.starts_with(port);
-        });
+    const bool touches = window.points == "*" || UnderAnyPort(ports, window.points);
     if (!touches) continue;
     const TimeUs begin = std::max(window.from_us, from_us);
     const TimeUs end = std::min({window.until_us, to_us, quiet_since_});
