@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 54> kFindings{{
+inline constexpr std::array<FindingInfo, 55> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -253,6 +253,12 @@ inline constexpr std::array<FindingInfo, 54> kFindings{{
      "crash-loops through a broker outage dies before its monitor's pass, which starts late at "
      "some boots, and the events it keeps from the broker wait past 5 minutes with no alert",
      "NO-SILENT-EVENT-LOSS"},
+    {"SIM-40", "",
+     "FailedCompensationWorker shares the checkout worker's process with CartCleanupWorker: a "
+     "crash point in the cleanup's order lookups (one per stale checkout cart, hundreds after a "
+     "busy hour) kills every life of the worker before a compensation pass has released anything, "
+     "and a compensated attempt's stock stays held past 5 minutes",
+     "STOCK-NO-LEAK"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

@@ -371,6 +371,37 @@ TEST(Detectors, SIM_16_CompensationStarvesPastOneBatch) {
               static_cast<unsigned long long>(counts.at("SAGA-SETTLES")), kOrders);
 }
 
+// SIM-40, found by the mutation run's big stage (swarm seed 5 at 2000 orders, an operator's
+// 60-minute reservation TTL): a hot crash point at the order database's find_by_session kills
+// every life of the checkout worker within moments of its start, inside CartCleanupWorker's lookups
+// of hundreds of stale checkout carts; FailedCompensationWorker, in the same process as written,
+// dies with it, and a compensated attempt's stock waits past STOCK-NO-LEAK's 5 minutes. Fixed,
+// the compensation jobs run in a process of their own and nothing breaks.
+TEST(Detectors, SIM_40_CompensationsDieWithTheCartCleanup) {
+  constexpr std::int32_t kOrders = 2'000;
+  Config config = DefaultConfig();
+  config.order.reservation_timeout_minutes = 60;
+  Profile as_reviewed = Profile::AllFixed();
+  as_reviewed.SetAsReviewed(FindingId("SIM-40"));
+  const WorldRun reviewed = RunWorld(5, kOrders, as_reviewed, config, "swarm");
+  const auto& counts = reviewed.run.violation_counts;
+  ASSERT_TRUE(counts.contains("STOCK-NO-LEAK")) << "as written a release came late";
+  EXPECT_EQ(counts.size(), 1u) << "only the late release";
+  const auto crashes = reviewed.world->CrashCounts();
+  ASSERT_TRUE(crashes.contains("checkout-worker"));
+  EXPECT_GE(crashes.at("checkout-worker"), 10u) << "the checkout worker crash-looped";
+  const WorldRun fixed = RunWorld(5, kOrders, Profile::AllFixed(), config, "swarm");
+  EXPECT_TRUE(fixed.run.violation_counts.empty());
+  EXPECT_EQ(fixed.run.customers, kOrders);
+  EXPECT_EQ(fixed.world->job_services().at("FailedCompensationWorker"),
+            std::set<std::string>{"compensation-worker"});
+  std::printf(
+      "SIM-40: STOCK-NO-LEAK broken %llu times as written (checkout worker crashed %llu "
+      "times), 0 fixed\n",
+      static_cast<unsigned long long>(counts.at("STOCK-NO-LEAK")),
+      static_cast<unsigned long long>(crashes.at("checkout-worker")));
+}
+
 // P2-CC-03 / EC-12 is a missing feature, not a leak: as reviewed no points move, so no invariant
 // can break (LOYALTY-CONSERVED holds trivially). This feature scenario shows what is missing: the
 // customers of a whole world ask to redeem points they have; fixed, the orders carry them and the

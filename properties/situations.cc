@@ -52,9 +52,12 @@ constexpr Named kNamed[] = {
     {"process.crash:checkout-api", "checkout-api crashed and was restarted"},
     {"process.crash:checkout-worker", "the checkout worker crashed and was restarted"},
     {"process.crash:order-worker", "the order worker crashed and was restarted"},
+    {"process.crash:compensation-worker",
+     "the compensation worker (SIM-40's fix) crashed and was restarted"},
     {"process.paused:checkout-api", "checkout-api froze for a while and resumed, memory intact"},
     {"process.paused:checkout-worker", "the checkout worker froze for a while and resumed"},
     {"process.paused:order-worker", "the order worker froze for a while and resumed"},
+    {"process.paused:compensation-worker", "the compensation worker froze for a while and resumed"},
     {"lock.lapsed_while_held",
      "a lock's holder released it after its TTL had lapsed (still at work past the TTL)"},
     {"lock.retaken_after_lapse",
@@ -120,7 +123,9 @@ TraceCounts ReadTrace(const sim::World& world) {
   const std::vector<std::uint8_t> flags = NameFlags(trace);
   std::vector<bool> is_worker(processes.size()), is_api(processes.size());
   for (std::size_t p = 0; p < processes.size(); ++p) {
-    is_worker[p] = processes[p] == "checkout-worker";
+    // FailedCompensationWorker's retries come from the checkout worker or its own process
+    // (SIM-40 fixed), the cleanup's cart commits from the checkout worker.
+    is_worker[p] = processes[p] == "checkout-worker" || processes[p] == "compensation-worker";
     is_api[p] = processes[p] == "checkout-api";
   }
   TraceCounts counts;

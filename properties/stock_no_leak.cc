@@ -130,8 +130,12 @@ TimeUs LateReleaseDueUs(const Truth& world, const fakes::Reservation& r, const C
     return world.faults()->UndisturbedDeadline({"warehouse.", "order_db."}, since, kReleaseBoundUs,
                                                "order-worker");
   }
+  // Wherever core runs FailedCompensationWorker (SIM-40: in the checkout worker as written, in a
+  // process of its own fixed).
+  const std::string_view retrier = world.ServiceRunning("FailedCompensationWorker");
+  CSIM_CHECK(!retrier.empty(), "a simulation runs FailedCompensationWorker somewhere");
   return world.faults()->UndisturbedDeadline({"warehouse.", "checkout_db."}, since, kReleaseBoundUs,
-                                             "checkout-worker");
+                                             retrier);
 }
 
 // The cancellation releases right after its commit. Only when that commit failed as its caller

@@ -38,6 +38,8 @@ class Truth {
     // fault, and which process crashed or paused when); nullptr in a real run.
     const fakes::FakeLockStore* locks = nullptr;
     const sim::Trace* trace = nullptr;
+    // Job name -> the service that runs it (sim::World::job_services); nullptr in a real run.
+    const std::map<std::string, std::set<std::string>, std::less<>>* job_services = nullptr;
   };
 
   // The simulation's truth at the kernel's current time. Implicit on purpose: a World is a Truth.
@@ -45,7 +47,8 @@ class Truth {
       : Truth(Views{world.kernel().now(), &world.options().config, &world.confirmed_totals(),
                     &world.warehouse(), &world.payment(), &world.checkout_db(), &world.order_db(),
                     &world.promotions(), &world.loyalty(), &world.bus(), &world.alerts(),
-                    &world.faults(), &world.locks(), &world.kernel().trace()}) {}
+                    &world.faults(), &world.locks(), &world.kernel().trace(),
+                    &world.job_services()}) {}
   // REQUIRES: every pointer of `views` is set.
   explicit Truth(const Views& views) : v_(views) {
     CSIM_CHECK(v_.config && v_.confirmed_totals && v_.warehouse && v_.payment && v_.checkout_db,
@@ -53,6 +56,7 @@ class Truth {
     CSIM_CHECK(v_.order_db && v_.promotions && v_.loyalty && v_.bus && v_.alerts,
                "a truth has every view");
     CSIM_CHECK(!v_.locks == !v_.trace, "the simulation's lock view comes with its trace");
+    CSIM_CHECK(!v_.job_services == !v_.trace, "the simulation's job services come with its trace");
   }
 
   // When the check runs (the kernel's time, or the wall clock of a real run).
@@ -76,6 +80,15 @@ class Truth {
   // and neither in a real run.
   const fakes::FakeLockStore* locks() const { return v_.locks; }
   const sim::Trace* trace() const { return v_.trace; }
+  // The one service whose processes run core's job `job` in the simulation ("" if none or
+  // several do, or in a real run): which workers an invariant waits on is where core put the job,
+  // not a switch.
+  std::string_view ServiceRunning(std::string_view job) const {
+    if (v_.job_services == nullptr) return {};
+    const auto it = v_.job_services->find(job);
+    if (it == v_.job_services->end() || it->second.size() != 1) return {};
+    return *it->second.begin();
+  }
 
  private:
   Views v_;

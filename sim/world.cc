@@ -123,6 +123,10 @@ World::World(WorldOptions options, Workload workload)
   checkout_monitor_ = kernel_.AddProcess("checkout-monitor");
   order_monitor_ = kernel_.AddProcess("order-monitor");
   AddReplicas();
+  // Last, so that every process before them keeps its id: FailedCompensationWorker's own
+  // processes (SIM-40 fixed; they have no job as written).
+  AddReplicasOf(compensation_worker_replicas_, kernel_.AddProcess("compensation-worker"),
+                options_.faults.deployment.checkout_worker_replicas);
   impl_ = std::make_unique<Impl>(*this);
   faults_->SetCrashPolicy([this](ProcessId p) { return Crashable(p); },
                           [this](ProcessId p) { OnCrash(p); });
@@ -166,23 +170,28 @@ World::World(WorldOptions options, Workload workload)
     kernel_.SetStartFunction(order_worker_replicas_[replica],
                              [this, replica] { StartOrderWorker(replica); });
   }
+  for (std::size_t replica = 0; replica < compensation_worker_replicas_.size(); ++replica) {
+    kernel_.SetStartFunction(compensation_worker_replicas_[replica],
+                             [this, replica] { StartCompensationWorker(replica); });
+  }
 }
 
 World::~World() = default;
 
+void World::AddReplicasOf(std::vector<ProcessId>& replicas, ProcessId first, std::int32_t count) {
+  CSIM_CHECK(count >= 1 && count <= kReplicasMax, "1 to kReplicasMax replicas");
+  replicas = {first};
+  for (std::int32_t n = 2; n <= count; ++n) {
+    replicas.push_back(kernel_.AddProcess(fmt::format("{}-{}", kernel_.ProcessName(first), n)));
+  }
+  CSIM_CHECK(replicas.size() == static_cast<std::size_t>(count));
+}
+
 void World::AddReplicas() {
   const Deployment& deployment = options_.faults.deployment;
-  auto add = [this](std::vector<ProcessId>& replicas, ProcessId first, std::int32_t count) {
-    CSIM_CHECK(count >= 1 && count <= kReplicasMax, "1 to kReplicasMax replicas");
-    replicas = {first};
-    for (std::int32_t n = 2; n <= count; ++n) {
-      replicas.push_back(kernel_.AddProcess(fmt::format("{}-{}", kernel_.ProcessName(first), n)));
-    }
-    CSIM_CHECK(replicas.size() == static_cast<std::size_t>(count));
-  };
-  add(api_replicas_, checkout_api_, deployment.checkout_api_replicas);
-  add(checkout_worker_replicas_, checkout_worker_, deployment.checkout_worker_replicas);
-  add(order_worker_replicas_, order_worker_, deployment.order_worker_replicas);
+  AddReplicasOf(api_replicas_, checkout_api_, deployment.checkout_api_replicas);
+  AddReplicasOf(checkout_worker_replicas_, checkout_worker_, deployment.checkout_worker_replicas);
+  AddReplicasOf(order_worker_replicas_, order_worker_, deployment.order_worker_replicas);
 }
 
 void World::StartJobs(Schedule jobs, std::string_view service, ProcessId process,
@@ -190,6 +199,7 @@ void World::StartJobs(Schedule jobs, std::string_view service, ProcessId process
                       const std::function<IdleQuestions(const ScheduledJob&)>& idle_poll) {
   for (ScheduledJob& job : jobs) {
     CSIM_CHECK(job.period_us > 0, "a scheduled job has a period");
+    job_services_[std::string{job.name}].emplace(service);
     // A second replica was started at some other moment: its passes fall anywhere in the period.
     const DurationUs offset_us = replica == 0 ? 0
                                               : static_cast<DurationUs>(CronRng(job).Below(
@@ -236,6 +246,12 @@ void World::StartCheckoutWorker(std::size_t replica) {
   StartJobs(impl_->checkout_worker.Jobs(impl_->fw_bus), "checkout-worker",
             checkout_worker_replicas_.at(replica), replica,
             [this](const ScheduledJob& job) { return IdlePoll(job, *checkout_db_); });
+}
+
+void World::StartCompensationWorker(std::size_t replica) {
+  StartJobs(impl_->checkout_worker.CompensationJobs(), "compensation-worker",
+            compensation_worker_replicas_.at(replica), replica,
+            [](const ScheduledJob&) { return IdleQuestions{}; });
 }
 
 void World::StartOrderWorker(std::size_t replica) {
@@ -672,6 +688,9 @@ void World::Run(const std::function<void()>& after_event) {
   }
   for (std::size_t replica = 0; replica < order_worker_replicas_.size(); ++replica) {
     StartOrderWorker(replica);
+  }
+  for (std::size_t replica = 0; replica < compensation_worker_replicas_.size(); ++replica) {
+    StartCompensationWorker(replica);
   }
   StartJobs(impl_->checkout_worker.MonitorJobs(), "checkout-monitor", checkout_monitor_, 0,
             [this](const ScheduledJob& job) { return IdlePoll(job, *checkout_db_); });

@@ -3,7 +3,9 @@
 // services wired to the wrapped ports, and the processes that run them:
 //   customers        the shoppers, each a task of its own, calling checkout-api over the network
 //   checkout-api     customers' requests (the ConfirmCheckout sagas)
-//   checkout-worker  checkout outbox publisher
+//   checkout-worker  checkout outbox publisher, CartCleanupWorker (and, SIM-40 as written, the
+//                    compensation jobs)
+//   compensation-worker  FailedCompensationWorker and its cleanup (SIM-40 fixed; idle otherwise)
 //   order-worker     order outbox publisher and the event consumers
 //   payment-gateway  webhooks (payments.payment.confirmed, ...)
 //   warehouse        reservation-expired events
@@ -128,6 +130,11 @@ class World {
     return confirmed_attempt_changes_;
   }
   const FaultLayer& faults() const { return *faults_; }
+  // Job name -> the services whose processes run it ("checkout-worker", "compensation-worker",
+  // ...; both workers have an "OutboxWorker"), as core's schedules put them; empty before Run.
+  const std::map<std::string, std::set<std::string>, std::less<>>& job_services() const {
+    return job_services_;
+  }
   // Crashes injected so far, per process name (a process that never crashed is absent).
   std::map<std::string, std::uint64_t> CrashCounts() const;
   // Pauses injected so far, per process name (a process never paused is absent).
@@ -203,9 +210,12 @@ class World {
   template <typename Store>
   IdleQuestions IdlePoll(const ScheduledJob& job, const Store& store);
   void StartCheckoutWorker(std::size_t replica);
+  void StartCompensationWorker(std::size_t replica);
   void StartOrderWorker(std::size_t replica);
   // Adds the second replicas the deployment asks for, after every other process.
   void AddReplicas();
+  // `first` and count - 1 more processes named after it ("<name>-2", ...), into `replicas`.
+  void AddReplicasOf(std::vector<ProcessId>& replicas, ProcessId first, std::int32_t count);
   void PumpBus();
   void PumpBusSoon();
   // Pumps the bus at `at_us` unless a pump is already due by then: one pump pending at a time.
@@ -273,6 +283,11 @@ class World {
   std::vector<ProcessId> api_replicas_, checkout_worker_replicas_, order_worker_replicas_;
   ProcessId fulfillment_ = 0, services_ = 0, customers_ = 0, supervisor_ = 0;
   ProcessId checkout_monitor_ = 0, order_monitor_ = 0;
+  // FailedCompensationWorker's own process (SIM-40 fixed), as many replicas as the checkout
+  // worker; added after every other process, so that each of them keeps its id.
+  std::vector<ProcessId> compensation_worker_replicas_;
+  // Job name -> the service that runs it (ServiceRunning), from StartJobs.
+  std::map<std::string, std::set<std::string>, std::less<>> job_services_;
   ProcessId checkout_api_ = 0, checkout_worker_ = 0, order_worker_ = 0, gateway_ = 0,
             warehouse_process_ = 0, bus_process_ = 0;
 };

@@ -32,7 +32,7 @@ bool World::Crashable(ProcessId process) const {
     return std::find(replicas.begin(), replicas.end(), process) != replicas.end();
   };
   return any_of(api_replicas_) || any_of(checkout_worker_replicas_) ||
-         any_of(order_worker_replicas_);
+         any_of(order_worker_replicas_) || any_of(compensation_worker_replicas_);
 }
 
 ProcessId World::ProcessOfSubscriber(const std::string& subscriber) const {
@@ -123,6 +123,13 @@ void World::StartCrashLoop(TimeUs faults_end_us) {
                                                ? checkout_worker_replicas_
                                                : order_worker_replicas_;
   impl_->loop_processes = replicas;
+  // A bad build of the checkout worker is also the compensation worker's (one image, two roles;
+  // SIM-40's fix split the processes, not the build). A broker client's loop is not: the
+  // compensation worker holds no connection to the broker.
+  if (loop.service == "checkout-worker" && loop.cause == CrashLoopCause::kBadDeploy) {
+    impl_->loop_processes.insert(impl_->loop_processes.end(), compensation_worker_replicas_.begin(),
+                                 compensation_worker_replicas_.end());
+  }
   impl_->loop_from_us = std::min(loop.from_us, faults_end_us);
   impl_->loop_until_us = std::min(loop.from_us + loop.duration_us, faults_end_us);
   impl_->loop_crash_action = kernel_.trace().Intern("process.crash_loop");
@@ -133,7 +140,7 @@ void World::StartCrashLoop(TimeUs faults_end_us) {
                              loop.life_max_us, Name(loop.cause)));
   // From from_us every replica runs the bad build: it crashes a drawn life later, and again a
   // drawn life after each restart (ScheduleLoopCrash, called by OnCrash's restart).
-  for (const ProcessId process : replicas) {
+  for (const ProcessId process : impl_->loop_processes) {
     kernel_.At(supervisor_, impl_->loop_from_us, [this, process] { ScheduleLoopCrash(process); });
   }
 }

@@ -233,8 +233,9 @@ TEST(WorldDeployment, OnTimeSingleReplicaPassesNeverOverlap) {
   EXPECT_EQ(cron.passes_late, 0);
   EXPECT_EQ(cron.ticks_skipped, 0);
   EXPECT_EQ(cron.in_flight_max, 1);
-  // No second replica: the services, the outside world and the two monitors (SIM-38).
-  EXPECT_EQ(world.kernel().ProcessNames().size(), 12u);
+  // No second replica: the services, the outside world, the two monitors (SIM-38) and the
+  // compensation worker (SIM-40).
+  EXPECT_EQ(world.kernel().ProcessNames().size(), 13u);
 }
 
 TEST(WorldDeployment, FixedRatePassesOverlapUpToTheSchedulersPool) {
@@ -259,18 +260,57 @@ TEST(WorldDeployment, SecondReplicasRunEveryJobToo) {
   World doubled(SlowCheckoutDb(two), OneCustomerWorkload());
   doubled.Run();
   const auto& names = doubled.kernel().ProcessNames();
-  ASSERT_EQ(names.size(), 15u);
+  ASSERT_EQ(names.size(), 17u);
   EXPECT_EQ(names[10], "checkout-monitor");
   EXPECT_EQ(names[11], "order-monitor");
   EXPECT_EQ(names[12], "checkout-api-2");
   EXPECT_EQ(names[13], "checkout-worker-2");
   EXPECT_EQ(names[14], "order-worker-2");
+  EXPECT_EQ(names[15], "compensation-worker");
+  EXPECT_EQ(names[16], "compensation-worker-2");
   // Each replica runs its own passes one after another; only the other replica overlaps them.
   EXPECT_EQ(doubled.cron_counts().in_flight_max, 2);
   EXPECT_GT(doubled.cron_counts().passes_overlapped, 0);
   // Twice the schedulers, about twice the passes (the second starts within a period of the first).
   EXPECT_GT(doubled.cron_counts().passes_started, 2 * single.cron_counts().passes_started - 20);
   EXPECT_LE(doubled.cron_counts().passes_started, 2 * single.cron_counts().passes_started);
+}
+
+// SIM-40: the world runs core's compensation jobs where core's schedules put them: in the checkout
+// worker as written, in the compensation worker's own process fixed. Told apart by who called the
+// checkout database (FailedCompensationWorker reads it every second here).
+TEST(WorldDeployment, TheCompensationJobsRunInTheProcessCoreGivesThem) {
+  for (const bool fixed : {false, true}) {
+    WorldOptions options = SlowCheckoutDb(Deployment{});
+    if (!fixed) options.profile.SetAsReviewed(FindingId("SIM-40"));
+    World world(options, OneCustomerWorkload());
+    world.Run();
+    using Services = std::set<std::string>;
+    const Services expected{fixed ? "compensation-worker" : "checkout-worker"};
+    EXPECT_EQ(world.job_services().at("FailedCompensationWorker"), expected) << fixed;
+    EXPECT_EQ(world.job_services().at("FailedCompensationsCleanupJob"), expected) << fixed;
+    EXPECT_EQ(world.job_services().at("CartCleanupWorker"), Services{"checkout-worker"}) << fixed;
+    EXPECT_EQ(world.job_services().at("OutboxWorker"),
+              (Services{"checkout-worker", "order-worker"}))
+        << fixed;
+    const auto& names = world.kernel().ProcessNames();
+    const auto own = static_cast<std::uint32_t>(
+        std::find(names.begin(), names.end(), "compensation-worker") - names.begin());
+    ASSERT_LT(own, names.size());
+    const Trace& trace = world.kernel().trace();
+    std::int64_t own_calls = 0;
+    for (std::size_t i = 0; i < trace.size(); ++i) {
+      if (trace.at(i).process == own &&
+          trace.NameOf(trace.at(i).action).starts_with("checkout_db."))
+        ++own_calls;
+    }
+    // Ten minutes of passes a second apart, each a 30 s read: hundreds of calls, or none.
+    if (fixed) {
+      EXPECT_GT(own_calls, 100);
+    } else {
+      EXPECT_EQ(own_calls, 0);
+    }
+  }
 }
 
 TEST(WorldDeployment, EveryPassLateWhenTheDeploymentSaysSo) {

@@ -89,12 +89,34 @@ Schedule CheckoutWorker::Jobs(EventBus& bus) {
   const bool repairs_run_at_start = profile_.Fixed(FindingId("SIM-33"));
   jobs.push_back({"CartCleanupWorker", c.cart_cleanup_interval_seconds * kSecondUs,
                   repairs_run_at_start, [this] { return RunCartCleanupOnce(); }});
-  jobs.push_back({"FailedCompensationWorker", c.failed_compensation_interval_seconds * kSecondUs,
+  // SIM-40: as written, the compensation jobs run here too, so a crash loop in another job's
+  // calls (a crash point at the order lookups of CartCleanupWorker's hundreds of stale carts)
+  // kills every life before the compensation pass has released anything. Fixed: they run in a
+  // process of their own (CompensationJobs), a bulkhead as SIM-38's monitors have.
+  if (!profile_.Fixed(FindingId("SIM-40"))) AddCompensationJobs(jobs);
+  for (const ScheduledJob& job : jobs) CSIM_CHECK(job.period_us > 0, "a job has a period");
+  return jobs;
+}
+
+Schedule CheckoutWorker::CompensationJobs() {
+  Schedule jobs;
+  if (profile_.Fixed(FindingId("SIM-40"))) AddCompensationJobs(jobs);
+  return jobs;
+}
+
+void CheckoutWorker::AddCompensationJobs(Schedule& jobs) {
+  const std::size_t before = jobs.size();
+  // SIM-33: see Jobs.
+  const bool repairs_run_at_start = profile_.Fixed(FindingId("SIM-33"));
+  jobs.push_back({"FailedCompensationWorker",
+                  config_.checkout.failed_compensation_interval_seconds * kSecondUs,
                   repairs_run_at_start, [this] { return RunFailedCompensationsOnce(); }});
   jobs.push_back({"FailedCompensationsCleanupJob", kDayUs, false,
                   [this] { return RunFailedCompensationsCleanupOnce(); }});
-  for (const ScheduledJob& job : jobs) CSIM_CHECK(job.period_us > 0, "a job has a period");
-  return jobs;
+  CSIM_CHECK(jobs.size() == before + 2, "both compensation jobs are scheduled");
+  for (std::size_t i = before; i < jobs.size(); ++i) {
+    CSIM_CHECK(jobs[i].period_us > 0, "a compensation job has a period");
+  }
 }
 
 // ---- CartCleanupWorker ----

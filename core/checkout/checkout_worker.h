@@ -17,6 +17,8 @@
 //   SIM-33: as written, CartCleanupWorker and FailedCompensationWorker first run a period after
 //     the process starts; fixed, they run at start, so a crash loop shorter than the period does
 //     not starve them.
+//   SIM-40: as written, the compensation jobs share the worker's process with CartCleanupWorker;
+//     fixed, they run in a process of their own.
 
 #include <cstddef>
 #include <cstdint>
@@ -60,13 +62,17 @@ class CheckoutWorker {
       : ports_(ports), config_(config), profile_(profile) {}
 
   // Every job the checkout worker process runs, on its configured period: the outbox publisher of
-  // cart.converted and capture requests onto `bus`, CartCleanupWorker, FailedCompensationWorker,
-  // FailedCompensationsCleanupJob and, P1-CC-03 fixed, the drain of failed outbox rows.
+  // cart.converted and capture requests onto `bus`, CartCleanupWorker, (SIM-40 as written)
+  // FailedCompensationWorker and FailedCompensationsCleanupJob and, P1-CC-03 fixed, the drain of
+  // failed outbox rows.
   // REQUIRES: `bus` outlives the jobs.
   Schedule Jobs(EventBus& bus);
   // The jobs that watch the checkout database from a process of their own (SIM-38 fixed: SIM-37's
   // OutboxLagMonitor); none otherwise. REQUIRES: the worker outlives the jobs.
   Schedule MonitorJobs();
+  // FailedCompensationWorker and FailedCompensationsCleanupJob in a process of their own (SIM-40
+  // fixed); none otherwise (Jobs has them). REQUIRES: the worker outlives the jobs.
+  Schedule CompensationJobs();
 
   // CartCleanupWorker, one pass: active carts past expires_at become abandoned; checkout carts
   // started more than checkout.auto_cancel_minutes ago are settled as P1-CC-04 and say
@@ -93,6 +99,7 @@ class CheckoutWorker {
   Task<std::int32_t> RunFailedCompensationsCleanupOnce();
 
  private:
+  void AddCompensationJobs(Schedule& jobs);
   Task<bool> ExpireActiveCart(Cart cart, TimeUs now);
   Task<bool> SettleCheckoutCart(Cart cart, TimeUs now);
   Task<bool> MoveCart(Cart cart, CartStatus status, TimeUs now);

@@ -871,6 +871,14 @@ TEST_P(ReleaseTriedAgainInPassTest, APassStopsAfterItsTries) {
 INSTANTIATE_TEST_SUITE_P(Sim34, ReleaseTriedAgainInPassTest, test_ports::BothProfiles(),
                          test_ports::ProfileName);
 
+// Every job of the checkout service's workers: the checkout worker's and, SIM-40 fixed, those of
+// the compensation worker's process (each life below is one of a process that runs them all).
+Schedule AllCheckoutWorkerJobs(CheckoutWorker& worker, EventBus& bus) {
+  Schedule jobs = worker.Jobs(bus);
+  for (ScheduledJob& job : worker.CompensationJobs()) jobs.push_back(std::move(job));
+  return jobs;
+}
+
 class CrashLoopingWorkerTest : public CheckoutWorkerTest,
                                public ::testing::WithParamInterface<bool> {
  protected:
@@ -893,7 +901,7 @@ class CrashLoopingWorkerTest : public CheckoutWorkerTest,
   std::vector<test_ports::DuePass> RunTheLives(DurationUs& released_at_us) {
     CheckoutWorker worker(Ports(), config_, profile_);
     fakes::FakeEventBus bus(clock_);
-    const Schedule jobs = worker.Jobs(bus);
+    const Schedule jobs = AllCheckoutWorkerJobs(worker, bus);
     const TimeUs row_at = Now() - kLives[0].from_us;
     constexpr std::string_view kRepairJobs[] = {"FailedCompensationWorker", "CartCleanupWorker"};
     const std::vector<test_ports::DuePass> due =
@@ -942,7 +950,7 @@ TEST_P(CrashLoopingWorkerTest, TheRepairJobsRunAtStartWhenFixed) {
   CheckoutWorker worker(Ports(), config_, profile_);
   fakes::FakeEventBus bus(clock_);
   std::map<std::string, bool, std::less<>> at_start;
-  for (const ScheduledJob& job : worker.Jobs(bus))
+  for (const ScheduledJob& job : AllCheckoutWorkerJobs(worker, bus))
     at_start[std::string{job.name}] = job.run_at_start;
   const std::map<std::string, bool, std::less<>> expected{{"CartCleanupWorker", fixed},
                                                           {"FailedCompensationWorker", fixed},
@@ -954,6 +962,42 @@ TEST_P(CrashLoopingWorkerTest, TheRepairJobsRunAtStartWhenFixed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sim33, CrashLoopingWorkerTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
+
+class CompensationProcessTest : public CheckoutWorkerTest,
+                                public ::testing::WithParamInterface<bool> {
+ protected:
+  CompensationProcessTest() {
+    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-40"));
+  }
+  static std::vector<std::string> JobNames(const Schedule& jobs) {
+    std::vector<std::string> names;
+    for (const ScheduledJob& job : jobs) names.emplace_back(job.name);
+    return names;
+  }
+};
+
+// SIM-40: as written the compensation jobs are the checkout worker's, so whatever crash-loops
+// that process (a crash point in CartCleanupWorker's order lookups) takes them down too; fixed,
+// they are the only jobs of a process of their own, and the checkout worker has none of them.
+TEST_P(CompensationProcessTest, TheCompensationJobsRunApartFromTheCartCleanupWhenFixed) {
+  const bool fixed = GetParam();
+  CheckoutWorker worker(Ports(), config_, profile_);
+  fakes::FakeEventBus bus(clock_);
+  using Names = std::vector<std::string>;
+  const Names worker_jobs = JobNames(worker.Jobs(bus));
+  const Names own_process = JobNames(worker.CompensationJobs());
+  const Names compensations{"FailedCompensationWorker", "FailedCompensationsCleanupJob"};
+  Names expected_worker{"OutboxWorker", "FailedOutboxDrain", "CartCleanupWorker"};
+  if (!fixed)
+    expected_worker.insert(expected_worker.end(), compensations.begin(), compensations.end());
+  EXPECT_EQ(worker_jobs, expected_worker);
+  EXPECT_EQ(own_process, fixed ? compensations : Names{});
+  // Either way every compensation row has its worker, once.
+  EXPECT_EQ(JobNames(AllCheckoutWorkerJobs(worker, bus)).size(), 5u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim40, CompensationProcessTest, test_ports::BothProfiles(),
                          test_ports::ProfileName);
 
 // SIM-10 fixed: a void that finds the gateway back after the alert still voids the hold.
