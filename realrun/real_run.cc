@@ -212,11 +212,15 @@ Status Backend::Open() {
   }
   // Every scheduled job runs once per pass (a pass is milliseconds; the jobs compare times with
   // the clock themselves, so running them more often than their period changes no decision).
-  // Every worker's jobs in one loop: the checkout worker's, the compensation worker's (SIM-40
-  // fixed puts FailedCompensationWorker there) and the order worker's.
+  // Every process's jobs in one loop, as the world starts them: the checkout worker's, the
+  // compensation worker's (SIM-40 fixed puts FailedCompensationWorker there), the order worker's
+  // and both monitors' (SIM-37 and SIM-38 fixed put the outbox lag monitors there).
   jobs_ = checkout_worker_->Jobs(*bus_);
-  for (ScheduledJob& job : checkout_worker_->CompensationJobs()) jobs_.push_back(std::move(job));
-  for (ScheduledJob& job : order_service_->Jobs(*bus_, alerts_)) jobs_.push_back(std::move(job));
+  for (const Schedule& more :
+       {checkout_worker_->CompensationJobs(), order_service_->Jobs(*bus_, alerts_),
+        checkout_worker_->MonitorJobs(), order_service_->MonitorJobs(alerts_)}) {
+    jobs_.insert(jobs_.end(), more.begin(), more.end());
+  }
   for (std::string_view needed : {"CartCleanupWorker", "FailedCompensationWorker",
                                   "FailedCompensationsCleanupJob", "ReservationCleanupJob"}) {
     CSIM_CHECK(std::any_of(jobs_.begin(), jobs_.end(),
@@ -472,6 +476,7 @@ RealRunResult Backend::Run() {
   result.counts = counts_;
   result.checkouts_confirmed = confirmed_;
   result.failed_by_code = failed_by_code_;
+  for (const ScheduledJob& job : jobs_) result.jobs.emplace_back(job.name);
   Check(result);
   return result;
 }
@@ -595,6 +600,9 @@ std::string RealRunSummary(const RealRunOptions& options, const RealRunResult& r
     }
     text += fmt::format("checkouts failed: {} ({})\n", result.counts.checkouts_failed, reasons);
   }
+  std::string jobs;
+  for (const std::string& name : result.jobs) jobs += (jobs.empty() ? "" : ", ") + name;
+  text += fmt::format("jobs each pass: {} ({})\n", result.jobs.size(), jobs);
   const RealFigures& f = result.figures;
   std::string statuses;
   for (const auto& [status, count] : f.orders_by_status) {

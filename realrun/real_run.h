@@ -78,6 +78,7 @@ struct RealRunResult {
   std::int64_t checkouts_confirmed = 0;  // ConfirmCheckout answered with an order
   // Failed checkouts by the status code name of the customer's last failed preview or confirm.
   std::map<std::string, std::int64_t> failed_by_code;
+  std::vector<std::string> jobs;  // the scheduled jobs each pass ran, in the order they ran
 };
 
 // Runs the workload on the real backend and checks the invariants. Errors (nothing checked):

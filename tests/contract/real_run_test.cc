@@ -48,6 +48,21 @@ std::int64_t Figure(const std::string& text, const std::string& label) {
   return std::stoll(match[1].str());
 }
 
+// The names in the summary's "jobs each pass: N (a, b, ...)" line, or "" without one.
+std::string JobsEachPass(const std::string& text) {
+  std::smatch match;
+  if (!std::regex_search(text, match, std::regex{"jobs each pass: [0-9]+ \\(([^)]*)\\)"}))
+    return "";
+  return match[1].str();
+}
+
+// How many times `name` appears in `text`.
+std::int64_t Occurrences(const std::string& text, const std::string& name) {
+  std::int64_t n = 0;
+  for (std::size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) ++n;
+  return n;
+}
+
 class RealRun : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -113,6 +128,12 @@ TEST_F(RealRun, TwentyCustomersEndToEndAllInvariantsHoldAndFiguresMatchPostgres)
   EXPECT_EQ(Figure(run.output, "units committed"), delivered_units) << run.output;
   EXPECT_EQ(Figure(run.output, "reserved;"), 0) << run.output;
   EXPECT_EQ(Figure(run.output, "deliveries unacked"), 0) << run.output;
+  // Every process's jobs ran, the monitors' too: both outbox lag monitors (SIM-37 and SIM-38
+  // fixed), each worker's outbox publisher and the repair jobs.
+  const std::string names = JobsEachPass(run.output);
+  EXPECT_EQ(Occurrences(names, "OutboxLagMonitor"), 2) << run.output;
+  EXPECT_EQ(Occurrences(names, "FailedCompensationWorker"), 1) << run.output;
+  EXPECT_EQ(Occurrences(names, "ReservationCleanupJob"), 1) << run.output;
   // Every status change went through the database's log: each order has at least one.
   EXPECT_GE(state->status_changes.size(), state->orders.size());
 }
@@ -135,6 +156,10 @@ TEST_F(RealRun, AsReviewedBreaksInvariantsOnTheRealStateWithoutFaults) {
   std::smatch count;
   ASSERT_TRUE(std::regex_search(run.output, count, std::regex{"ORDER-SETTLES: ([0-9]+)"}));
   EXPECT_EQ(cancelled, std::stoll(count[1].str())) << run.output;
+  // As reviewed, no lag monitor exists (SIM-37): only outbox.failed after a row's retries.
+  const std::string names = JobsEachPass(run.output);
+  EXPECT_EQ(Occurrences(names, "OutboxLagMonitor"), 0) << run.output;
+  EXPECT_EQ(Occurrences(names, "FailedCompensationWorker"), 1) << run.output;
 }
 
 TEST_F(RealRun, BadFlagsAndUnreachableServersExitTwoNamingTheBackend) {
