@@ -38,7 +38,7 @@ class Truth {
     // fault, and which process crashed or paused when); nullptr in a real run.
     const fakes::FakeLockStore* locks = nullptr;
     const sim::Trace* trace = nullptr;
-    // Job name -> the service that runs it (sim::World::job_services); nullptr in a real run.
+    // Job name -> the services that run it (sim::World::job_services); nullptr in a real run.
     const std::map<std::string, std::set<std::string>, std::less<>>* job_services = nullptr;
   };
 
