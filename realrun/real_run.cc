@@ -600,9 +600,8 @@ std::string RealRunSummary(const RealRunOptions& options, const RealRunResult& r
     }
     text += fmt::format("checkouts failed: {} ({})\n", result.counts.checkouts_failed, reasons);
   }
-  std::string jobs;
-  for (const std::string& name : result.jobs) jobs += (jobs.empty() ? "" : ", ") + name;
-  text += fmt::format("jobs each pass: {} ({})\n", result.jobs.size(), jobs);
+  text +=
+      fmt::format("jobs each pass: {} ({})\n", result.jobs.size(), fmt::join(result.jobs, ", "));
   const RealFigures& f = result.figures;
   std::string statuses;
   for (const auto& [status, count] : f.orders_by_status) {
