@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 55> kFindings{{
+inline constexpr std::array<FindingInfo, 56> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -253,6 +253,12 @@ inline constexpr std::array<FindingInfo, 55> kFindings{{
      "crash-loops through a broker outage dies before its monitor's pass, which starts late at "
      "some boots, and the events it keeps from the broker wait past 5 minutes with no alert",
      "NO-SILENT-EVENT-LOSS"},
+    {"SIM-39", "",
+     "FailedCompensationWorker retries release rows in id order, the refused ones (SIM-29's "
+     "lookups every 30 s for half an hour, which rarely find anything) ahead of newer rows whose "
+     "reservation exists: a pass cut short (its budget, a crash) spends itself on refused rows "
+     "again and again, and a compensated attempt's stock stays held past 5 minutes",
+     "STOCK-NO-LEAK"},
     {"SIM-40", "",
      "FailedCompensationWorker shares the checkout worker's process with CartCleanupWorker: a "
      "crash point in the cleanup's order lookups (one per stale checkout cart, hundreds after a "

@@ -372,6 +372,35 @@ TEST(Detectors, SIM_16_CompensationStarvesPastOneBatch) {
               static_cast<unsigned long long>(counts.at("SAGA-SETTLES")), kOrders);
 }
 
+// SIM-39, found by the sweep of `fixed` over swarm seeds 301..2300 at 1000 orders: the warehouse is
+// slow past every deadline from 480 s to 2460 s, so sagas' reserves time out after their effect and
+// leave release rows by reference, while one SKU sells out and its rows' lookups are refused; the
+// lookups are a hot crash point. As written every life of the two compensation-worker replicas
+// looks the refused rows up again first, by id, and dies before it reaches the newer rows whose
+// reservations exist (sess-373:v8:0's row waited 34 minutes untried). Fixed, the rows not yet
+// refused go first and nothing breaks, with as many crashes.
+TEST(Detectors, SIM_39_RefusedReleaseRowsStarveTheOnesThatHoldStock) {
+  constexpr std::int32_t kOrders = 1'000;
+  Profile as_reviewed = Profile::AllFixed();
+  as_reviewed.SetAsReviewed(FindingId("SIM-39"));
+  const WorldRun reviewed = RunWorld(1260, kOrders, as_reviewed, DefaultConfig(), "swarm");
+  const auto& counts = reviewed.run.violation_counts;
+  ASSERT_TRUE(counts.contains("STOCK-NO-LEAK")) << "as written releases came late";
+  EXPECT_EQ(counts.size(), 1u) << "only the late releases";
+  const WorldRun fixed = RunWorld(1260, kOrders, Profile::AllFixed(), DefaultConfig(), "swarm");
+  EXPECT_TRUE(fixed.run.violation_counts.empty());
+  EXPECT_EQ(fixed.run.customers, kOrders);
+  for (const WorldRun* run : {&reviewed, &fixed}) {
+    const auto crashes = run->world->CrashCounts();
+    ASSERT_TRUE(crashes.contains("compensation-worker") &&
+                crashes.contains("compensation-worker-2"));
+    EXPECT_GE(crashes.at("compensation-worker") + crashes.at("compensation-worker-2"), 40u)
+        << "both profiles' compensation workers crash-looped at the lookups";
+  }
+  std::printf("SIM-39: STOCK-NO-LEAK broken %llu times as written, 0 fixed\n",
+              static_cast<unsigned long long>(counts.at("STOCK-NO-LEAK")));
+}
+
 // SIM-40, found by the mutation run's big stage (swarm seed 5 at 2000 orders, an operator's
 // 60-minute reservation TTL): a hot crash point at the order database's find_by_session kills
 // every life of the checkout worker within moments of its start, inside CartCleanupWorker's lookups

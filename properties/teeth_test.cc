@@ -153,8 +153,8 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       // reserves what the saga never got), a broker outage that loses reservation_expired events
       // while customers never approve (EC-11). On half of the other seeds one dependency answers
       // past its callers' deadline for 10-40 minutes (a slow payment provider: SIM-03; a slow order
-      // service: SIM-08). SIM-19, SIM-21 to SIM-32, SIM-34 to SIM-36, SIM-38 and SIM-40 are not
-      // reached within the budget (the README). SIM-21 was, on one seed (7, a degraded-egress
+      // service: SIM-08). SIM-19, SIM-21 to SIM-32, SIM-34 to SIM-36 and SIM-38 to SIM-40 are
+      // not reached within the budget (the README). SIM-21 was, on one seed (7, a degraded-egress
       // incident), until the world's supplier deliveries changed that seed's world.
       {"EC-11", "ORDER-SETTLES"},
       {"SIM-16", "SAGA-SETTLES"},

@@ -56,6 +56,9 @@ class CheckoutWorker {
   static constexpr std::size_t kOrderItemsMax = 100;
   // Finished compensation rows one cleanup pass deletes at most (one commit).
   static constexpr std::int32_t kCompensationsDeletedPerPassMax = 1'000;
+  // SIM-29 fixed: the field of a release row by reference that says since when its lookups have
+  // been refused (absent until the first refusal, and again after a lookup of unknown outcome).
+  static constexpr std::string_view kRefusedSinceField = "refused_since_us";
 
   // REQUIRES: every port, `config` and `profile` outlive the worker and its tasks.
   CheckoutWorker(CheckoutPorts ports, const Config& config, const Profile& profile)
@@ -120,7 +123,6 @@ class CheckoutWorker {
   // SIM-29 fixed: a refused lookup of a release row by reference; the row is done only once it has
   // been refused for kReserveLandsWithinUs (the field kRefusedSinceField says since when).
   Task<bool> RecordRefusal(FailedCompensation row, TimeUs now);
-  static constexpr std::string_view kRefusedSinceField = "refused_since_us";
   // SIM-26 fixed: reads the due rows again and retries the stock releases among them; how many.
   Task<std::int32_t> RetryDueReleases(TimeUs now);
 

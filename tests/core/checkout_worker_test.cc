@@ -512,6 +512,65 @@ TEST_F(CheckoutWorkerTest, ARefusedReleaseRowIsDoneOnlyAfterEveryEarlierLookupLa
   EXPECT_EQ(alerts_.Count("compensation.exhausted"), 0);
 }
 
+// SIM-39, found by the simulator (swarm seed 1260 at 1000 orders): 20 release rows by reference
+// whose SKU sold out are refused, so (SIM-29) each is looked up again every backoff for half an
+// hour. Then a saga's reserve of 3 units times out after its effect, and its release row comes
+// after them by id. The warehouse now answers each call in 10 s, so a pass, which starts no row
+// after 2 minutes (SIM-21), gets through 12 lookups.
+class RefusedRowsAheadTest : public CheckoutWorkerTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  RefusedRowsAheadTest() {
+    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-39"));
+    warehouse_.SetStock("sku-2", "wh-1", 0);
+  }
+  static constexpr std::int32_t kRefusedRows = 20;
+  static constexpr DurationUs kAnswerUs = 10 * kSecondUs;
+};
+
+TEST_P(RefusedRowsAheadTest, ARowWhoseReservationExistsIsNotStarvedByRefusedOnes) {
+  const bool fixed = GetParam();
+  for (std::int32_t i = 0; i < kRefusedRows; ++i) {
+    const ReserveRequest lookup{"sku-2", "wh-1", 1, 15 * kMinuteUs,
+                                "sold-out-" + std::to_string(i) + ":v1:0"};
+    InsertCompensation(ReleaseByReferenceRow(lookup, config_.checkout.release_max_retries, Now()));
+  }
+  EXPECT_EQ(CompensationPass(), kRefusedRows);
+  for (const auto& [id, row] : store_.Compensations()) {
+    ASSERT_TRUE(row.fields.contains("refused_since_us")) << "row " << id << " was refused";
+  }
+  const ReserveRequest reserved{"sku-1", "wh-1", 3, 15 * kMinuteUs, "late:v1:0"};
+  ASSERT_TRUE(RunSync(warehouse_.ReserveWithTtl(reserved)).ok()) << "the saga's reserve landed";
+  const std::int64_t late_row = InsertCompensation(
+      ReleaseByReferenceRow(reserved, config_.checkout.release_max_retries, Now()));
+  ASSERT_EQ(ActiveReserved(), 3);
+  flaky_warehouse_.OnReserve([this] { clock_.Advance(kAnswerUs); });
+  const DurationUs backoff_us = config_.checkout.compensation_backoff_seconds * kSecondUs;
+  const TimeUs queued_at = Now();
+  // A pass every backoff, each after the one before has ended, for STOCK-NO-LEAK's 5 minutes.
+  std::int32_t passes = 0;
+  while (Now() - queued_at < 5 * kMinuteUs && passes < 100) {
+    clock_.Advance(backoff_us);
+    const int lookups_before = flaky_warehouse_.reserves();
+    (void)CompensationPass();
+    EXPECT_EQ(flaky_warehouse_.reserves() - lookups_before, 12) << "pass " << passes;
+    ++passes;
+    if (fixed) {
+      EXPECT_EQ(ActiveReserved(), 0) << "released by the first pass";
+    }
+  }
+  // 12 lookups of 10 s make a pass's 2 minutes; with the backoff before it, 2 1/2 minutes a pass.
+  EXPECT_EQ(passes, 2);
+  // As reviewed every pass tried refused rows 1 to 12 again (due again a backoff after the pass
+  // began) and never reached the row of 3 units; fixed, it went first.
+  EXPECT_EQ(ActiveReserved(), fixed ? 0 : 3);
+  EXPECT_EQ(store_.Compensations().at(late_row).status,
+            fixed ? CompensationStatus::kDone : CompensationStatus::kPending);
+  EXPECT_EQ(store_.Compensations().at(late_row).attempts, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim39, RefusedRowsAheadTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
+
 TEST_F(CheckoutWorkerTest, CheckoutCartWithinAutoCancelIsLeftAlone) {
   profile_ = Profile::AsReviewed();
   PutCart("c1", false, CartStatus::kCheckout);

@@ -4,7 +4,9 @@
 // reserves all time out (SIM-29).
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 
 #include "core/ports/warehouse.h"
 #include "tests/core/forwarding_warehouse.h"
@@ -16,6 +18,8 @@ class FlakyWarehouse final : public ForwardingWarehouse {
  public:
   explicit FlakyWarehouse(WarehouseInventory& inner) : ForwardingWarehouse(inner) {}
   Task<Result<std::string>> ReserveWithTtl(const ReserveRequest& request) override {
+    ++reserves_;
+    if (on_reserve_) on_reserve_();
     if (time_out_reserves_) co_return Status{Code::kTimeout, "deadline exceeded, no answer"};
     if (reserve_down_after_timeout_ && timed_out_once_) {
       co_return Status{Code::kUnavailable, "warehouse down"};
@@ -48,6 +52,9 @@ class FlakyWarehouse final : public ForwardingWarehouse {
   void ComeBack() { reserve_down_after_timeout_ = false; }
   // Every reserve times out without an answer (and, here, without an effect).
   void TimeOutReserves(bool time_out) { time_out_reserves_ = time_out; }
+  // Runs as each reserve comes in: a test's clock advance (a warehouse slow to answer).
+  void OnReserve(std::function<void()> hook) { on_reserve_ = std::move(hook); }
+  int reserves() const { return reserves_; }  // reserve calls so far (lookups by reference too)
 
  private:
   bool fail_releases_ = false;
@@ -56,6 +63,8 @@ class FlakyWarehouse final : public ForwardingWarehouse {
   bool reserve_down_after_timeout_ = false;
   bool timed_out_once_ = false;
   bool time_out_reserves_ = false;
+  std::function<void()> on_reserve_;
+  int reserves_ = 0;
 };
 
 }  // namespace csim::test_ports
