@@ -559,7 +559,7 @@ FaultPoint* FaultLayer::Point(const std::string& name, bool polling, bool observ
 
 std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::AllStalledSpans(
     std::string_view service, std::initializer_list<std::string_view> ports, TimeUs from_us,
-    TimeUs to_us) const {
+    TimeUs to_us, const AwayUntilPass& away_until_pass) const {
   std::vector<std::pair<TimeUs, TimeUs>> together;  // disjoint, in time order
   bool first = true;
   const auto& names = kernel_.ProcessNames();
@@ -581,10 +581,15 @@ std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::AllStalledSpans(
       if (pause.process == id) keep(pause.from_us, pause.until_us);
     }
     // A crash at a call of a port the caller waits on is that call failing, and the restart is
-    // the wait before the next try: as much the port's doing as an outage of it. A crash anywhere
-    // else, or a crash loop's, is the process's own and counts.
+    // the wait before the next try: as much the port's doing as an outage of it; for the crashes
+    // the caller names, up to the first pass after it. A crash anywhere else, or a crash loop's,
+    // is the process's own and counts.
     for (const DownSpan& down : down_spans_) {
-      if (down.process == id && UnderAnyPort(ports, down.point)) keep(down.from_us, down.until_us);
+      if (down.process != id || !UnderAnyPort(ports, down.point)) continue;
+      const bool away =
+          away_until_pass &&
+          away_until_pass(CrashAtCall{id, down.called_us, down.from_us, down.point, down.detail});
+      keep(down.from_us, away ? down.back_us : down.until_us);
     }
     std::sort(mine.begin(), mine.end());
     std::vector<std::pair<TimeUs, TimeUs>> merged;
@@ -615,10 +620,12 @@ std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::AllStalledSpans(
 
 std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::DisturbedSpans(
     std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us,
-    std::string_view stalled_service) const {
+    std::string_view stalled_service, const AwayUntilPass& away_until_pass) const {
   CSIM_CHECK(from_us <= to_us, "an interval ends after it starts");
   std::vector<std::pair<TimeUs, TimeUs>> spans;
-  if (!stalled_service.empty()) spans = AllStalledSpans(stalled_service, ports, from_us, to_us);
+  if (!stalled_service.empty()) {
+    spans = AllStalledSpans(stalled_service, ports, from_us, to_us, away_until_pass);
+  }
   spans.reserve(spans.size() + windows_.size());
   for (const FaultWindow& window : windows_) {
     const bool touches = window.points == "*" || UnderAnyPort(ports, window.points);
@@ -640,9 +647,11 @@ std::vector<std::pair<TimeUs, TimeUs>> FaultLayer::DisturbedSpans(
 }
 
 DurationUs FaultLayer::DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
-                                     TimeUs to_us, std::string_view stalled_service) const {
+                                     TimeUs to_us, std::string_view stalled_service,
+                                     const AwayUntilPass& away_until_pass) const {
   DurationUs disturbed = 0;
-  for (const auto& [begin, end] : DisturbedSpans(ports, from_us, to_us, stalled_service)) {
+  for (const auto& [begin, end] :
+       DisturbedSpans(ports, from_us, to_us, stalled_service, away_until_pass)) {
     disturbed += end - begin;
   }
   CSIM_CHECK(disturbed >= 0 && disturbed <= to_us - from_us, "disturbed time lies in the interval");
@@ -651,18 +660,22 @@ DurationUs FaultLayer::DisturbedTime(std::initializer_list<std::string_view> por
 
 TimeUs FaultLayer::UndisturbedDeadline(std::initializer_list<std::string_view> ports,
                                        TimeUs from_us, DurationUs duration,
-                                       std::string_view stalled_service) const {
+                                       std::string_view stalled_service,
+                                       const AwayUntilPass& away_until_pass) const {
   CSIM_CHECK(duration >= 0, "a duration is never negative");
   TimeUs at = from_us;
   DurationUs remaining = duration;
-  for (const auto& [begin, end] :
-       DisturbedSpans(ports, from_us, std::numeric_limits<TimeUs>::max(), stalled_service)) {
+  for (const auto& [begin, end] : DisturbedSpans(ports, from_us, std::numeric_limits<TimeUs>::max(),
+                                                 stalled_service, away_until_pass)) {
     // Used up exactly where a window begins: more than `duration` passes only after it.
     if (begin - at > remaining) return at + remaining;
     remaining -= begin - at;
     at = end;
   }
   CSIM_CHECK(remaining >= 0 && at >= from_us, "the deadline lies after its start");
+  // A replica not back at work since its crash is away for as long as anyone can tell.
+  if (at > std::numeric_limits<TimeUs>::max() - remaining)
+    return std::numeric_limits<TimeUs>::max();
   return at + remaining;
 }
 
@@ -726,15 +739,18 @@ bool FaultLayer::CanCrashHere() const {
          crashable_(kernel_.current());
 }
 
-void FaultLayer::CrashCaller(FaultPoint& point) {
+void FaultLayer::CrashCaller(FaultPoint& point, const std::string& detail, TimeUs called_us) {
   CSIM_CHECK(CanCrashHere(), "only a crashable process crashes");
   const ProcessId process = kernel_.current();
   ++point.crashed;
   kernel_.Crash(process);
   CSIM_CHECK(!kernel_.IsUp(process), "a crashed process is down");
   crashing_at_ = &point.name;
+  crashing_detail_ = &detail;
+  crashing_called_us_ = called_us;
   on_crash_(process);
   crashing_at_ = nullptr;
+  crashing_detail_ = nullptr;
 }
 
 void FaultLayer::RecordRestart(ProcessId process, TimeUs restart_at_us) {
@@ -743,7 +759,22 @@ void FaultLayer::RecordRestart(ProcessId process, TimeUs restart_at_us) {
   CSIM_CHECK(down_spans_.size() < kDownSpansMax, "down spans within their bound");
   CSIM_CHECK(down_spans_.empty() || down_spans_.back().from_us <= kernel_.now(),
              "down spans in time order");
-  down_spans_.push_back(DownSpan{process, kernel_.now(), restart_at_us, *crashing_at_});
+  last_down_span_[process] = down_spans_.size();
+  CSIM_CHECK(crashing_detail_ != nullptr, "a crash at a call has the call's detail");
+  CSIM_CHECK(crashing_called_us_ <= kernel_.now(), "a call goes out before its caller crashes");
+  down_spans_.push_back(DownSpan{process, kernel_.now(), restart_at_us, *crashing_at_,
+                                 *crashing_detail_, crashing_called_us_});
+}
+
+void FaultLayer::RecordPassStart(ProcessId process) {
+  CSIM_CHECK(kernel_.IsUp(process), "a pass runs in a process that is up");
+  auto last = last_down_span_.find(process);
+  if (last == last_down_span_.end()) return;  // never crashed at a call
+  DownSpan& down = down_spans_.at(last->second);
+  CSIM_CHECK(down.process == process, "the index names the process's own span");
+  if (down.back_us != std::numeric_limits<TimeUs>::max()) return;  // back since
+  CSIM_CHECK(down.until_us <= kernel_.now(), "a process passes only once it has restarted");
+  down.back_us = kernel_.now();
 }
 
 void FaultLayer::MaybePauseCaller(FaultPoint& point) {

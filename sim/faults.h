@@ -386,17 +386,31 @@ class FaultLayer {
   // slow windows do not count: some calls still get through. nullopt once faults are off.
   std::optional<TimeUs> DownUntil(std::string_view point_name) const;
   const std::vector<FaultWindow>& windows() const { return windows_; }
+  // A crash injected at a call, as DisturbedTime weighs it.
+  struct CrashAtCall {
+    ProcessId process = kNoProcess;
+    TimeUs called_us = 0;     // when the call went out
+    TimeUs at_us = 0;         // when its caller crashed, before or after the call's effect
+    std::string_view point;   // "warehouse.release"
+    std::string_view detail;  // the call's detail, as the trace has it
+  };
+  // Whether a crash keeps its process away from its work until its first pass after the restart
+  // (RecordPassStart), not only until the restart.
+  using AwayUntilPass = std::function<bool(const CrashAtCall&)>;
   // How long, within [from_us, to_us), some window touched a point of one of `ports` (prefixes
   // such as "warehouse."), or every replica of process `stalled_service` ("checkout-worker",
   // "checkout-worker-2", ...) was paused, or down after a crash injected at a call of one of
-  // `ports` until its restart: time in which no caller could count on them. Windows end when
-  // faults are switched off.
+  // `ports` until its restart (until its first pass after that for a crash `away_until_pass`
+  // says so of): time in which no caller could count on them. Windows end when faults are
+  // switched off.
   DurationUs DisturbedTime(std::initializer_list<std::string_view> ports, TimeUs from_us,
-                           TimeUs to_us, std::string_view stalled_service = {}) const;
+                           TimeUs to_us, std::string_view stalled_service = {},
+                           const AwayUntilPass& away_until_pass = {}) const;
   // The first time after which more than `duration` of undisturbed time (in the sense of
-  // DisturbedTime) has passed since `from_us`.
+  // DisturbedTime) has passed since `from_us`; the largest time while a replica is still away.
   TimeUs UndisturbedDeadline(std::initializer_list<std::string_view> ports, TimeUs from_us,
-                             DurationUs duration, std::string_view stalled_service = {}) const;
+                             DurationUs duration, std::string_view stalled_service = {},
+                             const AwayUntilPass& away_until_pass = {}) const;
   // Which processes a crash or a pause may hit, and what to do once one has crashed (the world
   // restarts it).
   void SetCrashPolicy(std::function<bool(ProcessId)> crashable,
@@ -405,6 +419,11 @@ class FaultLayer {
   // injected at a call is then down from the call until then (DisturbedTime); a crash of the
   // world's own (a crash loop's) is not recorded.
   void RecordRestart(ProcessId process, TimeUs restart_at_us);
+  // Called by the world as a scheduled pass of `process` begins: after a crash RecordRestart
+  // recorded, the first one ends the process's time away from its work (AwayUntilPass). A
+  // restarted worker does nothing for a waiting row before its first pass, which its replica's
+  // start offset or a late pass can put a period or more after the restart.
+  void RecordPassStart(ProcessId process);
 
   // A host's bad day (BadDay::kStallingHost): from `from_us` for `day.duration_us`, each business
   // call of `process` costs it day.sluggish_us more of its own time once the answer came back
@@ -434,23 +453,27 @@ class FaultLayer {
   // The windows on `ports` within [from_us, to_us), merged: disjoint spans in time order.
   std::vector<std::pair<TimeUs, TimeUs>> DisturbedSpans(
       std::initializer_list<std::string_view> ports, TimeUs from_us, TimeUs to_us,
-      std::string_view stalled_service) const;
+      std::string_view stalled_service, const AwayUntilPass& away_until_pass) const;
   // The spans within [from_us, to_us) in which every replica of `service` was paused, or down
-  // after a crash injected at a call of one of `ports`.
+  // (or away, by `away_until_pass`) after a crash injected at a call of one of `ports`.
   std::vector<std::pair<TimeUs, TimeUs>> AllStalledSpans(
       std::string_view service, std::initializer_list<std::string_view> ports, TimeUs from_us,
-      TimeUs to_us) const;
+      TimeUs to_us, const AwayUntilPass& away_until_pass) const;
   struct PauseSpan {
     ProcessId process = kNoProcess;
     TimeUs from_us = 0;
     TimeUs until_us = 0;
   };
-  // A process down from a crash injected at a call of `point` until its restart.
+  // A process down from a crash injected at a call of `point` until its restart, and away from
+  // its work until its first pass after that (back_us; the largest time until it comes).
   struct DownSpan {
     ProcessId process = kNoProcess;
     TimeUs from_us = 0;
     TimeUs until_us = 0;
     std::string point;
+    std::string detail;
+    TimeUs called_us = 0;
+    TimeUs back_us = std::numeric_limits<TimeUs>::max();
   };
   // Bounds down_spans_: far more crashes than any plan injects in a run.
   static constexpr std::size_t kDownSpansMax = 100'000;
@@ -458,7 +481,7 @@ class FaultLayer {
   // The stream a call of `point` draws its coins and latency from.
   Rng& StreamOf(FaultPoint& point) { return point.own_rng ? *point.own_rng : rng_; }
   bool CanCrashHere() const;
-  void CrashCaller(FaultPoint& point);
+  void CrashCaller(FaultPoint& point, const std::string& detail, TimeUs called_us);
   // Flips the pause coin at a business call of a pausable process; on heads freezes the caller
   // for a drawn while (its next wait resumes after the pause).
   void MaybePauseCaller(FaultPoint& point);
@@ -507,7 +530,10 @@ class FaultLayer {
   std::int32_t pauses_ = 0;
   std::vector<PauseSpan> pause_spans_;  // every pause injected, in the order drawn
   std::vector<DownSpan> down_spans_;    // every injected crash with its restart, in time order
-  const std::string* crashing_at_ = nullptr;  // the point of the crash on_crash_ is handling
+  std::map<ProcessId, std::size_t> last_down_span_;  // each crashed process's latest down span
+  const std::string* crashing_at_ = nullptr;         // the point of the crash on_crash_ is handling
+  const std::string* crashing_detail_ = nullptr;     // and its call's detail
+  TimeUs crashing_called_us_ = 0;                    // and when that call went out
   StallingHost host_;
   bool quiet_ = false;
   TimeUs quiet_since_ = std::numeric_limits<TimeUs>::max();
@@ -527,6 +553,7 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   CSIM_CHECK(point != nullptr);
   CSIM_CHECK(point->layer == this, "a point of this layer");
   ++point->reached;
+  const TimeUs called_us = kernel_.now();
   const WindowEffect window = Windows(*point);
   const bool past_deadline = window.extra_latency_us >= kCallDeadlineUs;
   co_await kernel_.Sleep(Latency(*point) + std::min(window.extra_latency_us, kCallDeadlineUs));
@@ -555,7 +582,7 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   }
   if (decision == Decision::kCrashBefore) {
     RecordOutcome(*point, fault_crash_, detail);
-    CrashCaller(*point);
+    CrashCaller(*point, detail, called_us);
     co_await kernel_.Halt();  // never resumes: the crash destroys this frame
     CSIM_CHECK(false, "a crashed caller never resumes");
     co_return R{Status{Code::kUnavailable, "crashed"}};
@@ -572,7 +599,7 @@ Task<R> FaultLayer::Call(FaultPoint* point, F effect, std::string detail) {
   }
   if (decision == Decision::kCrashAfter) {
     RecordOutcome(*point, fault_crash_, detail);
-    CrashCaller(*point);
+    CrashCaller(*point, detail, called_us);
     co_await kernel_.Halt();
     CSIM_CHECK(false, "a crashed caller never resumes");
     co_return R{Status{Code::kUnavailable, "crashed"}};

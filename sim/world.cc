@@ -291,6 +291,7 @@ Task<void> World::RunPass(std::string service, std::shared_ptr<const ScheduledJo
     ++cron_.passes_late;
     co_await kernel_.Sleep(late_us);
   }
+  faults_->RecordPassStart(kernel_.current());
   if (finds_nothing && finds_nothing()) co_return;  // an idle poll: not run, not counted
   auto& in_flight = passes_in_flight_[DetailText(service, " ", job->name)];
   if (!in_flight) in_flight = std::make_shared<std::int32_t>(0);
