@@ -745,25 +745,25 @@ void FaultLayer::CrashCaller(FaultPoint& point, const std::string& detail, TimeU
   ++point.crashed;
   kernel_.Crash(process);
   CSIM_CHECK(!kernel_.IsUp(process), "a crashed process is down");
-  crashing_at_ = &point.name;
-  crashing_detail_ = &detail;
-  crashing_called_us_ = called_us;
+  const CrashAtCall crash{process, called_us, kernel_.now(), point.name, detail};
+  crashing_ = &crash;
   on_crash_(process);
-  crashing_at_ = nullptr;
-  crashing_detail_ = nullptr;
+  crashing_ = nullptr;
 }
 
 void FaultLayer::RecordRestart(ProcessId process, TimeUs restart_at_us) {
   CSIM_CHECK(restart_at_us >= kernel_.now(), "a restart comes after its crash");
-  if (crashing_at_ == nullptr) return;  // not a crash at a call of this layer's
+  if (crashing_ == nullptr) return;  // not a crash at a call of this layer's
   CSIM_CHECK(down_spans_.size() < kDownSpansMax, "down spans within their bound");
   CSIM_CHECK(down_spans_.empty() || down_spans_.back().from_us <= kernel_.now(),
              "down spans in time order");
   last_down_span_[process] = down_spans_.size();
-  CSIM_CHECK(crashing_detail_ != nullptr, "a crash at a call has the call's detail");
-  CSIM_CHECK(crashing_called_us_ <= kernel_.now(), "a call goes out before its caller crashes");
-  down_spans_.push_back(DownSpan{process, kernel_.now(), restart_at_us, *crashing_at_,
-                                 *crashing_detail_, crashing_called_us_});
+  CSIM_CHECK(crashing_->process == process && crashing_->at_us == kernel_.now(),
+             "the restart is of the crash being handled");
+  CSIM_CHECK(crashing_->called_us <= crashing_->at_us, "a call goes out before its caller crashes");
+  down_spans_.push_back(DownSpan{process, crashing_->at_us, restart_at_us,
+                                 std::string{crashing_->point}, std::string{crashing_->detail},
+                                 crashing_->called_us});
 }
 
 void FaultLayer::RecordPassStart(ProcessId process) {

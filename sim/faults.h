@@ -531,9 +531,7 @@ class FaultLayer {
   std::vector<PauseSpan> pause_spans_;  // every pause injected, in the order drawn
   std::vector<DownSpan> down_spans_;    // every injected crash with its restart, in time order
   std::map<ProcessId, std::size_t> last_down_span_;  // each crashed process's latest down span
-  const std::string* crashing_at_ = nullptr;         // the point of the crash on_crash_ is handling
-  const std::string* crashing_detail_ = nullptr;     // and its call's detail
-  TimeUs crashing_called_us_ = 0;                    // and when that call went out
+  const CrashAtCall* crashing_ = nullptr;            // the crash on_crash_ is handling
   StallingHost host_;
   bool quiet_ = false;
   TimeUs quiet_since_ = std::numeric_limits<TimeUs>::max();
