@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 56> kFindings{{
+inline constexpr std::array<FindingInfo, 57> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -264,6 +264,12 @@ inline constexpr std::array<FindingInfo, 56> kFindings{{
      "crash point in the cleanup's order lookups (one per stale checkout cart, hundreds after a "
      "busy hour) kills every life of the worker before a compensation pass has released anything, "
      "and a compensated attempt's stock stays held past 5 minutes",
+     "STOCK-NO-LEAK"},
+    {"SIM-42", "",
+     "DLQRetryWorker and ReservationCleanupJob share the order worker's process with the event "
+     "consumers: a crash point at payment.capture, hit again at every restart by the capture "
+     "requests the bus redelivers, kills each life before the repair passes reach a cancelled "
+     "order's release, and its stock stays held past 5 minutes",
      "STOCK-NO-LEAK"},
 }};
 

@@ -162,8 +162,14 @@ TimeUs LateReleaseDueUs(const Truth& world, const fakes::Reservation& r, const C
         return CrashInTheReleasesWork(world, crash);
       };
   if (order != nullptr) {
+    // Wherever core runs the order's release retries (SIM-42: in the order worker as written, in
+    // a process of their own fixed); both jobs run in the same one.
+    const std::string_view retrier = world.ServiceRunning("DLQRetryWorker");
+    CSIM_CHECK(!retrier.empty(), "a simulation runs DLQRetryWorker somewhere");
+    CSIM_CHECK(world.ServiceRunning("ReservationCleanupJob") == retrier,
+               "ReservationCleanupJob runs where DLQRetryWorker does");
     return world.faults()->UndisturbedDeadline({"warehouse.", "order_db."}, since, kReleaseBoundUs,
-                                               "order-worker", in_the_releases_work);
+                                               retrier, in_the_releases_work);
   }
   // Wherever core runs FailedCompensationWorker (SIM-40: in the checkout worker as written, in a
   // process of its own fixed).

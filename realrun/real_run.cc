@@ -213,16 +213,19 @@ Status Backend::Open() {
   // Every scheduled job runs once per pass (a pass is milliseconds; the jobs compare times with
   // the clock themselves, so running them more often than their period changes no decision).
   // Every process's jobs in one loop, as the world starts them: the checkout worker's, the
-  // compensation worker's (SIM-40 fixed puts FailedCompensationWorker there), the order worker's
-  // and both monitors' (SIM-37 and SIM-38 fixed put the outbox lag monitors there).
+  // compensation worker's (SIM-40 fixed puts FailedCompensationWorker there), the order worker's,
+  // the order repair worker's (SIM-42 fixed puts the stock repairs there) and both monitors'
+  // (SIM-37 and SIM-38 fixed put the outbox lag monitors there).
   jobs_ = checkout_worker_->Jobs(*bus_);
   for (const Schedule& more :
        {checkout_worker_->CompensationJobs(), order_service_->Jobs(*bus_, alerts_),
-        checkout_worker_->MonitorJobs(), order_service_->MonitorJobs(alerts_)}) {
+        order_service_->RepairJobs(), checkout_worker_->MonitorJobs(),
+        order_service_->MonitorJobs(alerts_)}) {
     jobs_.insert(jobs_.end(), more.begin(), more.end());
   }
-  for (std::string_view needed : {"CartCleanupWorker", "FailedCompensationWorker",
-                                  "FailedCompensationsCleanupJob", "ReservationCleanupJob"}) {
+  for (std::string_view needed :
+       {"CartCleanupWorker", "FailedCompensationWorker", "FailedCompensationsCleanupJob",
+        "ReservationCleanupJob", "DLQRetryWorker"}) {
     CSIM_CHECK(std::any_of(jobs_.begin(), jobs_.end(),
                            [needed](const ScheduledJob& job) { return job.name == needed; }),
                "the real backend runs every repair job, wherever core schedules it");

@@ -127,6 +127,10 @@ World::World(WorldOptions options, Workload workload)
   // processes (SIM-40 fixed; they have no job as written).
   AddReplicasOf(compensation_worker_replicas_, kernel_.AddProcess("compensation-worker"),
                 options_.faults.deployment.checkout_worker_replicas);
+  // After those, for the same reason: the order service's stock repairs' own processes (SIM-42
+  // fixed; they have no job as written).
+  AddReplicasOf(order_repair_worker_replicas_, kernel_.AddProcess("order-repair-worker"),
+                options_.faults.deployment.order_worker_replicas);
   impl_ = std::make_unique<Impl>(*this);
   faults_->SetCrashPolicy([this](ProcessId p) { return Crashable(p); },
                           [this](ProcessId p) { OnCrash(p); });
@@ -173,6 +177,10 @@ World::World(WorldOptions options, Workload workload)
   for (std::size_t replica = 0; replica < compensation_worker_replicas_.size(); ++replica) {
     kernel_.SetStartFunction(compensation_worker_replicas_[replica],
                              [this, replica] { StartCompensationWorker(replica); });
+  }
+  for (std::size_t replica = 0; replica < order_repair_worker_replicas_.size(); ++replica) {
+    kernel_.SetStartFunction(order_repair_worker_replicas_[replica],
+                             [this, replica] { StartOrderRepairWorker(replica); });
   }
 }
 
@@ -257,6 +265,12 @@ void World::StartCompensationWorker(std::size_t replica) {
 void World::StartOrderWorker(std::size_t replica) {
   StartJobs(impl_->order_service.Jobs(impl_->fw_bus, *alerts_), "order-worker",
             order_worker_replicas_.at(replica), replica,
+            [this](const ScheduledJob& job) { return IdlePoll(job, *order_db_); });
+}
+
+void World::StartOrderRepairWorker(std::size_t replica) {
+  StartJobs(impl_->order_service.RepairJobs(), "order-repair-worker",
+            order_repair_worker_replicas_.at(replica), replica,
             [this](const ScheduledJob& job) { return IdlePoll(job, *order_db_); });
 }
 
@@ -692,6 +706,9 @@ void World::Run(const std::function<void()>& after_event) {
   }
   for (std::size_t replica = 0; replica < compensation_worker_replicas_.size(); ++replica) {
     StartCompensationWorker(replica);
+  }
+  for (std::size_t replica = 0; replica < order_repair_worker_replicas_.size(); ++replica) {
+    StartOrderRepairWorker(replica);
   }
   StartJobs(impl_->checkout_worker.MonitorJobs(), "checkout-monitor", checkout_monitor_, 0,
             [this](const ScheduledJob& job) { return IdlePoll(job, *checkout_db_); });

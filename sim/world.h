@@ -6,7 +6,9 @@
 //   checkout-worker  checkout outbox publisher, CartCleanupWorker (and, SIM-40 as written, the
 //                    compensation jobs)
 //   compensation-worker  FailedCompensationWorker and its cleanup (SIM-40 fixed; idle otherwise)
-//   order-worker     order outbox publisher and the event consumers
+//   order-worker     order outbox publisher, the event consumers and the order crons (and, SIM-42
+//                    as written, the stock repairs)
+//   order-repair-worker  ReservationCleanupJob and DLQRetryWorker (SIM-42 fixed; idle otherwise)
 //   payment-gateway  webhooks (payments.payment.confirmed, ...)
 //   warehouse        reservation-expired events
 //   bus              delivery of published events to subscribers
@@ -211,6 +213,7 @@ class World {
   IdleQuestions IdlePoll(const ScheduledJob& job, const Store& store);
   void StartCheckoutWorker(std::size_t replica);
   void StartCompensationWorker(std::size_t replica);
+  void StartOrderRepairWorker(std::size_t replica);
   void StartOrderWorker(std::size_t replica);
   // Adds the second replicas the deployment asks for, after every other process.
   void AddReplicas();
@@ -286,6 +289,9 @@ class World {
   // FailedCompensationWorker's own process (SIM-40 fixed), as many replicas as the checkout
   // worker; added after every other process, so that each of them keeps its id.
   std::vector<ProcessId> compensation_worker_replicas_;
+  // ReservationCleanupJob's and DLQRetryWorker's own process (SIM-42 fixed), as many replicas as
+  // the order worker; added after the compensation worker's.
+  std::vector<ProcessId> order_repair_worker_replicas_;
   // Job name -> the service that runs it (ServiceRunning), from StartJobs.
   std::map<std::string, std::set<std::string>, std::less<>> job_services_;
   ProcessId checkout_api_ = 0, checkout_worker_ = 0, order_worker_ = 0, gateway_ = 0,

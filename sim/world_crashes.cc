@@ -32,7 +32,8 @@ bool World::Crashable(ProcessId process) const {
     return std::find(replicas.begin(), replicas.end(), process) != replicas.end();
   };
   return any_of(api_replicas_) || any_of(checkout_worker_replicas_) ||
-         any_of(order_worker_replicas_) || any_of(compensation_worker_replicas_);
+         any_of(order_worker_replicas_) || any_of(compensation_worker_replicas_) ||
+         any_of(order_repair_worker_replicas_);
 }
 
 ProcessId World::ProcessOfSubscriber(const std::string& subscriber) const {
@@ -129,6 +130,12 @@ void World::StartCrashLoop(TimeUs faults_end_us) {
   if (loop.service == "checkout-worker" && loop.cause == CrashLoopCause::kBadDeploy) {
     impl_->loop_processes.insert(impl_->loop_processes.end(), compensation_worker_replicas_.begin(),
                                  compensation_worker_replicas_.end());
+  }
+  // The same of the order worker and its stock repairs (SIM-42's fix), which call the warehouse
+  // and the order database only.
+  if (loop.service == "order-worker" && loop.cause == CrashLoopCause::kBadDeploy) {
+    impl_->loop_processes.insert(impl_->loop_processes.end(), order_repair_worker_replicas_.begin(),
+                                 order_repair_worker_replicas_.end());
   }
   impl_->loop_from_us = std::min(loop.from_us, faults_end_us);
   impl_->loop_until_us = std::min(loop.from_us + loop.duration_us, faults_end_us);

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fakes/fake_promotions.h"
@@ -233,9 +234,9 @@ TEST(WorldDeployment, OnTimeSingleReplicaPassesNeverOverlap) {
   EXPECT_EQ(cron.passes_late, 0);
   EXPECT_EQ(cron.ticks_skipped, 0);
   EXPECT_EQ(cron.in_flight_max, 1);
-  // No second replica: the services, the outside world, the two monitors (SIM-38) and the
-  // compensation worker (SIM-40).
-  EXPECT_EQ(world.kernel().ProcessNames().size(), 13u);
+  // No second replica: the services, the outside world, the two monitors (SIM-38), the
+  // compensation worker (SIM-40) and the order repair worker (SIM-42).
+  EXPECT_EQ(world.kernel().ProcessNames().size(), 14u);
 }
 
 TEST(WorldDeployment, FixedRatePassesOverlapUpToTheSchedulersPool) {
@@ -260,7 +261,7 @@ TEST(WorldDeployment, SecondReplicasRunEveryJobToo) {
   World doubled(SlowCheckoutDb(two), OneCustomerWorkload());
   doubled.Run();
   const auto& names = doubled.kernel().ProcessNames();
-  ASSERT_EQ(names.size(), 17u);
+  ASSERT_EQ(names.size(), 19u);
   EXPECT_EQ(names[10], "checkout-monitor");
   EXPECT_EQ(names[11], "order-monitor");
   EXPECT_EQ(names[12], "checkout-api-2");
@@ -268,12 +269,30 @@ TEST(WorldDeployment, SecondReplicasRunEveryJobToo) {
   EXPECT_EQ(names[14], "order-worker-2");
   EXPECT_EQ(names[15], "compensation-worker");
   EXPECT_EQ(names[16], "compensation-worker-2");
+  EXPECT_EQ(names[17], "order-repair-worker");
+  EXPECT_EQ(names[18], "order-repair-worker-2");
   // Each replica runs its own passes one after another; only the other replica overlaps them.
   EXPECT_EQ(doubled.cron_counts().in_flight_max, 2);
   EXPECT_GT(doubled.cron_counts().passes_overlapped, 0);
   // Twice the schedulers, about twice the passes (the second starts within a period of the first).
   EXPECT_GT(doubled.cron_counts().passes_started, 2 * single.cron_counts().passes_started - 20);
   EXPECT_LE(doubled.cron_counts().passes_started, 2 * single.cron_counts().passes_started);
+}
+
+// The calls process `process` made to the ports whose names start with `prefix`, from the trace.
+std::int64_t CallsFrom(const World& world, std::string_view process, std::string_view prefix) {
+  const auto& names = world.kernel().ProcessNames();
+  const auto own =
+      static_cast<std::uint32_t>(std::find(names.begin(), names.end(), process) - names.begin());
+  EXPECT_LT(own, names.size()) << process;
+  const Trace& trace = world.kernel().trace();
+  std::int64_t calls = 0;
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    if (trace.at(i).process == own && trace.NameOf(trace.at(i).action).starts_with(prefix)) {
+      ++calls;
+    }
+  }
+  return calls;
 }
 
 // SIM-40: the world runs core's compensation jobs where core's schedules put them: in the checkout
@@ -293,20 +312,36 @@ TEST(WorldDeployment, TheCompensationJobsRunInTheProcessCoreGivesThem) {
     EXPECT_EQ(world.job_services().at("OutboxWorker"),
               (Services{"checkout-worker", "order-worker"}))
         << fixed;
-    const auto& names = world.kernel().ProcessNames();
-    const auto own = static_cast<std::uint32_t>(
-        std::find(names.begin(), names.end(), "compensation-worker") - names.begin());
-    ASSERT_LT(own, names.size());
-    const Trace& trace = world.kernel().trace();
-    std::int64_t own_calls = 0;
-    for (std::size_t i = 0; i < trace.size(); ++i) {
-      if (trace.at(i).process == own &&
-          trace.NameOf(trace.at(i).action).starts_with("checkout_db."))
-        ++own_calls;
-    }
+    const std::int64_t own_calls = CallsFrom(world, "compensation-worker", "checkout_db.");
     // Ten minutes of passes a second apart, each a 30 s read: hundreds of calls, or none.
     if (fixed) {
       EXPECT_GT(own_calls, 100);
+    } else {
+      EXPECT_EQ(own_calls, 0);
+    }
+  }
+}
+
+// SIM-42: the same of the order service's stock repairs: in the order worker as written, in the
+// order repair worker's own process fixed. ReservationCleanupJob reads the order database every
+// 15 minutes of the run, from one process or the other.
+TEST(WorldDeployment, TheStockRepairsRunInTheProcessCoreGivesThem) {
+  for (const bool fixed : {false, true}) {
+    WorldOptions options;
+    if (!fixed) options.profile.SetAsReviewed(FindingId("SIM-42"));
+    World world(options, OneCustomerWorkload());
+    world.Run();
+    using Services = std::set<std::string>;
+    const Services expected{fixed ? "order-repair-worker" : "order-worker"};
+    EXPECT_EQ(world.job_services().at("ReservationCleanupJob"), expected) << fixed;
+    EXPECT_EQ(world.job_services().at("DLQRetryWorker"), expected) << fixed;
+    EXPECT_EQ(world.job_services().at("OrderCleanupJob"), Services{"order-worker"}) << fixed;
+    EXPECT_EQ(world.job_services().at("CaptureRetryWorker"), Services{"order-worker"}) << fixed;
+    const std::int64_t own_calls = CallsFrom(world, "order-repair-worker", "order_db.");
+    // A pass at start (SIM-35 fixed) and one every 15 minutes of the run and its drain, each a
+    // query of cancelled orders at least.
+    if (fixed) {
+      EXPECT_GE(own_calls, 1 + world.kernel().now() / (15 * kMinuteUs));
     } else {
       EXPECT_EQ(own_calls, 0);
     }

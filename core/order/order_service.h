@@ -121,10 +121,14 @@ class OrderService final : public OrderClient {
   std::vector<std::string_view> SubscribedTopics() const;
 
   // Every job the order worker process runs, on its configured period: the outbox publisher onto
-  // `bus` (alerts on `alerts`, P1-CC-03 fixed), OrderCleanupJob, ReservationCleanupJob,
-  // DLQRetryWorker, CODAutoConfirmWorker, CaptureRetryWorker, PaymentCompensationWorker and,
-  // P1-CC-03 fixed, the drain of failed outbox rows. REQUIRES: `bus` and `alerts` outlive them.
+  // `bus` (alerts on `alerts`, P1-CC-03 fixed), OrderCleanupJob, (SIM-42 as written)
+  // ReservationCleanupJob and DLQRetryWorker, CODAutoConfirmWorker, CaptureRetryWorker,
+  // PaymentCompensationWorker and, P1-CC-03 fixed, the drain of failed outbox rows.
+  // REQUIRES: `bus` and `alerts` outlive them.
   Schedule Jobs(EventBus& bus, Alerts& alerts);
+  // ReservationCleanupJob and DLQRetryWorker in a process of their own, away from the consumers
+  // (SIM-42 fixed); none otherwise (Jobs has them). REQUIRES: the service outlives the jobs.
+  Schedule RepairJobs();
   // The jobs that watch the order database from a process of their own (SIM-38 fixed: SIM-37's
   // OutboxLagMonitor); none otherwise. REQUIRES: the service and `alerts` outlive the jobs.
   Schedule MonitorJobs(Alerts& alerts);
@@ -183,6 +187,8 @@ class OrderService final : public OrderClient {
   // ==== end of payment workers ====
 
  private:
+  // ReservationCleanupJob and DLQRetryWorker, onto `jobs` (SIM-42: Jobs or RepairJobs).
+  void AddStockRepairJobs(Schedule& jobs);
   using Effect = std::function<void(Order&, OrderWrite&)>;
   struct Subscription {
     std::string_view topic;

@@ -58,19 +58,14 @@ Schedule OrderService::Jobs(EventBus& bus, Alerts& alerts) {
   Schedule jobs;
   AddOutboxJobs(jobs, ports_.store, bus, ports_.clock, alerts, policy,
                 c.outbox_interval_ms * kMillisecondUs);
-  // SIM-35: SIM-33 on the order worker. As written, every job's first pass comes a whole period
-  // after the process starts, so an order worker that crashes again within a minute (a crash
-  // loop, as a publisher writing back refused publishes through a broker outage can be) never
-  // makes a DLQ retry pass, and a cancellation's release row, which waits for that pass while the
-  // bus is down (SIM-24's fix), holds its stock past every restart. Fixed: the two jobs that give
-  // stock back run a pass as soon as the process starts; both passes are idempotent.
-  const bool stock_repairs_run_at_start = profile_.Fixed(FindingId("SIM-35"));
   jobs.push_back({"OrderCleanupJob", c.order_cleanup_interval_minutes * kMinuteUs, false,
                   [this] { return RunOrderCleanupOnce(); }});
-  jobs.push_back({"ReservationCleanupJob", c.reservation_cleanup_interval_minutes * kMinuteUs,
-                  stock_repairs_run_at_start, [this] { return RunReservationCleanupOnce(); }});
-  jobs.push_back({"DLQRetryWorker", c.dlq_retry_interval_seconds * kSecondUs,
-                  stock_repairs_run_at_start, [this] { return RunDlqRetryOnce(); }});
+  // SIM-42: as written, the stock repairs run here too, beside the event consumers, so a crash
+  // point the consumers hit at every start (a capture request the bus redelivers to a process
+  // that dies at payment.capture) kills each life before a repair pass reaches a cancellation's
+  // release row. Fixed: they run in a process of their own (RepairJobs), as SIM-40's fix does
+  // for the checkout worker's compensations.
+  if (!profile_.Fixed(FindingId("SIM-42"))) AddStockRepairJobs(jobs);
   jobs.push_back({"CODAutoConfirmWorker", c.cod_auto_confirm_interval_minutes * kMinuteUs, false,
                   [this] { return RunCodAutoConfirmOnce(); }});
   jobs.push_back({"CaptureRetryWorker", c.capture_retry_interval_seconds * kSecondUs, false,
@@ -79,6 +74,32 @@ Schedule OrderService::Jobs(EventBus& bus, Alerts& alerts) {
                   false, [this] { return RunPaymentCompensationOnce(); }});
   for (const ScheduledJob& job : jobs) CSIM_CHECK(job.period_us > 0, "a job has a period");
   return jobs;
+}
+
+Schedule OrderService::RepairJobs() {
+  Schedule jobs;
+  if (profile_.Fixed(FindingId("SIM-42"))) AddStockRepairJobs(jobs);
+  return jobs;
+}
+
+void OrderService::AddStockRepairJobs(Schedule& jobs) {
+  const OrderConfig& c = config_.order;
+  const std::size_t before = jobs.size();
+  // SIM-35: SIM-33 on the order worker. As written, every job's first pass comes a whole period
+  // after the process starts, so an order worker that crashes again within a minute (a crash
+  // loop, as a publisher writing back refused publishes through a broker outage can be) never
+  // makes a DLQ retry pass, and a cancellation's release row, which waits for that pass while the
+  // bus is down (SIM-24's fix), holds its stock past every restart. Fixed: the two jobs that give
+  // stock back run a pass as soon as the process starts; both passes are idempotent.
+  const bool stock_repairs_run_at_start = profile_.Fixed(FindingId("SIM-35"));
+  jobs.push_back({"ReservationCleanupJob", c.reservation_cleanup_interval_minutes * kMinuteUs,
+                  stock_repairs_run_at_start, [this] { return RunReservationCleanupOnce(); }});
+  jobs.push_back({"DLQRetryWorker", c.dlq_retry_interval_seconds * kSecondUs,
+                  stock_repairs_run_at_start, [this] { return RunDlqRetryOnce(); }});
+  CSIM_CHECK(jobs.size() == before + 2, "both stock repair jobs are scheduled");
+  for (std::size_t i = before; i < jobs.size(); ++i) {
+    CSIM_CHECK(jobs[i].period_us > 0, "a stock repair job has a period");
+  }
 }
 
 Task<std::int32_t> OrderService::RunOrderCleanupOnce() {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -318,6 +319,15 @@ class CrashLoopingOrderWorkerTest : public BusDownCompensationTest {
   // STOCK-NO-LEAK's bound: a cancelled order's stock is released within 5 minutes.
   static constexpr DurationUs kBoundUs = 5 * kMinuteUs;
   static constexpr std::string_view kStockJobs[] = {"DLQRetryWorker", "ReservationCleanupJob"};
+
+  // The order service's jobs wherever they run: its worker's and (SIM-42 fixed) its repair
+  // worker's. A crash loop of one build takes both processes (one image, two roles).
+  Schedule AllJobs(EventBus& bus) {
+    Schedule jobs = service_.Jobs(bus, alerts_);
+    Schedule repairs = service_.RepairJobs();
+    jobs.insert(jobs.end(), repairs.begin(), repairs.end());
+    return jobs;
+  }
 };
 
 TEST_P(CrashLoopingOrderWorkerTest, ACancelledOrdersStockIsReleasedAtTheNextStart) {
@@ -325,7 +335,7 @@ TEST_P(CrashLoopingOrderWorkerTest, ACancelledOrdersStockIsReleasedAtTheNextStar
   ASSERT_EQ(config_.order.dlq_retry_interval_seconds, 60);
   ASSERT_EQ(config_.order.reservation_cleanup_interval_minutes, 15);
   DownBus bus;
-  const Schedule jobs = service_.Jobs(bus, alerts_);
+  const Schedule jobs = AllJobs(bus);
   const std::vector<test_ports::DuePass> passes =
       test_ports::PassesOfLives(jobs, kStockJobs, kLives, kEndUs);
   const TimeUs cancelled_at = clock_.Now() - kLives[0].from_us;
@@ -367,7 +377,8 @@ TEST_P(CrashLoopingOrderWorkerTest, TheStockJobsRunAtStartWhenFixed) {
   const bool fixed = GetParam();
   DownBus bus;
   std::map<std::string, bool, std::less<>> at_start;
-  for (const ScheduledJob& job : service_.Jobs(bus, alerts_)) {
+  for (const ScheduledJob& job : AllJobs(bus)) {
+    CSIM_CHECK(!at_start.contains(job.name), "each job is scheduled once");
     at_start[std::string{job.name}] = job.run_at_start;
   }
   const std::map<std::string, bool, std::less<>> expected{{"CODAutoConfirmWorker", false},
@@ -382,6 +393,42 @@ TEST_P(CrashLoopingOrderWorkerTest, TheStockJobsRunAtStartWhenFixed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sim35, CrashLoopingOrderWorkerTest, test_ports::BothProfiles(),
+                         test_ports::ProfileName);
+
+// SIM-42: where the two stock jobs are scheduled. As written the order worker runs them beside
+// its consumers and other crons (Jobs); fixed, a process of their own does (RepairJobs), and the
+// order worker keeps the rest. No job is lost or run twice either way.
+class StockRepairProcessTest : public BusDownCompensationTest {
+ protected:
+  StockRepairProcessTest() {
+    if (!GetParam()) profile_.SetAsReviewed(FindingId("SIM-42"));
+  }
+  static std::set<std::string> Names(const Schedule& jobs) {
+    std::set<std::string> names;
+    for (const ScheduledJob& job : jobs) {
+      CSIM_CHECK(names.insert(std::string{job.name}).second, "each job is scheduled once");
+    }
+    return names;
+  }
+};
+
+TEST_P(StockRepairProcessTest, TheStockJobsRunApartFromTheConsumersWhenFixed) {
+  const bool fixed = GetParam();
+  DownBus bus;
+  const std::set<std::string> worker = Names(service_.Jobs(bus, alerts_));
+  const std::set<std::string> repairs = Names(service_.RepairJobs());
+  const std::set<std::string> stock{"DLQRetryWorker", "ReservationCleanupJob"};
+  const std::set<std::string> rest{"CODAutoConfirmWorker", "CaptureRetryWorker",
+                                   "FailedOutboxDrain",    "OrderCleanupJob",
+                                   "OutboxWorker",         "PaymentCompensationWorker"};
+  std::set<std::string> everything = rest;
+  everything.insert(stock.begin(), stock.end());
+  EXPECT_EQ(worker, fixed ? rest : everything);
+  EXPECT_EQ(repairs, fixed ? stock : std::set<std::string>{});
+  EXPECT_EQ(worker.size() + repairs.size(), 8u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim42, StockRepairProcessTest, test_ports::BothProfiles(),
                          test_ports::ProfileName);
 
 }  // namespace
