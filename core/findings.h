@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 57> kFindings{{
+inline constexpr std::array<FindingInfo, 58> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -271,6 +271,11 @@ inline constexpr std::array<FindingInfo, 57> kFindings{{
      "requests the bus redelivers, kills each life before the repair passes reach a cancelled "
      "order's release, and its stock stays held past 5 minutes",
      "STOCK-NO-LEAK"},
+    {"SIM-43", "",
+     "a fulfilment or delivery event that arrives before the order can take its move (its "
+     "processing event still refused or held back by the bus when shipped comes) is acknowledged "
+     "and dropped as if late: the order stays processing though its goods were shipped",
+     "ORDER-SETTLES"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();

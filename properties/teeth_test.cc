@@ -177,6 +177,9 @@ TEST(Teeth, EveryBehaviouralFindingIsFoundBlind) {
       // the TTL on half of the seeds.
       {"SIM-13", "STOCK-NO-LEAK"},
       {"P1-CC-04", "CART-NOT-CLEANED-UNDER-LIVE-ORDER"},
+      // An early fulfilment event dropped (SIM-43): 6 of swarm seeds 1-1000 (first 70), a
+      // `processing` event refused or held back by the bus while `shipped` gets through.
+      {"SIM-43", "ORDER-SETTLES"},
       // SIM-37 (NO-SILENT-EVENT-LOSS's timely half) was hunted here while its first seed lay
       // within the budget: 6 of swarm seeds 1-1000 (first 16) before SIM-42's fix, which moved
       // the order service's stock repairs to a process of their own and so drew every world with

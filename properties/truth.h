@@ -40,6 +40,8 @@ class Truth {
     const sim::Trace* trace = nullptr;
     // Job name -> the services that run it (sim::World::job_services); nullptr in a real run.
     const std::map<std::string, std::set<std::string>, std::less<>>* job_services = nullptr;
+    // Order id -> when the simulated fulfilment service shipped it; nullptr in a real run.
+    const std::map<std::string, TimeUs>* fulfilment_shipped = nullptr;
   };
 
   // The simulation's truth at the kernel's current time. Implicit on purpose: a World is a Truth.
@@ -47,8 +49,8 @@ class Truth {
       : Truth(Views{world.kernel().now(), &world.options().config, &world.confirmed_totals(),
                     &world.warehouse(), &world.payment(), &world.checkout_db(), &world.order_db(),
                     &world.promotions(), &world.loyalty(), &world.bus(), &world.alerts(),
-                    &world.faults(), &world.locks(), &world.kernel().trace(),
-                    &world.job_services()}) {}
+                    &world.faults(), &world.locks(), &world.kernel().trace(), &world.job_services(),
+                    &world.fulfilment_shipped()}) {}
   // REQUIRES: every pointer of `views` is set.
   explicit Truth(const Views& views) : v_(views) {
     CSIM_CHECK(v_.config && v_.confirmed_totals && v_.warehouse && v_.payment && v_.checkout_db,
@@ -57,6 +59,8 @@ class Truth {
                "a truth has every view");
     CSIM_CHECK(!v_.locks == !v_.trace, "the simulation's lock view comes with its trace");
     CSIM_CHECK(!v_.job_services == !v_.trace, "the simulation's job services come with its trace");
+    CSIM_CHECK(!v_.fulfilment_shipped == !v_.trace,
+               "the simulation's fulfilment record comes with its trace");
   }
 
   // When the check runs (the kernel's time, or the wall clock of a real run).
@@ -80,6 +84,9 @@ class Truth {
   // and neither in a real run.
   const fakes::FakeLockStore* locks() const { return v_.locks; }
   const sim::Trace* trace() const { return v_.trace; }
+  // Order id -> when the simulated fulfilment service shipped it; nullptr in a real run, whose
+  // fulfilment is not modelled.
+  const std::map<std::string, TimeUs>* fulfilment_shipped() const { return v_.fulfilment_shipped; }
   // The one service whose processes run core's job `job` in the simulation ("" if none or
   // several do, or in a real run): which workers an invariant waits on is where core put the job,
   // not a switch.

@@ -120,6 +120,9 @@ class World {
   const WorldOptions& options() const { return options_; }
   const Workload& workload() const { return workload_; }
   const RunCounts& counts() const { return counts_; }
+  // Order id -> when the fulfilment service shipped the order's goods: the outside world's own
+  // record of what it did, whatever the order service made of its events (ORDER-SETTLES).
+  const std::map<std::string, TimeUs>& fulfilment_shipped() const { return fulfilment_shipped_; }
   // checkout attempt ("<session>:v<previewed version>") -> every total its customer saw and sent
   // a confirm for, one per tab or click that confirmed (PRICE-AS-CONFIRMED's truth). Only looked
   // up by attempt (at every order change), never iterated: a hash map.
@@ -274,6 +277,7 @@ class World {
   std::unique_ptr<fakes::FakeAlerts> alerts_;
   std::unique_ptr<Impl> impl_;
   RunCounts counts_;
+  std::map<std::string, TimeUs> fulfilment_shipped_;
   std::unordered_map<std::string, std::set<Money>> confirmed_totals_;
   fakes::ChangeJournal<const std::string*> confirmed_attempt_changes_;
   bool settled_ = false;

@@ -91,6 +91,8 @@ Task<void> World::FulfillOrder(std::string order_id) {
   }
   co_await kernel_.Sleep(ship_us);
   if (called_off()) co_return;
+  // The goods leave now; telling the order service may take a while (the bus may be down).
+  CSIM_CHECK(fulfilment_shipped_.emplace(order_id, kernel_.now()).second, "shipped once");
   co_await PublishWithRetry(FulfillmentEvent(order_id, "shipped"));
   co_await kernel_.Sleep(deliver_us);
   // The order may have been cancelled meanwhile; a carrier only delivers what it shipped.

@@ -13,7 +13,7 @@
 namespace csim {
 
 Task<Status> OrderService::MoveOrder(const Event& event, std::vector<OrderStatus> from,
-                                     OrderStatus to, Effect effect) {
+                                     OrderStatus to, Effect effect, EarlyEvent early) {
   CSIM_CHECK(!event.id.empty(), "consumers deduplicate by event id");
   CSIM_CHECK(!from.empty());
   auto processed = co_await ports_.store.IsProcessed(event.id);
@@ -26,7 +26,12 @@ Task<Status> OrderService::MoveOrder(const Event& event, std::vector<OrderStatus
   Order order = std::move(loaded).value();
   const bool from_ok = std::find(from.begin(), from.end(), order.status) != from.end();
   if (!from_ok || !CanTransition(order.status, to)) {
-    co_return co_await MarkProcessed(event.id);  // late or out of order: acknowledged, ignored
+    if (early == EarlyEvent::kRedeliver && CanReach(order.status, to)) {
+      co_return Status{Code::kUnavailable, "order " + order.id + " is " +
+                                               std::string{Name(order.status)} + ", before " +
+                                               std::string{Name(to)} + ": delivered again later"};
+    }
+    co_return co_await MarkProcessed(event.id);  // late: acknowledged, ignored
   }
   OrderWrite write;
   write.processed_event_id = event.id;  // the dedup record commits with the effect
@@ -54,13 +59,25 @@ Task<Status> OrderService::ConsumeRefundCompleted(const Event& event) {
                                [amount](Order& order, OrderWrite&) { order.refunded = amount; });
 }
 
+// SIM-43: as written, a fulfilment or delivery event that comes before the order can take its move
+// (its `processing` event still refused or held back by the bus when `shipped` arrives) is
+// acknowledged as if it were late, and the order never reaches the status: it stays `processing`
+// though its goods were shipped. Fixed: such an event is refused while the order can still reach
+// its status, and the bus delivers it again once the order has caught up; an event the order is
+// past is acknowledged as before.
+OrderService::EarlyEvent OrderService::EarlyFulfilmentEvents() const {
+  return profile_.Fixed(FindingId("SIM-43")) ? EarlyEvent::kRedeliver : EarlyEvent::kAcknowledge;
+}
+
 Task<Status> OrderService::ConsumeShipmentDelivered(const Event& event) {
   std::vector<OrderStatus> from{OrderStatus::kShipped, OrderStatus::kPartiallyShipped};
   co_return co_await MoveOrder(
-      event, std::move(from), OrderStatus::kDelivered, [](Order& order, OrderWrite& write) {
+      event, std::move(from), OrderStatus::kDelivered,
+      [](Order& order, OrderWrite& write) {
         write.outbox.push_back(
             OrderOutboxEvent(order.id + ":completed", topics::kOrderCompleted, order));
-      });
+      },
+      EarlyFulfilmentEvents());
 }
 
 Task<Status> OrderService::ConsumeFulfillmentStatusChanged(const Event& event) {
@@ -74,7 +91,7 @@ Task<Status> OrderService::ConsumeFulfillmentStatusChanged(const Event& event) {
   // CheckoutService::TransitionTableAudit.)
   std::vector<OrderStatus> from;
   for (int i = 0; i < kOrderStatusCount; ++i) from.push_back(static_cast<OrderStatus>(i));
-  co_return co_await MoveOrder(event, std::move(from), *to, nullptr);
+  co_return co_await MoveOrder(event, std::move(from), *to, nullptr, EarlyFulfilmentEvents());
 }
 
 Task<Status> OrderService::ConsumeReservationExpired(const Event& event) {

@@ -264,11 +264,16 @@ class OrderService final : public OrderClient {
                                  const std::string& reason, OrderWrite& write);
   // Records `event_id` as processed with no other effect (an event acknowledged and ignored).
   Task<Status> MarkProcessed(const std::string& event_id);
-  // Deduplicated move of the event's order to `to` if its status is one of `from` and `table`
-  // allows it (the one table, CanTransition); `effect` adds to the update. Otherwise the event is
-  // acknowledged and ignored.
+  // What MoveOrder does with an event that comes before the order can take its move.
+  enum class EarlyEvent { kAcknowledge, kRedeliver };
+  // For the fulfilment and delivery consumers: kRedeliver with SIM-43 fixed.
+  EarlyEvent EarlyFulfilmentEvents() const;
+  // Deduplicated move of the event's order to `to` if its status is one of `from` and the one
+  // table allows it (CanTransition); `effect` adds to the update. Otherwise the event is
+  // acknowledged and ignored, unless `early` is kRedeliver and the order can still reach `to`
+  // (CanReach): then it is refused, for the bus to deliver again once the order has caught up.
   Task<Status> MoveOrder(const Event& event, std::vector<OrderStatus> from, OrderStatus to,
-                         Effect effect);
+                         Effect effect, EarlyEvent early = EarlyEvent::kAcknowledge);
   // One compensation row's warehouse action.
   Task<Status> RedriveCompensation(const Event& event);
 

@@ -10,6 +10,10 @@ namespace csim {
 // True if an order may move from `from` to `to`.
 bool CanTransition(OrderStatus from, OrderStatus to);
 
+// True if one or more moves of the table lead from `from` to `to` (never for `from` == `to`: the
+// table has no cycle).
+bool CanReach(OrderStatus from, OrderStatus to);
+
 // True if no move leaves `status`.
 bool IsTerminal(OrderStatus status);
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/order/transitions.h"
 #include "core/topics.h"
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_event_bus.h"
@@ -629,20 +630,93 @@ TEST_F(OrderServiceTest, ShipmentDeliveredWritesOrderCompleted) {
                         {{"order_id", order.id}, {"status", std::move(status)}});
     EXPECT_TRUE(RunSync(Service().ConsumeFulfillmentStatusChanged(e)).ok());
   };
-  Event delivered = MakeEvent("d-1", topics::kShipmentDelivered, {{"order_id", order.id}});
-  ASSERT_TRUE(RunSync(Service().ConsumeShipmentDelivered(delivered)).ok());
-  EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);  // too early: ignored
-  fulfilment("f-1", "shipped");                                 // skips processing: ignored
-  EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
-  fulfilment("f-2", "processing");
-  fulfilment("f-3", "shipped");
+  fulfilment("f-1", "processing");
+  fulfilment("f-2", "shipped");
   EXPECT_EQ(Stored(order.id).status, OrderStatus::kShipped);
   EXPECT_EQ(OutboxCount(topics::kOrderCompleted), 0);
-  Event delivered_again = MakeEvent("d-2", topics::kShipmentDelivered, {{"order_id", order.id}});
-  ASSERT_TRUE(RunSync(Service().ConsumeShipmentDelivered(delivered_again)).ok());
-  ASSERT_TRUE(RunSync(Service().ConsumeShipmentDelivered(delivered_again)).ok());  // duplicate
+  Event delivered = MakeEvent("d-1", topics::kShipmentDelivered, {{"order_id", order.id}});
+  ASSERT_TRUE(RunSync(Service().ConsumeShipmentDelivered(delivered)).ok());
+  ASSERT_TRUE(RunSync(Service().ConsumeShipmentDelivered(delivered)).ok());  // duplicate
   EXPECT_EQ(Stored(order.id).status, OrderStatus::kDelivered);
   EXPECT_EQ(OutboxCount(topics::kOrderCompleted), 1);
+  // Late now: a fulfilment status the order is past is acknowledged and changes nothing.
+  fulfilment("f-3", "processing");
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kDelivered);
+  EXPECT_TRUE(RunSync(store.IsProcessed("f-3")).value());
+}
+
+// SIM-43: `shipped` and the delivery come before `processing` (its deliveries refused, or held back
+// by the bus). As written both are acknowledged as if late and the order stays `processing` once
+// `processing` lands, with nothing left to move it on. Fixed, both are refused while the order
+// can still reach their status, and their next deliveries move it to `shipped`, then `delivered`.
+TEST_F(OrderServiceTest, EarlyFulfilmentEventsWaitForTheOrderWhenFixed) {
+  for (const bool fixed : {false, true}) {
+    SCOPED_TRACE(fixed ? "fixed" : "as written");
+    profile = Profile::AllFixed();
+    if (!fixed) profile.SetAsReviewed(FindingId("SIM-43"));
+    service.reset();
+    Order order = CaptureAndConfirm(Create(fixed ? "s-fixed" : "s-written", 1));
+    const Event shipped = MakeEvent(order.id + ":shipped", topics::kFulfillmentStatusChanged,
+                                    {{"order_id", order.id}, {"status", "shipped"}});
+    const Event delivered =
+        MakeEvent(order.id + ":delivered", topics::kShipmentDelivered, {{"order_id", order.id}});
+    const Event processing = MakeEvent(order.id + ":processing", topics::kFulfillmentStatusChanged,
+                                       {{"order_id", order.id}, {"status", "processing"}});
+    const Status early_shipped = RunSync(Service().ConsumeFulfillmentStatusChanged(shipped));
+    const Status early_delivered = RunSync(Service().ConsumeShipmentDelivered(delivered));
+    EXPECT_EQ(early_shipped.code(), fixed ? Code::kUnavailable : Code::kOk);
+    EXPECT_EQ(early_delivered.code(), fixed ? Code::kUnavailable : Code::kOk);
+    EXPECT_EQ(RunSync(store.IsProcessed(shipped.id)).value(), !fixed);
+    EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+    ASSERT_TRUE(RunSync(Service().ConsumeFulfillmentStatusChanged(processing)).ok());
+    // The bus delivers the two again, in their order.
+    EXPECT_TRUE(RunSync(Service().ConsumeFulfillmentStatusChanged(shipped)).ok());
+    EXPECT_TRUE(RunSync(Service().ConsumeShipmentDelivered(delivered)).ok());
+    EXPECT_EQ(Stored(order.id).status, fixed ? OrderStatus::kDelivered : OrderStatus::kProcessing);
+    EXPECT_EQ(Stored(order.id).version, order.version + (fixed ? 3 : 1));
+  }
+  EXPECT_EQ(OutboxCount(topics::kOrderCompleted), 1);  // the fixed order's only
+}
+
+// CanReach follows the one table: forward along the lifecycle, never back, never from a status to
+// itself, and from cancelled only to refunded.
+TEST(OrderTransitions, CanReachFollowsTheTableForwardOnly) {
+  using S = OrderStatus;
+  EXPECT_TRUE(CanReach(S::kConfirmed, S::kShipped));
+  EXPECT_TRUE(CanReach(S::kConfirmed, S::kDelivered));
+  EXPECT_TRUE(CanReach(S::kPending, S::kRefunded));  // through cancelled
+  EXPECT_TRUE(CanReach(S::kProcessing, S::kPartiallyShipped));
+  EXPECT_FALSE(CanReach(S::kShipped, S::kProcessing));
+  EXPECT_FALSE(CanReach(S::kShipped, S::kPartiallyShipped));
+  EXPECT_FALSE(CanReach(S::kCancelled, S::kShipped));
+  EXPECT_TRUE(CanReach(S::kCancelled, S::kRefunded));
+  int reachable = 0;
+  for (int i = 0; i < kOrderStatusCount; ++i) {
+    const auto from = static_cast<S>(i);
+    EXPECT_FALSE(CanReach(from, from)) << Name(from);
+    for (int j = 0; j < kOrderStatusCount; ++j) {
+      const auto to = static_cast<S>(j);
+      if (CanTransition(from, to)) {
+        EXPECT_TRUE(CanReach(from, to)) << Name(from) << " " << Name(to);
+      }
+      reachable += CanReach(from, to) ? 1 : 0;
+    }
+  }
+  // pending 8, confirmed 7, processing 6, partially shipped 4, shipped 3, delivered 2, returned 1,
+  // cancelled 1, refunded 0.
+  EXPECT_EQ(reachable, 32);
+}
+
+// An early event the order can never take any more is acknowledged under both profiles: a
+// cancelled order is not shipped after all.
+TEST_F(OrderServiceTest, AFulfilmentEventForACancelledOrderIsAcknowledged) {
+  Order order = CaptureAndConfirm(Create("s-1", 1));
+  ASSERT_TRUE(RunSync(Service().CancelOrder(order.id, "customer")).ok());
+  const Event shipped = MakeEvent("f-1", topics::kFulfillmentStatusChanged,
+                                  {{"order_id", order.id}, {"status", "shipped"}});
+  EXPECT_TRUE(RunSync(Service().ConsumeFulfillmentStatusChanged(shipped)).ok());
+  EXPECT_TRUE(RunSync(store.IsProcessed("f-1")).value());
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
 }
 
 // ---- cancellation and cleanup ----
