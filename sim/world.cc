@@ -166,22 +166,21 @@ World::World(WorldOptions options, Workload workload)
   if (options_.deprecated_http_subscription) {
     impl_->order_service.RegisterDeprecatedHttpHandlers(impl_->fw_bus);  // what it does is core's
   }
-  for (std::size_t replica = 0; replica < checkout_worker_replicas_.size(); ++replica) {
-    kernel_.SetStartFunction(checkout_worker_replicas_[replica],
-                             [this, replica] { StartCheckoutWorker(replica); });
+  // Not a structured binding: clang++ 14 cannot capture one.
+  for (const auto& worker : Workers()) {
+    const StartWorker start = worker.second;
+    for (std::size_t replica = 0; replica < worker.first->size(); ++replica) {
+      kernel_.SetStartFunction((*worker.first)[replica],
+                               [this, start, replica] { (this->*start)(replica); });
+    }
   }
-  for (std::size_t replica = 0; replica < order_worker_replicas_.size(); ++replica) {
-    kernel_.SetStartFunction(order_worker_replicas_[replica],
-                             [this, replica] { StartOrderWorker(replica); });
-  }
-  for (std::size_t replica = 0; replica < compensation_worker_replicas_.size(); ++replica) {
-    kernel_.SetStartFunction(compensation_worker_replicas_[replica],
-                             [this, replica] { StartCompensationWorker(replica); });
-  }
-  for (std::size_t replica = 0; replica < order_repair_worker_replicas_.size(); ++replica) {
-    kernel_.SetStartFunction(order_repair_worker_replicas_[replica],
-                             [this, replica] { StartOrderRepairWorker(replica); });
-  }
+}
+
+std::array<std::pair<const std::vector<ProcessId>*, World::StartWorker>, 4> World::Workers() const {
+  return {{{&checkout_worker_replicas_, &World::StartCheckoutWorker},
+           {&order_worker_replicas_, &World::StartOrderWorker},
+           {&compensation_worker_replicas_, &World::StartCompensationWorker},
+           {&order_repair_worker_replicas_, &World::StartOrderRepairWorker}}};
 }
 
 World::~World() = default;
@@ -698,17 +697,8 @@ TimeUs World::EndTimeUs() const {
 
 void World::Run(const std::function<void()>& after_event) {
   CSIM_CHECK(!settled_, "a world runs once");
-  for (std::size_t replica = 0; replica < checkout_worker_replicas_.size(); ++replica) {
-    StartCheckoutWorker(replica);
-  }
-  for (std::size_t replica = 0; replica < order_worker_replicas_.size(); ++replica) {
-    StartOrderWorker(replica);
-  }
-  for (std::size_t replica = 0; replica < compensation_worker_replicas_.size(); ++replica) {
-    StartCompensationWorker(replica);
-  }
-  for (std::size_t replica = 0; replica < order_repair_worker_replicas_.size(); ++replica) {
-    StartOrderRepairWorker(replica);
+  for (const auto& [replicas, start] : Workers()) {
+    for (std::size_t replica = 0; replica < replicas->size(); ++replica) (this->*start)(replica);
   }
   StartJobs(impl_->checkout_worker.MonitorJobs(), "checkout-monitor", checkout_monitor_, 0,
             [this](const ScheduledJob& job) { return IdlePoll(job, *checkout_db_); });

@@ -15,6 +15,7 @@
 //   supervisor       restarts crashed processes (Kubernetes' part)
 // Everything is derived from the seed, the workload and the options; nothing else.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,6 +23,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/checkout/checkout_service.h"
@@ -217,6 +219,10 @@ class World {
   void StartCheckoutWorker(std::size_t replica);
   void StartCompensationWorker(std::size_t replica);
   void StartOrderRepairWorker(std::size_t replica);
+  using StartWorker = void (World::*)(std::size_t replica);
+  // The worker services' replicas, each with the function that starts one of them (at the run's
+  // start and at each restart), in the order the run starts them.
+  std::array<std::pair<const std::vector<ProcessId>*, StartWorker>, 4> Workers() const;
   void StartOrderWorker(std::size_t replica);
   // Adds the second replicas the deployment asks for, after every other process.
   void AddReplicas();
