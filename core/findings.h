@@ -21,7 +21,7 @@ struct FindingInfo {
   std::string_view detected_by;
 };
 
-inline constexpr std::array<FindingInfo, 58> kFindings{{
+inline constexpr std::array<FindingInfo, 59> kFindings{{
     {"P0-CC-01", "",
      "no consumer for payments.refund.completed: refunded orders never become refunded",
      "ORDER-SETTLES EVENT-SETTLES MONEY-CONSERVED"},
@@ -275,6 +275,11 @@ inline constexpr std::array<FindingInfo, 58> kFindings{{
      "a fulfilment or delivery event that arrives before the order can take its move (its "
      "processing event still refused or held back by the bus when shipped comes) is acknowledged "
      "and dropped as if late: the order stays processing though its goods were shipped",
+     "ORDER-SETTLES"},
+    {"SIM-44", "",
+     "a confirmed or processing order is cancelled without asking the fulfilment service: goods "
+     "that left while the bus could not yet carry shipped (an outage) go to a customer whose "
+     "order is cancelled, its stock given back and its money refunded",
      "ORDER-SETTLES"},
 }};
 

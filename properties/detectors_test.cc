@@ -9,6 +9,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -310,18 +311,23 @@ WorldRun RunWorld(std::uint64_t seed, std::int32_t orders, const Profile& profil
   return result;
 }
 
-// One swarm seed's world twice: with `finding` alone set back to as written, and fixed.
+// One swarm seed's world twice: with `finding` alone set back to as written, and fixed. With
+// `both_as_written`, that finding is set back in both runs: a later fix whose calls draw fault
+// coins of their own would draw the seed's world anew.
 struct AsWrittenAndFixed {
   WorldRun reviewed;
   WorldRun fixed;
 };
 
 AsWrittenAndFixed RunSwarmBothWays(std::uint64_t seed, std::int32_t orders, Finding finding,
-                                   const Config& config) {
-  Profile as_reviewed = Profile::AllFixed();
+                                   const Config& config,
+                                   std::optional<Finding> both_as_written = std::nullopt) {
+  Profile fixed = Profile::AllFixed();
+  if (both_as_written) fixed.SetAsReviewed(*both_as_written);
+  Profile as_reviewed = fixed;
   as_reviewed.SetAsReviewed(finding);
   return {RunWorld(seed, orders, as_reviewed, config, "swarm"),
-          RunWorld(seed, orders, Profile::AllFixed(), config, "swarm")};
+          RunWorld(seed, orders, fixed, config, "swarm")};
 }
 
 // As written `invariant` broke and nothing else did; fixed nothing broke and every customer came.
@@ -405,11 +411,14 @@ TEST(Detectors, SIM_16_CompensationStarvesPastOneBatch) {
 // lookups are a hot crash point. As written every life of the two compensation-worker replicas
 // looks the refused rows up again first, by id, and dies before it reaches the newer rows whose
 // reservations exist (sess-373:v8:0's row waited 34 minutes untried). Fixed, the rows not yet
-// refused go first and nothing breaks, with as many crashes.
+// refused go first and nothing breaks, with as many crashes. SIM-44's fix (a call to the
+// fulfilment service before a cancellation) draws this world anew, and none of swarm seeds
+// 301..1400 at 1000 orders breaks with SIM-39 alone set back; SIM-44 is set back in both runs, so
+// the world is the one the sweep found.
 TEST(Detectors, SIM_39_RefusedReleaseRowsStarveTheOnesThatHoldStock) {
   constexpr std::int32_t kOrders = 1'000;
   const AsWrittenAndFixed runs =
-      RunSwarmBothWays(1260, kOrders, FindingId("SIM-39"), DefaultConfig());
+      RunSwarmBothWays(1260, kOrders, FindingId("SIM-39"), DefaultConfig(), FindingId("SIM-44"));
   const std::int64_t late = ExpectOnlyAsWrittenBreaks(runs, "STOCK-NO-LEAK", kOrders);
   ASSERT_GT(late, 0) << "as written releases came late";
   for (const WorldRun* run : {&runs.reviewed, &runs.fixed}) {
@@ -497,6 +506,41 @@ TEST(Detectors, SIM_43_EarlyShippedEventIsDropped) {
             OrderStatus::kProcessing);
   EXPECT_EQ(runs.fixed.world->order_db().Orders().at("order-sess-33").status,
             OrderStatus::kDelivered);
+}
+
+// SIM-44, the open question of SIM-43's sweep made a finding: as written the order service
+// cancels a confirmed or processing order without asking fulfilment, which hears of it only from
+// the bus. Both ways it goes wrong, at 50 orders on swarm seeds:
+// - seed 12: order-sess-4 is cancelled at 2388 s; its cancelled event waits in the outbox until
+//   2412 s, and fulfilment ships at 2400 s. The order ends refunded, its goods on the way.
+// - seed 33: order-sess-33's goods leave at 3120 s while the bus is down; the customer cancels the
+//   still-processing order at 3505 s. It ends cancelled.
+// Fixed, fulfilment holds order-sess-4 before the cancellation commits (then stops on hearing of
+// it), and refuses order-sess-33's call-off, which is delivered.
+TEST(Detectors, SIM_44_CancelledOrdersGoodsLeaveAnyway) {
+  constexpr std::int32_t kOrders = 50;
+  struct Case {
+    std::uint64_t seed;
+    std::string order;
+    OrderStatus as_written;
+    OrderStatus fixed;
+    bool shipped_when_fixed;
+  };
+  for (const Case& c :
+       {Case{12, "order-sess-4", OrderStatus::kRefunded, OrderStatus::kRefunded, false},
+        Case{33, "order-sess-33", OrderStatus::kCancelled, OrderStatus::kDelivered, true}}) {
+    SCOPED_TRACE("seed " + std::to_string(c.seed));
+    const AsWrittenAndFixed runs =
+        RunSwarmBothWays(c.seed, kOrders, FindingId("SIM-44"), DefaultConfig());
+    EXPECT_EQ(ExpectOnlyAsWrittenBreaks(runs, "ORDER-SETTLES", kOrders), 1) << c.order;
+    ASSERT_EQ(runs.reviewed.run.violations.size(), 1u);
+    EXPECT_EQ(runs.reviewed.run.violations[0].entity, "order=" + c.order);
+    EXPECT_TRUE(runs.reviewed.world->fulfilment_shipped().contains(c.order));
+    EXPECT_EQ(runs.reviewed.world->order_db().Orders().at(c.order).status, c.as_written);
+    EXPECT_EQ(runs.fixed.world->fulfilment_shipped().contains(c.order), c.shipped_when_fixed);
+    EXPECT_EQ(runs.fixed.world->order_db().Orders().at(c.order).status, c.fixed);
+    EXPECT_GE(runs.fixed.world->counts().cancellations_during_fulfilment, 1);
+  }
 }
 
 // P2-CC-03 / EC-12 is a missing feature, not a leak: as reviewed no points move, so no invariant

@@ -4,7 +4,7 @@
 // the first check); no cart left in checkout; refund completed => order refunded; payment
 // captured => order confirmed or later (or cancelled and refunded), and a confirmed order holds
 // its stock: every reservation committed; an order the fulfilment service shipped is shipped or
-// later (SIM-43).
+// later (SIM-43) and was not cancelled (SIM-44).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -88,22 +88,26 @@ void CheckOrderSettles(const Truth& world, bool settled, std::vector<Violation>&
     if (cart.status != CartStatus::kCheckout) continue;
     out.push_back({"ORDER-SETTLES", "cart=" + id, "no cart left in checkout", "checkout", now});
   }
-  // What the fulfilment service shipped is shipped for the order service too (SIM-43). A
-  // cancellation made while the fulfilment service could not yet say it shipped (the bus down) is
-  // not judged here: which side should refuse it is an open question (docs/findings.md).
+  // What the fulfilment service shipped is shipped for the order service too (SIM-43), and is
+  // not cancelled under the customer (SIM-44): the world's own record of the goods that left,
+  // whatever the order service made of fulfilment's events. A refund after delivery (a return)
+  // is no cancellation: such an order was never cancelled.
   if (const auto* shipped = world.fulfilment_shipped(); shipped != nullptr) {
     for (const auto& [order_id, shipped_at] : *shipped) {
       auto order = orders.find(order_id);
       CSIM_CHECK(order != orders.end(), "the fulfilment service ships stored orders only");
       const OrderStatus status = order->second.status;
-      if (!IsLive(status) || status == OrderStatus::kShipped || status == OrderStatus::kDelivered ||
+      if (status == OrderStatus::kShipped || status == OrderStatus::kDelivered ||
           status == OrderStatus::kReturned) {
         continue;
       }
-      out.push_back({"ORDER-SETTLES", "order=" + order_id,
-                     fmt::format("shipped or later: the fulfilment service shipped it at {} s",
-                                 shipped_at / kSecondUs),
-                     std::string{Name(status)}, now});
+      const bool cancelled = order->second.cancelled_at.has_value();
+      if (status == OrderStatus::kRefunded && !cancelled) continue;
+      out.push_back(
+          {"ORDER-SETTLES", "order=" + order_id,
+           fmt::format("{}: the fulfilment service shipped it at {} s",
+                       cancelled ? "not cancelled" : "shipped or later", shipped_at / kSecondUs),
+           std::string{Name(status)}, now});
     }
   }
   for (const auto& [order_id, money] : world.payment().Orders()) {

@@ -48,6 +48,8 @@ constexpr Named kNamed[] = {
     {"customer.request_timed_out", "a customer gave up waiting for checkout-api"},
     {"outbox.row_failed", "an outbox row used up its publish retries"},
     {"capture.declined", "the gateway declined a capture"},
+    {"order.cancelled_during_fulfilment",
+     "a customer asked to cancel an order the fulfilment service had started on"},
     {"bus.held_while_down", "deliveries fell due while the bus was down and waited for it"},
     {"process.crash:checkout-api", "checkout-api crashed and was restarted"},
     {"process.crash:checkout-worker", "the checkout worker crashed and was restarted"},
@@ -308,6 +310,7 @@ std::map<std::string, std::int64_t> CountSituations(const sim::World& world) {
   counts["customer.request_timed_out"] = trace.customer_timeouts;
   counts["outbox.row_failed"] = FailedOutboxRows(world);
   counts["capture.declined"] = trace.Of("payment.capture", "rejected");
+  counts["order.cancelled_during_fulfilment"] = world.counts().cancellations_during_fulfilment;
   counts["bus.held_while_down"] = trace.Of("bus.deliver", "fault.window");
   for (const auto& [process, crashes] : world.CrashCounts()) {
     const std::string name = "process.crash:" + ServiceOf(process);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -25,6 +26,7 @@
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_event_bus.h"
 #include "fakes/fake_fraud.h"
+#include "fakes/fake_fulfillment.h"
 #include "fakes/fake_loyalty.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
@@ -109,6 +111,7 @@ class Backend {
   fakes::FakePricing pricing_;
   fakes::FakeShipping shipping_{fakes::ShippingRate{kBaseShippingFee, kPerItemShippingFee}};
   fakes::FakeFraud fraud_;
+  fakes::FakeFulfillment fulfillment_{clock_};
   fakes::FakeAlerts alerts_;
   std::unique_ptr<adapters::RedisLockStore> locks_;
   std::unique_ptr<adapters::RedisEventBus> bus_;
@@ -121,7 +124,6 @@ class Backend {
   Schedule jobs_;
   std::deque<Event> webhooks_;  // taken from the gateway, not yet accepted by the bus
   std::map<std::string, Stage> fulfilling_;
-  std::set<std::string> called_off_;
   std::unordered_map<std::string, std::set<Money>> confirmed_totals_;
   sim::RunCounts counts_;
   std::int64_t confirmed_ = 0;
@@ -174,9 +176,9 @@ Status Backend::Open() {
                               keys.value(), kKeyPrefix, rows.value())};
   }
 
-  OrderPorts order_ports{clock_,   *order_db_,  warehouse_,
-                         payment_, &warehouse_, !options_.order_uses_legacy_warehouse,
-                         &alerts_};
+  OrderPorts order_ports{clock_,   *order_db_,   warehouse_,
+                         payment_, &warehouse_,  !options_.order_uses_legacy_warehouse,
+                         &alerts_, &fulfillment_};
   order_service_ = std::make_unique<OrderService>(order_ports, options_.config, options_.profile);
   checkout_ports_ = std::make_unique<CheckoutPorts>(
       CheckoutPorts{clock_, *checkout_db_, pricing_, shipping_, fraud_, payment_, warehouse_,
@@ -237,7 +239,7 @@ Task<Status> Backend::FulfillmentSawStatusChange(const Event& event) {
   if (event.Get("to") == "confirmed" && !fulfilling_.contains(event.subject)) {
     fulfilling_[event.subject] = Stage::kProcessing;
   }
-  if (event.Get("to") == "cancelled") called_off_.insert(event.subject);
+  if (event.Get("to") == "cancelled") fulfillment_.Stop(event.subject);
   co_return Status::Ok();
 }
 
@@ -312,14 +314,22 @@ std::int64_t Backend::AdvanceFulfillment() {
     const std::string& order_id = entry.first;  // (clang 14 cannot capture a structured binding)
     Stage& stage = entry.second;
     if (stage == Stage::kDone) continue;
-    if (called_off_.contains(order_id)) {
+    if (fulfillment_.Stopped(order_id)) {
       stage = Stage::kDone;
       continue;
     }
+    // A call-off's hold (SIM-44) is waited out, then the order as stored decides.
+    const std::optional<TimeUs> held_until = fulfillment_.HeldUntil(order_id);
+    if (held_until && *held_until > clock_.Now()) continue;
     Result<Order> order = RunBlocking(order_db_->GetOrder(order_id));
     if (!order.ok()) {
       if (Transient(order.status())) continue;  // the next pass tries again
       CSIM_CHECK(false, "a confirmed order is stored: " + order.status().ToString());
+    }
+    if (held_until && order->status == OrderStatus::kCancelled) {
+      fulfillment_.Stop(order_id);
+      stage = Stage::kDone;
+      continue;
     }
     auto publish = [&](std::string_view status) {
       Event event;
@@ -344,6 +354,7 @@ std::int64_t Backend::AdvanceFulfillment() {
       case Stage::kShipped:
         if (status != OrderStatus::kProcessing && status != OrderStatus::kPartiallyShipped) break;
         if (order->items.size() > 1 && status != OrderStatus::kPartiallyShipped) break;
+        fulfillment_.Ship(order_id);
         publish("shipped");
         stage = Stage::kDelivered;
         break;
@@ -449,6 +460,7 @@ void Backend::Customer(const sim::CustomerScript& script, std::size_t index) {
   if (script.cancel_after_us > 0) {
     (void)Pass();  // the order moves on (payment) before the customer changes their mind
     ++counts_.cancellations_requested;
+    if (fulfilling_.contains(order_id)) ++counts_.cancellations_during_fulfilment;
     (void)RunBlocking(order_service_->CancelOrder(order_id, "customer"));
   }
 }

@@ -109,6 +109,7 @@ nlohmann::json RunToJson(const properties::CheckedRun& run, const sim::World& wo
                    {"carts_not_created", run.checkout_outcomes.carts_not_created},
                    {"deliveries", run.counts.deliveries},
                    {"cancellations_requested", run.counts.cancellations_requested},
+                   {"cancellations_during_fulfilment", run.counts.cancellations_during_fulfilment},
                    {"shipments_delivered", run.counts.shipments_delivered},
                    {"world_changes", run.counts.world_changes}};
   out["vacuous"] = run.vacuous();

@@ -10,6 +10,7 @@
 #include "core/ports/checkout_store.h"
 #include "core/ports/event_bus.h"
 #include "core/ports/fraud.h"
+#include "core/ports/fulfillment.h"
 #include "core/ports/locks.h"
 #include "core/ports/loyalty.h"
 #include "core/ports/order_client.h"
@@ -72,6 +73,21 @@ class FaultyFraud final : public FraudService {
   FaultLayer& layer_;
   FraudService& inner_;
   FaultPoint* check_;
+};
+
+class FaultyFulfillment final : public Fulfillment {
+ public:
+  FaultyFulfillment(FaultLayer& layer, Fulfillment& inner)
+      : layer_(layer), inner_(inner), call_off_(layer.Point("fulfillment.call_off")) {}
+  Task<Result<TimeUs>> CallOff(const std::string& order_id) override {
+    co_return co_await layer_.Call<Result<TimeUs>>(
+        call_off_, [&] { return inner_.CallOff(order_id); }, order_id);
+  }
+
+ private:
+  FaultLayer& layer_;
+  Fulfillment& inner_;
+  FaultPoint* call_off_;
 };
 
 class FaultyPayment final : public PaymentGateway {

@@ -176,6 +176,10 @@ World::World(WorldOptions options, Workload workload)
   }
 }
 
+const std::map<std::string, TimeUs>& World::fulfilment_shipped() const {
+  return impl_->fulfillment.Shipped();
+}
+
 std::array<std::pair<const std::vector<ProcessId>*, World::StartWorker>, 4> World::Workers() const {
   return {{{&checkout_worker_replicas_, &World::StartCheckoutWorker},
            {&order_worker_replicas_, &World::StartOrderWorker},

@@ -95,6 +95,8 @@ struct RunCounts {
   std::int64_t checkouts_failed = 0;
   std::int64_t deliveries = 0;
   std::int64_t cancellations_requested = 0;
+  // Of those, the ones made once the fulfilment service had started on the order.
+  std::int64_t cancellations_during_fulfilment = 0;
   std::int64_t shipments_delivered = 0;
   std::int64_t world_changes = 0;
 };
@@ -124,7 +126,7 @@ class World {
   const RunCounts& counts() const { return counts_; }
   // Order id -> when the fulfilment service shipped the order's goods: the outside world's own
   // record of what it did, whatever the order service made of its events (ORDER-SETTLES).
-  const std::map<std::string, TimeUs>& fulfilment_shipped() const { return fulfilment_shipped_; }
+  const std::map<std::string, TimeUs>& fulfilment_shipped() const;
   // checkout attempt ("<session>:v<previewed version>") -> every total its customer saw and sent
   // a confirm for, one per tab or click that confirmed (PRICE-AS-CONFIRMED's truth). Only looked
   // up by attempt (at every order change), never iterated: a hash map.
@@ -243,6 +245,9 @@ class World {
   void StartOutsideWorld();
   Task<Status> FulfillmentSawStatusChange(const Event& event);
   Task<void> FulfillOrder(std::string order_id);
+  // Whether fulfilment takes the order's next step: not once it was stopped; a call-off's hold is
+  // waited out first.
+  Task<bool> FulfillmentGoesOn(const std::string& order_id);
   Task<void> PublishWithRetry(Event event);
   Task<Status> LoyaltyAndPromotionsSawOrderEvent(const Event& event);
   void ApplyWorldChange(const WorldChange& change);
@@ -283,7 +288,6 @@ class World {
   std::unique_ptr<fakes::FakeAlerts> alerts_;
   std::unique_ptr<Impl> impl_;
   RunCounts counts_;
-  std::map<std::string, TimeUs> fulfilment_shipped_;
   std::unordered_map<std::string, std::set<Money>> confirmed_totals_;
   fakes::ChangeJournal<const std::string*> confirmed_attempt_changes_;
   bool settled_ = false;

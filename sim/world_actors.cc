@@ -21,6 +21,9 @@ namespace {
 // An outside service retries a publish with backoff for longer than any fault window lasts (the
 // faulty phase ends within an hour of the last customer): 200 attempts reach past three hours.
 constexpr std::int32_t kPublishAttemptsMax = 200;
+// Holds on one order that fulfilment waits out before asking the order service (each customer
+// cancels at most a few times).
+constexpr std::int32_t kHoldsWaitedMax = 1000;
 constexpr DurationUs kPublishRetryUs = 2 * kSecondUs;
 constexpr DurationUs kPublishRetryMaxUs = kMinuteUs;
 constexpr std::string_view kFulfillmentSubscriber = "fulfillment";
@@ -57,7 +60,7 @@ Task<Status> World::FulfillmentSawStatusChange(const Event& event) {
   if (event.Get("to") == "confirmed" && impl_->fulfilling.insert(event.subject).second) {
     kernel_.Spawn(fulfillment_, FulfillOrder(event.subject));
   }
-  if (event.Get("to") == "cancelled") impl_->called_off.insert(event.subject);
+  if (event.Get("to") == "cancelled") impl_->fulfillment.Stop(event.subject);
   co_return Status::Ok();
 }
 
@@ -78,21 +81,20 @@ Task<void> World::FulfillOrder(std::string order_id) {
   const DurationUs pick_us = rng.Between(5, 20) * kMinuteUs;
   const DurationUs ship_us = rng.Between(20, 60) * kMinuteUs;
   const DurationUs deliver_us = rng.Between(30, 90) * kMinuteUs;
-  auto called_off = [&] { return impl_->called_off.contains(order_id); };
-  if (called_off()) co_return;
+  if (!co_await FulfillmentGoesOn(order_id)) co_return;
   co_await PublishWithRetry(FulfillmentEvent(order_id, "processing"));
   // By the store's key index (a hash lookup), not a search of its tree of every order.
   const Order* order = order_db_->FindOrder(order_id);
   CSIM_CHECK(order != nullptr, "a fulfilled order is stored");
   if (order->items.size() > 1) {
     co_await kernel_.Sleep(pick_us);
-    if (called_off()) co_return;
+    if (!co_await FulfillmentGoesOn(order_id)) co_return;
     co_await PublishWithRetry(FulfillmentEvent(order_id, "partially_shipped"));
   }
   co_await kernel_.Sleep(ship_us);
-  if (called_off()) co_return;
+  if (!co_await FulfillmentGoesOn(order_id)) co_return;
   // The goods leave now; telling the order service may take a while (the bus may be down).
-  CSIM_CHECK(fulfilment_shipped_.emplace(order_id, kernel_.now()).second, "shipped once");
+  impl_->fulfillment.Ship(order_id);
   co_await PublishWithRetry(FulfillmentEvent(order_id, "shipped"));
   co_await kernel_.Sleep(deliver_us);
   // The order may have been cancelled meanwhile; a carrier only delivers what it shipped.
@@ -111,6 +113,31 @@ Task<void> World::FulfillOrder(std::string order_id) {
   delivered.fields = {{"order_id", order_id}};
   ++counts_.shipments_delivered;
   co_await PublishWithRetry(std::move(delivered));
+}
+
+Task<bool> World::FulfillmentGoesOn(const std::string& order_id) {
+  fakes::FakeFulfillment& fulfillment = impl_->fulfillment;
+  if (fulfillment.Stopped(order_id)) co_return false;
+  // A hold the order service placed before cancelling (SIM-44) is waited out. Then fulfilment
+  // asks the order service instead of waiting to hear: the cancellation's event may be held up
+  // for hours by a bus outage.
+  for (std::int32_t hold = 0; hold < kHoldsWaitedMax; ++hold) {
+    const std::optional<TimeUs> held_until = fulfillment.HeldUntil(order_id);
+    if (!held_until) co_return true;
+    if (*held_until <= kernel_.now()) {
+      const Order* order = order_db_->FindOrder(order_id);
+      CSIM_CHECK(order != nullptr, "a held order is stored");
+      if (order->status == OrderStatus::kCancelled || order->status == OrderStatus::kRefunded) {
+        fulfillment.Stop(order_id);
+      }
+      co_return !fulfillment.Stopped(order_id);
+    }
+    co_await kernel_.Sleep(*held_until - kernel_.now());
+    if (fulfillment.Stopped(order_id)) co_return false;
+  }
+  CSIM_CHECK(false,
+             "an order held again " + std::to_string(kHoldsWaitedMax) + " times: " + order_id);
+  co_return false;
 }
 
 Task<Status> World::LoyaltyAndPromotionsSawOrderEvent(const Event& event) {
@@ -137,6 +164,7 @@ Task<Status> World::LoyaltyAndPromotionsSawOrderEvent(const Event& event) {
 Task<void> World::CancelLater(std::string order_id, DurationUs after_us) {
   co_await kernel_.Sleep(after_us);
   ++counts_.cancellations_requested;
+  if (impl_->fulfilling.contains(order_id)) ++counts_.cancellations_during_fulfilment;
   for (std::int32_t attempt = 0; attempt < 3; ++attempt) {
     Status cancelled = co_await impl_->checkout_api.CancelOrder(order_id);
     if (cancelled.code() != Code::kUnavailable && cancelled.code() != Code::kTimeout) co_return;

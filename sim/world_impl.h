@@ -14,6 +14,7 @@
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_event_bus.h"
 #include "fakes/fake_fraud.h"
+#include "fakes/fake_fulfillment.h"
 #include "fakes/fake_locks.h"
 #include "fakes/fake_loyalty.h"
 #include "fakes/fake_order_store.h"
@@ -91,8 +92,11 @@ struct World::Impl {
         fw_order_db(*world.faults_, *world.order_db_),
         fw_bus(*world.faults_, *world.bus_, [&world] { world.PumpBusSoon(); }),
         fw_warehouse_client(*world.faults_, *world.warehouse_, "warehouse_client"),
+        fulfillment(clock),
+        fw_fulfillment(*world.faults_, fulfillment),
         order_service(OrderPorts{clock, fw_order_db, fw_warehouse, fw_payment, &fw_warehouse_client,
-                                 !world.options_.order_uses_legacy_warehouse, world.alerts_.get()},
+                                 !world.options_.order_uses_legacy_warehouse, world.alerts_.get(),
+                                 &fw_fulfillment},
                       world.options_.config, world.options_.profile),
         fw_orders(*world.faults_, order_service),
         checkout_ports{clock,      fw_checkout_db, fw_pricing,   fw_shipping,
@@ -128,6 +132,8 @@ struct World::Impl {
   FaultyBus fw_bus;
   // The order side's second warehouse interface (the review's warehouseClient, EC-14).
   FaultyWarehouse fw_warehouse_client;
+  fakes::FakeFulfillment fulfillment;
+  FaultyFulfillment fw_fulfillment;
   OrderService order_service;
   FaultyOrderClient fw_orders;
   CheckoutPorts checkout_ports;
@@ -142,16 +148,13 @@ struct World::Impl {
   std::map<std::pair<TimeUs, std::int64_t>, Event> webhooks;
   std::int64_t webhooks_taken = 0;
   std::set<std::string> fulfilling;  // orders the fulfillment service has started on
-  // Orders it heard were cancelled: it ships none of them. Only asked whether it holds an order,
-  // never iterated: a hash set.
-  std::unordered_set<std::string> called_off;
-  Rng outside_rng;            // decisions of the outside world's services
-  Rng crash_rng;              // restart delays and the fault windows drawn per seed
-  FaultPoint* bus_duplicate;  // an acknowledged delivery comes again
-  FaultPoint* bus_delay;      // a delivery is held back, so later ones overtake it
-  FaultPoint* bus_fetch;      // a consumer's fetch, slowed or failed by the bus's windows
-  Rng payment_rng;            // customers' payment behaviour and webhook delays
-  Rng cron_rng;               // replicas' offsets and late passes (FaultPlan::deployment)
+  Rng outside_rng;                   // decisions of the outside world's services
+  Rng crash_rng;                     // restart delays and the fault windows drawn per seed
+  FaultPoint* bus_duplicate;         // an acknowledged delivery comes again
+  FaultPoint* bus_delay;             // a delivery is held back, so later ones overtake it
+  FaultPoint* bus_fetch;             // a consumer's fetch, slowed or failed by the bus's windows
+  Rng payment_rng;                   // customers' payment behaviour and webhook delays
+  Rng cron_rng;                      // replicas' offsets and late passes (FaultPlan::deployment)
   // The same for the monitors' jobs (World::IsMonitor): watching moves no other job's draw.
   Rng monitor_cron_rng;
   Rng loop_rng;  // the lives of a crash loop's processes (FaultPlan::crash_loop)

@@ -1,6 +1,7 @@
 #include "core/order/order_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -512,7 +513,30 @@ Task<Status> OrderService::Cancel(const std::string& order_id, const std::string
     co_return Status{Code::kFailedPrecondition,
                      "cannot cancel a " + std::string{Name(order.status)} + " order"};
   }
+  // SIM-44: as written, an order the fulfilment service has heard of (confirmed or later) is
+  // cancelled without asking it, so goods that left while the bus could not yet say so go to a
+  // customer whose order is cancelled and refunded. Fixed: fulfilment holds the order first, and
+  // refuses once its goods left; the cancellation commits within the hold or not at all.
+  std::optional<TimeUs> held_until;
+  if (order.status != OrderStatus::kPending && profile_.Fixed(FindingId("SIM-44"))) {
+    CSIM_CHECK(ports_.fulfillment != nullptr,
+               "OrderPorts::fulfillment is required with SIM-44 fixed");
+    auto held = co_await ports_.fulfillment->CallOff(order.id);
+    if (held.code() == Code::kFailedPrecondition) {
+      // Nothing to call back: a return is the customer's way now; an event asking to cancel
+      // (payment.failed arriving late) is recorded and dropped by this rule.
+      if (from_event) co_return co_await MarkProcessed(processed_event_id);
+      co_return Status{Code::kFailedPrecondition, "cannot cancel: the order's goods already left"};
+    }
+    if (!held.ok()) co_return held.status();
+    held_until = held.value();
+  }
+  auto hold_lapsed = [&] {
+    return held_until && ports_.clock.Now() + kCancelCommitMarginUs > *held_until;
+  };
   if (profile_.Fixed(FindingId("SIM-01"))) {
+    // CancelThenCompensate commits before it awaits anything else.
+    if (hold_lapsed()) co_return Status{Code::kUnavailable, "fulfilment's hold lapsed: retry"};
     co_return co_await CancelThenCompensate(std::move(order), reason, processed_event_id);
   }
   // As the services do it (SIM-01): stock and money are given back first and the cancellation
@@ -530,6 +554,7 @@ Task<Status> OrderService::Cancel(const std::string& order_id, const std::string
   co_await ReturnPayment(order);
   AddCancelledEvents(updated, order.status, reason, write);
   write.update = std::move(updated);
+  if (hold_lapsed()) co_return Status{Code::kUnavailable, "fulfilment's hold lapsed: retry"};
   Status committed = co_await ports_.store.Commit(write);
   if (committed.code() == Code::kConflict) co_return Status{Code::kUnavailable, "retry"};
   co_return committed;

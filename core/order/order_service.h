@@ -16,6 +16,7 @@
 #include "core/ports/alerts.h"
 #include "core/ports/clock.h"
 #include "core/ports/event_bus.h"
+#include "core/ports/fulfillment.h"
 #include "core/ports/order_client.h"
 #include "core/ports/order_store.h"
 #include "core/ports/payment.h"
@@ -42,12 +43,19 @@ struct OrderPorts {
   // Where a compensation that no retry can fix is reported (P1-CC-03 fixed: dead-lettered with an
   // alert). REQUIRES: set wherever such a compensation can happen under that profile.
   Alerts* alerts = nullptr;
+  // Asked to hold a confirmed or processing order before it is cancelled (SIM-44 fixed).
+  // REQUIRES: set wherever such an order can be cancelled under that profile.
+  Fulfillment* fulfillment = nullptr;
 };
 
 // Finding M-01 / P2-CC-08: the maximum order amount hard-coded in the review's checkout constants
 // (MaxOrderAmount = 100_000_000 VND), which CreateOrder checks as reviewed whatever
 // config.order.max_order_amount says.
 inline constexpr Money kMaxOrderAmount = 100'000'000 * kVnd;
+
+// A cancellation commits only while fulfilment's hold (SIM-44) has at least this long to run: the
+// commit itself lands within the store's deadline, far shorter.
+inline constexpr DurationUs kCancelCommitMarginUs = 5 * kMinuteUs;
 
 inline constexpr std::string_view kOrderWorkerSubscriber = "order-worker";
 // The deprecated HTTP subscription path (finding ), subscribed only as reviewed.

@@ -13,6 +13,7 @@
 #include "core/order/order_service.h"
 #include "core/topics.h"
 #include "fakes/fake_alerts.h"
+#include "fakes/fake_fulfillment.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
 #include "fakes/fake_warehouse.h"
@@ -91,11 +92,12 @@ class BusDownCompensationTest : public ::testing::TestWithParam<bool> {
   test_ports::FlakyWarehouse flaky_warehouse_{warehouse_};
   fakes::FakePaymentGateway payment_{clock_};
   fakes::FakeAlerts alerts_;
+  fakes::FakeFulfillment fulfillment_{clock_};
   Config config_ = DefaultConfig();
   Profile profile_ = Profile::AllFixed();
-  OrderService service_{
-      OrderPorts{clock_, store_, flaky_warehouse_, payment_, nullptr, true, &alerts_}, config_,
-      profile_};
+  OrderService service_{OrderPorts{clock_, store_, flaky_warehouse_, payment_, nullptr, true,
+                                   &alerts_, &fulfillment_},
+                        config_, profile_};
 };
 
 // The warehouse refuses the cancellation's release, then answers again while the bus stays down:

@@ -15,6 +15,7 @@
 #include "core/topics.h"
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_event_bus.h"
+#include "fakes/fake_fulfillment.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
 #include "fakes/fake_warehouse.h"
@@ -38,7 +39,8 @@ class OrderServiceTest : public ::testing::Test {
   OrderService& Service() {
     if (!service) {
       service = std::make_unique<OrderService>(
-          OrderPorts{clock, store, warehouse, payment, nullptr, true, &alerts}, config, profile);
+          OrderPorts{clock, store, warehouse, payment, nullptr, true, &alerts, &fulfillment},
+          config, profile);
     }
     return *service;
   }
@@ -123,6 +125,7 @@ class OrderServiceTest : public ::testing::Test {
   fakes::FakePaymentGateway payment{clock};
   fakes::FakeEventBus bus{clock};
   fakes::FakeAlerts alerts;
+  fakes::FakeFulfillment fulfillment{clock};
   Config config = DefaultConfig();
   Profile profile = Profile::AllFixed();
   std::unique_ptr<OrderService> service;
@@ -290,8 +293,9 @@ TEST_F(OrderServiceTest, PassingFailureOfTheReReservationIsRetriedNotSentToTheDl
     Profile local = Profile::AllFixed();
     if (!fixed) local.SetAsReviewed(FindingId("SIM-09"));
     ReservationsDown flaky(warehouse);
-    OrderService orders(OrderPorts{clock, store, flaky, payment, nullptr, true, &alerts}, config,
-                        local);
+    OrderService orders(
+        OrderPorts{clock, store, flaky, payment, nullptr, true, &alerts, &fulfillment}, config,
+        local);
     const std::string session = fixed ? "s-fixed" : "s-reviewed";
     Order order = RunSync(orders.CreateOrder(Request(session, 2))).value();
     const std::int64_t committed_before = Stock().committed;
@@ -332,8 +336,9 @@ TEST_F(OrderServiceTest, ConfirmDuringAnOutageWaitsForTheWarehouseWhenFixed) {
     Profile local = Profile::AllFixed();
     if (!fixed) local.SetAsReviewed(FindingId("SIM-14"));
     ReservationsDown flaky(warehouse);
-    OrderService orders(OrderPorts{clock, store, flaky, payment, nullptr, true, &alerts}, config,
-                        local);
+    OrderService orders(
+        OrderPorts{clock, store, flaky, payment, nullptr, true, &alerts, &fulfillment}, config,
+        local);
     Order order = RunSync(orders.CreateOrder(Request(fixed ? "s-fixed" : "s-reviewed", 2))).value();
     const std::int64_t committed_before = Stock().committed;
     ASSERT_TRUE(RunSync(payment.Capture(order.authorization_id, order.id, order.total)).ok());
@@ -400,8 +405,9 @@ TEST_F(OrderServiceTest, ReReservationThatLapsedTooCancelsTheOrderWhenFixed) {
     Profile local = Profile::AllFixed();
     if (!fixed) local.SetAsReviewed(FindingId("SIM-23"));
     ReserveTimesOutAfterEffect slow(warehouse);
-    OrderService orders(OrderPorts{clock, store, slow, payment, nullptr, true, &alerts}, config,
-                        local);
+    OrderService orders(
+        OrderPorts{clock, store, slow, payment, nullptr, true, &alerts, &fulfillment}, config,
+        local);
     Order order = RunSync(orders.CreateOrder(Request(fixed ? "s-fixed" : "s-reviewed", 2))).value();
     const std::int64_t committed_before = Stock().committed;
     const std::int32_t dlq_before = OutboxCount(topics::kReservationConfirmDlq);
@@ -719,6 +725,64 @@ TEST_F(OrderServiceTest, AFulfilmentEventForACancelledOrderIsAcknowledged) {
   EXPECT_EQ(Stored(order.id).status, OrderStatus::kCancelled);
 }
 
+// SIM-44: a processing order whose goods already left (the shipped event not yet through). As
+// written the cancellation goes ahead without asking fulfilment: the order is cancelled, its stock
+// restocked and its money refunded while the goods are on their way. Fixed, fulfilment refuses
+// the call-off and the order, its stock and its money stay as they are.
+TEST_F(OrderServiceTest, CancellingAnOrderWhoseGoodsLeftIsRefusedWhenFixed) {
+  for (const bool fixed : {false, true}) {
+    SCOPED_TRACE(fixed ? "fixed" : "as written");
+    profile = Profile::AllFixed();
+    if (!fixed) profile.SetAsReviewed(FindingId("SIM-44"));
+    service.reset();
+    Order order = CaptureAndConfirm(Create(fixed ? "s-fixed" : "s-written", 2));
+    ASSERT_TRUE(RunSync(Service().ConsumeFulfillmentStatusChanged(
+                            MakeEvent(order.id + ":processing", topics::kFulfillmentStatusChanged,
+                                      {{"order_id", order.id}, {"status", "processing"}})))
+                    .ok());
+    fulfillment.Ship(order.id);
+    const Money refunded_before = payment.TotalRefunded();
+    const std::int64_t calls_before = fulfillment.CallOffCount();
+    const Status cancelled = RunSync(Service().CancelOrder(order.id, "customer"));
+    EXPECT_EQ(cancelled.code(), fixed ? Code::kFailedPrecondition : Code::kOk);
+    EXPECT_EQ(Stored(order.id).status, fixed ? OrderStatus::kProcessing : OrderStatus::kCancelled);
+    EXPECT_EQ(payment.TotalRefunded() - refunded_before, fixed ? 0 : order.total);
+    EXPECT_EQ(fulfillment.CallOffCount() - calls_before, fixed ? 1 : 0);
+    EXPECT_EQ(fulfillment.RefusedCount(), fixed ? 1 : 0);
+  }
+  // Only the as-written order's two units came back; the fixed one's stay committed.
+  EXPECT_EQ(Stock().committed, 2);
+}
+
+// Fixed (SIM-44): fulfilment holds an order that has not shipped, for FakeFulfillment::kHoldUs,
+// and the cancellation commits within the hold. A pending order is cancelled without asking: it
+// was never confirmed, so fulfilment never heard of it.
+TEST_F(OrderServiceTest, CancellingAConfirmedOrderHoldsItAtFulfilmentFirst) {
+  Order confirmed = CaptureAndConfirm(Create("s-1", 1));
+  Order pending = Create("s-2", 1);
+  const TimeUs asked_at = clock.Now();
+  ASSERT_TRUE(RunSync(Service().CancelOrder(confirmed.id, "customer")).ok());
+  ASSERT_TRUE(RunSync(Service().CancelOrder(pending.id, "customer")).ok());
+  EXPECT_EQ(Stored(confirmed.id).status, OrderStatus::kCancelled);
+  EXPECT_EQ(Stored(pending.id).status, OrderStatus::kCancelled);
+  EXPECT_EQ(fulfillment.HeldUntil(confirmed.id), asked_at + fakes::FakeFulfillment::kHoldUs);
+  EXPECT_EQ(fulfillment.HeldUntil(pending.id), std::nullopt);
+  EXPECT_EQ(fulfillment.CallOffCount(), 1);
+  EXPECT_EQ(Stock().committed, 0);
+}
+
+// A payment.failed for an order whose goods left (a webhook in the wrong order) is recorded and
+// dropped under the fixed profile: nothing is cancelled and the event does not come again.
+TEST_F(OrderServiceTest, ALatePaymentFailedForShippedGoodsIsDroppedWhenFixed) {
+  Order order = CaptureAndConfirm(Create("s-1", 1));
+  fulfillment.Ship(order.id);
+  const Event failed = MakeEvent("pf-1", topics::kPaymentFailed, {{"order_id", order.id}});
+  EXPECT_TRUE(RunSync(Service().ConsumePaymentFailed(failed)).ok());
+  EXPECT_TRUE(RunSync(store.IsProcessed("pf-1")).value());
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+  EXPECT_EQ(payment.TotalRefunded(), 0);
+}
+
 // ---- cancellation and cleanup ----
 
 TEST_F(OrderServiceTest, CancelConfirmedOrderRestocks) {
@@ -855,6 +919,7 @@ class OrderLegacyWarehouseTest : public OrderServiceTest {
       OrderPorts ports{clock, store, Fixed() ? warehouse : absent, payment};
       ports.legacy_warehouse = &warehouse;
       ports.primary_warehouse_configured = false;
+      ports.fulfillment = &fulfillment;
       service = std::make_unique<OrderService>(ports, config, profile);
     }
     return *service;

@@ -14,6 +14,7 @@
 #include "fakes/fake_alerts.h"
 #include "fakes/fake_checkout_store.h"
 #include "fakes/fake_fraud.h"
+#include "fakes/fake_fulfillment.h"
 #include "fakes/fake_locks.h"
 #include "fakes/fake_loyalty.h"
 #include "fakes/fake_order_store.h"
@@ -92,8 +93,9 @@ class OrderWorkersTest : public ::testing::Test {
 
   OrderService& Service() {
     if (!service) {
-      service = std::make_unique<OrderService>(OrderPorts{clock, store, warehouse, gateway}, config,
-                                               profile);
+      service = std::make_unique<OrderService>(
+          OrderPorts{clock, store, warehouse, gateway, nullptr, true, nullptr, &fulfillment},
+          config, profile);
     }
     return *service;
   }
@@ -163,6 +165,7 @@ class OrderWorkersTest : public ::testing::Test {
   fakes::FakeOrderStore store{clock};
   fakes::FakeWarehouse warehouse{clock};
   fakes::FakePaymentGateway payment{clock};
+  fakes::FakeFulfillment fulfillment{clock};
   FlakyGateway gateway{payment};
   Config config = DefaultConfig();
   Profile profile = Profile::AllFixed();

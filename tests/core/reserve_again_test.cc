@@ -9,6 +9,7 @@
 
 #include "core/order/order_service.h"
 #include "core/topics.h"
+#include "fakes/fake_fulfillment.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
 #include "fakes/fake_warehouse.h"
@@ -35,8 +36,9 @@ class ReserveAgainTest : public ::testing::TestWithParam<bool> {
   OrderService& Service(std::string_view finding) {
     if (!service_) {
       if (!GetParam()) profile_.SetAsReviewed(*LookupFinding(finding));
-      service_.emplace(OrderPorts{clock_, flaky_store_, flaky_warehouse_, payment_}, config_,
-                       profile_);
+      service_.emplace(OrderPorts{clock_, flaky_store_, flaky_warehouse_, payment_, nullptr, true,
+                                  nullptr, &fulfillment_},
+                       config_, profile_);
     }
     return *service_;
   }
@@ -78,6 +80,7 @@ class ReserveAgainTest : public ::testing::TestWithParam<bool> {
   fakes::FakeWarehouse warehouse_{clock_};
   test_ports::FlakyWarehouse flaky_warehouse_{warehouse_};  // works unless a test says otherwise
   fakes::FakePaymentGateway payment_{clock_};
+  fakes::FakeFulfillment fulfillment_{clock_};
   Config config_ = DefaultConfig();
   Profile profile_ = Profile::AllFixed();
   std::optional<OrderService> service_;
