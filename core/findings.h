@@ -280,7 +280,7 @@ inline constexpr std::array<FindingInfo, 59> kFindings{{
      "a confirmed or processing order is cancelled without asking the fulfilment service: goods "
      "that left while the bus could not yet carry shipped (an outage) go to a customer whose "
      "order is cancelled, its stock given back and its money refunded",
-     "ORDER-SETTLES"},
+     "ORDER-SETTLES MONEY-CONSERVED"},
 }};
 
 inline constexpr std::size_t kFindingCount = kFindings.size();
