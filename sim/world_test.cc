@@ -266,6 +266,51 @@ TEST(World, ABusHeldPastTheFaultyPhaseDeliversWhenFaultsGoOff) {
 namespace csim::sim {
 namespace {
 
+// SIM-44 fixed: a customer's cancellation that placed fulfilment's hold and never committed
+// (each of the customer's three attempts timed out after the call-off took effect) leaves a live
+// order; once the hold has run out fulfilment asks the order service, finds the order live, and
+// ships it. The order is delivered, not stuck in a hold.
+TEST(World, AHeldOrderWhoseCancellationNeverCommittedShipsAfterTheHold) {
+  Workload workload = OneCustomer(5, 1);
+  workload.customers[0].cancel_after_us = 3 * kMinuteUs;
+  WorldOptions options;
+  for (std::uint64_t call = 1; call <= 3; ++call) {
+    options.faults.triggers.push_back({"fulfillment.call_off", call, FaultKind::kFailAfter});
+  }
+  World world(options, workload);
+  world.Run();
+  ASSERT_EQ(world.order_db().Orders().size(), 1u);
+  const Order& order = world.order_db().Orders().begin()->second;
+  EXPECT_EQ(order.status, OrderStatus::kDelivered);
+  EXPECT_FALSE(order.cancelled_at.has_value());
+  EXPECT_EQ(world.counts().cancellations_requested, 1);
+  ASSERT_TRUE(world.fulfilment_shipped().contains(order.id));
+  const Trace& trace = world.kernel().trace();
+  std::vector<TimeUs> call_offs;
+  std::optional<TimeUs> processing_at;
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const TraceRecord& record = trace.at(i);
+    if (trace.NameOf(record.action) == "fulfillment.call_off") call_offs.push_back(record.time_us);
+    if (!processing_at && trace.NameOf(record.action) == "bus.publish" &&
+        trace.DetailOf(record).find(":processing") != std::string_view::npos) {
+      processing_at = record.time_us;
+    }
+  }
+  ASSERT_EQ(call_offs.size(), 3u);
+  ASSERT_TRUE(processing_at.has_value());
+  // Each attempt held it again; fulfilment's first step waited for the last hold to run out.
+  const TimeUs hold_end = call_offs.back() + 30 * kMinuteUs;
+  EXPECT_GE(*processing_at, hold_end);
+  EXPECT_LT(*processing_at, hold_end + kSecondUs);
+  // Without the cancellation the same world ships it that much sooner.
+  workload.customers[0].cancel_after_us = 0;
+  World uncancelled(WorldOptions{}, workload);
+  uncancelled.Run();
+  ASSERT_EQ(uncancelled.fulfilment_shipped().size(), 1u);
+  EXPECT_LT(uncancelled.fulfilment_shipped().begin()->second + 20 * kMinuteUs,
+            world.fulfilment_shipped().at(order.id));
+}
+
 TEST(World, CancelledPaidOrderIsRefundedOnlyWhenTheRefundConsumerExists) {
   Workload workload = OneCustomer(5, 1);
   workload.customers[0].cancel_after_us = 3 * kMinuteUs;  // after capture, before fulfillment
