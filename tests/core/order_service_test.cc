@@ -771,6 +771,32 @@ TEST_F(OrderServiceTest, CancellingAConfirmedOrderHoldsItAtFulfilmentFirst) {
   EXPECT_EQ(Stock().committed, 0);
 }
 
+// Fixed (SIM-44): a hold with less than kCancelCommitMarginUs left (an answer that came late)
+// is not trusted: the cancellation is not committed and the customer is told to retry.
+TEST_F(OrderServiceTest, ACancellationDoesNotCommitOnAHoldAboutToLapse) {
+  class ShortHold final : public Fulfillment {
+   public:
+    explicit ShortHold(const Clock& clock) : clock_(clock) {}
+    Task<Result<TimeUs>> CallOff(const std::string&) override {
+      co_return clock_.Now() + kCancelCommitMarginUs - 1;
+    }
+
+   private:
+    const Clock& clock_;
+  };
+  ShortHold short_hold{clock};
+  Order order = CaptureAndConfirm(Create("s-1", 1));
+  OrderService orders(
+      OrderPorts{clock, store, warehouse, payment, nullptr, true, &alerts, &short_hold}, config,
+      profile);
+  const Status cancelled = RunSync(orders.CancelOrder(order.id, "customer"));
+  EXPECT_EQ(cancelled.code(), Code::kUnavailable);
+  EXPECT_EQ(Stored(order.id).status, OrderStatus::kConfirmed);
+  EXPECT_EQ(Stored(order.id).version, order.version);
+  EXPECT_EQ(Stock().committed, 1);
+  EXPECT_EQ(payment.TotalRefunded(), 0);
+}
+
 // A payment.failed for an order whose goods left (a webhook in the wrong order) is recorded and
 // dropped under the fixed profile: nothing is cancelled and the event does not come again.
 TEST_F(OrderServiceTest, ALatePaymentFailedForShippedGoodsIsDroppedWhenFixed) {
