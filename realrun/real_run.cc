@@ -326,7 +326,7 @@ std::int64_t Backend::AdvanceFulfillment() {
       if (Transient(order.status())) continue;  // the next pass tries again
       CSIM_CHECK(false, "a confirmed order is stored: " + order.status().ToString());
     }
-    if (held_until && order->status == OrderStatus::kCancelled) {
+    if (held_until && order->cancelled_at.has_value()) {
       fulfillment_.Stop(order_id);
       stage = Stage::kDone;
       continue;

@@ -125,9 +125,7 @@ Task<bool> World::FulfillmentGoesOn(const std::string& order_id) {
     if (*held_until <= kernel_.now()) {
       const Order* order = order_db_->FindOrder(order_id);
       CSIM_CHECK(order != nullptr, "a held order is stored");
-      if (order->status == OrderStatus::kCancelled || order->status == OrderStatus::kRefunded) {
-        fulfillment.Stop(order_id);
-      }
+      if (order->cancelled_at.has_value()) fulfillment.Stop(order_id);
       co_return !fulfillment.Stopped(order_id);
     }
     co_await kernel_.Sleep(*held_until - kernel_.now());
