@@ -5,7 +5,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_set>
 
 #include "core/checkout/checkout_service.h"
 #include "core/checkout/checkout_worker.h"

@@ -12,6 +12,7 @@
 
 #include "core/topics.h"
 #include "fakes/fake_checkout_store.h"
+#include "fakes/fake_fulfillment.h"
 #include "fakes/fake_order_store.h"
 #include "fakes/fake_payment.h"
 #include "fakes/fake_warehouse.h"
@@ -299,7 +300,7 @@ TEST(World, AHeldOrderWhoseCancellationNeverCommittedShipsAfterTheHold) {
   ASSERT_EQ(call_offs.size(), 3u);
   ASSERT_TRUE(processing_at.has_value());
   // Each attempt held it again; fulfilment's first step waited for the last hold to run out.
-  const TimeUs hold_end = call_offs.back() + 30 * kMinuteUs;
+  const TimeUs hold_end = call_offs.back() + fakes::FakeFulfillment::kHoldUs;
   EXPECT_GE(*processing_at, hold_end);
   EXPECT_LT(*processing_at, hold_end + kSecondUs);
   // Without the cancellation the same world ships it that much sooner.
