@@ -13,8 +13,6 @@
 namespace csim::sim {
 namespace {
 
-constexpr Money kPrice = kOneCustomerPrice;
-
 WorldOptions CrashAt(const std::string& point, std::uint64_t call, FaultKind kind) {
   WorldOptions options;
   options.faults.triggers.push_back({point, call, kind});
