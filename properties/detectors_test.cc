@@ -492,7 +492,13 @@ TEST(Detectors, SIM_42_StockRepairsDieWithTheCaptureConsumer) {
   const AsWrittenAndFixed runs =
       RunSwarmBothWays(2614, kOrders, FindingId("SIM-42"), DefaultConfig());
   const std::int64_t late = ExpectOnlyAsWrittenBreaks(runs, "STOCK-NO-LEAK", kOrders);
-  ASSERT_GT(late, 0) << "as written the releases came late";
+  // Which reservations come late moves whenever a fix draws this world anew (docs/findings.md,
+  // SIM-42, has each build's); these are the ones of this build's world.
+  std::vector<std::string> entities;
+  for (const Violation& v : runs.reviewed.run.violations) entities.push_back(v.entity);
+  EXPECT_EQ(entities, (std::vector<std::string>{"reservation=res-268", "reservation=res-305",
+                                                "reservation=res-377", "reservation=res-378"}));
+  EXPECT_EQ(late, 4);
   EXPECT_EQ(runs.fixed.world->job_services().at("DLQRetryWorker"),
             std::set<std::string>{"order-repair-worker"});
   EXPECT_EQ(runs.reviewed.world->job_services().at("DLQRetryWorker"),
