@@ -215,7 +215,7 @@ expect 0 "all invariants held" -- run --seed 5 --orders 30 --faults chaos --json
 check "a chaos run lists its fault windows" has "$tmp/chaos.json" '"kind": "(outage|slow|burst)"'
 # Coverage: a quiet sweep reaches no fault situation, and counts those of kinds it never draws apart
 # from its gaps; --require-coverage turns the gaps into exit 1.
-expect 0 "63 more are of fault kinds this plan never draws\); never reached: capture.declined" -- sweep --seeds 1..2 --orders 5 --faults none --json "$tmp/quiet-sweep.json"
+expect 0 "64 more are of fault kinds this plan never draws\); never reached: capture.declined" -- sweep --seeds 1..2 --orders 5 --faults none --json "$tmp/quiet-sweep.json"
 check "the JSON lists them" has "$tmp/quiet-sweep.json" '"crash:order.create",'
 check "and not among the gaps" lacks "$tmp/out" 'never reached: .*crash:'
 expect 0 "more are of fault kinds this plan never draws" -- sweep --seeds 1..2 --orders 5 --faults heavy

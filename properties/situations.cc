@@ -51,6 +51,8 @@ constexpr Named kNamed[] = {
     {"order.cancelled_during_fulfilment",
      "a customer asked to cancel an order the fulfilment service had started on"},
     {"bus.held_while_down", "deliveries fell due while the bus was down and waited for it"},
+    {"fulfillment.down_at_call_off",
+     "a cancellation's call-off failed in a window on the fulfilment service (its outage)"},
     {"process.crash:checkout-api", "checkout-api crashed and was restarted"},
     {"process.crash:checkout-worker", "the checkout worker crashed and was restarted"},
     {"process.crash:order-worker", "the order worker crashed and was restarted"},
@@ -274,8 +276,17 @@ std::set<std::string> SituationsOutsidePlan(const sim::FaultPlan& plan) {
                            any_trigger({sim::FaultKind::kFailBefore});
   const bool timeout_after = windows || any_rule(&sim::FaultRule::fail_after_ppm) ||
                              any_trigger({sim::FaultKind::kFailAfter});
+  // Drawn windows never fall on the fulfilment service (kWindowPorts); only a plan's own do.
+  const bool fulfillment_windows =
+      std::any_of(plan.windows.begin(), plan.windows.end(), [](const sim::FaultWindow& window) {
+        return sim::PointMatches(window.points, "fulfillment.call_off");
+      });
   for (const SituationInfo& info : AllSituations()) {
     const std::string_view name = info.name;
+    if (name == "fulfillment.down_at_call_off") {
+      if (!fulfillment_windows) outside.insert(info.name);
+      continue;
+    }
     const bool drawn = name.starts_with(kCrash) || name.starts_with("process.crash:") ? crashes
                        : name.starts_with("process.paused:")                          ? pauses
                        : name.starts_with(kWindow) || name == "bus.held_while_down"   ? windows
@@ -312,6 +323,7 @@ std::map<std::string, std::int64_t> CountSituations(const sim::World& world) {
   counts["capture.declined"] = trace.Of("payment.capture", "rejected");
   counts["order.cancelled_during_fulfilment"] = world.counts().cancellations_during_fulfilment;
   counts["bus.held_while_down"] = trace.Of("bus.deliver", "fault.window");
+  counts["fulfillment.down_at_call_off"] = trace.Of("fulfillment.call_off", "fault.window");
   for (const auto& [process, crashes] : world.CrashCounts()) {
     const std::string name = "process.crash:" + ServiceOf(process);
     CSIM_CHECK(counts.contains(name), "a crashable process has its situation");

@@ -178,10 +178,11 @@ TEST(Situations, APlanListsTheSituationsOfTheFaultKindsItNeverDraws) {
   // Heavy fails calls before and times them out after their effect; it crashes, pauses and opens
   // windows nowhere: a crash per step, a window per step, five crashed and five paused services
   // (the compensation worker's since SIM-40, the order repair worker's since SIM-42), and the bus
-  // held by an outage of its own.
+  // held by an outage of its own, and the fulfilment service down at a call-off.
   const std::set<std::string> heavy = SituationsOutsidePlan(*sim::FaultPlan::Named("heavy"));
-  EXPECT_EQ(heavy.size(), 2 * steps + 11);
+  EXPECT_EQ(heavy.size(), 2 * steps + 12);
   EXPECT_TRUE(heavy.contains("bus.held_while_down"));
+  EXPECT_TRUE(heavy.contains("fulfillment.down_at_call_off"));
   EXPECT_EQ(CountPrefixed(heavy, "crash:"), steps);
   EXPECT_EQ(CountPrefixed(heavy, "window:"), steps);
   EXPECT_EQ(CountPrefixed(heavy, "process.crash:"), 5u);
@@ -189,20 +190,27 @@ TEST(Situations, APlanListsTheSituationsOfTheFaultKindsItNeverDraws) {
   EXPECT_EQ(CountPrefixed(heavy, "fail_before:") + CountPrefixed(heavy, "timeout_after_effect:"),
             0u);
   // Quiet draws no fault at all: every column of the matrix and every crash and pause.
-  EXPECT_EQ(SituationsOutsidePlan(sim::FaultPlan::Quiet()).size(), 4 * steps + 11);
-  // Chaos crashes and opens windows, but pauses no process.
+  EXPECT_EQ(SituationsOutsidePlan(sim::FaultPlan::Quiet()).size(), 4 * steps + 12);
+  // Chaos crashes and opens windows, but pauses no process, and its windows are drawn over
+  // kWindowPorts, which leaves the fulfilment service out.
   const std::set<std::string> chaos = SituationsOutsidePlan(sim::FaultPlan::Chaos());
   EXPECT_EQ(chaos, (std::set<std::string>{
                        "process.paused:checkout-api", "process.paused:checkout-worker",
                        "process.paused:order-worker", "process.paused:compensation-worker",
-                       "process.paused:order-repair-worker"}));
+                       "process.paused:order-repair-worker", "fulfillment.down_at_call_off"}));
+  // A plan's own window on the fulfilment service can reach it.
+  sim::FaultPlan fulfillment_down = sim::FaultPlan::Chaos();
+  fulfillment_down.windows.push_back(
+      {"fulfillment.", sim::WindowKind::kOutage, 10 * kMinuteUs, 20 * kMinuteUs});
+  EXPECT_FALSE(SituationsOutsidePlan(fulfillment_down).contains("fulfillment.down_at_call_off"));
   // A swarm seed may draw any kind; so may a plan with one exact crash.
   EXPECT_TRUE(SituationsOutsidePlan(sim::FaultPlan::Swarm()).empty());
   sim::FaultPlan one_crash = sim::FaultPlan::Quiet();
   one_crash.triggers.push_back({"order.create", 1, sim::FaultKind::kCrashAfter, 0});
   const std::set<std::string> after_one_crash = SituationsOutsidePlan(one_crash);
-  // Each missing step's window, fail and timeout, and the five services' pauses and the bus.
-  EXPECT_EQ(after_one_crash.size(), 3 * steps + 6);
+  // Each missing step's window, fail and timeout, the five services' pauses, the bus, and the
+  // fulfilment service.
+  EXPECT_EQ(after_one_crash.size(), 3 * steps + 7);
   EXPECT_EQ(CountPrefixed(after_one_crash, "crash:"), 0u);
 }
 

@@ -66,6 +66,7 @@ nlohmann::json PlanToJson(const sim::FaultPlan& plan) {
           {"reservation_ttl_minutes", d.reservation_ttl_minutes},
           {"bad_day", sim::Name(plan.bad_day.kind)},
           {"incident", sim::Name(plan.incident)},
+          {"fulfillment_down", plan.fulfillment_down},
           {"campaign_uses", plan.campaign.uses},
           {"campaign_share_ppm", plan.campaign.share_ppm},
           {"sale_ends_at_us", plan.sale.ends_at_us},

@@ -186,6 +186,21 @@ void DrawIncident(Rng rng, FaultPlan& plan) {
   CSIM_CHECK(plan.windows.back().until_us > plan.windows.back().from_us, "an incident lasts");
 }
 
+// The fulfilment service down (its API refuses every call, its floor ships nothing) on 20 % of
+// swarm seeds, on a stream of its own. It begins 10 to 90 minutes in, while customers cancel orders
+// it has started on (1 to 120 minutes after placing them), and lasts 10 to 40 minutes: a
+// cancellation then cannot place its hold (SIM-44's fix) and an event asking for one waits.
+void DrawFulfillmentDown(Rng rng, FaultPlan& plan) {
+  if (!rng.ChancePpm(200'000)) return;
+  CSIM_CHECK(plan.windows.size() < kFaultWindowsMax, "room for the fulfilment outage");
+  FaultWindow& window = plan.windows.emplace_back();
+  window.points = "fulfillment.";
+  window.kind = WindowKind::kOutage;
+  window.from_us = rng.Between(10, 90) * kMinuteUs;
+  window.until_us = window.from_us + rng.Between(10, 40) * kMinuteUs;
+  plan.fulfillment_down = true;
+}
+
 void DrawCrashLoop(Rng rng, FaultPlan& plan) {
   if (!rng.ChancePpm(150'000)) return;
   CrashLoop& loop = plan.crash_loop;
@@ -442,6 +457,7 @@ FaultPlan FaultPlan::ForSeed(std::uint64_t seed) const {
     plan.sale.ends_at_us = sale_rng.Between(2 * 60, 10 * 60) * kSecondUs;
   }
   CSIM_CHECK(plan.sale.ends_at_us >= 0 && plan.sale.share_ppm <= 1'000'000, "a flash sale");
+  DrawFulfillmentDown(SwarmRng(seed, "fulfillment_down"), plan);  // last, on a stream of its own
   CSIM_CHECK(d.checkout_api_replicas <= kReplicasMax && d.order_worker_replicas <= kReplicasMax);
   CSIM_CHECK(plan.swarm_seed == seed);
   return plan;

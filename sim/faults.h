@@ -292,6 +292,8 @@ struct FaultPlan {
   PromoCampaign campaign;  // swarm: a promotion mailed to many customers on some seeds (ForSeed)
   FlashSale sale;          // swarm: a second mailed promotion that ends mid-run (ForSeed)
   IncidentKind incident = IncidentKind::kNone;  // swarm: its windows are in `windows` (ForSeed)
+  // Swarm: the fulfilment service is down for a while on some seeds (its window is in `windows`).
+  bool fulfillment_down = false;
   CrashLoop crash_loop;  // swarm: a bad deploy, or a broker client's loop, on some seeds (ForSeed)
   // Swarm: each point's rule is drawn from (swarm_seed, point name) instead of default_rule, and
   // so are the kinds of windows drawn. nullopt: no swarm.

@@ -621,6 +621,17 @@ TEST(FaultPlan, SwarmDrawsAFocusedPortAndASlowBankOnSomeSeeds) {
   }
 }
 
+// A swarm seed's plan without the fulfilment outage, which is drawn last and appended after every
+// other window (SwarmTakesFulfilmentDownOnSomeSeeds): the tests of the windows drawn before it.
+FaultPlan WithoutFulfillmentOutage(FaultPlan plan) {
+  if (!plan.fulfillment_down) return plan;
+  CSIM_CHECK(!plan.windows.empty() && plan.windows.back().points == "fulfillment.",
+             "the fulfilment outage is the last window");
+  plan.windows.pop_back();
+  plan.fulfillment_down = false;
+  return plan;
+}
+
 // Expects low <= value <= high.
 template <class T, class U>
 void Within(T value, U low, U high) {
@@ -714,7 +725,7 @@ TEST(FaultPlan, SwarmDrawsACampaignAndASlowDependencyOnSomeSeeds) {
   int campaigns = 0, slow_days = 0;
   std::set<std::string> ports;
   for (std::uint64_t seed = 1; seed <= 400; ++seed) {
-    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    const FaultPlan plan = WithoutFulfillmentOutage(FaultPlan::Swarm().ForSeed(seed));
     if (plan.campaign.uses > 0) {
       ++campaigns;
       Within(plan.campaign.uses, std::int64_t{1}, std::int64_t{5});
@@ -805,7 +816,7 @@ TEST(FaultPlan, SwarmAuthorizesCardsInSeconds) {
 TEST(FaultPlan, SwarmDrawsAnIncidentOnSomeSeeds) {
   std::map<IncidentKind, int> kinds;
   for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
-    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    const FaultPlan plan = WithoutFulfillmentOutage(FaultPlan::Swarm().ForSeed(seed));
     ++kinds[plan.incident];
     if (plan.incident == IncidentKind::kNone) continue;
     ASSERT_GE(plan.windows.size(), 2u) << "seed " << seed;
@@ -841,6 +852,33 @@ TEST(FaultPlan, SwarmDrawsAnIncidentOnSomeSeeds) {
   }
 }
 
+// Swarm's fulfilment outage, on a stream of its own: on about 20 % of seeds the fulfilment service
+// is down once, from 10 to 90 minutes in for 10 to 40 minutes, its window the plan's last. The
+// named plans have none.
+TEST(FaultPlan, SwarmTakesFulfilmentDownOnSomeSeeds) {
+  int down = 0;
+  for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
+    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    const auto on_fulfillment =
+        std::count_if(plan.windows.begin(), plan.windows.end(), [](const FaultWindow& window) {
+          return PointMatches(window.points, "fulfillment.call_off");
+        });
+    EXPECT_EQ(on_fulfillment, plan.fulfillment_down ? 1 : 0) << "seed " << seed;
+    if (!plan.fulfillment_down) continue;
+    ++down;
+    const FaultWindow& window = plan.windows.back();
+    EXPECT_EQ(window.points, "fulfillment.");
+    EXPECT_EQ(window.kind, WindowKind::kOutage);
+    Within(window.from_us, 10 * kMinuteUs, 90 * kMinuteUs);
+    Within(window.until_us - window.from_us, 10 * kMinuteUs, 40 * kMinuteUs);
+  }
+  EXPECT_GT(down, 160);
+  EXPECT_LT(down, 240);
+  for (std::string_view name : {"none", "light", "heavy", "chaos"}) {
+    EXPECT_FALSE(FaultPlan::Named(name)->ForSeed(7).fulfillment_down) << name;
+  }
+}
+
 // Swarm's crash loops: a bad deploy of any service on about 15 % of seeds, and on about half of
 // the other seeds whose broker goes down (a broker-outage bad day, a zone outage) one of the
 // broker's two clients crash-looping from 30 s to 3 minutes into the outage until up to 2 minutes
@@ -850,7 +888,7 @@ TEST(FaultPlan, SwarmCrashLoopsABrokerClientThroughHalfTheBrokerOutages) {
   int outages_free = 0;  // seeds whose broker goes down and that drew no bad deploy
   std::map<std::string, int> services;
   for (std::uint64_t seed = 1; seed <= 2000; ++seed) {
-    const FaultPlan plan = FaultPlan::Swarm().ForSeed(seed);
+    const FaultPlan plan = WithoutFulfillmentOutage(FaultPlan::Swarm().ForSeed(seed));
     const CrashLoop& loop = plan.crash_loop;
     ++causes[loop.cause];
     EXPECT_EQ(loop.service.empty(), loop.cause == CrashLoopCause::kNone) << "seed " << seed;

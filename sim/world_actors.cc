@@ -21,9 +21,12 @@ namespace {
 // An outside service retries a publish with backoff for longer than any fault window lasts (the
 // faulty phase ends within an hour of the last customer): 200 attempts reach past three hours.
 constexpr std::int32_t kPublishAttemptsMax = 200;
-// Holds on one order that fulfilment waits out before asking the order service (each customer
-// cancels at most a few times).
-constexpr std::int32_t kHoldsWaitedMax = 1000;
+// Holds and outages on one order that fulfilment waits out before it goes on (each customer
+// cancels at most a few times; a plan has at most kFaultWindowsMax windows).
+constexpr std::int32_t kWaitsMax = 1000;
+// What DownUntil asks about when fulfilment's own work goes on: any window on the fulfilment
+// service ("fulfillment.") covers it.
+constexpr std::string_view kFulfillmentWork = "fulfillment.work";
 constexpr DurationUs kPublishRetryUs = 2 * kSecondUs;
 constexpr DurationUs kPublishRetryMaxUs = kMinuteUs;
 constexpr std::string_view kFulfillmentSubscriber = "fulfillment";
@@ -55,6 +58,8 @@ void World::StartOutsideWorld() {
 }
 
 Task<Status> World::FulfillmentSawStatusChange(const Event& event) {
+  // A service that is down takes nothing from the bus; what it missed is delivered again later.
+  if (faults_->DownUntil(kFulfillmentWork)) co_return Status{Code::kUnavailable, "fulfilment down"};
   // Fulfillment starts work on an order when it is confirmed, once per order, and stops shipping
   // it once it hears the order was cancelled (what it already shipped stays shipped).
   if (event.Get("to") == "confirmed" && impl_->fulfilling.insert(event.subject).second) {
@@ -119,7 +124,13 @@ Task<bool> World::FulfillmentGoesOn(const std::string& order_id) {
   // A hold the order service placed before cancelling (SIM-44) is waited out. Then fulfilment
   // asks the order service instead of waiting to hear: the cancellation's event may be held up
   // for hours by a bus outage.
-  for (std::int32_t hold = 0; hold < kHoldsWaitedMax; ++hold) {
+  for (std::int32_t wait = 0; wait < kWaitsMax; ++wait) {
+    // Down, fulfilment ships nothing (nor answers a call-off) until it is back.
+    if (const std::optional<TimeUs> back = faults_->DownUntil(kFulfillmentWork)) {
+      co_await kernel_.Sleep(*back - kernel_.now());
+      if (fulfillment.Stopped(order_id)) co_return false;
+      continue;
+    }
     const std::optional<TimeUs> held_until = fulfillment.HeldUntil(order_id);
     if (!held_until) co_return true;
     if (*held_until <= kernel_.now()) {
@@ -131,8 +142,7 @@ Task<bool> World::FulfillmentGoesOn(const std::string& order_id) {
     co_await kernel_.Sleep(*held_until - kernel_.now());
     if (fulfillment.Stopped(order_id)) co_return false;
   }
-  CSIM_CHECK(false,
-             "an order held again " + std::to_string(kHoldsWaitedMax) + " times: " + order_id);
+  CSIM_CHECK(false, "fulfilment waited " + std::to_string(kWaitsMax) + " times: " + order_id);
   co_return false;
 }
 

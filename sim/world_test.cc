@@ -267,6 +267,31 @@ TEST(World, ABusHeldPastTheFaultyPhaseDeliversWhenFaultsGoOff) {
 namespace csim::sim {
 namespace {
 
+// The one order of a world that has run, checked delivered, never cancelled, and shipped.
+const Order& OnlyOrderDeliveredNeverCancelled(const World& world) {
+  CSIM_CHECK(world.order_db().Orders().size() == 1, "one order");
+  const Order& order = world.order_db().Orders().begin()->second;
+  EXPECT_EQ(order.status, OrderStatus::kDelivered);
+  EXPECT_FALSE(order.cancelled_at.has_value());
+  EXPECT_TRUE(world.fulfilment_shipped().contains(order.id));
+  return order;
+}
+
+// When events about an order's `processing` were published: fulfilment's own, then the order
+// service's status change.
+std::vector<TimeUs> ProcessingPublished(const World& world) {
+  std::vector<TimeUs> times;
+  const Trace& trace = world.kernel().trace();
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const TraceRecord& record = trace.at(i);
+    if (trace.NameOf(record.action) == "bus.publish" &&
+        trace.DetailOf(record).find(":processing") != std::string_view::npos) {
+      times.push_back(record.time_us);
+    }
+  }
+  return times;
+}
+
 // SIM-44 fixed: a customer's cancellation that placed fulfilment's hold and never committed
 // (each of the customer's three attempts timed out after the call-off took effect) leaves a live
 // order; once the hold has run out fulfilment asks the order service, finds the order live, and
@@ -280,25 +305,18 @@ TEST(World, AHeldOrderWhoseCancellationNeverCommittedShipsAfterTheHold) {
   }
   World world(options, workload);
   world.Run();
-  ASSERT_EQ(world.order_db().Orders().size(), 1u);
-  const Order& order = world.order_db().Orders().begin()->second;
-  EXPECT_EQ(order.status, OrderStatus::kDelivered);
-  EXPECT_FALSE(order.cancelled_at.has_value());
+  const Order& order = OnlyOrderDeliveredNeverCancelled(world);
   EXPECT_EQ(world.counts().cancellations_requested, 1);
-  ASSERT_TRUE(world.fulfilment_shipped().contains(order.id));
-  const Trace& trace = world.kernel().trace();
   std::vector<TimeUs> call_offs;
-  std::optional<TimeUs> processing_at;
+  const Trace& trace = world.kernel().trace();
   for (std::size_t i = 0; i < trace.size(); ++i) {
     const TraceRecord& record = trace.at(i);
     if (trace.NameOf(record.action) == "fulfillment.call_off") call_offs.push_back(record.time_us);
-    if (!processing_at && trace.NameOf(record.action) == "bus.publish" &&
-        trace.DetailOf(record).find(":processing") != std::string_view::npos) {
-      processing_at = record.time_us;
-    }
   }
   ASSERT_EQ(call_offs.size(), 3u);
-  ASSERT_TRUE(processing_at.has_value());
+  const std::vector<TimeUs> processing = ProcessingPublished(world);
+  ASSERT_FALSE(processing.empty());
+  const std::optional<TimeUs> processing_at = processing.front();
   // Each attempt held it again; fulfilment's first step waited for the last hold to run out.
   const TimeUs hold_end = call_offs.back() + fakes::FakeFulfillment::kHoldUs;
   EXPECT_GE(*processing_at, hold_end);
@@ -310,6 +328,40 @@ TEST(World, AHeldOrderWhoseCancellationNeverCommittedShipsAfterTheHold) {
   ASSERT_EQ(uncancelled.fulfilment_shipped().size(), 1u);
   EXPECT_LT(uncancelled.fulfilment_shipped().begin()->second + 20 * kMinuteUs,
             world.fulfilment_shipped().at(order.id));
+}
+
+// A fulfilment service that is down answers no call-off and ships nothing. Fulfilment hears of the
+// order's confirmation in its first seconds; it goes down a minute in for 30 minutes, before its
+// first step (2 to 10 minutes after it heard). The customer cancels 3 minutes in: each of the three
+// attempts fails at the call-off, so nothing is cancelled (SIM-44 fixed), and fulfilment takes its
+// first step once it is back and delivers the order. The same world without the outage cancels and
+// refunds the order, which never ships.
+TEST(World, ACancellationWhileFulfilmentIsDownIsRefusedAndTheOrderShipsAfter) {
+  Workload workload = OneCustomer(5, 1);
+  workload.customers[0].cancel_after_us = 3 * kMinuteUs;
+  constexpr TimeUs kBackUs = 31 * kMinuteUs;
+  WorldOptions options;
+  options.faults.windows.push_back({"fulfillment.", WindowKind::kOutage, kMinuteUs, kBackUs});
+  World world(options, workload);
+  world.Run();
+  const Order& order = OnlyOrderDeliveredNeverCancelled(world);
+  EXPECT_EQ(world.payment().TotalCaptured(), order.total);
+  EXPECT_EQ(world.payment().TotalRefunded(), 0);
+  EXPECT_EQ(TimesOf(world, "fulfillment.call_off", "fault.window").size(), 3u);
+  EXPECT_EQ(TimesOf(world, "fulfillment.call_off", "ok").size(), 0u);
+  const std::vector<TimeUs> processing = ProcessingPublished(world);
+  // Fulfilment's event, then the order service's status change, once fulfilment is back.
+  ASSERT_EQ(processing.size(), 2u);
+  EXPECT_GE(processing.front(), kBackUs);
+  EXPECT_LT(processing.front(), kBackUs + kMinuteUs);
+
+  World calm(WorldOptions{}, workload);
+  calm.Run();
+  const Order& cancelled = calm.order_db().Orders().begin()->second;
+  EXPECT_EQ(cancelled.status, OrderStatus::kRefunded);
+  EXPECT_EQ(calm.payment().TotalRefunded(), cancelled.total);
+  EXPECT_EQ(TimesOf(calm, "fulfillment.call_off", "ok").size(), 1u);
+  EXPECT_TRUE(calm.fulfilment_shipped().empty());
 }
 
 TEST(World, CancelledPaidOrderIsRefundedOnlyWhenTheRefundConsumerExists) {
