@@ -283,14 +283,11 @@ std::set<std::string> SituationsOutsidePlan(const sim::FaultPlan& plan) {
       });
   for (const SituationInfo& info : AllSituations()) {
     const std::string_view name = info.name;
-    if (name == "fulfillment.down_at_call_off") {
-      if (!fulfillment_windows) outside.insert(info.name);
-      continue;
-    }
-    const bool drawn = name.starts_with(kCrash) || name.starts_with("process.crash:") ? crashes
-                       : name.starts_with("process.paused:")                          ? pauses
-                       : name.starts_with(kWindow) || name == "bus.held_while_down"   ? windows
-                       : name.starts_with(kFailBefore)                                ? fail_before
+    const bool drawn = name == "fulfillment.down_at_call_off" ? fulfillment_windows
+                       : name.starts_with(kCrash) || name.starts_with("process.crash:") ? crashes
+                       : name.starts_with("process.paused:")                            ? pauses
+                       : name.starts_with(kWindow) || name == "bus.held_while_down"     ? windows
+                       : name.starts_with(kFailBefore)   ? fail_before
                        : name.starts_with(kTimeoutAfter) ? timeout_after
                                                          : true;
     if (!drawn) outside.insert(info.name);
